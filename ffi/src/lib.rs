@@ -1,0 +1,1 @@
+//! C API of ipcring (work in progress).

@@ -1,0 +1,1 @@
+//! loom models of ipcring (see README.md).

@@ -1,0 +1,60 @@
+//! # ipcring
+//!
+//! Low-latency inter-process communication on Linux through lock-free rings in named
+//! shared memory. After set-up, no message touches the kernel: a producer writes a record
+//! into a segment that both processes map, and the consumer sees it by polling one word.
+//! When a side has to wait, it spins, then yields, then sleeps on a futex in the segment,
+//! and the other side wakes it only if it announced that it sleeps, so a busy pair makes
+//! no system calls at all.
+//!
+//! Two processes (here two handles in one process, which behave the same way: each has its
+//! own mapping and its own role lock):
+//!
+//! ```
+//! use ipcring::spsc::{Consumer, Producer};
+//! # let name = format!("doc-crate-{}", std::process::id());
+//!
+//! // Process A: create the ring "orders" with a 1 MiB data area.
+//! let mut tx = Producer::create(&name, 1 << 20)?;
+//! tx.send(b"order #1")?;
+//! let mut g = tx.reserve(64)?;          // zero-copy: write in place, then commit
+//! g[..8].copy_from_slice(b"order #2");
+//! g.commit(8);
+//!
+//! // Process B: open it and receive.
+//! let mut rx = Consumer::open(&name)?;
+//! let mut buf = Vec::new();
+//! rx.recv_into(&mut buf)?;
+//! assert_eq!(buf, b"order #1");
+//! let msg = rx.read()?;                 // zero-copy: released on drop
+//! assert_eq!(&*msg, b"order #2");
+//! drop(msg);
+//!
+//! // Once the producer is gone, the consumer drains what is left, then sees Disconnected.
+//! drop(tx);
+//! assert_eq!(rx.try_recv_into(&mut buf), Err(ipcring::RecvError::Disconnected));
+//! ipcring::unlink(&name)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Linux only: named segments are POSIX shared memory (`/dev/shm/ipcring.<name>`),
+//! waiting uses futexes, and liveness uses open-file-description locks. Peers run as the
+//! same user (or share a group, with [`spsc::Builder::mode`]).
+
+#![cfg(target_os = "linux")]
+#![deny(unsafe_op_in_unsafe_fn, missing_docs, missing_debug_implementations)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod error;
+mod layout;
+mod liveness;
+mod segment;
+pub mod spsc;
+mod sync;
+mod wait;
+
+pub use error::{OpenError, RecvError, SendError};
+pub use layout::{ABI_MAJOR, ABI_MINOR, MAGIC};
+pub use liveness::Role;
+pub use segment::{unlink, MAX_NAME_LEN};
+pub use wait::WaitStrategy;

@@ -1,0 +1,422 @@
+//! The reading side of an SPSC ring.
+
+use super::record::{self, Header};
+use super::shared::{Peer, Ring};
+use super::Stats;
+use crate::error::{OpenError, RecvError};
+use crate::liveness::Role;
+use crate::sync::{Ordering, ReadAccess};
+use crate::wait::{self, Deadline, WaitStrategy};
+use core::ops::Deref;
+use std::time::Duration;
+
+/// How far ahead of the record being read the consumer prefetches, in bytes.
+const PREFETCH_AHEAD: usize = 1024;
+
+/// How many empty non-blocking polls pass between two checks of the producer's liveness.
+const EMPTY_POLLS_PER_CHECK: u32 = 64;
+
+/// The reading handle of an SPSC ring. `Send`, not `Sync`: one thread reads at a time.
+///
+/// ```
+/// # let name = format!("doc-consumer-{}", std::process::id());
+/// use ipcring::spsc::{Consumer, Producer};
+/// let mut rx = Consumer::create(&name, 4096)?;
+/// let mut tx = Producer::open(&name)?;
+/// tx.send_value(&42u64)?;
+/// assert_eq!(rx.recv_value::<u64>()?, 42);
+/// # ipcring::unlink(&name)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Consumer {
+    ring: Ring,
+    /// Position of the next record to read.
+    pos: u64,
+    /// The position last published to the producer.
+    published: u64,
+    /// Publish when this many bytes were released since the last publication.
+    publish_every: u64,
+    received: u64,
+    wakeups: u64,
+    empty_polls: u32,
+    strategy: WaitStrategy,
+}
+
+/// A committed record found at the consumer's position.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    off: usize,
+    len: usize,
+    next: u64,
+}
+
+impl Consumer {
+    /// Creates the ring `name` with a data area of `capacity` bytes and attaches as its
+    /// consumer. See [`super::Builder`] for options.
+    ///
+    /// # Errors
+    /// As [`super::Producer::create`].
+    pub fn create(name: &str, capacity: usize) -> Result<Consumer, OpenError> {
+        super::Builder::new(name)
+            .capacity(capacity)
+            .create_consumer()
+    }
+
+    /// Opens the existing ring `name` as its consumer; resumes after the last message a
+    /// previous consumer released.
+    ///
+    /// # Errors
+    /// As [`super::Producer::open`].
+    pub fn open(name: &str) -> Result<Consumer, OpenError> {
+        super::Builder::new(name).open_consumer()
+    }
+
+    pub(crate) fn attach(ring: Ring, strategy: WaitStrategy) -> Result<Consumer, OpenError> {
+        let hdr = ring.hdr();
+        // SYNC(space): Acquire pairs with the Release publications of the previous
+        // consumer (and of the creator's start position).
+        let read = hdr.read.0.pos.load(Ordering::Acquire);
+        // SYNC(release): Acquire pairs with the Release store in `release`.
+        let released = hdr.consumer.0.released.load(Ordering::Acquire);
+        let cap = ring.capacity as u64;
+        // The released position may run ahead of the published one by less than a lap;
+        // anything else was scribbled: fall back to the published position.
+        let pos = if released % 8 == 0 && released.wrapping_sub(read) <= cap {
+            released
+        } else {
+            read
+        };
+        if read % 8 != 0 {
+            return Err(OpenError::BadGeometry {
+                what: "read position",
+                found: read,
+                expected: read & !7,
+            });
+        }
+        // A consumer that died while parked left its announcement behind.
+        hdr.consumer_wait.0.waiters.store(0, Ordering::Relaxed);
+        let c = &hdr.consumer.0;
+        let mut rx = Consumer {
+            publish_every: cap / 4,
+            received: c.received.load(Ordering::Relaxed),
+            wakeups: c.wakeups.load(Ordering::Relaxed),
+            empty_polls: 0,
+            pos,
+            published: read,
+            strategy,
+            ring,
+        };
+        rx.publish();
+        Ok(rx)
+    }
+
+    /// Largest message the ring accepts, in bytes.
+    pub fn max_message(&self) -> usize {
+        self.ring.max_message
+    }
+
+    /// Size of the data area in bytes.
+    pub fn capacity(&self) -> usize {
+        self.ring.capacity
+    }
+
+    /// How blocking calls wait.
+    pub fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
+        self.strategy = strategy;
+    }
+
+    /// Counters of the ring, read from shared memory.
+    pub fn stats(&self) -> Stats {
+        Stats::read(&self.ring)
+    }
+
+    /// Receives the next message into `buf` (replacing its contents), waiting while the
+    /// ring is empty. Returns the message length. Once `buf` has grown to the largest
+    /// message, no call allocates.
+    ///
+    /// # Errors
+    /// `Disconnected` once every committed message was received and the producer is gone;
+    /// `Corrupted`.
+    pub fn recv_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, RecvError> {
+        let found = self.find_blocking(None)?;
+        Ok(self.copy_out(found, buf))
+    }
+
+    /// Receives the next message into `buf` if there is one; `Err(Empty)` otherwise.
+    ///
+    /// # Errors
+    /// `Empty`, `Disconnected`, `Corrupted`.
+    pub fn try_recv_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, RecvError> {
+        let found = self.try_find()?;
+        Ok(self.copy_out(found, buf))
+    }
+
+    /// Receives the next message into `buf`, waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// `Timeout`, `Disconnected`, `Corrupted`.
+    pub fn recv_timeout_into(
+        &mut self,
+        buf: &mut Vec<u8>,
+        timeout: Duration,
+    ) -> Result<usize, RecvError> {
+        let found = self.find_blocking(Some(Deadline::after(timeout)))?;
+        Ok(self.copy_out(found, buf))
+    }
+
+    /// Waits for the next message and lends it in place; it is released when the grant
+    /// is dropped.
+    ///
+    /// # Errors
+    /// As [`Consumer::recv_into`].
+    pub fn read(&mut self) -> Result<ReadGrant<'_>, RecvError> {
+        let found = self.find_blocking(None)?;
+        Ok(self.grant(found))
+    }
+
+    /// Lends the next message in place if there is one.
+    ///
+    /// # Errors
+    /// As [`Consumer::try_recv_into`].
+    pub fn try_read(&mut self) -> Result<ReadGrant<'_>, RecvError> {
+        let found = self.try_find()?;
+        Ok(self.grant(found))
+    }
+
+    /// Like [`Consumer::read`], waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// As [`Consumer::recv_timeout_into`].
+    pub fn read_timeout(&mut self, timeout: Duration) -> Result<ReadGrant<'_>, RecvError> {
+        let found = self.find_blocking(Some(Deadline::after(timeout)))?;
+        Ok(self.grant(found))
+    }
+
+    /// Receives a plain-old-data value, waiting while the ring is empty.
+    ///
+    /// # Errors
+    /// `WrongSize` if the next message is not `size_of::<T>()` bytes long (it then stays
+    /// in the ring, for [`Consumer::read`]); otherwise as [`Consumer::recv_into`].
+    pub fn recv_value<T: bytemuck::Pod>(&mut self) -> Result<T, RecvError> {
+        let found = self.find_blocking(None)?;
+        self.value_of(found)
+    }
+
+    /// Receives a plain-old-data value if one is waiting.
+    ///
+    /// # Errors
+    /// `Empty`, or as [`Consumer::recv_value`].
+    pub fn try_recv_value<T: bytemuck::Pod>(&mut self) -> Result<T, RecvError> {
+        let found = self.try_find()?;
+        self.value_of(found)
+    }
+
+    fn value_of<T: bytemuck::Pod>(&mut self, found: Found) -> Result<T, RecvError> {
+        let expected = core::mem::size_of::<T>();
+        if found.len != expected {
+            return Err(RecvError::WrongSize {
+                found: found.len,
+                expected,
+            });
+        }
+        let g = self.grant(found);
+        Ok(bytemuck::pod_read_unaligned(&g))
+    }
+
+    fn grant(&mut self, found: Found) -> ReadGrant<'_> {
+        // SAFETY: `found` is a committed record inside the area (validated in `poll`),
+        // which the producer leaves alone until we publish a position past it.
+        let access = unsafe { self.ring.data.read(found.off + record::HEADER, found.len) };
+        ReadGrant {
+            next: found.next,
+            consumer: self,
+            access: Some(access),
+        }
+    }
+
+    fn copy_out(&mut self, found: Found, buf: &mut Vec<u8>) -> usize {
+        let g = self.grant(found);
+        buf.clear();
+        buf.extend_from_slice(&g);
+        found.len
+    }
+
+    /// Looks for a committed record at our position, skipping a padding record.
+    #[inline]
+    fn poll(&mut self) -> Result<Option<Found>, RecvError> {
+        let cap = self.ring.capacity;
+        // At most two rounds: a padding record, then the record at the start.
+        for _ in 0..2 {
+            let off = self.pos as usize & self.ring.mask;
+            // SYNC(publish): Acquire pairs with the Release store of the header in the
+            // producer's `publish`.
+            let w = self.ring.data.word(off).load(Ordering::Acquire);
+            match record::decode(w, self.pos) {
+                Header::Empty => return Ok(None),
+                Header::Data(len) => {
+                    let size = record::size(len);
+                    if len > self.ring.max_message || off + size > cap {
+                        return Err(RecvError::Corrupted);
+                    }
+                    // Start fetching what comes next while this record is used.
+                    self.ring.data.prefetch(off + size + PREFETCH_AHEAD);
+                    return Ok(Some(Found {
+                        off,
+                        len,
+                        next: self.pos + size as u64,
+                    }));
+                }
+                Header::Pad(len) if off + record::HEADER + len == cap => {
+                    self.pos += (cap - off) as u64;
+                }
+                Header::Pad(_) | Header::Corrupt => return Err(RecvError::Corrupted),
+            }
+        }
+        Err(RecvError::Corrupted)
+    }
+
+    fn try_find(&mut self) -> Result<Found, RecvError> {
+        if let Some(found) = self.poll()? {
+            return Ok(found);
+        }
+        self.on_empty();
+        // A graceful detach is seen at once (a flag on a cold line); a crash needs a
+        // syscall, made every few empty polls.
+        self.empty_polls += 1;
+        let thorough = self.empty_polls >= EMPTY_POLLS_PER_CHECK;
+        if thorough {
+            self.empty_polls = 0;
+        }
+        self.check_producer(thorough)
+            .unwrap_or(Err(RecvError::Empty))
+    }
+
+    /// The ring looked empty: if the producer waits for room, give it what we read.
+    #[inline]
+    fn on_empty(&mut self) {
+        // Relaxed peek: a producer that announced itself is seen soon enough; a missed
+        // announcement is covered by the publication before we park (see `find_blocking`).
+        if self.pos != self.published
+            && self
+                .ring
+                .hdr()
+                .producer_wait
+                .0
+                .waiters
+                .load(Ordering::Relaxed)
+                != 0
+        {
+            self.publish();
+        }
+    }
+
+    /// If the producer is gone, looks once more and reports `Disconnected` when the ring
+    /// is drained.
+    fn check_producer(&mut self, thorough: bool) -> Option<Result<Found, RecvError>> {
+        if self.ring.peer(thorough) != Peer::Gone {
+            return None;
+        }
+        // Everything the producer committed before it died or detached is visible now
+        // (the detach flag is Acquire; a death is seen through a syscall).
+        match self.poll() {
+            Ok(Some(found)) => Some(Ok(found)),
+            Ok(None) => Some(Err(RecvError::Disconnected)),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    fn find_blocking(&mut self, deadline: Option<Deadline>) -> Result<Found, RecvError> {
+        if let Some(found) = self.poll()? {
+            return Ok(found);
+        }
+        // SAFETY: the line lives in the ring that `self` owns, for the whole wait.
+        let line = unsafe { self.ring.wait_line(Role::Consumer) };
+        let strategy = self.strategy;
+        let outcome = wait::block_on(strategy, line, deadline, |thorough| {
+            match self.poll() {
+                Ok(Some(found)) => return Some(Ok(found)),
+                Err(e) => return Some(Err(e)),
+                Ok(None) => {}
+            }
+            if thorough {
+                // Before sleeping (and now and then while spinning): hand the producer
+                // everything we read, so that neither side waits for the other.
+                if self.pos != self.published {
+                    self.publish();
+                }
+                return self.check_producer(true);
+            }
+            self.on_empty();
+            None
+        });
+        outcome.unwrap_or(Err(RecvError::Timeout))
+    }
+
+    /// Releases the record that ends at `next`.
+    #[inline]
+    fn release(&mut self, next: u64) {
+        self.pos = next;
+        self.received += 1;
+        let c = &self.ring.hdr().consumer.0;
+        // SYNC(release): Release pairs with the Acquire load in `attach` of a later
+        // consumer. On our own line: nobody reads it on the hot path.
+        c.released.store(next, Ordering::Release);
+        // Relaxed: statistics.
+        c.received.store(self.received, Ordering::Relaxed);
+        if next.wrapping_sub(self.published) >= self.publish_every {
+            self.publish();
+        }
+    }
+
+    /// Publishes our position to the producer and wakes it if it sleeps.
+    fn publish(&mut self) {
+        let hdr = self.ring.hdr();
+        // SYNC(space): Release pairs with the Acquire load in the producer's
+        // `refresh_read`: our reads of the records before `pos` happen before it reuses
+        // their bytes.
+        hdr.read.0.pos.store(self.pos, Ordering::Release);
+        self.published = self.pos;
+        if wait::wake(&hdr.producer_wait.0) {
+            self.wakeups += 1;
+            // Relaxed: statistics.
+            hdr.consumer
+                .0
+                .wakeups
+                .store(self.wakeups, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Consumer {
+    fn drop(&mut self) {
+        if self.pos != self.published {
+            self.publish();
+        }
+        self.ring.detach();
+    }
+}
+
+/// A message lent in place. Dereferences to its bytes; dropping it releases the message.
+#[derive(Debug)]
+pub struct ReadGrant<'a> {
+    consumer: &'a mut Consumer,
+    next: u64,
+    access: Option<ReadAccess>,
+}
+
+impl Deref for ReadGrant<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.access.as_ref().map_or(&[], ReadAccess::slice)
+    }
+}
+
+impl Drop for ReadGrant<'_> {
+    fn drop(&mut self) {
+        if let Some(a) = self.access.take() {
+            a.end();
+        }
+        self.consumer.release(self.next);
+    }
+}

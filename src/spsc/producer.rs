@@ -1,0 +1,481 @@
+//! The writing side of an SPSC ring.
+
+use super::record::{self, Header};
+use super::shared::{Peer, Ring};
+use super::Stats;
+use crate::error::{OpenError, SendError};
+use crate::liveness::Role;
+use crate::sync::{Ordering, WriteAccess};
+use crate::wait::{self, Deadline, WaitStrategy};
+use core::ops::{Deref, DerefMut};
+use std::time::Duration;
+
+/// The writing handle of an SPSC ring. `Send`, not `Sync`: one thread writes at a time.
+///
+/// ```
+/// # let name = format!("doc-producer-{}", std::process::id());
+/// use ipcring::spsc::{Consumer, Producer};
+/// let mut tx = Producer::create(&name, 4096)?;
+/// let mut rx = Consumer::open(&name)?;
+/// tx.send(b"order #1")?;
+/// let mut buf = Vec::new();
+/// assert_eq!(rx.recv_into(&mut buf)?, 8);
+/// # ipcring::unlink(&name)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Producer {
+    ring: Ring,
+    /// Position of the next record.
+    pos: u64,
+    /// The consumer's published position, as last read.
+    cached_read: u64,
+    /// Messages sent (mirrored to shared memory for statistics).
+    sent: u64,
+    rejected: u64,
+    wakeups: u64,
+    strategy: WaitStrategy,
+}
+
+/// Where a reserved record goes.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// Position of the padding record in front of it, if the record did not fit before
+    /// the end of the area.
+    pad_at: Option<u64>,
+    /// Position of the record itself.
+    pos: u64,
+}
+
+impl Producer {
+    /// Creates the ring `name` with a data area of `capacity` bytes and attaches as its
+    /// producer. See [`super::Builder`] for options.
+    ///
+    /// # Errors
+    /// `InvalidName`, `InvalidCapacity`, `AlreadyExists`, `NoSpace`, `PermissionDenied`,
+    /// `Io`.
+    pub fn create(name: &str, capacity: usize) -> Result<Producer, OpenError> {
+        super::Builder::new(name)
+            .capacity(capacity)
+            .create_producer()
+    }
+
+    /// Opens the existing ring `name` as its producer; continues after the last record
+    /// that a previous producer committed.
+    ///
+    /// # Errors
+    /// `NotFound`, `RoleTaken`, any validation error of the segment (`NotIpcring`,
+    /// `VersionMismatch`, `Truncated`, `StillInitializing`...).
+    pub fn open(name: &str) -> Result<Producer, OpenError> {
+        super::Builder::new(name).open_producer()
+    }
+
+    pub(crate) fn attach(ring: Ring, strategy: WaitStrategy) -> Result<Producer, OpenError> {
+        let hdr = ring.hdr();
+        // SYNC(space): Acquire pairs with the consumer's Release publication.
+        let read = hdr.read.0.pos.load(Ordering::Acquire);
+        // Relaxed: a hint only; validated and followed by a scan of the headers.
+        let hint = hdr.producer.0.written.load(Ordering::Relaxed);
+        let cap = ring.capacity as u64;
+        if read % 8 != 0 {
+            return Err(OpenError::BadGeometry {
+                what: "read position",
+                found: read,
+                expected: read & !7,
+            });
+        }
+        let mut pos = if hint % 8 == 0 && hint.wrapping_sub(read) <= cap {
+            hint
+        } else {
+            read
+        };
+        // A producer that died between publishing a record and updating the hint left
+        // committed records after `hint`: walk the headers to the first empty one.
+        while pos.wrapping_sub(read) < cap {
+            let off = pos as usize & ring.mask;
+            // SYNC(publish): Acquire pairs with the Release of the header in `publish`.
+            match record::decode(ring.data.word(off).load(Ordering::Acquire), pos) {
+                Header::Data(len) if len <= ring.max_message => pos += record::size(len) as u64,
+                Header::Pad(len) if off + record::HEADER + len == ring.capacity => {
+                    pos += (ring.capacity - off) as u64
+                }
+                _ => break,
+            }
+        }
+        // A producer that died while parked left its announcement behind.
+        hdr.producer_wait.0.waiters.store(0, Ordering::Relaxed);
+        let p = &hdr.producer.0;
+        Ok(Producer {
+            sent: p.sent.load(Ordering::Relaxed),
+            rejected: p.rejected.load(Ordering::Relaxed),
+            wakeups: p.wakeups.load(Ordering::Relaxed),
+            ring,
+            pos,
+            cached_read: read,
+            strategy,
+        })
+    }
+
+    /// Largest message this ring accepts, in bytes (a quarter of the capacity).
+    pub fn max_message(&self) -> usize {
+        self.ring.max_message
+    }
+
+    /// Size of the data area in bytes.
+    pub fn capacity(&self) -> usize {
+        self.ring.capacity
+    }
+
+    /// How blocking calls wait.
+    pub fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
+        self.strategy = strategy;
+    }
+
+    /// Counters of the ring, read from shared memory.
+    pub fn stats(&self) -> Stats {
+        Stats::read(&self.ring)
+    }
+
+    /// Sends `msg`, waiting while the ring is full.
+    ///
+    /// # Errors
+    /// `TooLarge` if `msg` is longer than [`Producer::max_message`]; `Disconnected` if the
+    /// ring is full and the consumer that was attached is gone; `Corrupted`.
+    pub fn send(&mut self, msg: &[u8]) -> Result<(), SendError> {
+        let slot = self.claim_blocking(msg.len(), None)?;
+        self.write(slot, msg);
+        Ok(())
+    }
+
+    /// Sends `msg` if there is room now; `Err(Full)` at once otherwise.
+    ///
+    /// # Errors
+    /// `Full`, `TooLarge`, `Corrupted`.
+    pub fn try_send(&mut self, msg: &[u8]) -> Result<(), SendError> {
+        let slot = self.try_claim_counted(msg.len())?;
+        self.write(slot, msg);
+        Ok(())
+    }
+
+    /// Sends `msg`, waiting at most `timeout` for room.
+    ///
+    /// # Errors
+    /// `Timeout`, `TooLarge`, `Disconnected`, `Corrupted`.
+    pub fn send_timeout(&mut self, msg: &[u8], timeout: Duration) -> Result<(), SendError> {
+        let slot = self.claim_blocking(msg.len(), Some(Deadline::after(timeout)))?;
+        self.write(slot, msg);
+        Ok(())
+    }
+
+    /// Sends the bytes of a plain-old-data value.
+    ///
+    /// # Errors
+    /// As [`Producer::send`].
+    pub fn send_value<T: bytemuck::Pod>(&mut self, value: &T) -> Result<(), SendError> {
+        self.send(bytemuck::bytes_of(value))
+    }
+
+    /// Sends the bytes of a plain-old-data value if there is room now.
+    ///
+    /// # Errors
+    /// As [`Producer::try_send`].
+    pub fn try_send_value<T: bytemuck::Pod>(&mut self, value: &T) -> Result<(), SendError> {
+        self.try_send(bytemuck::bytes_of(value))
+    }
+
+    /// Sends as many of `msgs` as fit now, with one publication and at most one wake-up
+    /// for all of them. Returns how many were sent (0 when the ring is full).
+    ///
+    /// # Errors
+    /// `TooLarge` (for the first message that is; the ones before it are sent),
+    /// `Corrupted`.
+    pub fn try_send_batch<'m>(
+        &mut self,
+        msgs: impl IntoIterator<Item = &'m [u8]>,
+    ) -> Result<usize, SendError> {
+        let mut first: Option<(usize, u64)> = None;
+        let mut n = 0;
+        let mut result = Ok(());
+        for msg in msgs {
+            let slot = match self.try_claim(msg.len()) {
+                Ok(Some(slot)) => slot,
+                Ok(None) => break,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            // SAFETY: `try_claim` reserved `msg.len()` payload bytes at `slot.pos`.
+            let mut w = unsafe { self.window(slot.pos, msg.len()) };
+            w.slice_mut().copy_from_slice(msg);
+            w.end();
+            let next = slot.pos + record::size(msg.len()) as u64;
+            for (at, header) in headers(slot, msg.len(), self.ring.capacity, self.ring.mask) {
+                if first.is_none() {
+                    first = Some((at, header));
+                } else {
+                    // Relaxed: published by the Release store of the batch's first header,
+                    // which the consumer must acquire before it can reach this one.
+                    self.ring.data.word(at).store(header, Ordering::Relaxed);
+                }
+            }
+            self.pos = next;
+            n += 1;
+        }
+        if let Some((at, header)) = first {
+            self.publish(at, header, n as u64);
+        }
+        result.map(|()| n)
+    }
+
+    /// Reserves room for a message of up to `len` bytes and hands it out for writing in
+    /// place; waits while the ring is full. Nothing is visible to the consumer until
+    /// [`WriteGrant::commit`]; dropping the grant abandons it.
+    ///
+    /// ```
+    /// # let name = format!("doc-reserve-{}", std::process::id());
+    /// # let mut tx = ipcring::spsc::Producer::create(&name, 4096)?;
+    /// # let mut rx = ipcring::spsc::Consumer::open(&name)?;
+    /// let mut g = tx.reserve(64)?;
+    /// g[..5].copy_from_slice(b"hello");
+    /// g.commit(5);
+    /// assert_eq!(&*rx.read()?, b"hello");
+    /// # ipcring::unlink(&name)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Producer::send`].
+    pub fn reserve(&mut self, len: usize) -> Result<WriteGrant<'_>, SendError> {
+        let slot = self.claim_blocking(len, None)?;
+        Ok(self.grant(slot, len))
+    }
+
+    /// Like [`Producer::reserve`], but `Err(Full)` at once when there is no room.
+    ///
+    /// # Errors
+    /// As [`Producer::try_send`].
+    pub fn try_reserve(&mut self, len: usize) -> Result<WriteGrant<'_>, SendError> {
+        let slot = self.try_claim_counted(len)?;
+        Ok(self.grant(slot, len))
+    }
+
+    fn grant(&mut self, slot: Slot, len: usize) -> WriteGrant<'_> {
+        // SAFETY: the slot was claimed for `len` payload bytes.
+        let access = unsafe { self.window(slot.pos, len) };
+        WriteGrant {
+            producer: self,
+            slot,
+            len,
+            access: Some(access),
+        }
+    }
+
+    /// The payload window of a claimed record.
+    ///
+    /// # Safety
+    /// `pos` was claimed for at least `len` payload bytes and is not yet published.
+    unsafe fn window(&self, pos: u64, len: usize) -> WriteAccess {
+        let off = pos as usize & self.ring.mask;
+        debug_assert!(off + record::size(len) <= self.ring.capacity);
+        // SAFETY: the claim keeps the record inside the area and the consumer out of it.
+        unsafe { self.ring.data.write(off + record::HEADER, len) }
+    }
+
+    fn write(&mut self, slot: Slot, msg: &[u8]) {
+        // SAFETY: the slot was claimed for `msg.len()` payload bytes.
+        let mut w = unsafe { self.window(slot.pos, msg.len()) };
+        w.slice_mut().copy_from_slice(msg);
+        w.end();
+        self.commit_slot(slot, msg.len());
+    }
+
+    /// Publishes the record of `len` bytes at `slot` (and its padding record).
+    fn commit_slot(&mut self, slot: Slot, len: usize) {
+        let mut hs = headers(slot, len, self.ring.capacity, self.ring.mask);
+        let (at, header) = hs.next().expect("a record has a header");
+        for (at2, header2) in hs {
+            // Relaxed: published by the Release store of the first header below.
+            self.ring.data.word(at2).store(header2, Ordering::Relaxed);
+        }
+        self.pos = slot.pos + record::size(len) as u64;
+        self.publish(at, header, 1);
+    }
+
+    /// Clears the word after the last record, publishes the first header of a batch,
+    /// updates the counters and wakes the consumer if it sleeps.
+    fn publish(&mut self, at: usize, header: u64, count: u64) {
+        // The next header goes at `self.pos`: clear its word, so that stale payload of an
+        // earlier lap is never taken for a header. Relaxed: published by the Release below
+        // (the consumer reads this word only after acquiring the header before it).
+        let next = self.pos as usize & self.ring.mask;
+        self.ring.data.word(next).store(0, Ordering::Relaxed);
+        // SYNC(publish): Release pairs with the Acquire load of the header in the
+        // consumer's `poll` (and in a taking-over producer's scan): the payload, the later
+        // headers of a batch and the cleared word are visible once this header is.
+        self.ring.data.word(at).store(header, Ordering::Release);
+        let hdr = self.ring.hdr();
+        self.sent += count;
+        // Relaxed: statistics and a restart hint, on the producer's own line.
+        hdr.producer.0.written.store(self.pos, Ordering::Relaxed);
+        hdr.producer.0.sent.store(self.sent, Ordering::Relaxed);
+        if wait::wake(&hdr.consumer_wait.0) {
+            self.wakeups += 1;
+            hdr.producer
+                .0
+                .wakeups
+                .store(self.wakeups, Ordering::Relaxed);
+        }
+    }
+
+    /// Finds room for a record of `len` bytes, or `None` if the ring is full.
+    #[inline]
+    fn try_claim(&mut self, len: usize) -> Result<Option<Slot>, SendError> {
+        if len > self.ring.max_message {
+            return Err(SendError::TooLarge {
+                len,
+                max: self.ring.max_message,
+            });
+        }
+        let cap = self.ring.capacity;
+        let size = record::size(len);
+        let off = self.pos as usize & self.ring.mask;
+        let pad = if off + size > cap { cap - off } else { 0 };
+        // The record, the padding in front of it, and the next header word, which the
+        // commit clears: all must be free.
+        let need = (pad + size + record::HEADER) as u64;
+        if self.pos.wrapping_sub(self.cached_read) + need > cap as u64 {
+            self.refresh_read()?;
+            if self.pos.wrapping_sub(self.cached_read) + need > cap as u64 {
+                return Ok(None);
+            }
+        }
+        Ok(Some(Slot {
+            pad_at: (pad > 0).then_some(self.pos),
+            pos: self.pos + pad as u64,
+        }))
+    }
+
+    fn try_claim_counted(&mut self, len: usize) -> Result<Slot, SendError> {
+        match self.try_claim(len)? {
+            Some(slot) => Ok(slot),
+            None => {
+                self.rejected += 1;
+                // Relaxed: statistics.
+                self.ring
+                    .hdr()
+                    .producer
+                    .0
+                    .rejected
+                    .store(self.rejected, Ordering::Relaxed);
+                Err(SendError::Full)
+            }
+        }
+    }
+
+    /// Re-reads the consumer's published position and validates it: it may only move
+    /// forward, and never past what we wrote.
+    fn refresh_read(&mut self) -> Result<(), SendError> {
+        // SYNC(space): Acquire pairs with the Release publication in the consumer, so its
+        // reads of the records before `read` are done before we overwrite them.
+        let read = self.ring.hdr().read.0.pos.load(Ordering::Acquire);
+        let advanced = read.wrapping_sub(self.cached_read);
+        if read % 8 != 0 || advanced > self.pos.wrapping_sub(self.cached_read) {
+            return Err(SendError::Corrupted);
+        }
+        self.cached_read = read;
+        Ok(())
+    }
+
+    fn claim_blocking(
+        &mut self,
+        len: usize,
+        deadline: Option<Deadline>,
+    ) -> Result<Slot, SendError> {
+        if let Some(slot) = self.try_claim(len)? {
+            return Ok(slot);
+        }
+        // SAFETY: the line lives in the ring that `self` owns, for the whole wait.
+        let line = unsafe { self.ring.wait_line(Role::Producer) };
+        let strategy = self.strategy;
+        let outcome = wait::block_on(strategy, line, deadline, |thorough| {
+            match self.try_claim(len) {
+                Ok(Some(slot)) => return Some(Ok(slot)),
+                Err(e) => return Some(Err(e)),
+                Ok(None) => {}
+            }
+            if thorough && self.ring.peer(true) == Peer::Gone {
+                // The consumer published its final position when it detached; a crashed
+                // one will not publish again. Look once more, then give up.
+                return Some(match self.try_claim(len) {
+                    Ok(Some(slot)) => Ok(slot),
+                    Ok(None) => Err(SendError::Disconnected),
+                    Err(e) => Err(e),
+                });
+            }
+            None
+        });
+        outcome.unwrap_or(Err(SendError::Timeout))
+    }
+}
+
+/// The header words of a claimed record: the padding record's first (when there is one,
+/// it is in front and so must be published last), then the record's.
+fn headers(
+    slot: Slot,
+    len: usize,
+    capacity: usize,
+    mask: usize,
+) -> impl Iterator<Item = (usize, u64)> {
+    let pad = slot.pad_at.map(|at| {
+        let off = at as usize & mask;
+        (off, record::pad(at, capacity - off - record::HEADER))
+    });
+    let data = (slot.pos as usize & mask, record::data(slot.pos, len));
+    pad.into_iter().chain(core::iter::once(data))
+}
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        self.ring.detach();
+    }
+}
+
+/// Room for one message, written in place. Dereferences to the reserved bytes.
+///
+/// [`WriteGrant::commit`] publishes the first `n` of them; dropping the grant without
+/// committing abandons the reservation and leaves the ring as it was.
+#[derive(Debug)]
+pub struct WriteGrant<'a> {
+    producer: &'a mut Producer,
+    slot: Slot,
+    len: usize,
+    access: Option<WriteAccess>,
+}
+
+impl WriteGrant<'_> {
+    /// Publishes the first `n` bytes as one message.
+    ///
+    /// # Panics
+    /// If `n` is larger than the reserved length.
+    pub fn commit(mut self, n: usize) {
+        assert!(n <= self.len, "commit({n}) of a {}-byte grant", self.len);
+        if let Some(a) = self.access.take() {
+            a.end();
+        }
+        self.producer.commit_slot(self.slot, n);
+    }
+}
+
+impl Deref for WriteGrant<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.access.as_ref().map_or(&[], WriteAccess::slice)
+    }
+}
+
+impl DerefMut for WriteGrant<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        self.access.as_mut().map_or(&mut [], WriteAccess::slice_mut)
+    }
+}

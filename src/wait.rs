@@ -1,0 +1,188 @@
+//! Waiting for the other side: spin, then yield, then park on a futex in shared memory.
+//!
+//! The protocol that makes parking safe without a syscall on the fast path:
+//!
+//! - the waiter announces itself (`waiters += 1`), reads the futex word, issues a SeqCst
+//!   fence, re-checks the ring, and only then sleeps on the futex word it read;
+//! - the waker publishes, issues a SeqCst fence, and calls `FUTEX_WAKE` only if a waiter
+//!   is announced.
+//!
+//! The two fences order "announce → re-check" against "publish → look for waiters": either
+//! the waker sees the announcement and wakes, or the waiter's re-check sees the
+//! publication. A busy pair therefore makes no syscalls. Parked waits are sliced so that a
+//! waiter notices a dead peer (and its own deadline) even if nobody wakes it.
+
+use crate::layout::WaitLine;
+use crate::sync::{fence_seqcst, spin_hint, yield_now, Ordering};
+use core::time::Duration;
+
+/// How a blocking call waits while the ring is full (send) or empty (receive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WaitStrategy {
+    /// Spin until ready: the lowest latency, one CPU kept busy. Checks the peer's liveness
+    /// every few thousand iterations.
+    BusySpin,
+    /// Spin `spins` times, yield `yields` times, then park on the futex. The default.
+    SpinThenPark {
+        /// Busy iterations (each a CPU pause hint) before yielding.
+        spins: u32,
+        /// `sched_yield` calls before parking.
+        yields: u32,
+    },
+    /// Park at once: no CPU burnt while waiting, a wake-up syscall on every message.
+    Park,
+}
+
+impl Default for WaitStrategy {
+    /// Spins for a few tens of microseconds (longer than a busy round trip, so a ping-pong
+    /// stays in user space), then yields briefly, then parks.
+    fn default() -> Self {
+        WaitStrategy::SpinThenPark {
+            spins: 1 << 14,
+            yields: 16,
+        }
+    }
+}
+
+/// A point in time on CLOCK_MONOTONIC, in nanoseconds: the clock the futex deadline uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Deadline(u64);
+
+impl Deadline {
+    /// Now.
+    pub fn now() -> Deadline {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+        Deadline((t.tv_sec as u64).saturating_mul(1_000_000_000) + t.tv_nsec as u64)
+    }
+
+    /// `d` from now (saturating).
+    pub fn after(d: Duration) -> Deadline {
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        Deadline(Deadline::now().0.saturating_add(ns))
+    }
+
+    /// Whether this moment has passed.
+    pub fn passed(self) -> bool {
+        Deadline::now() >= self
+    }
+
+    /// Nanoseconds since boot on CLOCK_MONOTONIC.
+    pub(crate) fn as_nanos(self) -> u64 {
+        self.0
+    }
+
+    /// The earlier of two deadlines.
+    fn min(self, other: Deadline) -> Deadline {
+        core::cmp::min(self, other)
+    }
+}
+
+/// How long one parked sleep lasts at most before the waiter looks at its peer again.
+pub(crate) const PARK_SLICE: Duration = Duration::from_millis(20);
+
+/// How many spin iterations pass between two checks of the peer's liveness (a syscall).
+const PEER_CHECK_EVERY: u32 = 1 << 12;
+
+/// How many spin iterations pass between two readings of the clock.
+const CLOCK_CHECK_EVERY: u32 = 1 << 6;
+
+/// Waits until `check` returns `Some`, or until `deadline`.
+///
+/// `check(thorough)` polls the ring; when `thorough` is true it also checks the peer's
+/// liveness (which costs a syscall) and may return a `Disconnected` error. It is called
+/// with `thorough = true` before every park and after every parked slice.
+///
+/// Returns `None` once the deadline has passed.
+pub(crate) fn block_on<T>(
+    strategy: WaitStrategy,
+    line: &WaitLine,
+    deadline: Option<Deadline>,
+    mut check: impl FnMut(bool) -> Option<T>,
+) -> Option<T> {
+    let (spins, yields) = match strategy {
+        WaitStrategy::BusySpin => (u32::MAX, 0),
+        WaitStrategy::SpinThenPark { spins, yields } => (spins, yields),
+        WaitStrategy::Park => (0, 0),
+    };
+    let mut i: u32 = 0;
+    loop {
+        let thorough = i % PEER_CHECK_EVERY == PEER_CHECK_EVERY - 1;
+        if let Some(t) = check(thorough) {
+            return Some(t);
+        }
+        if i % CLOCK_CHECK_EVERY == CLOCK_CHECK_EVERY - 1 && deadline.is_some_and(Deadline::passed)
+        {
+            return None;
+        }
+        if i < spins {
+            spin_hint();
+        } else if i - spins < yields {
+            yield_now();
+        } else {
+            break;
+        }
+        // A busy spinner wraps around after 2^32 iterations and simply goes on.
+        i = i.wrapping_add(1);
+        if strategy == WaitStrategy::BusySpin && i == u32::MAX {
+            i = 0;
+        }
+    }
+    park(line, deadline, check)
+}
+
+/// The parking stage of [`block_on`].
+fn park<T>(
+    line: &WaitLine,
+    deadline: Option<Deadline>,
+    mut check: impl FnMut(bool) -> Option<T>,
+) -> Option<T> {
+    loop {
+        // Relaxed: the fence below orders the announcement before the re-check.
+        line.waiters.fetch_add(1, Ordering::Relaxed);
+        let epoch = line.futex.load();
+        // SYNC(wait-announce): pairs with the fence in `wake`. Either the waker's load of
+        // `waiters` sees our announcement, or our re-check sees what it published.
+        fence_seqcst();
+        let ready = check(true);
+        if ready.is_none() && !deadline.is_some_and(Deadline::passed) {
+            let slice = Deadline::after(PARK_SLICE);
+            let until = deadline.map_or(slice, |d| d.min(slice));
+            if !line.futex.wait(epoch, Some(until)) {
+                // The kernel refuses to sleep: degrade to yielding rather than fail.
+                yield_now();
+            }
+        }
+        // Relaxed: a waker that still sees the stale count only makes one spare wake call.
+        line.waiters.fetch_sub(1, Ordering::Relaxed);
+        if ready.is_some() {
+            return ready;
+        }
+        if deadline.is_some_and(Deadline::passed) {
+            return check(true);
+        }
+    }
+}
+
+/// Wakes whoever sleeps on `line`, if anybody announced it; called after publishing.
+/// Returns whether a wake-up was sent.
+#[inline]
+pub(crate) fn wake(line: &WaitLine) -> bool {
+    // SYNC(wait-announce): pairs with the fence in `park`; orders our publication before
+    // the load of `waiters`.
+    fence_seqcst();
+    // Relaxed: ordered by the fence above.
+    if line.waiters.load(Ordering::Relaxed) == 0 {
+        return false;
+    }
+    line.futex.bump();
+    line.futex.wake_all();
+    true
+}
+
+/// Wakes whoever sleeps on `line` unconditionally (detach paths, not the hot path).
+pub(crate) fn wake_always(line: &WaitLine) {
+    fence_seqcst();
+    line.futex.bump();
+    line.futex.wake_all();
+}
