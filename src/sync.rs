@@ -101,7 +101,7 @@ impl Futex {
         #[cfg(ipcring_loom)]
         {
             // Loom has no clock: a timed wait is modelled as a wait that a wake ends.
-            let _ = deadline;
+            let _ = deadline.map(Deadline::as_nanos);
             let guard = self.lock.lock().unwrap();
             if self.word.load(Ordering::Acquire) == expected {
                 drop(self.cond.wait(guard).unwrap());

@@ -232,6 +232,7 @@ impl Consumer {
             next: found.next,
             consumer: self,
             access: Some(access),
+            release: true,
         }
     }
 
@@ -403,6 +404,29 @@ pub struct ReadGrant<'a> {
     consumer: &'a mut Consumer,
     next: u64,
     access: Option<ReadAccess>,
+    /// Whether dropping the grant releases the message (`keep` clears it).
+    release: bool,
+}
+
+impl ReadGrant<'_> {
+    /// Ends the loan without releasing the message: the next read returns it again.
+    ///
+    /// ```
+    /// # let name = format!("doc-keep-{}", std::process::id());
+    /// # let mut tx = ipcring::spsc::Producer::create(&name, 4096)?;
+    /// # let mut rx = ipcring::spsc::Consumer::open(&name)?;
+    /// tx.send(b"too big for a small buffer")?;
+    /// let g = rx.read()?;
+    /// let needed = g.len();
+    /// g.keep();
+    /// let mut buf = Vec::with_capacity(needed);
+    /// assert_eq!(rx.recv_into(&mut buf)?, needed);
+    /// # ipcring::unlink(&name)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn keep(mut self) {
+        self.release = false;
+    }
 }
 
 impl Deref for ReadGrant<'_> {
@@ -417,6 +441,8 @@ impl Drop for ReadGrant<'_> {
         if let Some(a) = self.access.take() {
             a.end();
         }
-        self.consumer.release(self.next);
+        if self.release {
+            self.consumer.release(self.next);
+        }
     }
 }
