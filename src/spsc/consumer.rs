@@ -138,6 +138,7 @@ impl Consumer {
     /// # Errors
     /// `Disconnected` once every committed message was received and the producer is gone;
     /// `Corrupted`.
+    #[inline]
     pub fn recv_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, RecvError> {
         let found = self.find_blocking(None)?;
         Ok(self.copy_out(found, buf))
@@ -147,6 +148,7 @@ impl Consumer {
     ///
     /// # Errors
     /// `Empty`, `Disconnected`, `Corrupted`.
+    #[inline]
     pub fn try_recv_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, RecvError> {
         let found = self.try_find()?;
         Ok(self.copy_out(found, buf))
@@ -170,6 +172,7 @@ impl Consumer {
     ///
     /// # Errors
     /// As [`Consumer::recv_into`].
+    #[inline]
     pub fn read(&mut self) -> Result<ReadGrant<'_>, RecvError> {
         let found = self.find_blocking(None)?;
         Ok(self.grant(found))
@@ -179,6 +182,7 @@ impl Consumer {
     ///
     /// # Errors
     /// As [`Consumer::try_recv_into`].
+    #[inline]
     pub fn try_read(&mut self) -> Result<ReadGrant<'_>, RecvError> {
         let found = self.try_find()?;
         Ok(self.grant(found))
@@ -198,6 +202,7 @@ impl Consumer {
     /// # Errors
     /// `WrongSize` if the next message is not `size_of::<T>()` bytes long (it then stays
     /// in the ring, for [`Consumer::read`]); otherwise as [`Consumer::recv_into`].
+    #[inline]
     pub fn recv_value<T: bytemuck::Pod>(&mut self) -> Result<T, RecvError> {
         let found = self.find_blocking(None)?;
         self.value_of(found)
@@ -207,11 +212,13 @@ impl Consumer {
     ///
     /// # Errors
     /// `Empty`, or as [`Consumer::recv_value`].
+    #[inline]
     pub fn try_recv_value<T: bytemuck::Pod>(&mut self) -> Result<T, RecvError> {
         let found = self.try_find()?;
         self.value_of(found)
     }
 
+    #[inline]
     fn value_of<T: bytemuck::Pod>(&mut self, found: Found) -> Result<T, RecvError> {
         let expected = core::mem::size_of::<T>();
         if found.len != expected {
@@ -224,6 +231,7 @@ impl Consumer {
         Ok(bytemuck::pod_read_unaligned(&g))
     }
 
+    #[inline]
     fn grant(&mut self, found: Found) -> ReadGrant<'_> {
         // SAFETY: `found` is a committed record inside the area (validated in `poll`),
         // which the producer leaves alone until we publish a position past it.
@@ -236,6 +244,7 @@ impl Consumer {
         }
     }
 
+    #[inline]
     fn copy_out(&mut self, found: Found, buf: &mut Vec<u8>) -> usize {
         let g = self.grant(found);
         buf.clear();
@@ -244,37 +253,53 @@ impl Consumer {
     }
 
     /// Looks for a committed record at our position, skipping a padding record.
-    #[inline]
+    #[inline(always)]
     fn poll(&mut self) -> Result<Option<Found>, RecvError> {
-        let cap = self.ring.capacity;
-        // At most two rounds: a padding record, then the record at the start.
-        for _ in 0..2 {
-            let off = self.pos as usize & self.ring.mask;
-            // SYNC(publish): Acquire pairs with the Release store of the header in the
-            // producer's `publish`.
-            let w = self.ring.data.word(off).load(Ordering::Acquire);
-            match record::decode(w, self.pos) {
-                Header::Empty => return Ok(None),
-                Header::Data(len) => {
-                    let size = record::size(len);
-                    if len > self.ring.max_message || off + size > cap {
-                        return Err(RecvError::Corrupted);
-                    }
-                    // Start fetching what comes next while this record is used.
-                    self.ring.data.prefetch(off + size + PREFETCH_AHEAD);
-                    return Ok(Some(Found {
-                        off,
-                        len,
-                        next: self.pos + size as u64,
-                    }));
-                }
-                Header::Pad(len) if off + record::HEADER + len == cap => {
-                    self.pos += (cap - off) as u64;
-                }
-                Header::Pad(_) | Header::Corrupt => return Err(RecvError::Corrupted),
-            }
+        let off = self.pos as usize & self.ring.mask;
+        // SYNC(publish): Acquire pairs with the Release store of the header in the
+        // producer's `publish`.
+        let w = self.ring.data.word(off).load(Ordering::Acquire);
+        match record::decode(w, self.pos) {
+            Header::Empty => Ok(None),
+            Header::Data(len) => self.found(off, len),
+            Header::Pad(len) => self.skip_pad(off, len),
+            Header::Corrupt => Err(RecvError::Corrupted),
         }
-        Err(RecvError::Corrupted)
+    }
+
+    /// Validates a record header found at `off` (a peer may have scribbled it).
+    #[inline(always)]
+    fn found(&self, off: usize, len: usize) -> Result<Option<Found>, RecvError> {
+        let size = record::size(len);
+        if len > self.ring.max_message || off + size > self.ring.capacity {
+            return Err(RecvError::Corrupted);
+        }
+        // Start fetching what comes next while this record is used.
+        self.ring.data.prefetch(off + size + PREFETCH_AHEAD);
+        Ok(Some(Found {
+            off,
+            len,
+            next: self.pos.wrapping_add(size as u64),
+        }))
+    }
+
+    /// Skips the padding record at `off` and looks at the start of the area.
+    #[cold]
+    #[inline(never)]
+    fn skip_pad(&mut self, off: usize, len: usize) -> Result<Option<Found>, RecvError> {
+        let cap = self.ring.capacity;
+        if off + record::HEADER + len != cap {
+            return Err(RecvError::Corrupted);
+        }
+        self.pos = self.pos.wrapping_add((cap - off) as u64);
+        // SYNC(publish): as in `poll`; the padding record was published after this one.
+        let w = self.ring.data.word(0).load(Ordering::Acquire);
+        match record::decode(w, self.pos) {
+            Header::Data(len) => self.found(0, len),
+            // The producer publishes the padding record only together with the record
+            // after it, so anything else here is corruption.
+            _ => Err(RecvError::Corrupted),
+        }
     }
 
     fn try_find(&mut self) -> Result<Found, RecvError> {
@@ -327,10 +352,18 @@ impl Consumer {
         }
     }
 
+    /// Finds the next record, waiting (until `deadline`) while the ring is empty.
+    #[inline(always)]
     fn find_blocking(&mut self, deadline: Option<Deadline>) -> Result<Found, RecvError> {
-        if let Some(found) = self.poll()? {
-            return Ok(found);
+        match self.poll()? {
+            Some(found) => Ok(found),
+            None => self.wait_for_message(deadline),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wait_for_message(&mut self, deadline: Option<Deadline>) -> Result<Found, RecvError> {
         // SAFETY: the line lives in the ring that `self` owns, for the whole wait.
         let line = unsafe { self.ring.wait_line(Role::Consumer) };
         let strategy = self.strategy;
@@ -355,10 +388,10 @@ impl Consumer {
     }
 
     /// Releases the record that ends at `next`.
-    #[inline]
+    #[inline(always)]
     fn release(&mut self, next: u64) {
         self.pos = next;
-        self.received += 1;
+        self.received = self.received.wrapping_add(1);
         let c = &self.ring.hdr().consumer.0;
         // SYNC(release): Release pairs with the Acquire load in `attach` of a later
         // consumer. On our own line: nobody reads it on the hot path.
@@ -379,7 +412,7 @@ impl Consumer {
         hdr.read.0.pos.store(self.pos, Ordering::Release);
         self.published = self.pos;
         if wait::wake(&hdr.producer_wait.0) {
-            self.wakeups += 1;
+            self.wakeups = self.wakeups.wrapping_add(1);
             // Relaxed: statistics.
             hdr.consumer
                 .0

@@ -95,9 +95,11 @@ impl Producer {
             let off = pos as usize & ring.mask;
             // SYNC(publish): Acquire pairs with the Release of the header in `publish`.
             match record::decode(ring.data.word(off).load(Ordering::Acquire), pos) {
-                Header::Data(len) if len <= ring.max_message => pos += record::size(len) as u64,
+                Header::Data(len) if len <= ring.max_message => {
+                    pos = pos.wrapping_add(record::size(len) as u64)
+                }
                 Header::Pad(len) if off + record::HEADER + len == ring.capacity => {
-                    pos += (ring.capacity - off) as u64
+                    pos = pos.wrapping_add((ring.capacity - off) as u64)
                 }
                 _ => break,
             }
@@ -141,6 +143,7 @@ impl Producer {
     /// # Errors
     /// `TooLarge` if `msg` is longer than [`Producer::max_message`]; `Disconnected` if the
     /// ring is full and the consumer that was attached is gone; `Corrupted`.
+    #[inline]
     pub fn send(&mut self, msg: &[u8]) -> Result<(), SendError> {
         let slot = self.claim_blocking(msg.len(), None)?;
         self.write(slot, msg);
@@ -151,6 +154,7 @@ impl Producer {
     ///
     /// # Errors
     /// `Full`, `TooLarge`, `Corrupted`.
+    #[inline]
     pub fn try_send(&mut self, msg: &[u8]) -> Result<(), SendError> {
         let slot = self.try_claim_counted(msg.len())?;
         self.write(slot, msg);
@@ -171,6 +175,7 @@ impl Producer {
     ///
     /// # Errors
     /// As [`Producer::send`].
+    #[inline]
     pub fn send_value<T: bytemuck::Pod>(&mut self, value: &T) -> Result<(), SendError> {
         self.send(bytemuck::bytes_of(value))
     }
@@ -209,8 +214,14 @@ impl Producer {
             let mut w = unsafe { self.window(slot.pos, msg.len()) };
             w.slice_mut().copy_from_slice(msg);
             w.end();
-            let next = slot.pos + record::size(msg.len()) as u64;
-            for (at, header) in headers(slot, msg.len(), self.ring.capacity, self.ring.mask) {
+            let pad = slot
+                .pad_at
+                .map(|at| pad_header(at, self.ring.capacity, self.ring.mask));
+            let data = (
+                slot.pos as usize & self.ring.mask,
+                record::data(slot.pos, msg.len()),
+            );
+            for (at, header) in pad.into_iter().chain([data]) {
                 if first.is_none() {
                     first = Some((at, header));
                 } else {
@@ -219,7 +230,7 @@ impl Producer {
                     self.ring.data.word(at).store(header, Ordering::Relaxed);
                 }
             }
-            self.pos = next;
+            self.pos = slot.pos.wrapping_add(record::size(msg.len()) as u64);
             n += 1;
         }
         if let Some((at, header)) = first {
@@ -275,6 +286,7 @@ impl Producer {
     ///
     /// # Safety
     /// `pos` was claimed for at least `len` payload bytes and is not yet published.
+    #[inline]
     unsafe fn window(&self, pos: u64, len: usize) -> WriteAccess {
         let off = pos as usize & self.ring.mask;
         debug_assert!(off + record::size(len) <= self.ring.capacity);
@@ -282,6 +294,7 @@ impl Producer {
         unsafe { self.ring.data.write(off + record::HEADER, len) }
     }
 
+    #[inline]
     fn write(&mut self, slot: Slot, msg: &[u8]) {
         // SAFETY: the slot was claimed for `msg.len()` payload bytes.
         let mut w = unsafe { self.window(slot.pos, msg.len()) };
@@ -291,19 +304,26 @@ impl Producer {
     }
 
     /// Publishes the record of `len` bytes at `slot` (and its padding record).
+    #[inline]
     fn commit_slot(&mut self, slot: Slot, len: usize) {
-        let mut hs = headers(slot, len, self.ring.capacity, self.ring.mask);
-        let (at, header) = hs.next().expect("a record has a header");
-        for (at2, header2) in hs {
-            // Relaxed: published by the Release store of the first header below.
-            self.ring.data.word(at2).store(header2, Ordering::Relaxed);
+        self.pos = slot.pos.wrapping_add(record::size(len) as u64);
+        let off = slot.pos as usize & self.ring.mask;
+        let header = record::data(slot.pos, len);
+        match slot.pad_at {
+            None => self.publish(off, header, 1),
+            Some(at) => {
+                // The padding record is in front: it is published last, and the record
+                // behind it with it. Relaxed: published by that Release store.
+                self.ring.data.word(off).store(header, Ordering::Relaxed);
+                let (pad_off, pad) = pad_header(at, self.ring.capacity, self.ring.mask);
+                self.publish(pad_off, pad, 1);
+            }
         }
-        self.pos = slot.pos + record::size(len) as u64;
-        self.publish(at, header, 1);
     }
 
     /// Clears the word after the last record, publishes the first header of a batch,
     /// updates the counters and wakes the consumer if it sleeps.
+    #[inline]
     fn publish(&mut self, at: usize, header: u64, count: u64) {
         // The next header goes at `self.pos`: clear its word, so that stale payload of an
         // earlier lap is never taken for a header. Relaxed: published by the Release below
@@ -315,12 +335,12 @@ impl Producer {
         // headers of a batch and the cleared word are visible once this header is.
         self.ring.data.word(at).store(header, Ordering::Release);
         let hdr = self.ring.hdr();
-        self.sent += count;
+        self.sent = self.sent.wrapping_add(count);
         // Relaxed: statistics and a restart hint, on the producer's own line.
         hdr.producer.0.written.store(self.pos, Ordering::Relaxed);
         hdr.producer.0.sent.store(self.sent, Ordering::Relaxed);
         if wait::wake(&hdr.consumer_wait.0) {
-            self.wakeups += 1;
+            self.wakeups = self.wakeups.wrapping_add(1);
             hdr.producer
                 .0
                 .wakeups
@@ -329,7 +349,7 @@ impl Producer {
     }
 
     /// Finds room for a record of `len` bytes, or `None` if the ring is full.
-    #[inline]
+    #[inline(always)]
     fn try_claim(&mut self, len: usize) -> Result<Option<Slot>, SendError> {
         if len > self.ring.max_message {
             return Err(SendError::TooLarge {
@@ -352,7 +372,7 @@ impl Producer {
         }
         Ok(Some(Slot {
             pad_at: (pad > 0).then_some(self.pos),
-            pos: self.pos + pad as u64,
+            pos: self.pos.wrapping_add(pad as u64),
         }))
     }
 
@@ -360,7 +380,7 @@ impl Producer {
         match self.try_claim(len)? {
             Some(slot) => Ok(slot),
             None => {
-                self.rejected += 1;
+                self.rejected = self.rejected.wrapping_add(1);
                 // Relaxed: statistics.
                 self.ring
                     .hdr()
@@ -375,6 +395,8 @@ impl Producer {
 
     /// Re-reads the consumer's published position and validates it: it may only move
     /// forward, and never past what we wrote.
+    #[cold]
+    #[inline(never)]
     fn refresh_read(&mut self) -> Result<(), SendError> {
         // SYNC(space): Acquire pairs with the Release publication in the consumer, so its
         // reads of the records before `read` are done before we overwrite them.
@@ -419,20 +441,12 @@ impl Producer {
     }
 }
 
-/// The header words of a claimed record: the padding record's first (when there is one,
-/// it is in front and so must be published last), then the record's.
-fn headers(
-    slot: Slot,
-    len: usize,
-    capacity: usize,
-    mask: usize,
-) -> impl Iterator<Item = (usize, u64)> {
-    let pad = slot.pad_at.map(|at| {
-        let off = at as usize & mask;
-        (off, record::pad(at, capacity - off - record::HEADER))
-    });
-    let data = (slot.pos as usize & mask, record::data(slot.pos, len));
-    pad.into_iter().chain(core::iter::once(data))
+/// Offset and header word of the padding record at position `at`, which fills the area
+/// up to its end.
+#[inline]
+fn pad_header(at: u64, capacity: usize, mask: usize) -> (usize, u64) {
+    let off = at as usize & mask;
+    (off, record::pad(at, capacity - off - record::HEADER))
 }
 
 impl Drop for Producer {
