@@ -28,7 +28,8 @@ pub const MAX_NAME_LEN: usize = 255 - NAME_PREFIX.len();
 /// How long `open` waits for a creator to finish initialising.
 pub(crate) const OPEN_WAIT: Duration = Duration::from_secs(2);
 
-/// Checks a ring name and returns the shm object name (`/ipcring.<name>`).
+/// Checks a ring name and returns the shm object name (`ipcring.<name>`, the file name
+/// under `/dev/shm`).
 pub(crate) fn object_name(name: &str) -> Result<String, OpenError> {
     let bad = |reason| {
         Err(OpenError::InvalidName {
@@ -48,7 +49,9 @@ pub(crate) fn object_name(name: &str) -> Result<String, OpenError> {
     if name.contains('\0') {
         return bad("it contains a NUL byte");
     }
-    Ok(format!("/{NAME_PREFIX}{name}"))
+    // Without the leading '/': rustix counts it against NAME_MAX, so a name of
+    // MAX_NAME_LEN bytes would fail with ENAMETOOLONG.
+    Ok(format!("{NAME_PREFIX}{name}"))
 }
 
 /// Removes the ring `name` from the namespace. Processes that have it open keep using it;
@@ -197,7 +200,7 @@ impl Segment {
         if made.is_err() {
             // Unlink only if the name still refers to the object we made: compare device
             // and inode, so that we never remove somebody else's segment.
-            let now = rustix::fs::stat(format!("/dev/shm{obj}").as_str());
+            let now = rustix::fs::stat(format!("/dev/shm/{obj}").as_str());
             if let (Ok(ours), Ok(st)) = (ours, now) {
                 if ours == (st.st_dev, st.st_ino) {
                     let _ = rustix::shm::unlink(obj.as_str());
@@ -250,11 +253,15 @@ impl Segment {
 
     /// Opens the segment `name`, waits (bounded) for it to be ready, validates it against
     /// `expect` (whose `capacity` and `max_message` are ignored and returned as found).
-    pub(crate) fn open(name: &str, expect: Geometry) -> Result<(Segment, Geometry), OpenError> {
+    pub(crate) fn open(
+        name: &str,
+        expect: Geometry,
+        populate: bool,
+    ) -> Result<(Segment, Geometry), OpenError> {
         let obj = object_name(name)?;
         let deadline = Deadline::after(OPEN_WAIT);
         loop {
-            match Self::try_open(&obj, name, expect) {
+            match Self::try_open(&obj, name, expect, populate) {
                 Err(OpenError::StillInitializing { .. }) if !deadline.passed() => {
                     std::thread::sleep(Duration::from_millis(1));
                 }
@@ -266,7 +273,12 @@ impl Segment {
         }
     }
 
-    fn try_open(obj: &str, name: &str, expect: Geometry) -> Result<(Segment, Geometry), OpenError> {
+    fn try_open(
+        obj: &str,
+        name: &str,
+        expect: Geometry,
+        populate: bool,
+    ) -> Result<(Segment, Geometry), OpenError> {
         let initializing = OpenError::StillInitializing {
             waited: Duration::ZERO,
         };
@@ -274,7 +286,7 @@ impl Segment {
             Ok(fd) => fd,
             Err(Errno::ACCESS) => {
                 // Mode 0200 means the creator has not finished: wait for it.
-                return match rustix::fs::stat(format!("/dev/shm{obj}").as_str()) {
+                return match rustix::fs::stat(format!("/dev/shm/{obj}").as_str()) {
                     Ok(st) if st.st_mode & 0o777 == 0o200 => Err(initializing),
                     _ => Err(map_errno(Errno::ACCESS, name, "shm_open")),
                 };
@@ -299,7 +311,7 @@ impl Segment {
         let probe = Mapping::new(fd.as_fd(), LINE, false)?;
         let found = validate(probe.identity(), size, creating, expect)?;
         drop(probe);
-        let map = Mapping::new(fd.as_fd(), found.total(), false)?;
+        let map = Mapping::new(fd.as_fd(), found.total(), populate)?;
         Ok((Segment { map, fd }, found))
     }
 
