@@ -176,7 +176,12 @@ impl Drop for Reap {
     }
 }
 
-fn run_phase(phase: Phase, name: &str, cpu: Option<usize>, n: u64) -> Result<Histogram<u64>, Error> {
+fn run_phase(
+    phase: Phase,
+    name: &str,
+    cpu: Option<usize>,
+    n: u64,
+) -> Result<Histogram<u64>, Error> {
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3)?;
     match phase {
         Phase::Raw | Phase::Futex => {

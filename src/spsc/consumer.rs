@@ -398,7 +398,12 @@ impl Consumer {
         c.released.store(next, Ordering::Release);
         // Relaxed: statistics.
         c.received.store(self.received, Ordering::Relaxed);
-        if next.wrapping_sub(self.published) >= self.publish_every {
+        // Publish a fraction of the ring at a time, and at once when the producer sleeps
+        // waiting for room. Relaxed peek, as in `on_empty`: that line only changes when
+        // the producer parks, so it stays in our cache while both sides are busy.
+        if next.wrapping_sub(self.published) >= self.publish_every
+            || self.ring.hdr().producer_wait.0.waiters.load(Ordering::Relaxed) != 0
+        {
             self.publish();
         }
     }
@@ -464,12 +469,14 @@ impl ReadGrant<'_> {
 
 impl Deref for ReadGrant<'_> {
     type Target = [u8];
+    #[inline]
     fn deref(&self) -> &[u8] {
         self.access.as_ref().map_or(&[], ReadAccess::slice)
     }
 }
 
 impl Drop for ReadGrant<'_> {
+    #[inline]
     fn drop(&mut self) {
         if let Some(a) = self.access.take() {
             a.end();

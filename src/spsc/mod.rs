@@ -131,7 +131,8 @@ impl Builder {
         self
     }
 
-    /// Pre-fault every page when mapping (`MAP_POPULATE`): no page fault on first use.
+    /// Pre-fault every page when mapping, on create and on open (`MAP_POPULATE`): no page
+    /// fault on first use.
     pub fn populate(mut self, yes: bool) -> Builder {
         self.populate = yes;
         self
@@ -259,7 +260,7 @@ impl Builder {
     }
 
     fn open(&self, role: Role) -> Result<Ring, OpenError> {
-        let (seg, geo) = Segment::open(&self.name, self.geometry_for_open())?;
+        let (seg, geo) = Segment::open(&self.name, self.geometry_for_open(), self.populate)?;
         Ring::attach(Backing::Segment(seg), role, geo.capacity, geo.max_message)
     }
 
@@ -289,27 +290,66 @@ impl Builder {
     }
 }
 
-/// A producer and a consumer of one ring on the heap, in this process: for tests, loom
-/// models and sanitizers (which cannot follow shared memory). `start` is the initial
-/// position (rounded down to 8).
+/// One ring on the heap, in this process: for tests, loom models and sanitizers (which
+/// cannot follow shared memory). Handles attach to it as to a named ring: one producer and
+/// one consumer at a time (`RoleTaken` otherwise), and a new one continues where the last
+/// one of its role stopped. Clones share the ring.
+#[doc(hidden)]
+#[derive(Debug, Clone)]
+pub struct HeapRing {
+    region: Arc<HeapRegion<SpscHeader>>,
+    capacity: usize,
+}
+
+impl HeapRing {
+    /// A fresh ring of `capacity` bytes whose positions start at `start` (rounded down
+    /// to 8).
+    ///
+    /// # Panics
+    /// If `capacity` is not valid (see [`Builder::capacity`]).
+    pub fn new(capacity: usize, start: u64) -> HeapRing {
+        assert!(capacity_ok(capacity as u64), "invalid capacity {capacity}");
+        let region = Arc::new(HeapRegion::<SpscHeader>::new(capacity));
+        // SAFETY: the region is alive (we hold it) and nobody else uses it yet.
+        let h = unsafe { region.header().as_ref() };
+        // Relaxed: the ring reaches other threads only by being moved or cloned into them,
+        // which orders these stores before any use there.
+        h.read.0.pos.store(start & !7, Ordering::Relaxed);
+        h.consumer.0.released.store(start & !7, Ordering::Relaxed);
+        h.producer.0.written.store(start & !7, Ordering::Relaxed);
+        HeapRing { region, capacity }
+    }
+
+    fn attach(&self, role: Role) -> Result<Ring, OpenError> {
+        let backing = Backing::Heap(self.region.clone());
+        Ring::attach(backing, role, self.capacity, max_message_for(self.capacity))
+    }
+
+    /// Attaches a producer.
+    ///
+    /// # Errors
+    /// `RoleTaken` while another producer is attached.
+    pub fn producer(&self, strategy: WaitStrategy) -> Result<Producer, OpenError> {
+        Producer::attach(self.attach(Role::Producer)?, strategy)
+    }
+
+    /// Attaches a consumer.
+    ///
+    /// # Errors
+    /// `RoleTaken` while another consumer is attached.
+    pub fn consumer(&self, strategy: WaitStrategy) -> Result<Consumer, OpenError> {
+        Consumer::attach(self.attach(Role::Consumer)?, strategy)
+    }
+}
+
+/// A producer and a consumer of a fresh [`HeapRing`].
 ///
 /// # Panics
 /// If `capacity` is not valid (see [`Builder::capacity`]).
 #[doc(hidden)]
 pub fn heap_pair(capacity: usize, strategy: WaitStrategy, start: u64) -> (Producer, Consumer) {
-    assert!(capacity_ok(capacity as u64), "invalid capacity {capacity}");
-    let region = Arc::new(HeapRegion::<SpscHeader>::new(capacity));
-    // SAFETY: the region is alive (we hold it) and nobody else uses it yet.
-    let h = unsafe { region.header().as_ref() };
-    // Relaxed: the handles are created below in this thread and then moved.
-    h.read.0.pos.store(start & !7, Ordering::Relaxed);
-    h.consumer.0.released.store(start & !7, Ordering::Relaxed);
-    h.producer.0.written.store(start & !7, Ordering::Relaxed);
-    let max = max_message_for(capacity);
-    let attach = |role| Ring::attach(Backing::Heap(region.clone()), role, capacity, max);
-    let tx = Producer::attach(attach(Role::Producer).expect("fresh region"), strategy)
-        .expect("fresh region");
-    let rx = Consumer::attach(attach(Role::Consumer).expect("fresh region"), strategy)
-        .expect("fresh region");
+    let ring = HeapRing::new(capacity, start);
+    let tx = ring.producer(strategy).expect("fresh ring");
+    let rx = ring.consumer(strategy).expect("fresh ring");
     (tx, rx)
 }

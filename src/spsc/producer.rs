@@ -409,14 +409,22 @@ impl Producer {
         Ok(())
     }
 
+    /// Claims room for `len` bytes, waiting (until `deadline`) while the ring is full.
+    #[inline(always)]
     fn claim_blocking(
         &mut self,
         len: usize,
         deadline: Option<Deadline>,
     ) -> Result<Slot, SendError> {
-        if let Some(slot) = self.try_claim(len)? {
-            return Ok(slot);
+        match self.try_claim(len)? {
+            Some(slot) => Ok(slot),
+            None => self.wait_for_room(len, deadline),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wait_for_room(&mut self, len: usize, deadline: Option<Deadline>) -> Result<Slot, SendError> {
         // SAFETY: the line lives in the ring that `self` owns, for the whole wait.
         let line = unsafe { self.ring.wait_line(Role::Producer) };
         let strategy = self.strategy;
@@ -483,12 +491,14 @@ impl WriteGrant<'_> {
 
 impl Deref for WriteGrant<'_> {
     type Target = [u8];
+    #[inline]
     fn deref(&self) -> &[u8] {
         self.access.as_ref().map_or(&[], WriteAccess::slice)
     }
 }
 
 impl DerefMut for WriteGrant<'_> {
+    #[inline]
     fn deref_mut(&mut self) -> &mut [u8] {
         self.access.as_mut().map_or(&mut [], WriteAccess::slice_mut)
     }

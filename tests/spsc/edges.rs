@@ -1,0 +1,435 @@
+//! Edges of the record format and of the API, in one process: a record that ends exactly
+//! at the end of the area, padding records, the smallest ring, the largest message, empty
+//! messages, positions that wrap across u64::MAX, grants and counters.
+
+use crate::common::{check, message, watchdog, RingGuard, XorShift};
+use ipcring::spsc::{self, Builder, Consumer, Producer};
+use ipcring::{OpenError, RecvError, Role, SendError, WaitStrategy};
+use std::collections::VecDeque;
+use std::os::unix::fs::FileExt;
+use std::time::Duration;
+
+/// Outer limit of each test: a hang fails.
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Bytes before the data area of an SPSC segment.
+const HEADER: u64 = 7 * 128;
+
+/// A record header word as the format defines it (`src/spsc/record.rs`): the position's
+/// stamp, the VALID bit, the PAD bit, the length.
+fn header_word(pos: u64, len: u64, pad: bool) -> u64 {
+    ((pos >> 3) << 32) | (1 << 31) | (u64::from(pad) << 30) | len
+}
+
+/// The word at `off` of the data area of `ring`.
+fn word_at(ring: &RingGuard, off: u64) -> u64 {
+    let f = std::fs::File::open(ring.path()).expect("open the segment's file");
+    let mut w = [0; 8];
+    f.read_exact_at(&mut w, HEADER + off).expect("read");
+    u64::from_le_bytes(w)
+}
+
+fn pair(ring: &RingGuard, capacity: usize, start: u64) -> (Producer, Consumer) {
+    let tx = Builder::new(ring.name())
+        .capacity(capacity)
+        .start_position(start)
+        .create_producer()
+        .expect("create the producer");
+    let rx = Consumer::open(ring.name()).expect("open the consumer");
+    (tx, rx)
+}
+
+/// Sends and receives filler messages until the producer's position is `to` (a multiple
+/// of 8; records of at most 56 bytes). Returns the next sequence number.
+fn advance(tx: &mut Producer, rx: &mut Consumer, mut pos: u64, to: u64, mut seq: u64) -> u64 {
+    let mut buf = Vec::new();
+    while pos < to {
+        let size = (to - pos).min(56);
+        tx.send(&message(seq, size as usize - 8)).expect("send");
+        rx.recv_into(&mut buf).expect("recv");
+        check(seq, size as usize - 8, &buf);
+        pos += size;
+        seq += 1;
+    }
+    seq
+}
+
+#[test]
+fn a_record_ending_exactly_at_the_end_of_the_area_gets_no_padding() {
+    let _w = watchdog(
+        "a_record_ending_exactly_at_the_end_of_the_area_gets_no_padding",
+        LIMIT,
+    );
+    let ring = RingGuard::new("exact-fit");
+    let (mut tx, mut rx) = pair(&ring, 256, 0);
+    let seq = advance(&mut tx, &mut rx, 0, 224, 0);
+    // 8 + 24 bytes from 224: ends at 256, exactly the end of the area.
+    tx.send(&message(seq, 24)).expect("send the exact fit");
+    assert_eq!(word_at(&ring, 224), header_word(224, 24, false));
+    // The next header word, at the start of the area, was cleared.
+    assert_eq!(word_at(&ring, 0), 0);
+    tx.send(&message(seq + 1, 16)).expect("send after the wrap");
+    assert_eq!(word_at(&ring, 0), header_word(256, 16, false));
+    let mut buf = Vec::new();
+    rx.recv_into(&mut buf).expect("recv the exact fit");
+    check(seq, 24, &buf);
+    rx.recv_into(&mut buf).expect("recv after the wrap");
+    check(seq + 1, 16, &buf);
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Empty));
+}
+
+#[test]
+fn a_record_that_does_not_fit_before_the_end_goes_behind_a_padding_record() {
+    let _w = watchdog(
+        "a_record_that_does_not_fit_before_the_end_goes_behind_a_padding_record",
+        LIMIT,
+    );
+    // From 240 a padding record with 8 bytes of filler; from 248 one of its header only.
+    for (at, filler) in [(240, 8), (248, 0)] {
+        let ring = RingGuard::new("padding");
+        let (mut tx, mut rx) = pair(&ring, 256, 0);
+        let seq = advance(&mut tx, &mut rx, 0, at, 0);
+        tx.send(&message(seq, 16)).expect("send across the end");
+        assert_eq!(word_at(&ring, at), header_word(at, filler, true));
+        assert_eq!(word_at(&ring, 0), header_word(256, 16, false));
+        let mut buf = Vec::new();
+        rx.recv_into(&mut buf).expect("recv behind the padding");
+        check(seq, 16, &buf);
+        tx.send(&message(seq + 1, 0)).expect("send");
+        rx.recv_into(&mut buf).expect("recv");
+        check(seq + 1, 0, &buf);
+    }
+}
+
+/// Sends bursts of random sizes (0..=max) until full and receives random parts of them,
+/// checking every message; with `ring`, also checks each record header in the segment
+/// against a model of where records go. Returns (exact fits, padding records) seen.
+fn sweep(
+    tx: &mut Producer,
+    rx: &mut Consumer,
+    ring: Option<&RingGuard>,
+    start: u64,
+    rounds: u32,
+) -> (u32, u32) {
+    let cap = tx.capacity() as u64;
+    let max = tx.max_message() as u64;
+    let mut rng = XorShift::new(start ^ cap);
+    let (mut pos, mut sent, mut got) = (start, 0u64, 0u64);
+    let (mut exact, mut pads) = (0, 0);
+    let mut lens = VecDeque::new();
+    let mut buf = Vec::new();
+    for _ in 0..rounds {
+        for _ in 0..=rng.below(8) {
+            let len = rng.below(max + 1);
+            match tx.try_send(&message(sent, len as usize)) {
+                Ok(()) => {}
+                Err(SendError::Full) => break,
+                Err(e) => panic!("try_send: {e}"),
+            }
+            let size = 8 + ((len + 7) & !7);
+            let off = pos % cap;
+            if off + size > cap {
+                if let Some(ring) = ring {
+                    assert_eq!(word_at(ring, off), header_word(pos, cap - off - 8, true));
+                }
+                pads += 1;
+                pos = pos.wrapping_add(cap - off);
+            } else if off + size == cap {
+                exact += 1;
+            }
+            if let Some(ring) = ring {
+                assert_eq!(word_at(ring, pos % cap), header_word(pos, len, false));
+            }
+            pos = pos.wrapping_add(size);
+            lens.push_back(len as usize);
+            sent += 1;
+        }
+        let n = rng.below(lens.len() as u64 + 1);
+        for _ in 0..n {
+            rx.try_recv_into(&mut buf).expect("a committed message");
+            check(got, lens.pop_front().expect("a sent message"), &buf);
+            got += 1;
+        }
+    }
+    while let Some(len) = lens.pop_front() {
+        rx.try_recv_into(&mut buf).expect("a committed message");
+        check(got, len, &buf);
+        got += 1;
+    }
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Empty));
+    (exact, pads)
+}
+
+#[test]
+fn every_offset_and_size_round_trips_with_positions_crossing_u64_max() {
+    let _w = watchdog(
+        "every_offset_and_size_round_trips_with_positions_crossing_u64_max",
+        LIMIT,
+    );
+    for (capacity, start) in [
+        (spsc::MIN_CAPACITY, u64::MAX - 2_000),
+        (512, u64::MAX - 30_000),
+    ] {
+        let ring = RingGuard::new("sweep");
+        let (mut tx, mut rx) = pair(&ring, capacity, start);
+        let (exact, pads) = sweep(&mut tx, &mut rx, Some(&ring), start & !7, 5_000);
+        assert!(
+            exact > 0 && pads > 0,
+            "{capacity}: {exact} exact fits, {pads} pads"
+        );
+    }
+}
+
+#[test]
+fn a_heap_ring_round_trips_with_positions_crossing_u64_max() {
+    let _w = watchdog(
+        "a_heap_ring_round_trips_with_positions_crossing_u64_max",
+        LIMIT,
+    );
+    for start in [u64::MAX - 64, u64::MAX - 7, 0] {
+        let (mut tx, mut rx) = spsc::heap_pair(128, WaitStrategy::default(), start);
+        let (exact, pads) = sweep(&mut tx, &mut rx, None, start & !7, 5_000);
+        assert!(
+            exact > 0 && pads > 0,
+            "{start}: {exact} exact fits, {pads} pads"
+        );
+    }
+}
+
+#[test]
+fn the_smallest_ring_carries_messages_of_exactly_its_maximum() {
+    let _w = watchdog(
+        "the_smallest_ring_carries_messages_of_exactly_its_maximum",
+        LIMIT,
+    );
+    let ring = RingGuard::new("min");
+    let (mut tx, mut rx) = pair(&ring, spsc::MIN_CAPACITY, 0);
+    let max = spsc::max_message_for(spsc::MIN_CAPACITY);
+    assert_eq!((tx.max_message(), rx.max_message(), max), (16, 16, 16));
+    let mut buf = Vec::new();
+    for seq in 0..100 {
+        tx.send(&message(seq, max)).expect("send the maximum");
+        rx.recv_into(&mut buf).expect("recv");
+        check(seq, max, &buf);
+    }
+    let too_large = SendError::TooLarge { len: max + 1, max };
+    assert_eq!(tx.try_send(&[0; 17]), Err(too_large));
+    assert_eq!(tx.send(&[0; 17]), Err(too_large));
+}
+
+#[test]
+fn messages_of_exactly_the_maximum_fill_a_large_ring() {
+    let _w = watchdog("messages_of_exactly_the_maximum_fill_a_large_ring", LIMIT);
+    let ring = RingGuard::new("max");
+    let (mut tx, mut rx) = pair(&ring, 1 << 20, 0);
+    let max = tx.max_message();
+    assert_eq!(max, spsc::max_message_for(1 << 20));
+    let mut g = tx.reserve(max).expect("reserve the maximum");
+    crate::common::fill(0, &mut g);
+    g.commit(max);
+    tx.send(&message(1, max)).expect("send the maximum");
+    tx.try_send(&message(2, max)).expect("a third fits");
+    // Three maximal records and their headers leave less than a fourth needs.
+    assert_eq!(tx.try_send(&message(3, max)), Err(SendError::Full));
+    assert_eq!(
+        tx.try_send(&vec![0; max + 1]),
+        Err(SendError::TooLarge { len: max + 1, max })
+    );
+    for seq in 0..3 {
+        check(seq, max, &rx.read().expect("read"));
+    }
+    tx.try_send(&message(3, max)).expect("room again");
+    check(3, max, &rx.read().expect("read"));
+}
+
+#[test]
+fn empty_messages_travel_through_every_path() {
+    let _w = watchdog("empty_messages_travel_through_every_path", LIMIT);
+    let ring = RingGuard::new("empty");
+    let (mut tx, mut rx) = pair(&ring, spsc::MIN_CAPACITY, 0);
+    tx.send(b"").expect("send");
+    tx.try_send(b"").expect("try_send");
+    tx.reserve(0).expect("reserve").commit(0);
+    tx.reserve(8).expect("reserve").commit(0);
+    assert_eq!(tx.try_send_batch([&b""[..], &b""[..]]), Ok(2));
+    let mut buf = vec![1, 2, 3];
+    for _ in 0..3 {
+        assert_eq!(rx.recv_into(&mut buf), Ok(0));
+        assert!(buf.is_empty());
+    }
+    assert!(rx.read().expect("read").is_empty());
+    assert_eq!(rx.try_recv_into(&mut buf), Ok(0));
+    assert!(rx.try_read().expect("try_read").is_empty());
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Empty));
+    assert_eq!(rx.stats().received, 6);
+}
+
+#[test]
+fn a_dropped_write_grant_publishes_nothing_and_commit_may_shorten() {
+    let _w = watchdog(
+        "a_dropped_write_grant_publishes_nothing_and_commit_may_shorten",
+        LIMIT,
+    );
+    let ring = RingGuard::new("grant");
+    let (mut tx, mut rx) = pair(&ring, 4096, 0);
+    // Written, then dropped at the end of the block without a commit.
+    tx.reserve(100).expect("reserve").fill(0xaa);
+    let mut buf = Vec::new();
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Empty));
+    let mut g = tx.try_reserve(100).expect("try_reserve");
+    assert_eq!(g.len(), 100);
+    g[..5].copy_from_slice(b"short");
+    g.commit(5);
+    tx.send(b"next").expect("send");
+    assert_eq!(&*rx.read().expect("read"), b"short");
+    assert_eq!(&*rx.read().expect("read"), b"next");
+    assert_eq!(rx.stats().sent, 2);
+}
+
+#[test]
+fn a_kept_read_grant_and_a_value_of_the_wrong_size_leave_the_message_in_the_ring() {
+    let _w = watchdog(
+        "a_kept_read_grant_and_a_value_of_the_wrong_size_leave_the_message_in_the_ring",
+        LIMIT,
+    );
+    let ring = RingGuard::new("keep");
+    let (mut tx, mut rx) = pair(&ring, 4096, 0);
+    tx.send_value(&[1u32, 2, 3]).expect("send_value");
+    tx.send_value(&0x0123_4567_89ab_cdefu64)
+        .expect("send_value");
+    rx.read().expect("read").keep();
+    assert_eq!(
+        rx.recv_value::<u64>(),
+        Err(RecvError::WrongSize {
+            found: 12,
+            expected: 8
+        })
+    );
+    assert_eq!(rx.recv_value::<[u32; 3]>(), Ok([1, 2, 3]));
+    assert_eq!(rx.try_recv_value::<u64>(), Ok(0x0123_4567_89ab_cdef));
+    assert_eq!(rx.try_recv_value::<u64>(), Err(RecvError::Empty));
+}
+
+#[test]
+fn stats_count_sent_received_and_rejected_messages() {
+    let _w = watchdog("stats_count_sent_received_and_rejected_messages", LIMIT);
+    let ring = RingGuard::new("stats");
+    let (mut tx, mut rx) = pair(&ring, 1024, 0);
+    for seq in 0..3 {
+        tx.send(&message(seq, 10)).expect("send");
+    }
+    assert_eq!(tx.try_send_batch([&b"a"[..], &b"b"[..]]), Ok(2));
+    let mut fit = 0;
+    while tx.try_send(&[0; 100]).is_ok() {
+        fit += 1;
+    }
+    assert_eq!(tx.try_reserve(100).map(drop), Err(SendError::Full));
+    let mut buf = Vec::new();
+    for _ in 0..4 {
+        rx.recv_into(&mut buf).expect("recv");
+    }
+    let stats = tx.stats();
+    assert_eq!(stats, rx.stats());
+    assert_eq!(
+        (stats.sent, stats.received, stats.rejected, stats.capacity),
+        (5 + fit, 4, 2, 1024)
+    );
+    // A new producer continues the counters.
+    drop(tx);
+    let tx = Producer::open(ring.name()).expect("reopen");
+    assert_eq!(tx.stats().sent, 5 + fit);
+}
+
+#[test]
+fn timeouts_expire_on_a_full_and_on_an_empty_ring_with_every_strategy() {
+    let _w = watchdog("timeouts", LIMIT);
+    let strategies = [
+        WaitStrategy::BusySpin,
+        WaitStrategy::Park,
+        WaitStrategy::default(),
+    ];
+    for strategy in strategies {
+        let ring = RingGuard::new("timeouts");
+        let (mut tx, mut rx) = pair(&ring, 1024, 0);
+        tx.set_wait_strategy(strategy);
+        rx.set_wait_strategy(strategy);
+        let mut buf = Vec::new();
+        for wait in [Duration::ZERO, Duration::from_millis(30)] {
+            assert_eq!(
+                rx.recv_timeout_into(&mut buf, wait),
+                Err(RecvError::Timeout)
+            );
+            assert_eq!(rx.read_timeout(wait).map(drop), Err(RecvError::Timeout));
+        }
+        while tx.try_send(&[3; 100]).is_ok() {}
+        for wait in [Duration::ZERO, Duration::from_millis(30)] {
+            assert_eq!(tx.send_timeout(&[4; 100], wait), Err(SendError::Timeout));
+        }
+        // Nothing of the timed-out sends got in.
+        let mut n = 0;
+        while rx.try_recv_into(&mut buf).is_ok() {
+            assert_eq!(buf, [3; 100]);
+            n += 1;
+        }
+        assert_eq!(rx.stats().sent, n);
+    }
+}
+
+#[test]
+fn a_side_waits_for_a_peer_that_has_not_attached_yet() {
+    let _w = watchdog("no peer yet", LIMIT);
+    let ring = RingGuard::new("no-peer");
+    let mut rx = Consumer::create(ring.name(), 1024).expect("create the consumer");
+    let mut buf = Vec::new();
+    // No producer ever attached: empty, not disconnected.
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Empty));
+    assert_eq!(
+        rx.recv_timeout_into(&mut buf, Duration::from_millis(30)),
+        Err(RecvError::Timeout)
+    );
+    drop(rx);
+    let ring = RingGuard::new("no-peer");
+    let mut tx = Producer::create(ring.name(), 1024).expect("create the producer");
+    while tx.try_send(&[5; 100]).is_ok() {}
+    // No consumer ever attached: full, not disconnected.
+    assert_eq!(
+        tx.send_timeout(&[5; 100], Duration::from_millis(30)),
+        Err(SendError::Timeout)
+    );
+}
+
+#[test]
+fn messages_committed_before_the_consumer_attached_survive_the_producer() {
+    let _w = watchdog("late consumer", LIMIT);
+    let ring = RingGuard::new("late-consumer");
+    let mut tx = Producer::create(ring.name(), 4096).expect("create the producer");
+    for seq in 0..10 {
+        tx.send(&message(seq, 50)).expect("send");
+    }
+    drop(tx);
+    let mut rx = Consumer::open(ring.name()).expect("open the consumer");
+    let mut buf = Vec::new();
+    for seq in 0..10 {
+        rx.recv_into(&mut buf).expect("recv");
+        check(seq, 50, &buf);
+    }
+    assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Disconnected));
+}
+
+#[test]
+fn a_role_is_taken_by_another_handle_of_the_same_process_until_it_is_dropped() {
+    let _w = watchdog("roles in one process", LIMIT);
+    let ring = RingGuard::new("roles");
+    let (tx, rx) = pair(&ring, 4096, 0);
+    let taken = |r: Result<(), OpenError>, role| {
+        assert!(
+            matches!(r, Err(OpenError::RoleTaken { role: found }) if found == role),
+            "{r:?}"
+        );
+    };
+    taken(Producer::open(ring.name()).map(drop), Role::Producer);
+    taken(Consumer::open(ring.name()).map(drop), Role::Consumer);
+    drop((tx, rx));
+    let _tx = Producer::open(ring.name()).expect("producer role free again");
+    let _rx = Consumer::open(ring.name()).expect("consumer role free again");
+}

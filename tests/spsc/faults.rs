@@ -1,0 +1,438 @@
+//! Peers that die or leave: `kill -9` of a producer mid-stream or while the consumer is
+//! parked, a consumer that leaves a blocked producer, and handles that take over a role.
+
+use crate::common::{
+    check, hear, is_message, kill9_pid, message, say, spawn, stream_len, watchdog, RingGuard,
+    XorShift,
+};
+use crate::process::{send_one, strategy, StreamReader};
+use ipcring::spsc::{Builder, Consumer, Producer};
+use ipcring::{OpenError, RecvError, Role, SendError};
+use std::time::{Duration, Instant};
+
+/// Length of message `seq` of the short streams of these tests (8..=107 bytes, so that a
+/// message always carries its whole sequence number).
+fn short_len(seq: u64) -> usize {
+    8 + (seq % 100) as usize
+}
+
+const WAIT: Duration = Duration::from_secs(30);
+
+#[test]
+fn killed_producer_mid_stream_leaves_a_strict_prefix_then_disconnected() {
+    let _w = watchdog("kill -9 mid-stream", Duration::from_secs(90));
+    let mut rng = XorShift::new(99);
+    // Small rings kill the producer mostly while it waits for room, large ones mostly
+    // while it writes; the first round crosses u64::MAX early in the stream.
+    let rounds = [
+        (1 << 16, "default", u64::MAX - 20_000),
+        (1 << 14, "default", 0),
+        (1 << 14, "park", 0),
+        (1 << 14, "spin", u64::MAX - 100_000),
+        (1 << 16, "park", 0),
+        (1 << 16, "spin", 0),
+    ];
+    for (round, (capacity, wait, start)) in rounds.into_iter().enumerate() {
+        let ring = RingGuard::new("kill-mid");
+        let mut rx = Builder::new(ring.name())
+            .capacity(capacity)
+            .start_position(start)
+            .wait_strategy(strategy(wait))
+            .create_consumer()
+            .expect("create the consumer");
+        let mut child = spawn("stream-producer", ring.name(), &format!("0 0 {wait}"));
+        let kill_after = 500 + rng.below(10_000);
+        let mut reader = StreamReader::new(0, false, round as u64);
+        while reader.next < kill_after {
+            reader.recv_one(&mut rx).expect("receive before the kill");
+        }
+        let killed = child.kill9();
+        // Every message after the kill is checked too: in order, intact, no gap.
+        let end = loop {
+            if let Err(e) = reader.recv_one(&mut rx) {
+                break e;
+            }
+        };
+        let delay = killed.elapsed();
+        assert_eq!(end, RecvError::Disconnected);
+        println!(
+            "kill mid-stream ({capacity} B, {wait}): killed after {kill_after} messages, \
+             {} more drained, Disconnected {delay:?} after the kill",
+            reader.next - kill_after
+        );
+    }
+}
+
+/// Child: opens the ring as consumer and receives a stream through every path, telling
+/// the parent the sequence number of each message once it is released.
+pub fn stream_consumer(ring: &str, _arg: &str) {
+    let mut rx = Consumer::open(ring).expect("open the consumer");
+    let mut reader = StreamReader::new(0, false, std::process::id().into());
+    loop {
+        reader.recv_one(&mut rx).expect("recv");
+        say("got", reader.next - 1);
+    }
+}
+
+#[test]
+fn a_consumer_killed_mid_stream_is_replaced_without_loss_or_duplication() {
+    let _w = watchdog("kill -9 of a consumer mid-stream", Duration::from_secs(60));
+    const COUNT: u64 = 30_000;
+    let mut rng = XorShift::new(98);
+    for round in 0..3 {
+        let ring = RingGuard::new("kill-consumer");
+        let mut tx = Producer::create(ring.name(), 1 << 16).expect("create the producer");
+        let mut child = spawn("stream-consumer", ring.name(), "");
+        let producer = std::thread::spawn(move || {
+            let mut rng = XorShift::new(round);
+            let mut seq = 0;
+            while seq < COUNT {
+                match send_one(&mut tx, &mut rng, seq, COUNT - seq, false) {
+                    Ok(n) => seq += n,
+                    // No consumer and a full ring: try again until the new one is there.
+                    Err(SendError::Disconnected) => std::thread::sleep(Duration::from_millis(1)),
+                    Err(e) => panic!("message {seq}: {e}"),
+                }
+            }
+        });
+        let kill_after = 1_000 + rng.below(10_000);
+        let mut last = None;
+        while last.map_or(true, |l| l < kill_after) {
+            last = Some(
+                child
+                    .expect("got", WAIT)
+                    .parse::<u64>()
+                    .expect("sequence number"),
+            );
+        }
+        child.kill9();
+        // What the child said before it died: its last released message is this one or
+        // the next (released, not yet told).
+        for line in child.remaining(WAIT) {
+            let seq = line.strip_prefix("got").expect("a got line").trim();
+            last = Some(seq.parse().expect("sequence number"));
+        }
+        let last = last.expect("the child received messages");
+        let mut rx = Consumer::open(ring.name()).expect("take over the consumer role");
+        let mut reader = StreamReader::new(0, false, round + 10);
+        let mut buf = Vec::new();
+        rx.recv_into(&mut buf)
+            .expect("first message of the new consumer");
+        let first = (last + 1..=last + 2)
+            .find(|&s| is_message(s, stream_len(s, false), &buf))
+            .unwrap_or_else(|| panic!("the new consumer did not resume after message {last}"));
+        reader.next = first + 1;
+        while reader.next < COUNT {
+            reader.recv_one(&mut rx).expect("recv after the takeover");
+        }
+        producer.join().expect("producer thread");
+        assert_eq!(reader.recv_one(&mut rx), Err(RecvError::Disconnected));
+        println!("consumer killed after message {last}; the new one resumed at {first}");
+    }
+}
+
+/// Child: opens the ring as producer, sends `count` short messages, then holds the role
+/// until told `drop` (it drops the producer) or until its stdin closes.
+pub fn holding_producer(ring: &str, arg: &str) {
+    let count: u64 = arg.parse().expect("count");
+    let mut tx = Producer::open(ring).expect("open the producer");
+    for seq in 0..count {
+        tx.send(&message(seq, short_len(seq))).expect("send");
+    }
+    say("sent", count);
+    let mut tx = Some(tx);
+    while let Some(line) = hear() {
+        assert_eq!(line, "drop");
+        tx = None;
+        say("dropped", "");
+    }
+    drop(tx);
+}
+
+fn parked_consumer_sees_a_killed_producer(name: &str) {
+    let ring = RingGuard::new("kill-parked");
+    let mut rx = Builder::new(ring.name())
+        .capacity(1 << 16)
+        .wait_strategy(strategy(name))
+        .create_consumer()
+        .expect("create the consumer");
+    let child = spawn("holding-producer", ring.name(), "100");
+    assert_eq!(child.expect("sent", WAIT), "100");
+    let mut buf = Vec::new();
+    for seq in 0..100 {
+        rx.recv_into(&mut buf).expect("recv");
+        check(seq, short_len(seq), &buf);
+    }
+    let pid = child.pid();
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        kill9_pid(pid)
+    });
+    // Empty ring: this blocks (and parks) until the producer's death is noticed.
+    let end = rx.recv_into(&mut buf);
+    let noticed = Instant::now();
+    let killed = killer.join().expect("killer thread");
+    assert_eq!(end, Err(RecvError::Disconnected));
+    println!(
+        "{name}: waiting consumer saw the killed producer {:?} after the kill",
+        noticed.saturating_duration_since(killed)
+    );
+}
+
+#[test]
+fn a_waiting_consumer_gets_disconnected_when_the_producer_is_killed() {
+    let _w = watchdog(
+        "kill -9 of the producer of a parked consumer",
+        Duration::from_secs(60),
+    );
+    for name in ["park", "default", "spin"] {
+        parked_consumer_sees_a_killed_producer(name);
+    }
+}
+
+/// Child: attaches as consumer and reads nothing; drops the consumer when told `drop`.
+pub fn idle_consumer(ring: &str, _arg: &str) {
+    let mut rx = Some(Consumer::open(ring).expect("open the consumer"));
+    say("attached", "");
+    while let Some(line) = hear() {
+        assert_eq!(line, "drop");
+        rx = None;
+        say("dropped", "");
+    }
+    drop(rx);
+}
+
+/// Fills a ring whose consumer is the child `idle-consumer`, then makes that consumer go
+/// (`kill -9` or drop) while `send` waits for room.
+fn blocked_send_sees_the_consumer_go(name: &str, kill: bool) {
+    let ring = RingGuard::new("consumer-gone");
+    let mut tx = Builder::new(ring.name())
+        .capacity(4096)
+        .wait_strategy(strategy(name))
+        .create_producer()
+        .expect("create the producer");
+    let mut child = spawn("idle-consumer", ring.name(), "");
+    child.expect("attached", WAIT);
+    let mut seq = 0;
+    while tx.try_send(&message(seq, short_len(seq))).is_ok() {
+        seq += 1;
+    }
+    let msg = message(seq, short_len(seq));
+    let gone = if kill {
+        let pid = child.pid();
+        let killer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            kill9_pid(pid)
+        });
+        let r = tx.send(&msg);
+        let noticed = Instant::now();
+        assert_eq!(r, Err(SendError::Disconnected));
+        noticed.saturating_duration_since(killer.join().expect("killer thread"))
+    } else {
+        let told = Instant::now();
+        child.tell("drop");
+        assert_eq!(tx.send(&msg), Err(SendError::Disconnected));
+        let noticed = told.elapsed();
+        child.expect("dropped", WAIT);
+        child.close_stdin();
+        child.wait_success(WAIT);
+        noticed
+    };
+    let how = if kill { "killed" } else { "dropped" };
+    println!("{name}: blocked send returned Disconnected {gone:?} after the consumer was {how}");
+}
+
+#[test]
+fn a_blocked_send_returns_disconnected_when_the_consumer_is_dropped() {
+    let _w = watchdog(
+        "consumer dropped under a blocked send",
+        Duration::from_secs(60),
+    );
+    blocked_send_sees_the_consumer_go("default", false);
+}
+
+#[test]
+fn a_blocked_send_returns_disconnected_when_the_consumer_is_killed() {
+    let _w = watchdog(
+        "consumer killed under a blocked send",
+        Duration::from_secs(60),
+    );
+    for name in ["park", "default", "spin"] {
+        blocked_send_sees_the_consumer_go(name, true);
+    }
+}
+
+fn producer_takeover(kill: bool) {
+    let ring = RingGuard::new("producer-takeover");
+    let mut rx = Consumer::create(ring.name(), 1 << 16).expect("create the consumer");
+    let mut child = spawn("holding-producer", ring.name(), "100");
+    assert_eq!(child.expect("sent", WAIT), "100");
+    for second in [
+        Producer::open(ring.name()),
+        Builder::new(ring.name()).open_or_create_producer(),
+    ] {
+        assert!(
+            matches!(
+                second,
+                Err(OpenError::RoleTaken {
+                    role: Role::Producer
+                })
+            ),
+            "second producer: {second:?}"
+        );
+    }
+    if kill {
+        child.kill9();
+    } else {
+        child.tell("drop");
+        child.expect("dropped", WAIT);
+    }
+    let mut tx = Producer::open(ring.name()).expect("take over the producer role");
+    for seq in 100..200 {
+        tx.send(&message(seq, short_len(seq))).expect("send");
+    }
+    let mut buf = Vec::new();
+    for seq in 0..200 {
+        rx.recv_into(&mut buf).expect("recv");
+        check(seq, short_len(seq), &buf);
+    }
+    drop(tx);
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Disconnected));
+    assert_eq!(rx.stats().sent, 200);
+}
+
+#[test]
+fn a_second_producer_is_refused_then_takes_over_after_the_first_is_dropped() {
+    let _w = watchdog("producer takeover after drop", Duration::from_secs(60));
+    producer_takeover(false);
+}
+
+#[test]
+fn a_second_producer_is_refused_then_takes_over_after_the_first_is_killed() {
+    let _w = watchdog("producer takeover after kill -9", Duration::from_secs(60));
+    producer_takeover(true);
+}
+
+#[test]
+fn a_producer_taking_over_from_one_killed_mid_stream_continues_after_its_last_commit() {
+    let _w = watchdog("producer takeover mid-stream", Duration::from_secs(60));
+    const NEW: u64 = 1 << 40;
+    const NEW_COUNT: u64 = 3_000;
+    let ring = RingGuard::new("takeover-mid");
+    let mut rx = Consumer::create(ring.name(), 1 << 16).expect("create the consumer");
+    let mut child = spawn("stream-producer", ring.name(), "0 0 default");
+    let mut reader = StreamReader::new(0, false, 5);
+    while reader.next < 5_000 {
+        reader.recv_one(&mut rx).expect("receive before the kill");
+    }
+    child.kill9();
+    let mut tx = Producer::open(ring.name()).expect("take over the producer role");
+    let (mut sent, mut got) = (NEW, NEW);
+    while got < NEW + NEW_COUNT {
+        while sent < NEW + NEW_COUNT && tx.try_send(&message(sent, short_len(sent))).is_ok() {
+            sent += 1;
+        }
+        let g = rx.read().expect("read");
+        // First what the killed producer committed (a strict prefix of its stream), then
+        // the new producer's messages, all of them, in order.
+        if got == NEW && is_message(reader.next, stream_len(reader.next, false), &g) {
+            reader.next += 1;
+        } else {
+            check(got, short_len(got), &g);
+            got += 1;
+        }
+    }
+    drop(tx);
+    let mut buf = Vec::new();
+    assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Disconnected));
+    println!(
+        "killed producer left {} messages; the new one delivered {NEW_COUNT}",
+        reader.next
+    );
+}
+
+/// Child: opens the ring as consumer, receives `count` short messages, then reads message
+/// `count` and holds it until told `keep-and-drop` (ends the loan without releasing, then
+/// drops the consumer) or `release-and-drop` (releases it, then drops the consumer).
+pub fn holding_consumer(ring: &str, arg: &str) {
+    let count: u64 = arg.parse().expect("count");
+    let mut rx = Consumer::open(ring).expect("open the consumer");
+    let mut buf = Vec::new();
+    for seq in 0..count {
+        rx.recv_into(&mut buf).expect("recv");
+        check(seq, short_len(seq), &buf);
+    }
+    let g = rx.read().expect("read");
+    check(count, short_len(count), &g);
+    say("holding", count);
+    match hear().as_deref() {
+        Some("keep-and-drop") => g.keep(),
+        Some("release-and-drop") => drop(g),
+        other => panic!("unexpected command {other:?}"),
+    }
+    drop(rx);
+    say("dropped", "");
+    while hear().is_some() {}
+}
+
+/// A consumer that leaves (how: `kill`, `keep-and-drop`, `release-and-drop`) after
+/// releasing messages `0..300` and while holding message 300; a new consumer resumes at
+/// `first`.
+fn consumer_takeover(how: &str, first: u64) {
+    const COUNT: u64 = 1_000;
+    let ring = RingGuard::new("consumer-takeover");
+    // The positions cross u64::MAX while the first consumer reads.
+    let mut tx = Builder::new(ring.name())
+        .capacity(1 << 18)
+        .start_position(u64::MAX - 5_000)
+        .create_producer()
+        .expect("create the producer");
+    for seq in 0..COUNT {
+        tx.send(&message(seq, short_len(seq))).expect("send");
+    }
+    let mut child = spawn("holding-consumer", ring.name(), "300");
+    assert_eq!(child.expect("holding", WAIT), "300");
+    let second = Consumer::open(ring.name());
+    assert!(
+        matches!(
+            second,
+            Err(OpenError::RoleTaken {
+                role: Role::Consumer
+            })
+        ),
+        "second consumer: {second:?}"
+    );
+    if how == "kill" {
+        child.kill9();
+    } else {
+        child.tell(how);
+        child.expect("dropped", WAIT);
+    }
+    let mut rx = Consumer::open(ring.name()).expect("take over the consumer role");
+    let mut buf = Vec::new();
+    for seq in first..COUNT {
+        rx.recv_into(&mut buf).expect("recv");
+        check(seq, short_len(seq), &buf);
+    }
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Empty));
+    drop(tx);
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Disconnected));
+}
+
+#[test]
+fn a_new_consumer_gets_again_the_message_a_killed_one_had_not_released() {
+    let _w = watchdog("consumer takeover after kill -9", Duration::from_secs(60));
+    consumer_takeover("kill", 300);
+}
+
+#[test]
+fn a_new_consumer_resumes_at_a_message_the_dropped_one_kept() {
+    let _w = watchdog("consumer takeover after keep", Duration::from_secs(60));
+    consumer_takeover("keep-and-drop", 300);
+}
+
+#[test]
+fn a_new_consumer_resumes_after_the_last_message_the_dropped_one_released() {
+    let _w = watchdog("consumer takeover after release", Duration::from_secs(60));
+    consumer_takeover("release-and-drop", 301);
+}
