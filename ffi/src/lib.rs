@@ -1,1 +1,103 @@
-//! C API of ipcring (work in progress).
+//! The C API of ipcring: `libipcring.so`, `libipcring.a` and `include/ipcring.h`.
+//!
+//! Every exported function is `extern "C"`, named `ipcring_*`, returns an `int` status
+//! ([`Status`], 0 = success) unless it cannot fail, writes its results through
+//! out-parameters, and runs its body under `catch_unwind`, so that no Rust panic crosses
+//! into C. `ffi/README.md` states the conventions; `include/ipcring.h` is generated from
+//! this crate by cbindgen (see `cbindgen.toml`) and checked for freshness by a test.
+
+#![deny(unsafe_op_in_unsafe_fn, missing_docs, missing_debug_implementations)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+mod consumer;
+mod handle;
+mod producer;
+mod status;
+mod types;
+
+pub use consumer::ConsumerHandle;
+pub use producer::{Buf, ProducerHandle};
+pub use status::Status;
+pub use types::{Options, Stats, Version, Wait, WaitKind};
+
+use core::ffi::{c_char, c_int, CStr};
+use core::panic::AssertUnwindSafe;
+use core::ptr::NonNull;
+use status::Result;
+
+/// Runs `f`, turning its result into a status code and a panic into
+/// `IPCRING_ERR_INTERNAL`.
+#[inline]
+fn guard(f: impl FnOnce() -> Result<()>) -> c_int {
+    Status::code(
+        std::panic::catch_unwind(AssertUnwindSafe(f)).unwrap_or(Err(Status::IPCRING_ERR_INTERNAL)),
+    )
+}
+
+/// A required out-parameter: `IPCRING_ERR_NULL_POINTER` if it is NULL.
+#[inline]
+fn out<T>(p: *mut T) -> Result<NonNull<T>> {
+    NonNull::new(p).ok_or(Status::IPCRING_ERR_NULL_POINTER)
+}
+
+/// A ring name from C: a NUL-terminated UTF-8 string.
+///
+/// # Safety
+/// `name` is NULL or points to a NUL-terminated string that stays alive and unchanged
+/// for `'a`.
+unsafe fn name_arg<'a>(name: *const c_char) -> Result<&'a str> {
+    if name.is_null() {
+        return Err(Status::IPCRING_ERR_NULL_POINTER);
+    }
+    // SAFETY: not NULL, and NUL-terminated per the contract.
+    let name = unsafe { CStr::from_ptr(name) };
+    name.to_str().map_err(|_| Status::IPCRING_ERR_INVALID_NAME)
+}
+
+/// Options from C, or the defaults for NULL.
+///
+/// # Safety
+/// `opts` is NULL or points to an initialised `ipcring_options_t`.
+unsafe fn options_arg(opts: *const Options) -> Result<Options> {
+    if opts.is_null() {
+        return Ok(Options::defaults());
+    }
+    // SAFETY: not NULL, and initialised per the contract; `Options` is plain data.
+    Ok(unsafe { opts.read() })
+}
+
+/// Input bytes from C: `len` bytes at `data`, which may be NULL when `len` is 0.
+///
+/// # Safety
+/// `data` is NULL or valid for reads of `len` bytes that nobody writes for `'a`.
+#[inline]
+unsafe fn bytes_arg<'a>(data: *const core::ffi::c_void, len: usize) -> Result<&'a [u8]> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if data.is_null() {
+        return Err(Status::IPCRING_ERR_NULL_POINTER);
+    }
+    if len > isize::MAX as usize {
+        return Err(Status::IPCRING_ERR_TOO_LARGE);
+    }
+    // SAFETY: not NULL, `len` fits an allocation, and readable per the contract.
+    Ok(unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len) })
+}
+
+/// Removes the ring `name` from the namespace (`/dev/shm/ipcring.<name>`). Processes that
+/// have it open go on using it; its memory is freed when the last one closes it.
+///
+/// Returns `IPCRING_OK`, `IPCRING_ERR_NULL_POINTER`, `IPCRING_ERR_INVALID_NAME`,
+/// `IPCRING_ERR_NOT_FOUND`, `IPCRING_ERR_PERMISSION` or `IPCRING_ERR_IO`.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_unlink(name: *const c_char) -> c_int {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let name = unsafe { name_arg(name) }?;
+        Ok(ipcring::unlink(name)?)
+    })
+}

@@ -1,0 +1,259 @@
+//! Status codes, their messages, and the mapping from the library's error enums.
+
+use core::ffi::{c_char, c_int};
+use ipcring::{OpenError, RecvError, SendError};
+
+/// The status codes that every `int`-returning function of this API returns: 0 on
+/// success, one of the positive values below on failure. `ipcring_strerror` describes
+/// each in words.
+//
+// The variants carry their C names in Rust too: cbindgen copies them as they are.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(non_camel_case_types)]
+pub enum Status {
+    /// Success.
+    IPCRING_OK = 0,
+    /// A required pointer argument is NULL.
+    IPCRING_ERR_NULL_POINTER = 1,
+    /// The handle is NULL (for example already closed through `*_close(&handle)`) or is
+    /// not a live handle of this kind.
+    IPCRING_ERR_BAD_HANDLE = 2,
+    /// The ring name is not valid UTF-8, is empty, longer than `IPCRING_MAX_NAME_LEN`
+    /// bytes, or contains '/'.
+    IPCRING_ERR_INVALID_NAME = 3,
+    /// An argument is out of range: an unknown wait kind, a commit longer than the
+    /// reservation.
+    IPCRING_ERR_INVALID_ARGUMENT = 4,
+    /// The capacity is not a power of two from `IPCRING_MIN_CAPACITY` to
+    /// `IPCRING_MAX_CAPACITY`.
+    IPCRING_ERR_INVALID_CAPACITY = 5,
+    /// `create` found a ring of that name already.
+    IPCRING_ERR_EXISTS = 6,
+    /// `open` found no ring of that name.
+    IPCRING_ERR_NOT_FOUND = 7,
+    /// The operating system refused access to the ring (errno EACCES or EPERM).
+    IPCRING_ERR_PERMISSION = 8,
+    /// The object is not an ipcring segment, or holds another kind of ring.
+    IPCRING_ERR_NOT_IPCRING = 9,
+    /// The ring was made by an incompatible version of ipcring (ABI major version or
+    /// layout differs).
+    IPCRING_ERR_VERSION_MISMATCH = 10,
+    /// The segment is inconsistent: its header size, geometry or length is wrong.
+    IPCRING_ERR_BAD_SEGMENT = 11,
+    /// The ring's creator did not finish initialising it in time (it may have died).
+    IPCRING_ERR_NOT_READY = 12,
+    /// Another live handle holds this role (producer or consumer) on the ring.
+    IPCRING_ERR_ROLE_TAKEN = 13,
+    /// No memory is left to back the ring.
+    IPCRING_ERR_NO_SPACE = 14,
+    /// Another system call failed.
+    IPCRING_ERR_IO = 15,
+    /// The ring has no room now (`try_*` calls only; nothing was written).
+    IPCRING_ERR_FULL = 16,
+    /// No message is waiting (`try_*` calls only).
+    IPCRING_ERR_EMPTY = 17,
+    /// The timeout passed first.
+    IPCRING_ERR_TIMEOUT = 18,
+    /// The message (or reservation) is longer than the ring's maximum message size.
+    IPCRING_ERR_TOO_LARGE = 19,
+    /// The peer is gone: for a producer, the ring is full and its consumer has left; for a
+    /// consumer, every message was received and the producer has left.
+    IPCRING_ERR_DISCONNECTED = 20,
+    /// The peer wrote impossible values into the shared ring.
+    IPCRING_ERR_CORRUPTED = 21,
+    /// The caller's buffer is smaller than the message; the message stays in the ring and
+    /// its length is stored through the length out-parameter.
+    IPCRING_ERR_BUFFER_TOO_SMALL = 22,
+    /// A zero-copy reservation or read is pending on this handle: commit, abort or
+    /// release it first.
+    IPCRING_ERR_GRANT_PENDING = 23,
+    /// Commit, abort or release was called without a pending reservation or read.
+    IPCRING_ERR_NO_GRANT = 24,
+    /// A bug inside ipcring was caught at the API boundary. The handle is unusable from
+    /// then on (every call but close returns this code).
+    IPCRING_ERR_INTERNAL = 25,
+}
+
+/// A failed call's status.
+pub(crate) type Result<T> = core::result::Result<T, Status>;
+
+impl Status {
+    /// Every status, in order of value.
+    pub(crate) const ALL: [Status; 26] = [
+        Status::IPCRING_OK,
+        Status::IPCRING_ERR_NULL_POINTER,
+        Status::IPCRING_ERR_BAD_HANDLE,
+        Status::IPCRING_ERR_INVALID_NAME,
+        Status::IPCRING_ERR_INVALID_ARGUMENT,
+        Status::IPCRING_ERR_INVALID_CAPACITY,
+        Status::IPCRING_ERR_EXISTS,
+        Status::IPCRING_ERR_NOT_FOUND,
+        Status::IPCRING_ERR_PERMISSION,
+        Status::IPCRING_ERR_NOT_IPCRING,
+        Status::IPCRING_ERR_VERSION_MISMATCH,
+        Status::IPCRING_ERR_BAD_SEGMENT,
+        Status::IPCRING_ERR_NOT_READY,
+        Status::IPCRING_ERR_ROLE_TAKEN,
+        Status::IPCRING_ERR_NO_SPACE,
+        Status::IPCRING_ERR_IO,
+        Status::IPCRING_ERR_FULL,
+        Status::IPCRING_ERR_EMPTY,
+        Status::IPCRING_ERR_TIMEOUT,
+        Status::IPCRING_ERR_TOO_LARGE,
+        Status::IPCRING_ERR_DISCONNECTED,
+        Status::IPCRING_ERR_CORRUPTED,
+        Status::IPCRING_ERR_BUFFER_TOO_SMALL,
+        Status::IPCRING_ERR_GRANT_PENDING,
+        Status::IPCRING_ERR_NO_GRANT,
+        Status::IPCRING_ERR_INTERNAL,
+    ];
+
+    /// The code returned to C.
+    pub(crate) fn code(r: Result<()>) -> c_int {
+        match r {
+            Ok(()) => Status::IPCRING_OK as c_int,
+            Err(s) => s as c_int,
+        }
+    }
+
+    /// A sentence for people, NUL-terminated, with static lifetime.
+    fn message(self) -> &'static core::ffi::CStr {
+        match self {
+            Status::IPCRING_OK => c"success",
+            Status::IPCRING_ERR_NULL_POINTER => c"a required pointer argument is NULL",
+            Status::IPCRING_ERR_BAD_HANDLE => {
+                c"the handle is NULL (closed) or not a handle of this kind"
+            }
+            Status::IPCRING_ERR_INVALID_NAME => {
+                c"invalid ring name (not UTF-8, empty, too long, or contains '/')"
+            }
+            Status::IPCRING_ERR_INVALID_ARGUMENT => c"an argument is out of range",
+            Status::IPCRING_ERR_INVALID_CAPACITY => {
+                c"invalid capacity: must be a power of two from 64 bytes to 2 GiB"
+            }
+            Status::IPCRING_ERR_EXISTS => c"a ring of that name already exists",
+            Status::IPCRING_ERR_NOT_FOUND => c"no ring of that name exists",
+            Status::IPCRING_ERR_PERMISSION => c"permission denied",
+            Status::IPCRING_ERR_NOT_IPCRING => c"not an ipcring segment of this kind",
+            Status::IPCRING_ERR_VERSION_MISMATCH => {
+                c"the ring was made by an incompatible ipcring version"
+            }
+            Status::IPCRING_ERR_BAD_SEGMENT => c"the ring's segment is inconsistent or truncated",
+            Status::IPCRING_ERR_NOT_READY => c"the ring is still being initialised by its creator",
+            Status::IPCRING_ERR_ROLE_TAKEN => c"this role of the ring is held by a live handle",
+            Status::IPCRING_ERR_NO_SPACE => c"no space left to allocate the ring",
+            Status::IPCRING_ERR_IO => c"a system call failed",
+            Status::IPCRING_ERR_FULL => c"the ring is full",
+            Status::IPCRING_ERR_EMPTY => c"the ring is empty",
+            Status::IPCRING_ERR_TIMEOUT => c"timed out",
+            Status::IPCRING_ERR_TOO_LARGE => {
+                c"the message is larger than the ring's maximum message"
+            }
+            Status::IPCRING_ERR_DISCONNECTED => c"the peer is gone",
+            Status::IPCRING_ERR_CORRUPTED => c"the shared ring state is corrupted",
+            Status::IPCRING_ERR_BUFFER_TOO_SMALL => c"the buffer is too small for the message",
+            Status::IPCRING_ERR_GRANT_PENDING => c"a zero-copy reservation or read is pending",
+            Status::IPCRING_ERR_NO_GRANT => c"no zero-copy reservation or read is pending",
+            Status::IPCRING_ERR_INTERNAL => c"internal error in ipcring (a bug: please report it)",
+        }
+    }
+}
+
+impl From<OpenError> for Status {
+    fn from(e: OpenError) -> Status {
+        match e {
+            OpenError::InvalidName { .. } => Status::IPCRING_ERR_INVALID_NAME,
+            OpenError::InvalidCapacity { .. } => Status::IPCRING_ERR_INVALID_CAPACITY,
+            OpenError::AlreadyExists { .. } => Status::IPCRING_ERR_EXISTS,
+            OpenError::NotFound { .. } => Status::IPCRING_ERR_NOT_FOUND,
+            OpenError::PermissionDenied { .. } => Status::IPCRING_ERR_PERMISSION,
+            OpenError::NotIpcring { .. } | OpenError::KindMismatch { .. } => {
+                Status::IPCRING_ERR_NOT_IPCRING
+            }
+            OpenError::VersionMismatch { .. } | OpenError::LayoutMismatch { .. } => {
+                Status::IPCRING_ERR_VERSION_MISMATCH
+            }
+            OpenError::HeaderSizeMismatch { .. }
+            | OpenError::BadGeometry { .. }
+            | OpenError::Truncated { .. } => Status::IPCRING_ERR_BAD_SEGMENT,
+            OpenError::StillInitializing { .. } => Status::IPCRING_ERR_NOT_READY,
+            OpenError::RoleTaken { .. } => Status::IPCRING_ERR_ROLE_TAKEN,
+            OpenError::NoSpace { .. } => Status::IPCRING_ERR_NO_SPACE,
+            // `Io`, and whatever a later version of the library adds.
+            _ => Status::IPCRING_ERR_IO,
+        }
+    }
+}
+
+impl From<SendError> for Status {
+    fn from(e: SendError) -> Status {
+        match e {
+            SendError::Full => Status::IPCRING_ERR_FULL,
+            SendError::Timeout => Status::IPCRING_ERR_TIMEOUT,
+            SendError::TooLarge { .. } => Status::IPCRING_ERR_TOO_LARGE,
+            SendError::Disconnected => Status::IPCRING_ERR_DISCONNECTED,
+            // `Corrupted`, and whatever a later version adds: the ring is unusable.
+            _ => Status::IPCRING_ERR_CORRUPTED,
+        }
+    }
+}
+
+impl From<RecvError> for Status {
+    fn from(e: RecvError) -> Status {
+        match e {
+            RecvError::Empty => Status::IPCRING_ERR_EMPTY,
+            RecvError::Timeout => Status::IPCRING_ERR_TIMEOUT,
+            RecvError::Disconnected => Status::IPCRING_ERR_DISCONNECTED,
+            // `Corrupted`; `WrongSize` comes only from the typed calls, which the C API
+            // does not use.
+            _ => Status::IPCRING_ERR_CORRUPTED,
+        }
+    }
+}
+
+/// Describes a status code in words.
+///
+/// Returns a static, NUL-terminated English sentence; an unknown code gets a sentence
+/// saying so. Never returns NULL.
+///
+/// # Safety
+/// None: any `code` is accepted. Thread-safe. The returned string must not be freed or
+/// written to.
+#[no_mangle]
+pub extern "C" fn ipcring_strerror(code: c_int) -> *const c_char {
+    let known = usize::try_from(code)
+        .ok()
+        .and_then(|i| Status::ALL.get(i))
+        .map(|s| s.message());
+    known.unwrap_or(c"unknown ipcring status code").as_ptr()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_every_status_at_its_value() {
+        for (i, s) in Status::ALL.iter().enumerate() {
+            assert_eq!(*s as usize, i, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn every_status_has_its_own_message() {
+        let mut seen = std::collections::HashSet::new();
+        for s in Status::ALL {
+            assert!(seen.insert(s.message()), "{s:?} repeats a message");
+        }
+    }
+
+    #[test]
+    fn strerror_of_an_unknown_code_says_so() {
+        // SAFETY: `ipcring_strerror` returns a static NUL-terminated string.
+        let text = |c| unsafe { core::ffi::CStr::from_ptr(ipcring_strerror(c)) };
+        assert_eq!(text(-1), c"unknown ipcring status code");
+        assert_eq!(text(26), c"unknown ipcring status code");
+        assert_eq!(text(17), c"the ring is empty");
+    }
+}

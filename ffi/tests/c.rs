@@ -1,0 +1,475 @@
+//! The C API from C, against real processes.
+//!
+//! The C examples and test programs are compiled with the system compilers (`$CC`,
+//! default `cc`, and `$CXX`, default `c++`) with `-Werror -pedantic` and linked against
+//! the `libipcring.so` of this build: this test binary lives in `<target>/<profile>/deps/`,
+//! and `cargo build -p ipcring-ffi` (run from here, a no-op when fresh) puts the library
+//! in `<target>/<profile>/`. (`cargo test` alone does not build a cdylib that has no rlib
+//! beside it; see ffi/README.md.) Every child runs under an outer timeout, and every ring
+//! is removed afterwards, also when a test fails.
+
+use ipcring::spsc::Builder;
+use ipcring::{RecvError, SendError};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Messages of each interop test.
+const MESSAGES: u64 = 100_000;
+/// `STREAM_CAPACITY` of examples/stream.h.
+const STREAM_CAPACITY: usize = 1 << 16;
+/// The outer timeout of every child process.
+const PROCESS_TIMEOUT: Duration = Duration::from_secs(300);
+/// The longest wait for any one message on the Rust side.
+const MESSAGE_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn ffi_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `<target>/<profile>`, from the path of this test binary.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("path of the test binary");
+    let deps = exe.parent().expect("deps directory");
+    deps.parent().expect("profile directory").to_path_buf()
+}
+
+/// Builds libipcring.so and libipcring.a into [`profile_dir`] once per test run.
+fn lib_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = profile_dir();
+        let target = dir.parent().expect("target directory");
+        let mut cargo = Command::new(env!("CARGO"));
+        cargo
+            .args(["build", "--quiet", "-p", "ipcring-ffi", "--lib"])
+            .env("CARGO_TARGET_DIR", target)
+            .current_dir(ffi_dir());
+        match dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") => {}
+            Some("release") => {
+                cargo.arg("--release");
+            }
+            Some(other) => {
+                cargo.args(["--profile", other]);
+            }
+            None => panic!("no profile directory in {}", dir.display()),
+        }
+        let out = run(&mut cargo, "cargo build -p ipcring-ffi");
+        assert!(out.status.success(), "cargo build failed:\n{}", text(&out));
+        assert!(
+            dir.join("libipcring.so").is_file(),
+            "no libipcring.so in {}",
+            dir.display()
+        );
+        dir
+    })
+}
+
+/// The compiled C (and C++) programs of these tests.
+struct Programs {
+    producer: PathBuf,
+    consumer: PathBuf,
+    pingpong: PathBuf,
+    bad_input: PathBuf,
+    cpp_link: PathBuf,
+}
+
+fn programs() -> &'static Programs {
+    static PROGRAMS: OnceLock<Programs> = OnceLock::new();
+    PROGRAMS.get_or_init(|| {
+        let out = lib_dir().join("ipcring-ffi-c");
+        std::fs::create_dir_all(&out).expect("create the output directory");
+        let c = |src: &str| compile(&out, src, false);
+        Programs {
+            producer: c("examples/producer.c"),
+            consumer: c("examples/consumer.c"),
+            pingpong: c("examples/pingpong.c"),
+            bad_input: c("tests/c/bad_input.c"),
+            cpp_link: compile(&out, "tests/c/cpp_link.cpp", true),
+        }
+    })
+}
+
+/// Compiles one source file of ffi/ into `out_dir`, linked against libipcring.so.
+fn compile(out_dir: &Path, src: &str, cxx: bool) -> PathBuf {
+    let src = ffi_dir().join(src);
+    let exe = out_dir.join(src.file_stem().expect("a file name"));
+    let (var, default, std) = if cxx {
+        ("CXX", "c++", "-std=c++11")
+    } else {
+        ("CC", "cc", "-std=c11")
+    };
+    let compiler = std::env::var(var).unwrap_or_else(|_| default.to_owned());
+    let lib = lib_dir();
+    let mut cmd = Command::new(&compiler);
+    cmd.args([std, "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2", "-g"])
+        .arg("-I")
+        .arg(ffi_dir().join("include"))
+        .arg("-I")
+        .arg(ffi_dir().join("examples"))
+        .arg(&src)
+        .arg("-o")
+        .arg(&exe)
+        .arg("-L")
+        .arg(lib)
+        .arg("-lipcring")
+        .arg(format!("-Wl,-rpath,{}", lib.display()));
+    let out = run(&mut cmd, &compiler);
+    assert!(
+        out.status.success(),
+        "compiling {} failed:\n{}",
+        src.display(),
+        text(&out)
+    );
+    exe
+}
+
+/// A child process that is killed if the test ends before it does.
+struct Running {
+    child: Option<Child>,
+    what: String,
+}
+
+impl Running {
+    fn spawn(cmd: &mut Command, what: &str) -> Running {
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+        Running {
+            child: Some(child),
+            what: what.to_owned(),
+        }
+    }
+
+    /// Waits for the child, at most [`PROCESS_TIMEOUT`]: a hang fails the test.
+    fn finish(mut self) -> Output {
+        let mut child = self.child.take().expect("not finished yet");
+        let drain = |pipe: Option<Box<dyn Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(mut p) = pipe {
+                    let _ = p.read_to_end(&mut bytes);
+                }
+                bytes
+            })
+        };
+        let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+        let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+        let deadline = Instant::now() + PROCESS_TIMEOUT;
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for a child") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{} did not finish within {PROCESS_TIMEOUT:?}", self.what);
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        Output {
+            status,
+            stdout: stdout.join().expect("stdout reader"),
+            stderr: stderr.join().expect("stderr reader"),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn run(cmd: &mut Command, what: &str) -> Output {
+    Running::spawn(cmd, what).finish()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}\n--- stdout:\n{}--- stderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A unique prefix for ring names; every ring under it is removed on drop.
+struct Rings(String);
+
+impl Rings {
+    fn new(test: &str) -> Rings {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        Rings(format!("ffi-{test}-{}-{nanos}", std::process::id()))
+    }
+
+    /// The rings whose names start with `prefix` (made by a program that names its own).
+    fn with_prefix(prefix: String) -> Rings {
+        Rings(prefix)
+    }
+
+    fn name(&self, suffix: &str) -> String {
+        format!("{}-{suffix}", self.0)
+    }
+}
+
+impl Drop for Rings {
+    fn drop(&mut self) {
+        let prefix = format!("ipcring.{}", self.0);
+        for entry in std::fs::read_dir("/dev/shm")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let file = entry.file_name();
+            let file = file.to_string_lossy();
+            if let Some(name) = file
+                .strip_prefix("ipcring.")
+                .filter(|_| file.starts_with(&prefix))
+            {
+                let _ = ipcring::unlink(name);
+            }
+        }
+    }
+}
+
+/// Whether a ring of that prefix is still in /dev/shm.
+fn leftovers(rings: &Rings) -> Vec<String> {
+    let prefix = format!("ipcring.{}", rings.0);
+    std::fs::read_dir("/dev/shm")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|f| f.starts_with(&prefix))
+        .collect()
+}
+
+/// The checked stream of examples/stream.h, in Rust.
+mod stream {
+    pub fn hash(i: u64) -> u64 {
+        let mut x = i.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        x ^= x >> 33;
+        x
+    }
+
+    pub fn len(i: u64, max: usize) -> usize {
+        let h = hash(i);
+        let limit = if h & 15 == 0 || max < 256 { max } else { 256 };
+        ((h >> 8) % (limit as u64 + 1)) as usize
+    }
+
+    fn byte(h: u64, j: usize) -> u8 {
+        ((h >> (8 * (j & 7))) as u8).wrapping_add((j >> 3) as u8)
+    }
+
+    pub fn fill(i: u64, out: &mut [u8]) {
+        let h = hash(i);
+        for (j, b) in out.iter_mut().enumerate() {
+            *b = byte(h, j);
+        }
+    }
+
+    /// Panics unless `msg` is message `i`.
+    pub fn check(i: u64, msg: &[u8], max: usize) {
+        assert_eq!(msg.len(), len(i, max), "length of message {i}");
+        let h = hash(i);
+        if let Some(j) = (0..msg.len()).find(|&j| msg[j] != byte(h, j)) {
+            panic!(
+                "message {i}: byte {j} is {:#x}, expected {:#x}",
+                msg[j],
+                byte(h, j)
+            );
+        }
+    }
+}
+
+#[test]
+fn bad_input_from_c_gets_status_codes() {
+    let rings = Rings::new("bad");
+    let out = run(
+        Command::new(&programs().bad_input).arg(&rings.0),
+        "bad_input",
+    );
+    assert!(out.status.success(), "bad_input failed:\n{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(" 0 failed"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(leftovers(&rings), Vec::<String>::new());
+}
+
+#[test]
+fn header_compiles_as_cpp_and_links_with_c_linkage() {
+    let rings = Rings::new("cpp");
+    let out = run(Command::new(&programs().cpp_link).arg(&rings.0), "cpp_link");
+    assert!(out.status.success(), "cpp_link failed:\n{}", text(&out));
+    assert_eq!(leftovers(&rings), Vec::<String>::new());
+}
+
+#[test]
+fn c_producer_to_rust_consumer() {
+    let rings = Rings::new("c2rust");
+    let name = rings.name("stream");
+    let producer = Running::spawn(
+        Command::new(&programs().producer).args([&name, &MESSAGES.to_string()]),
+        "C producer",
+    );
+    let mut rx = Builder::new(&name)
+        .capacity(STREAM_CAPACITY)
+        .open_or_create_consumer()
+        .expect("attach the Rust consumer");
+    let max = rx.max_message();
+    let mut buf = Vec::new();
+    for i in 0..MESSAGES {
+        if i % 2 == 0 {
+            rx.recv_timeout_into(&mut buf, MESSAGE_TIMEOUT)
+                .unwrap_or_else(|e| panic!("message {i}: {e}"));
+            stream::check(i, &buf, max);
+        } else {
+            let g = rx
+                .read_timeout(MESSAGE_TIMEOUT)
+                .unwrap_or_else(|e| panic!("message {i}: {e}"));
+            stream::check(i, &g, max);
+        }
+    }
+    assert_eq!(
+        rx.recv_timeout_into(&mut buf, MESSAGE_TIMEOUT),
+        Err(RecvError::Disconnected)
+    );
+    let out = producer.finish();
+    assert!(out.status.success(), "C producer failed:\n{}", text(&out));
+    drop(rx);
+    ipcring::unlink(&name).expect("remove the ring");
+    assert_eq!(leftovers(&rings), Vec::<String>::new());
+}
+
+#[test]
+fn rust_producer_to_c_consumer() {
+    let rings = Rings::new("rust2c");
+    let name = rings.name("stream");
+    let consumer = Running::spawn(
+        Command::new(&programs().consumer).args([&name, &MESSAGES.to_string()]),
+        "C consumer",
+    );
+    let mut tx = Builder::new(&name)
+        .capacity(STREAM_CAPACITY)
+        .open_or_create_producer()
+        .expect("attach the Rust producer");
+    let max = tx.max_message();
+    let mut buf = vec![0; max];
+    for i in 0..MESSAGES {
+        let len = stream::len(i, max);
+        if i % 2 == 0 {
+            stream::fill(i, &mut buf[..len]);
+            tx.send_timeout(&buf[..len], MESSAGE_TIMEOUT)
+                .unwrap_or_else(|e| panic!("message {i}: {e}"));
+        } else {
+            let deadline = Instant::now() + MESSAGE_TIMEOUT;
+            let mut g = loop {
+                match tx.try_reserve(len) {
+                    Ok(g) => break g,
+                    Err(SendError::Full) if Instant::now() < deadline => std::thread::yield_now(),
+                    Err(e) => panic!("message {i}: {e}"),
+                }
+            };
+            stream::fill(i, &mut g);
+            g.commit(len);
+        }
+    }
+    drop(tx);
+    let out = consumer.finish();
+    assert!(out.status.success(), "C consumer failed:\n{}", text(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(&format!("received {MESSAGES} messages, 0 bad")),
+        "{}",
+        text(&out)
+    );
+    // The C consumer removes the ring when it is done.
+    assert_eq!(leftovers(&rings), Vec::<String>::new());
+}
+
+#[test]
+fn c_examples_talk_to_each_other() {
+    let rings = Rings::new("c2c");
+    let name = rings.name("stream");
+    let count = "20000";
+    let consumer = Running::spawn(
+        Command::new(&programs().consumer).args([&name, count]),
+        "C consumer",
+    );
+    let producer = run(
+        Command::new(&programs().producer).args([&name, count]),
+        "C producer",
+    );
+    assert!(
+        producer.status.success(),
+        "C producer failed:\n{}",
+        text(&producer)
+    );
+    let consumer = consumer.finish();
+    assert!(
+        consumer.status.success(),
+        "C consumer failed:\n{}",
+        text(&consumer)
+    );
+    assert_eq!(leftovers(&rings), Vec::<String>::new());
+}
+
+#[test]
+fn readme_example_compiles_and_runs() {
+    let readme = std::fs::read_to_string(ffi_dir().join("README.md")).expect("README.md");
+    let start = readme.find("```c\n").expect("a C block in README.md") + 5;
+    let len = readme[start..].find("```").expect("the end of the C block");
+    let rings = Rings::new("readme");
+    let source = readme[start..start + len].replace("\"orders\"", &format!("\"{}\"", rings.0));
+    let dir = lib_dir().join("ipcring-ffi-c");
+    std::fs::create_dir_all(&dir).expect("create the output directory");
+    let src = dir.join(format!("readme-{}.c", std::process::id()));
+    std::fs::write(&src, source).expect("write the example");
+    let exe = compile(&dir, src.to_str().expect("a UTF-8 path"), false);
+    let out = run(&mut Command::new(&exe), "README example");
+    assert!(
+        out.status.success(),
+        "README example failed:\n{}",
+        text(&out)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "order #2\n");
+    assert_eq!(leftovers(&rings), Vec::<String>::new());
+}
+
+#[test]
+fn c_pingpong_reports_percentiles() {
+    // The default wait (spin, then sleep) keeps a shared CI machine usable.
+    let pingpong = Running::spawn(
+        Command::new(&programs().pingpong).args(["2000", "default"]),
+        "C pingpong",
+    );
+    // pingpong names its rings after its process id.
+    let pid = pingpong.child.as_ref().map_or(0, Child::id);
+    let rings = Rings::with_prefix(format!("pingpong-c-{pid}"));
+    let out = pingpong.finish();
+    assert!(out.status.success(), "pingpong failed:\n{}", text(&out));
+    assert_eq!(leftovers(&rings), Vec::<String>::new());
+    let said = String::from_utf8_lossy(&out.stdout);
+    for word in ["min", "p50", "p99", "p99.9", "max"] {
+        assert!(said.contains(word), "no {word} in:\n{}", text(&out));
+    }
+}
