@@ -434,25 +434,30 @@ fn c_examples_talk_to_each_other() {
 }
 
 #[test]
-fn readme_example_compiles_and_runs() {
-    let readme = std::fs::read_to_string(ffi_dir().join("README.md")).expect("README.md");
-    let start = readme.find("```c\n").expect("a C block in README.md") + 5;
-    let len = readme[start..].find("```").expect("the end of the C block");
-    let rings = Rings::new("readme");
-    let source = readme[start..start + len].replace("\"orders\"", &format!("\"{}\"", rings.0));
-    let dir = lib_dir().join("ipcring-ffi-c");
-    std::fs::create_dir_all(&dir).expect("create the output directory");
-    let src = dir.join(format!("readme-{}.c", std::process::id()));
-    std::fs::write(&src, source).expect("write the example");
-    let exe = compile(&dir, src.to_str().expect("a UTF-8 path"), false);
-    let out = run(&mut Command::new(&exe), "README example");
-    assert!(
-        out.status.success(),
-        "README example failed:\n{}",
-        text(&out)
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "order #2\n");
-    assert_eq!(leftovers(&rings), Vec::<String>::new());
+fn readme_examples_compile_and_run() {
+    // The C example of ffi/README.md and the one of the top README.md: neither may rot.
+    let readmes = [ffi_dir().join("README.md"), ffi_dir().join("../README.md")];
+    for (i, path) in readmes.iter().enumerate() {
+        let readme = std::fs::read_to_string(path).expect("read the README");
+        let start = readme.find("```c\n").expect("a C block in the README") + 5;
+        let len = readme[start..].find("```").expect("the end of the C block");
+        let rings = Rings::new(&format!("readme{i}"));
+        let source = readme[start..start + len].replace("\"orders\"", &format!("\"{}\"", rings.0));
+        let dir = lib_dir().join("ipcring-ffi-c");
+        std::fs::create_dir_all(&dir).expect("create the output directory");
+        let src = dir.join(format!("readme{i}-{}.c", std::process::id()));
+        std::fs::write(&src, source).expect("write the example");
+        let exe = compile(&dir, src.to_str().expect("a UTF-8 path"), false);
+        let out = run(&mut Command::new(&exe), "README example");
+        assert!(
+            out.status.success(),
+            "{} example failed:\n{}",
+            path.display(),
+            text(&out)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "order #2\n");
+        assert_eq!(leftovers(&rings), Vec::<String>::new());
+    }
 }
 
 #[test]
