@@ -115,7 +115,8 @@ pub struct ProducerLine {
 #[derive(Debug, Default)]
 #[repr(C)]
 pub struct WaitLine {
-    /// Threads that announced that they are about to sleep on `futex`.
+    /// 1 while the side's thread announced that it is about to sleep on `futex`; the
+    /// waker that sees it swaps it back to 0 (so one sleep costs one wake-up).
     pub waiters: AtomicU32,
     /// The futex word; bumped by the waker.
     pub futex: Futex,

@@ -48,6 +48,19 @@ pub(crate) fn yield_now() {
     loom::thread::yield_now();
 }
 
+/// How a futex sleep ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Loom cannot time out (its condition variable has no timed wait): only `Woken` there.
+#[cfg_attr(ipcring_loom, allow(dead_code))]
+pub(crate) enum Woke {
+    /// Woken, or the word had already changed: the other side published.
+    Woken,
+    /// The deadline passed, or a signal interrupted the sleep: nobody woke us.
+    TimedOut,
+    /// The kernel refused to sleep (no futex support): the caller must not rely on it.
+    Unsupported,
+}
+
 /// A 32-bit word in shared memory that threads of any process can sleep on.
 ///
 /// Always a *shared* futex (no `FUTEX_PRIVATE_FLAG`): a private futex is keyed by the
@@ -90,14 +103,14 @@ impl Futex {
     }
 
     /// Sleeps while the value is `expected`, until woken, until `deadline`, or spuriously.
-    /// The caller re-checks its condition in a loop. Returns `false` if the kernel refused
-    /// to sleep (no futex support), so that the caller yields instead.
-    pub(crate) fn wait(&self, expected: u32, deadline: Option<Deadline>) -> bool {
+    /// The caller re-checks its condition in a loop.
+    pub(crate) fn wait(&self, expected: u32, deadline: Option<Deadline>) -> Woke {
         #[cfg(not(ipcring_loom))]
-        return !matches!(
-            futex::wait(&self.0, expected, deadline),
-            futex::Woke::Refused(_)
-        );
+        return match futex::wait(&self.0, expected, deadline) {
+            futex::Woke::Woken | futex::Woke::Changed => Woke::Woken,
+            futex::Woke::TimedOut | futex::Woke::Interrupted => Woke::TimedOut,
+            futex::Woke::Refused(_) => Woke::Unsupported,
+        };
         #[cfg(ipcring_loom)]
         {
             // Loom has no clock: a timed wait is modelled as a wait that a wake ends.
@@ -106,7 +119,7 @@ impl Futex {
             if self.word.load(Ordering::Acquire) == expected {
                 drop(self.cond.wait(guard).unwrap());
             }
-            true
+            Woke::Woken
         }
     }
 

@@ -2,18 +2,21 @@
 //!
 //! The protocol that makes parking safe without a syscall on the fast path:
 //!
-//! - the waiter announces itself (`waiters += 1`), reads the futex word, issues a SeqCst
+//! - the waiter announces itself (`waiters = 1`), reads the futex word, issues a SeqCst
 //!   fence, re-checks the ring, and only then sleeps on the futex word it read;
 //! - the waker publishes, issues a SeqCst fence, and calls `FUTEX_WAKE` only if a waiter
-//!   is announced.
+//!   is announced — and it consumes the announcement (swaps it back to 0), so that one
+//!   sleep costs one wake-up however many messages are published before the sleeper runs.
 //!
 //! The two fences order "announce → re-check" against "publish → look for waiters": either
 //! the waker sees the announcement and wakes, or the waiter's re-check sees the
-//! publication. A busy pair therefore makes no syscalls. Parked waits are sliced so that a
-//! waiter notices a dead peer (and its own deadline) even if nobody wakes it.
+//! publication. If the waker bumped the futex word before the waiter read it, the waiter
+//! reads the bumped value with Acquire and so sees the publication too. A busy pair
+//! therefore makes no syscalls. Parked waits are sliced so that a waiter notices a dead
+//! peer (and its own deadline) even if nobody wakes it.
 
 use crate::layout::WaitLine;
-use crate::sync::{fence_seqcst, spin_hint, yield_now, Ordering};
+use crate::sync::{fence_seqcst, spin_hint, yield_now, Ordering, Woke};
 use core::time::Duration;
 
 /// How a blocking call waits while the ring is full (send) or empty (receive).
@@ -87,18 +90,26 @@ const PEER_CHECK_EVERY: u32 = 1 << 12;
 /// How many spin iterations pass between two readings of the clock.
 const CLOCK_CHECK_EVERY: u32 = 1 << 6;
 
-/// Waits until `check` returns `Some`, or until `deadline`.
-///
-/// `check(thorough)` polls the ring; when `thorough` is true it also checks the peer's
-/// liveness (which costs a syscall) and may return a `Disconnected` error. It is called
-/// with `thorough = true` before every park and after every parked slice.
-///
-/// Returns `None` once the deadline has passed.
+/// How much a waiting side looks at, each time it looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// Spinning: poll the ring, nothing that costs.
+    Spin,
+    /// About to sleep: poll, hand the peer everything it may wait for, and notice a peer
+    /// that detached gracefully (a flag). No syscall.
+    Park,
+    /// As `Park`, and also ask the kernel whether the peer is alive (a syscall): every few
+    /// thousand spins, and after a sleep that nobody ended.
+    Peer,
+}
+
+/// Waits until `check` returns `Some`, or until `deadline`. Returns `None` once the
+/// deadline has passed.
 pub(crate) fn block_on<T>(
     strategy: WaitStrategy,
     line: &WaitLine,
     deadline: Option<Deadline>,
-    mut check: impl FnMut(bool) -> Option<T>,
+    mut check: impl FnMut(Check) -> Option<T>,
 ) -> Option<T> {
     let (spins, yields) = match strategy {
         WaitStrategy::BusySpin => (u32::MAX, 0),
@@ -107,8 +118,12 @@ pub(crate) fn block_on<T>(
     };
     let mut i: u32 = 0;
     loop {
-        let thorough = i % PEER_CHECK_EVERY == PEER_CHECK_EVERY - 1;
-        if let Some(t) = check(thorough) {
+        let level = if i % PEER_CHECK_EVERY == PEER_CHECK_EVERY - 1 {
+            Check::Peer
+        } else {
+            Check::Spin
+        };
+        if let Some(t) = check(level) {
             return Some(t);
         }
         if i % CLOCK_CHECK_EVERY == CLOCK_CHECK_EVERY - 1 && deadline.is_some_and(Deadline::passed)
@@ -135,32 +150,44 @@ pub(crate) fn block_on<T>(
 fn park<T>(
     line: &WaitLine,
     deadline: Option<Deadline>,
-    mut check: impl FnMut(bool) -> Option<T>,
+    mut check: impl FnMut(Check) -> Option<T>,
 ) -> Option<T> {
+    let mut level = Check::Park;
     loop {
         // Relaxed: the fence below orders the announcement before the re-check.
-        line.waiters.fetch_add(1, Ordering::Relaxed);
+        line.waiters.store(1, Ordering::Relaxed);
+        // SYNC(futex): Acquire (in `load`) pairs with the Release bump in `wake`: a waiter
+        // that reads a bumped value sees what the waker published before bumping.
         let epoch = line.futex.load();
         // SYNC(wait-announce): pairs with the fence in `wake`. Either the waker's load of
         // `waiters` sees our announcement, or our re-check sees what it published.
         fence_seqcst();
-        let ready = check(true);
+        let ready = check(level);
+        let mut woke = Woke::Woken;
         if ready.is_none() && !deadline.is_some_and(Deadline::passed) {
             let slice = Deadline::after(PARK_SLICE);
             let until = deadline.map_or(slice, |d| d.min(slice));
-            if !line.futex.wait(epoch, Some(until)) {
+            woke = line.futex.wait(epoch, Some(until));
+            if woke == Woke::Unsupported {
                 // The kernel refuses to sleep: degrade to yielding rather than fail.
                 yield_now();
             }
         }
-        // Relaxed: a waker that still sees the stale count only makes one spare wake call.
-        line.waiters.fetch_sub(1, Ordering::Relaxed);
+        // Relaxed: a waker that still sees the announcement makes one spare wake call.
+        line.waiters.store(0, Ordering::Relaxed);
         if ready.is_some() {
             return ready;
         }
         if deadline.is_some_and(Deadline::passed) {
-            return check(true);
+            return check(Check::Peer);
         }
+        // Woken means the peer published: it is alive. A sleep that ran out (or a signal)
+        // is the moment to ask the kernel whether it still is.
+        level = if woke == Woke::Woken {
+            Check::Park
+        } else {
+            Check::Peer
+        };
     }
 }
 
@@ -171,10 +198,12 @@ pub(crate) fn wake(line: &WaitLine) -> bool {
     // SYNC(wait-announce): pairs with the fence in `park`; orders our publication before
     // the load of `waiters`.
     fence_seqcst();
-    // Relaxed: ordered by the fence above.
-    if line.waiters.load(Ordering::Relaxed) == 0 {
+    // Relaxed: ordered by the fence above. The swap consumes the announcement, so that
+    // the messages published before the sleeper runs do not each make a syscall.
+    if line.waiters.load(Ordering::Relaxed) == 0 || line.waiters.swap(0, Ordering::Relaxed) == 0 {
         return false;
     }
+    // SYNC(futex): Release pairs with the Acquire load of the futex word in `park`.
     line.futex.bump();
     line.futex.wake_all();
     true
@@ -182,6 +211,7 @@ pub(crate) fn wake(line: &WaitLine) -> bool {
 
 /// Wakes whoever sleeps on `line` unconditionally (detach paths, not the hot path).
 pub(crate) fn wake_always(line: &WaitLine) {
+    // SYNC(wait-announce): as in `wake`.
     fence_seqcst();
     line.futex.bump();
     line.futex.wake_all();

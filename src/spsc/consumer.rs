@@ -6,7 +6,7 @@ use super::Stats;
 use crate::error::{OpenError, RecvError};
 use crate::liveness::Role;
 use crate::sync::{Ordering, ReadAccess};
-use crate::wait::{self, Deadline, WaitStrategy};
+use crate::wait::{self, Check, Deadline, WaitStrategy};
 use core::ops::Deref;
 use std::time::Duration;
 
@@ -367,22 +367,22 @@ impl Consumer {
         // SAFETY: the line lives in the ring that `self` owns, for the whole wait.
         let line = unsafe { self.ring.wait_line(Role::Consumer) };
         let strategy = self.strategy;
-        let outcome = wait::block_on(strategy, line, deadline, |thorough| {
+        let outcome = wait::block_on(strategy, line, deadline, |level| {
             match self.poll() {
                 Ok(Some(found)) => return Some(Ok(found)),
                 Err(e) => return Some(Err(e)),
                 Ok(None) => {}
             }
-            if thorough {
-                // Before sleeping (and now and then while spinning): hand the producer
-                // everything we read, so that neither side waits for the other.
-                if self.pos != self.published {
-                    self.publish();
-                }
-                return self.check_producer(true);
+            if level == Check::Spin {
+                self.on_empty();
+                return None;
             }
-            self.on_empty();
-            None
+            // Before sleeping (and now and then while spinning): hand the producer
+            // everything we read, so that neither side waits for the other.
+            if self.pos != self.published {
+                self.publish();
+            }
+            self.check_producer(level == Check::Peer)
         });
         outcome.unwrap_or(Err(RecvError::Timeout))
     }
@@ -402,7 +402,14 @@ impl Consumer {
         // waiting for room. Relaxed peek, as in `on_empty`: that line only changes when
         // the producer parks, so it stays in our cache while both sides are busy.
         if next.wrapping_sub(self.published) >= self.publish_every
-            || self.ring.hdr().producer_wait.0.waiters.load(Ordering::Relaxed) != 0
+            || self
+                .ring
+                .hdr()
+                .producer_wait
+                .0
+                .waiters
+                .load(Ordering::Relaxed)
+                != 0
         {
             self.publish();
         }

@@ -6,7 +6,7 @@ use super::Stats;
 use crate::error::{OpenError, SendError};
 use crate::liveness::Role;
 use crate::sync::{Ordering, WriteAccess};
-use crate::wait::{self, Deadline, WaitStrategy};
+use crate::wait::{self, Check, Deadline, WaitStrategy};
 use core::ops::{Deref, DerefMut};
 use std::time::Duration;
 
@@ -428,13 +428,13 @@ impl Producer {
         // SAFETY: the line lives in the ring that `self` owns, for the whole wait.
         let line = unsafe { self.ring.wait_line(Role::Producer) };
         let strategy = self.strategy;
-        let outcome = wait::block_on(strategy, line, deadline, |thorough| {
+        let outcome = wait::block_on(strategy, line, deadline, |level| {
             match self.try_claim(len) {
                 Ok(Some(slot)) => return Some(Ok(slot)),
                 Err(e) => return Some(Err(e)),
                 Ok(None) => {}
             }
-            if thorough && self.ring.peer(true) == Peer::Gone {
+            if level != Check::Spin && self.ring.peer(level == Check::Peer) == Peer::Gone {
                 // The consumer published its final position when it detached; a crashed
                 // one will not publish again. Look once more, then give up.
                 return Some(match self.try_claim(len) {
