@@ -1,0 +1,530 @@
+//! `ipcring bench`: the plan of measurements, how each is made, and the output.
+
+use crate::child::{self, voluntary_switches, ChildArgs, Running};
+use crate::clock::{ticks, Clock};
+use crate::mech::{self, seq_of, set_seq, Link, Mech, STOP};
+use crate::report::{fmt_size, Latency, Report, Target, Throughput};
+use crate::{cleanup, cpus, machine, plot, BenchArgs};
+use hdrhistogram::Histogram;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{self, Write};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Message sizes of the sweeps.
+const SIZES: [usize; 8] = [8, 64, 512, 4 << 10, 32 << 10, 256 << 10, 1 << 20, 4 << 20];
+
+/// The main table: 8-byte round trips of every mechanism; the first row is the limit.
+const MAIN: [Mech; 11] = [
+    Mech::Limit,
+    Mech::RingSpin,
+    Mech::RingDefault,
+    Mech::RingPark,
+    Mech::Futex,
+    Mech::Pipe,
+    Mech::Unix,
+    Mech::Eventfd,
+    Mech::Mqueue,
+    Mech::Sysv,
+    Mech::Tcp,
+];
+const MAIN_GROUP: &str = "round trip, 8 B";
+
+/// Rare messages: round trips at a fixed rate, where waiting strategies differ.
+const RATES: [u32; 2] = [1000, 100];
+const RARE: [Mech; 6] = [
+    Mech::RingSpin,
+    Mech::RingDefault,
+    Mech::RingPark,
+    Mech::Futex,
+    Mech::Pipe,
+    Mech::Eventfd,
+];
+
+/// 8-byte streaming; the first row is the reference ring.
+const STREAM8: [Mech; 5] = [
+    Mech::RefRing,
+    Mech::RingSpin,
+    Mech::RingDefault,
+    Mech::Pipe,
+    Mech::Unix,
+];
+
+/// How long and how much.
+#[derive(Debug, Clone, Copy)]
+struct Budget {
+    warmup: u64,
+    max_samples: u64,
+    main: Duration,
+    sweep: Duration,
+    rare: Duration,
+    stream: Duration,
+    /// Runs of each 8-byte throughput row (the median is kept).
+    reps: usize,
+}
+
+impl Budget {
+    fn new(quick: bool) -> Budget {
+        if quick {
+            Budget {
+                warmup: 2_000,
+                max_samples: 300_000,
+                main: Duration::from_millis(300),
+                sweep: Duration::from_millis(150),
+                rare: Duration::from_millis(500),
+                stream: Duration::from_millis(200),
+                reps: 1,
+            }
+        } else {
+            Budget {
+                warmup: 20_000,
+                max_samples: 5_000_000,
+                main: Duration::from_secs(3),
+                sweep: Duration::from_secs(1),
+                rare: Duration::from_secs(3),
+                stream: Duration::from_secs(1),
+                reps: 3,
+            }
+        }
+    }
+}
+
+/// One measurement.
+#[derive(Debug, Clone)]
+enum Step {
+    Latency {
+        group: String,
+        mech: Mech,
+        size: usize,
+        rate_hz: Option<u32>,
+        time: Duration,
+    },
+    Throughput {
+        group: String,
+        mech: Mech,
+        size: usize,
+        reps: usize,
+    },
+}
+
+fn plan(b: &Budget, latency_only: bool) -> Vec<Step> {
+    let lat = |group: &str, mech, size, rate_hz, time| Step::Latency {
+        group: group.to_owned(),
+        mech,
+        size,
+        rate_hz,
+        time,
+    };
+    let mut steps: Vec<Step> = MAIN
+        .iter()
+        .map(|&m| lat(MAIN_GROUP, m, 8, None, b.main))
+        .collect();
+    if latency_only {
+        return steps;
+    }
+    for size in &SIZES[1..] {
+        let group = format!("round trip, {}", fmt_size(*size));
+        for m in [Mech::RingSpin, Mech::Pipe, Mech::Unix] {
+            steps.push(lat(&group, m, *size, None, b.sweep));
+        }
+    }
+    for hz in RATES {
+        let group = format!("round trip, 8 B, one every {} ms (wake-up cost)", 1000 / hz);
+        for m in RARE {
+            steps.push(lat(&group, m, 8, Some(hz), b.rare));
+        }
+    }
+    let reps = b.reps;
+    let group = if reps > 1 {
+        format!("throughput, 8 B (median of {reps} runs)")
+    } else {
+        "throughput, 8 B".to_owned()
+    };
+    for m in STREAM8 {
+        steps.push(Step::Throughput {
+            group: group.clone(),
+            mech: m,
+            size: 8,
+            reps,
+        });
+    }
+    for size in &SIZES[1..] {
+        let group = format!("throughput, {}", fmt_size(*size));
+        for m in [Mech::RingDefault, Mech::Pipe, Mech::Unix] {
+            steps.push(Step::Throughput {
+                group: group.clone(),
+                mech: m,
+                size: *size,
+                reps: 1,
+            });
+        }
+    }
+    steps
+}
+
+/// State shared by the measurements of one run.
+struct Ctx {
+    clock: Clock,
+    cpus: Option<(usize, usize)>,
+    budget: Budget,
+    sessions: u32,
+}
+
+impl Ctx {
+    /// Prepares `mech` and starts the child on the second CPU.
+    fn session(
+        &mut self,
+        mech: Mech,
+        size: usize,
+        sink: bool,
+    ) -> io::Result<(Box<dyn Link>, Running)> {
+        self.sessions += 1;
+        let tag = format!("{}-{}", std::process::id(), self.sessions);
+        let prep = mech::prepare(mech, size, &tag)?;
+        let args = ChildArgs {
+            mech,
+            sink,
+            size,
+            cpu: self.cpus.map(|c| c.1),
+            fds: prep.child_fds,
+            name: prep.name,
+            id: prep.id,
+        };
+        let running = child::spawn(&args)?;
+        // The child has its copies now; ours would keep pipes and sockets open.
+        drop(prep.close_after_spawn);
+        Ok((prep.link, running))
+    }
+}
+
+fn mismatch(mech: Mech, got: &[u8], seq: u64, size: usize) -> io::Error {
+    io::Error::other(format!(
+        "{mech:?}: answer {} of {} bytes to message {seq} of {size} bytes",
+        if got.len() >= 8 { seq_of(got) } else { 0 },
+        got.len()
+    ))
+}
+
+/// Round trips of `size` bytes, after a warm-up, for `time` (or `max_samples`); at
+/// `rate_hz` when given. Every answer's sequence number is checked.
+fn latency(
+    ctx: &mut Ctx,
+    mech: Mech,
+    size: usize,
+    rate_hz: Option<u32>,
+    time: Duration,
+) -> io::Result<Histogram<u64>> {
+    let (mut link, running) = ctx.session(mech, size, false)?;
+    let mut hist = Histogram::new_with_bounds(1, 100_000_000_000, 3).expect("valid bounds");
+    let mut msg = vec![0u8; size];
+    let mut back = Vec::with_capacity(size);
+    let period = rate_hz.map(|hz| Duration::from_secs(1) / hz);
+    let warmup = if rate_hz.is_some() {
+        3
+    } else {
+        ctx.budget.warmup
+    };
+    let start = Instant::now();
+    let mut warm_end = None;
+    let mut next = start;
+    let mut seq = 0;
+    loop {
+        if let Some(p) = period {
+            next += p;
+            if let Some(wait) = next.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
+        seq += 1;
+        set_seq(&mut msg, seq);
+        let t0 = ticks();
+        link.send(&msg);
+        link.recv(&mut back);
+        let t1 = ticks();
+        if back.len() != size || seq_of(&back) != seq {
+            return Err(mismatch(mech, &back, seq, size));
+        }
+        let now = Instant::now();
+        match warm_end {
+            None if seq >= warmup || now - start > time / 10 => warm_end = Some(now),
+            None => {}
+            Some(w) => {
+                hist.record(ctx.clock.ns(t0, t1).max(1)).expect("in bounds");
+                if hist.len() >= ctx.budget.max_samples || now - w >= time {
+                    break;
+                }
+            }
+        }
+    }
+    set_seq(&mut msg, (seq + 1) | STOP);
+    link.send(&msg);
+    link.recv(&mut back);
+    running.finish();
+    Ok(hist)
+}
+
+/// Streams `size`-byte messages for `time`; the child checks every sequence number and
+/// answers the last one.
+fn throughput(ctx: &mut Ctx, group: &str, mech: Mech, size: usize) -> io::Result<Throughput> {
+    let (mut link, running) = ctx.session(mech, size, true)?;
+    let mut msg = vec![0u8; size];
+    let mut back = Vec::with_capacity(size);
+    // The first message is answered: the child is attached and running from here on.
+    set_seq(&mut msg, 1);
+    link.send(&msg);
+    link.recv(&mut back);
+    let wakes0 = link.wakeups();
+    let sleeps0 = voluntary_switches(libc::RUSAGE_THREAD);
+    let batch = ((256 << 10) / size).clamp(1, 256) as u64;
+    let time = ctx.budget.stream;
+    let start = Instant::now();
+    let mut seq = 1;
+    while start.elapsed() < time {
+        for _ in 0..batch {
+            seq += 1;
+            set_seq(&mut msg, seq);
+            link.send(&msg);
+        }
+    }
+    set_seq(&mut msg, (seq + 1) | STOP);
+    link.send(&msg);
+    link.recv(&mut back);
+    let secs = start.elapsed().as_secs_f64();
+    if back.len() != size || seq_of(&back) != (seq + 1) | STOP {
+        return Err(mismatch(mech, &back, seq + 1, size));
+    }
+    let sleeps = voluntary_switches(libc::RUSAGE_THREAD) - sleeps0 + running.finish();
+    let messages = seq - 1;
+    let per_m = |n: u64| n as f64 * 1e6 / messages as f64;
+    Ok(Throughput {
+        group: group.to_owned(),
+        name: mech.label().to_owned(),
+        size,
+        messages,
+        secs,
+        ratio: 1.0,
+        wakes_per_m: link.wakeups().zip(wakes0).map(|(w, w0)| per_m(w - w0)),
+        sleeps_per_m: Some(per_m(sleeps)),
+    })
+}
+
+fn run_step(ctx: &mut Ctx, step: &Step, report: &mut Report) -> io::Result<()> {
+    match step {
+        Step::Latency {
+            group,
+            mech,
+            size,
+            rate_hz,
+            time,
+        } => {
+            let hist = latency(ctx, *mech, *size, *rate_hz, *time)?;
+            report
+                .latency
+                .push(Latency::from_hist(group, mech.label(), &hist));
+        }
+        Step::Throughput {
+            group,
+            mech,
+            size,
+            reps,
+        } => {
+            let mut runs = (0..*reps)
+                .map(|_| throughput(ctx, group, *mech, *size))
+                .collect::<io::Result<Vec<_>>>()?;
+            runs.sort_by(|a, b| a.msgs_per_sec().total_cmp(&b.msgs_per_sec()));
+            report.throughput.push(runs.swap_remove(runs.len() / 2));
+        }
+    }
+    Ok(())
+}
+
+fn describe(step: &Step) -> String {
+    match step {
+        Step::Latency {
+            mech,
+            size,
+            rate_hz,
+            ..
+        } => {
+            let rate = rate_hz.map_or(String::new(), |hz| format!(" at {hz} Hz"));
+            format!("round trip {} {}{rate}", fmt_size(*size), mech.label())
+        }
+        Step::Throughput { mech, size, .. } => {
+            format!("throughput {} {}", fmt_size(*size), mech.label())
+        }
+    }
+}
+
+/// The targets, from the rows of this run.
+fn targets(r: &Report) -> Vec<Target> {
+    let mut out = Vec::new();
+    let mut push = |what: &str, measured: Option<f64>, goal: &str, met: fn(f64) -> bool| {
+        if let Some(m) = measured {
+            out.push(Target {
+                what: what.to_owned(),
+                measured: m,
+                goal: goal.to_owned(),
+                met: met(m),
+            });
+        }
+    };
+    let lat = |m: Mech| r.latency_row(MAIN_GROUP, m.label());
+    let ratio = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| a / b);
+    let p50 = |m| lat(m).map(|l| l.p50() as f64);
+    let p999 = |m| lat(m).map(|l| l.p999() as f64);
+    push(
+        "busy-spin round trip p50 / limit p50",
+        ratio(p50(Mech::RingSpin), p50(Mech::Limit)),
+        "<= 1.15",
+        |m| m <= 1.15,
+    );
+    push(
+        "busy-spin round trip p99.9 / limit p99.9",
+        ratio(p999(Mech::RingSpin), p999(Mech::Limit)),
+        "<= 1.5",
+        |m| m <= 1.5,
+    );
+    push(
+        "default strategy p50 / busy-spin p50",
+        ratio(p50(Mech::RingDefault), p50(Mech::RingSpin)),
+        "<= 1.2",
+        |m| m <= 1.2,
+    );
+    push(
+        "parked round trip p50 / raw futex p50",
+        ratio(p50(Mech::RingPark), p50(Mech::Futex)),
+        "<= 1.05",
+        |m| m <= 1.05,
+    );
+    let tp = |m: Mech| {
+        r.throughput
+            .iter()
+            .find(|t| t.size == 8 && t.name == m.label())
+    };
+    let rate = |m| tp(m).map(Throughput::msgs_per_sec);
+    push(
+        "8 B throughput, busy-spin / reference ring",
+        ratio(rate(Mech::RingSpin), rate(Mech::RefRing)),
+        ">= 1.0",
+        |m| m >= 1.0,
+    );
+    push(
+        "8 B throughput, default / reference ring",
+        ratio(rate(Mech::RingDefault), rate(Mech::RefRing)),
+        ">= 1.0",
+        |m| m >= 1.0,
+    );
+    push(
+        "8 B throughput, busy-spin / pipe",
+        ratio(rate(Mech::RingSpin), rate(Mech::Pipe)),
+        ">= 20",
+        |m| m >= 20.0,
+    );
+    push(
+        "futex wake calls per million messages, 8 B streaming, default",
+        tp(Mech::RingDefault).and_then(|t| t.wakes_per_m),
+        "= 0",
+        |m| m == 0.0,
+    );
+    out
+}
+
+fn write_to(path: &Path, text: &str) -> io::Result<()> {
+    if path.as_os_str() == "-" {
+        io::stdout().write_all(text.as_bytes())
+    } else {
+        std::fs::write(path, text)
+    }
+}
+
+/// Runs the benchmark as `args` say.
+pub fn run(args: &BenchArgs) -> io::Result<()> {
+    cleanup::install()?;
+    let cpus = cpus::choose(args.cpus)?;
+    if let Some((a, _)) = cpus {
+        cpus::pin(a)?;
+    }
+    let budget = Budget::new(args.quick);
+    let steps = plan(&budget, args.latency_only);
+    let mut report = Report {
+        machine: machine::describe(cpus),
+        ..Report::default()
+    };
+    let mut ctx = Ctx {
+        clock: Clock::calibrate(),
+        cpus,
+        budget,
+        sessions: 0,
+    };
+    let bar = ProgressBar::new(steps.len() as u64).with_style(
+        ProgressStyle::with_template("{bar:32} {pos}/{len} [{elapsed}] {msg}")
+            .expect("valid template"),
+    );
+    for step in &steps {
+        bar.set_message(describe(step));
+        run_step(&mut ctx, step, &mut report)?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    report.finish();
+    report.targets = targets(&report);
+    report.notes.push(
+        "MPMC and broadcast rings do not exist yet in ipcring: their rows are not measured."
+            .to_owned(),
+    );
+    report.notes.push(
+        "iceoryx2, crossbeam ArrayQueue and rtrb are compared in benches/peers (own workspace)."
+            .to_owned(),
+    );
+    let to_stdout =
+        |p: &Option<std::path::PathBuf>| p.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    if !to_stdout(&args.json) && !to_stdout(&args.csv) {
+        print!("{}", report.table());
+    }
+    if let Some(p) = &args.json {
+        write_to(p, &format!("{:#}\n", report.json()))?;
+    }
+    if let Some(p) = &args.csv {
+        write_to(p, &report.csv())?;
+    }
+    if let Some(p) = &args.plot {
+        let rows: Vec<&Latency> = report
+            .latency
+            .iter()
+            .filter(|l| l.group == MAIN_GROUP)
+            .collect();
+        plot::draw(
+            p,
+            "ipcring bench: 8-byte round trip between two pinned processes",
+            &rows,
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plan_starts_with_the_limit_and_covers_every_size() {
+        let steps = plan(&Budget::new(true), false);
+        assert!(matches!(
+            &steps[0],
+            Step::Latency {
+                mech: Mech::Limit,
+                size: 8,
+                ..
+            }
+        ));
+        for size in SIZES {
+            assert!(steps
+                .iter()
+                .any(|s| matches!(s, Step::Throughput { size: z, .. } if *z == size)));
+            assert!(steps
+                .iter()
+                .any(|s| matches!(s, Step::Latency { size: z, .. } if *z == size)));
+        }
+        assert_eq!(plan(&Budget::new(true), true).len(), MAIN.len());
+    }
+}

@@ -1,0 +1,220 @@
+//! The second process of a benchmark: `ipcring child ...`, started by the parent with the
+//! descriptors it must inherit; and the parent's handle on it.
+
+use crate::cleanup;
+use crate::mech::{self, seq_of, Mech, STOP};
+use std::io::{self, Read};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// What the child runs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ChildArgs {
+    #[arg(long, value_enum)]
+    pub mech: Mech,
+    /// Only answer the final message (throughput); otherwise echo every message.
+    #[arg(long)]
+    pub sink: bool,
+    #[arg(long)]
+    pub size: usize,
+    #[arg(long)]
+    pub cpu: Option<usize>,
+    #[arg(long, value_delimiter = ',')]
+    pub fds: Vec<i32>,
+    #[arg(long, default_value = "")]
+    pub name: String,
+    #[arg(long, default_value_t = 0)]
+    pub id: i32,
+}
+
+impl ChildArgs {
+    /// The command line that parses back into `self`.
+    pub fn to_args(&self) -> Vec<String> {
+        use clap::ValueEnum;
+        let mech = self.mech.to_possible_value().expect("no skipped variants");
+        let mut v = vec![
+            "child".to_owned(),
+            "--mech".to_owned(),
+            mech.get_name().to_owned(),
+            "--size".to_owned(),
+            self.size.to_string(),
+            "--id".to_owned(),
+            self.id.to_string(),
+        ];
+        if self.sink {
+            v.push("--sink".to_owned());
+        }
+        if let Some(cpu) = self.cpu {
+            v.extend(["--cpu".to_owned(), cpu.to_string()]);
+        }
+        if !self.fds.is_empty() {
+            let fds: Vec<String> = self.fds.iter().map(i32::to_string).collect();
+            v.extend(["--fds".to_owned(), fds.join(",")]);
+        }
+        if !self.name.is_empty() {
+            v.extend(["--name".to_owned(), self.name.clone()]);
+        }
+        v
+    }
+}
+
+/// The child's main: echo (or sink) until the final message, checking every sequence
+/// number; then print its voluntary context switches since the first message.
+pub fn run(args: &ChildArgs) -> io::Result<()> {
+    if let Some(cpu) = args.cpu {
+        crate::cpus::pin(cpu)?;
+    }
+    let mut link = mech::open_child(args)?;
+    let mut buf = Vec::with_capacity(args.size);
+    let mut expected = 1;
+    let mut switches = 0;
+    loop {
+        link.recv(&mut buf);
+        let seq = seq_of(&buf);
+        if seq & STOP != 0 {
+            link.send(&buf);
+            break;
+        }
+        if seq != expected || buf.len() != args.size {
+            return Err(io::Error::other(format!(
+                "{:?}: got message {seq} of {} bytes, expected {expected} of {}",
+                args.mech,
+                buf.len(),
+                args.size
+            )));
+        }
+        expected += 1;
+        // The first message is always answered: the parent starts its clock after it.
+        if seq == 1 {
+            switches = voluntary_switches(libc::RUSAGE_SELF);
+        }
+        if !args.sink || seq == 1 {
+            link.send(&buf);
+        }
+    }
+    println!("{}", voluntary_switches(libc::RUSAGE_SELF) - switches);
+    Ok(())
+}
+
+/// Voluntary context switches (sleeps) of this process or thread so far.
+pub fn voluntary_switches(who: libc::c_int) -> u64 {
+    // SAFETY: an all-zero rusage is valid.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is writable; `who` is RUSAGE_SELF or RUSAGE_THREAD.
+    unsafe { libc::getrusage(who, &mut ru) };
+    ru.ru_nvcsw as u64
+}
+
+/// A running child. Dropping it without [`Running::finish`] kills it.
+#[derive(Debug)]
+pub struct Running {
+    pid: i32,
+    done: mpsc::Receiver<u64>,
+    finished: bool,
+}
+
+/// Starts `ipcring child` with `args`; the descriptors in `args.fds` are inherited. A
+/// watchdog thread reaps it; a child that fails aborts the whole run, cleanly.
+pub fn spawn(args: &ChildArgs) -> io::Result<Running> {
+    let exe = std::env::current_exe()?;
+    let mut cmd = Command::new(exe);
+    cmd.args(args.to_args()).stdout(Stdio::piped());
+    let fds = args.fds.clone();
+    // SAFETY: between fork and exec we only make async-signal-safe calls (fcntl,
+    // sigprocmask, prctl) and allocate nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            for &fd in &fds {
+                if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+            }
+            cleanup::unblock_signals()?;
+            // Dies with the parent, whatever kills it.
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        })
+    };
+    let mut child = cmd.spawn()?;
+    let pid = child.id() as i32;
+    cleanup::add_child(pid);
+    let mut out = child.stdout.take().expect("piped");
+    let (tx, done) = mpsc::channel();
+    let what = format!("{:?}", args.mech);
+    std::thread::Builder::new()
+        .name("watchdog".into())
+        .spawn(move || {
+            let mut text = String::new();
+            let _ = out.read_to_string(&mut text);
+            cleanup::forget_child(pid);
+            let status = child.wait();
+            match status {
+                Ok(s) if s.success() => {
+                    let _ = tx.send(text.trim().parse().unwrap_or(0));
+                }
+                // Killed by `Running::drop`: nobody waits for it any more.
+                _ if tx.send(0).is_err() => {}
+                other => cleanup::abort(&format!("the {what} child failed: {other:?}")),
+            }
+        })?;
+    Ok(Running {
+        pid,
+        done,
+        finished: false,
+    })
+}
+
+impl Running {
+    /// Waits for the child to exit after its final message; returns its voluntary context
+    /// switches since the first message.
+    pub fn finish(mut self) -> u64 {
+        self.finished = true;
+        match self.done.recv_timeout(Duration::from_secs(60)) {
+            Ok(n) => n,
+            Err(_) => cleanup::abort("a child did not exit after its final message"),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if !self.finished {
+            // SAFETY: plain syscall; the watchdog has not reaped the child (it reaps only
+            // after the child closed its stdout, which a live child has not).
+            unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Wrap {
+        #[command(subcommand)]
+        c: Sub,
+    }
+    #[derive(Debug, clap::Subcommand)]
+    enum Sub {
+        Child(ChildArgs),
+    }
+
+    #[test]
+    fn child_arguments_parse_back() {
+        let a = ChildArgs {
+            mech: Mech::RingDefault,
+            sink: true,
+            size: 4096,
+            cpu: Some(1),
+            fds: vec![5, 7],
+            name: "bench-1-2".into(),
+            id: 3,
+        };
+        let Sub::Child(b) = Wrap::parse_from(std::iter::once("x".to_owned()).chain(a.to_args())).c;
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    }
+}

@@ -1,0 +1,133 @@
+//! The mechanisms under test, each as a duplex [`Link`] with a parent and a child side.
+//!
+//! A message is `size` bytes whose first 8 hold a sequence number (1, 2, 3...); the last
+//! message of a run carries the next number with [`STOP`] set and is echoed back.
+
+mod kernel;
+mod memory;
+mod ring;
+
+use crate::child::ChildArgs;
+use std::io;
+use std::os::fd::{OwnedFd, RawFd};
+
+/// Set in the sequence number of the final message of a run.
+pub const STOP: u64 = 1 << 62;
+
+/// The sequence number in `msg`.
+pub fn seq_of(msg: &[u8]) -> u64 {
+    u64::from_le_bytes(msg[..8].try_into().expect("messages are at least 8 bytes"))
+}
+
+/// Writes the sequence number `seq` into `msg`.
+pub fn set_seq(msg: &mut [u8], seq: u64) {
+    msg[..8].copy_from_slice(&seq.to_le_bytes());
+}
+
+/// One side of a duplex channel. Failures panic: a benchmark cannot go on without its
+/// channel, and the parent turns a child's panic into a clean abort.
+pub trait Link {
+    /// Sends `msg` (waiting for room as the mechanism does).
+    fn send(&mut self, msg: &[u8]);
+    /// Receives the next message into `buf` (replacing its contents).
+    fn recv(&mut self, buf: &mut Vec<u8>);
+    /// Futex wake calls this mechanism made so far, if it counts them.
+    fn wakeups(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// A mechanism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mech {
+    /// Two atomics on two 128-byte lines, busy-spin: what the hardware allows.
+    Limit,
+    /// ipcring SPSC, busy-spin.
+    RingSpin,
+    /// ipcring SPSC, the default spin-then-park.
+    RingDefault,
+    /// ipcring SPSC, parked at once.
+    RingPark,
+    /// A raw futex sleep/wake ping-pong on two words in shared memory.
+    Futex,
+    /// The fixed-slot reference ring (8-byte messages).
+    RefRing,
+    Pipe,
+    Unix,
+    Eventfd,
+    Mqueue,
+    Sysv,
+    Tcp,
+}
+
+impl Mech {
+    /// Its name in tables.
+    pub fn label(self) -> &'static str {
+        match self {
+            Mech::Limit => "limit (2 lines, busy-spin)",
+            Mech::RingSpin => "ipcring spsc, busy-spin",
+            Mech::RingDefault => "ipcring spsc, default",
+            Mech::RingPark => "ipcring spsc, parked",
+            Mech::Futex => "raw futex wait/wake",
+            Mech::RefRing => "fixed-slot reference ring",
+            Mech::Pipe => "pipe",
+            Mech::Unix => "unix stream socket",
+            Mech::Eventfd => "eventfd",
+            Mech::Mqueue => "POSIX message queue",
+            Mech::Sysv => "System V message queue",
+            Mech::Tcp => "TCP 127.0.0.1",
+        }
+    }
+}
+
+/// What the parent needs to run one mechanism: its side of the link, and what to hand to
+/// the child (descriptors it inherits, a name, an id).
+pub struct Prepared {
+    pub link: Box<dyn Link>,
+    /// Descriptors the child inherits, in the order its side expects them.
+    pub child_fds: Vec<RawFd>,
+    /// The child's ends, closed in the parent once the child runs.
+    pub close_after_spawn: Vec<OwnedFd>,
+    pub name: String,
+    pub id: i32,
+}
+
+/// Sets up `mech` for messages of `size` bytes; `tag` makes names unique.
+pub fn prepare(mech: Mech, size: usize, tag: &str) -> io::Result<Prepared> {
+    match mech {
+        Mech::Limit => memory::prepare_limit(),
+        Mech::Futex => memory::prepare_futex(),
+        Mech::RefRing => memory::prepare_ref_ring(size),
+        Mech::RingSpin | Mech::RingDefault | Mech::RingPark => ring::prepare(mech, size, tag),
+        Mech::Pipe | Mech::Unix | Mech::Tcp | Mech::Eventfd => kernel::prepare_fds(mech, size),
+        Mech::Mqueue => kernel::prepare_mqueue(size, tag),
+        Mech::Sysv => kernel::prepare_sysv(size),
+    }
+}
+
+/// The child's side of the link the parent prepared.
+pub fn open_child(args: &ChildArgs) -> io::Result<Box<dyn Link>> {
+    match args.mech {
+        Mech::Limit => memory::open_limit(args),
+        Mech::Futex => memory::open_futex(args),
+        Mech::RefRing => memory::open_ref_ring(args),
+        Mech::RingSpin | Mech::RingDefault | Mech::RingPark => ring::open(args),
+        Mech::Pipe | Mech::Unix | Mech::Tcp | Mech::Eventfd | Mech::Mqueue => {
+            kernel::open_fds(args)
+        }
+        Mech::Sysv => kernel::open_sysv(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_numbers_round_trip_through_a_message() {
+        let mut m = vec![0u8; 16];
+        set_seq(&mut m, 7 | STOP);
+        assert_eq!(seq_of(&m), 7 | STOP);
+        assert_eq!(&m[8..], &[0; 8]);
+    }
+}
