@@ -2,7 +2,7 @@
 //!
 //! The protocol that makes parking safe without a syscall on the fast path:
 //!
-//! - the waiter announces itself (`waiters = 1`), reads the futex word, issues a SeqCst
+//! - the waiter reads the futex word, announces itself (`waiters = 1`), issues a SeqCst
 //!   fence, re-checks the ring, and only then sleeps on the futex word it read;
 //! - the waker publishes, issues a SeqCst fence, and calls `FUTEX_WAKE` only if a waiter
 //!   is announced — and it consumes the announcement (swaps it back to 0), so that one
@@ -10,10 +10,13 @@
 //!
 //! The two fences order "announce → re-check" against "publish → look for waiters": either
 //! the waker sees the announcement and wakes, or the waiter's re-check sees the
-//! publication. If the waker bumped the futex word before the waiter read it, the waiter
-//! reads the bumped value with Acquire and so sees the publication too. A busy pair
-//! therefore makes no syscalls. Parked waits are sliced so that a waiter notices a dead
-//! peer (and its own deadline) even if nobody wakes it.
+//! publication. The futex word is read before the announcement: a waker that consumes an
+//! announcement bumps the word after it, so the sleep returns at once and the waiter
+//! announces again, even when that publication did not yet give it what it waits for
+//! (read after the announcement, the waiter could sleep on the bumped value with its
+//! announcement gone: a lost wake-up, found by loom). A busy pair therefore makes no
+//! syscalls. Parked waits are sliced so that a waiter notices a dead peer (and its own
+//! deadline) even if nobody wakes it.
 
 use crate::layout::WaitLine;
 use crate::sync::{fence_seqcst, spin_hint, yield_now, Ordering, Woke};
@@ -154,11 +157,15 @@ fn park<T>(
 ) -> Option<T> {
     let mut level = Check::Park;
     loop {
-        // Relaxed: the fence below orders the announcement before the re-check.
-        line.waiters.store(1, Ordering::Relaxed);
         // SYNC(futex): Acquire (in `load`) pairs with the Release bump in `wake`: a waiter
-        // that reads a bumped value sees what the waker published before bumping.
+        // that reads a bumped value sees what the waker published before bumping. Read
+        // before announcing: a waker that consumes this announcement bumps after it, so
+        // the wait below returns at once and we announce again (read after it, the bump
+        // could be in `epoch` and we would sleep with no announcement left: lost wake-up).
         let epoch = line.futex.load();
+        // Relaxed: the fence below orders the announcement before the re-check; the
+        // Acquire above keeps the epoch read before it.
+        line.waiters.store(1, Ordering::Relaxed);
         // SYNC(wait-announce): pairs with the fence in `wake`. Either the waker's load of
         // `waiters` sees our announcement, or our re-check sees what it published.
         fence_seqcst();
