@@ -323,18 +323,23 @@ impl Consumer {
     fn on_empty(&mut self) {
         // Relaxed peek: a producer that announced itself is seen soon enough; a missed
         // announcement is covered by the publication before we park (see `find_blocking`).
-        if self.pos != self.published
-            && self
-                .ring
-                .hdr()
-                .producer_wait
-                .0
-                .waiters
-                .load(Ordering::Relaxed)
-                != 0
-        {
+        if self.pos != self.published && self.producer_waiting() {
             self.publish();
         }
+    }
+
+    /// Whether the producer announced that it sleeps waiting for room. A Relaxed peek: that
+    /// line changes only when the producer parks, so it stays in our cache while both
+    /// sides are busy; a missed announcement is covered by the publication before we park.
+    #[inline(always)]
+    fn producer_waiting(&self) -> bool {
+        self.ring
+            .hdr()
+            .producer_wait
+            .0
+            .waiters
+            .load(Ordering::Relaxed)
+            != 0
     }
 
     /// If the producer is gone, looks once more and reports `Disconnected` when the ring
@@ -401,16 +406,7 @@ impl Consumer {
         // Publish a fraction of the ring at a time, and at once when the producer sleeps
         // waiting for room. Relaxed peek, as in `on_empty`: that line only changes when
         // the producer parks, so it stays in our cache while both sides are busy.
-        if next.wrapping_sub(self.published) >= self.publish_every
-            || self
-                .ring
-                .hdr()
-                .producer_wait
-                .0
-                .waiters
-                .load(Ordering::Relaxed)
-                != 0
-        {
+        if next.wrapping_sub(self.published) >= self.publish_every || self.producer_waiting() {
             self.publish();
         }
     }
