@@ -95,7 +95,10 @@ impl Producer {
             let off = pos as usize & ring.mask;
             // SYNC(publish): Acquire pairs with the Release of the header in `publish`.
             match record::decode(ring.data.word(off).load(Ordering::Acquire), pos) {
-                Header::Data(len) if len <= ring.max_message => {
+                // Validated like the consumer does: a scribbled header ends the walk.
+                Header::Data(len)
+                    if len <= ring.max_message && off + record::size(len) <= ring.capacity =>
+                {
                     pos = pos.wrapping_add(record::size(len) as u64)
                 }
                 Header::Pad(len) if off + record::HEADER + len == ring.capacity => {
@@ -103,6 +106,10 @@ impl Producer {
                 }
                 _ => break,
             }
+        }
+        if pos.wrapping_sub(read) > cap {
+            // Only a scribbled chain of headers walks past a full lap.
+            pos = read;
         }
         // A producer that died while parked left its announcement behind.
         hdr.producer_wait.0.waiters.store(0, Ordering::Relaxed);
