@@ -135,6 +135,41 @@ impl Futex {
     }
 }
 
+/// Copies `len` bytes. Messages are mostly small: up to 16 bytes are moved with at most
+/// two (overlapping) loads and stores instead of a call to `memcpy`.
+///
+/// # Safety
+/// `src` is readable and `dst` writable for `len` bytes, and the two do not overlap.
+#[inline(always)]
+unsafe fn copy(src: *const u8, dst: *mut u8, len: usize) {
+    // SAFETY: every access below is within the first `len` bytes of `src` and `dst`, per
+    // the contract; unaligned reads and writes are allowed at any address.
+    unsafe {
+        match len {
+            0 => {}
+            1..=3 => {
+                // First, middle and last byte cover 1, 2 and 3 bytes alike.
+                *dst = *src;
+                *dst.add(len / 2) = *src.add(len / 2);
+                *dst.add(len - 1) = *src.add(len - 1);
+            }
+            4..=7 => {
+                let a = src.cast::<u32>().read_unaligned();
+                let b = src.add(len - 4).cast::<u32>().read_unaligned();
+                dst.cast::<u32>().write_unaligned(a);
+                dst.add(len - 4).cast::<u32>().write_unaligned(b);
+            }
+            8..=16 => {
+                let a = src.cast::<u64>().read_unaligned();
+                let b = src.add(len - 8).cast::<u64>().read_unaligned();
+                dst.cast::<u64>().write_unaligned(a);
+                dst.add(len - 8).cast::<u64>().write_unaligned(b);
+            }
+            _ => core::ptr::copy_nonoverlapping(src, dst, len),
+        }
+    }
+}
+
 /// View of a ring's data area: bytes that are written by one side and read by the other.
 ///
 /// Offsets are always reduced with the ring's private mask before they reach these
@@ -180,6 +215,15 @@ impl WriteAccess {
         unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
     }
 
+    /// Fills the window with `src`, which has exactly its length.
+    #[inline(always)]
+    pub(crate) fn fill(&mut self, src: &[u8]) {
+        assert_eq!(src.len(), self.len, "a window is filled whole");
+        // SAFETY: the window is `len` writable bytes (see `slice_mut`), `src` has `len`
+        // readable bytes, and a window of the shared area cannot overlap a Rust slice.
+        unsafe { copy(src.as_ptr(), self.ptr.as_ptr(), self.len) };
+    }
+
     /// The window as a mutable byte slice.
     #[inline]
     pub(crate) fn slice_mut(&mut self) -> &mut [u8] {
@@ -190,6 +234,20 @@ impl WriteAccess {
 }
 
 impl ReadAccess {
+    /// Replaces the contents of `buf` with the window's bytes.
+    #[inline(always)]
+    pub(crate) fn copy_into(&self, buf: &mut Vec<u8>) {
+        buf.clear();
+        buf.reserve(self.len);
+        // SAFETY: `buf` has room for `len` bytes after `reserve`; the window is `len`
+        // readable bytes (see `slice`); they cannot overlap. `set_len` follows the copy
+        // that initialised those bytes.
+        unsafe {
+            copy(self.ptr.as_ptr(), buf.as_mut_ptr(), self.len);
+            buf.set_len(self.len);
+        }
+    }
+
     /// Ends the access (under loom this is where the checked read ends).
     #[inline]
     pub(crate) fn end(self) {}
@@ -395,6 +453,23 @@ impl<H> Drop for HeapRegion<H> {
                 self.bytes.len / 8,
             );
             drop(Box::from_raw(words));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn small_and_large_copies_move_exactly_len_bytes() {
+        for len in 0..=40usize {
+            let src: Vec<u8> = (1..=len as u8).collect();
+            // Guard bytes on both sides of the destination must stay untouched.
+            let mut dst = vec![0xEEu8; len + 2];
+            // SAFETY: `src` has `len` bytes, `dst[1..]` has `len + 1`; distinct vectors.
+            unsafe { super::copy(src.as_ptr(), dst.as_mut_ptr().add(1), len) };
+            assert_eq!(dst[0], 0xEE, "len {len}");
+            assert_eq!(&dst[1..=len], &src[..], "len {len}");
+            assert_eq!(dst[len + 1], 0xEE, "len {len}");
         }
     }
 }

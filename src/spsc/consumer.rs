@@ -247,8 +247,9 @@ impl Consumer {
     #[inline]
     fn copy_out(&mut self, found: Found, buf: &mut Vec<u8>) -> usize {
         let g = self.grant(found);
-        buf.clear();
-        buf.extend_from_slice(&g);
+        if let Some(access) = &g.access {
+            access.copy_into(buf);
+        }
         found.len
     }
 

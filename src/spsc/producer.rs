@@ -219,7 +219,7 @@ impl Producer {
             };
             // SAFETY: `try_claim` reserved `msg.len()` payload bytes at `slot.pos`.
             let mut w = unsafe { self.window(slot.pos, msg.len()) };
-            w.slice_mut().copy_from_slice(msg);
+            w.fill(msg);
             w.end();
             let pad = slot
                 .pad_at
@@ -305,7 +305,7 @@ impl Producer {
     fn write(&mut self, slot: Slot, msg: &[u8]) {
         // SAFETY: the slot was claimed for `msg.len()` payload bytes.
         let mut w = unsafe { self.window(slot.pos, msg.len()) };
-        w.slice_mut().copy_from_slice(msg);
+        w.fill(msg);
         w.end();
         self.commit_slot(slot, msg.len());
     }
