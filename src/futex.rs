@@ -1,6 +1,6 @@
 //! The Linux futex on a word in shared memory, as typed calls.
 //!
-//! Always the shared variant: no `FUTEX_PRIVATE_FLAG`, because a private futex is keyed by
+//! Always the shared variant, never the process-private one, because that one is keyed by
 //! the caller's address space and would never wake a process that maps the same page.
 //! Compiled only outside loom (see `sync.rs`).
 

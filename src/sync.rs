@@ -63,7 +63,7 @@ pub(crate) enum Woke {
 
 /// A 32-bit word in shared memory that threads of any process can sleep on.
 ///
-/// Always a *shared* futex (no `FUTEX_PRIVATE_FLAG`): a private futex is keyed by the
+/// Always a *shared* futex, never the process-private variant, which is keyed by the
 /// address space and never wakes another process.
 #[cfg(not(ipcring_loom))]
 #[derive(Debug, Default)]
