@@ -253,35 +253,57 @@ impl Consumer {
         found.len
     }
 
-    /// Looks for a committed record at our position, skipping a padding record.
+    /// The committed message record at our position, validated. `None` for anything
+    /// else (nothing yet, padding, a scribbled header), which [`Consumer::poll`] sorts
+    /// out off the fast path. Returning a bare `Option` keeps the record in registers.
     #[inline(always)]
-    fn poll(&mut self) -> Result<Option<Found>, RecvError> {
+    fn ready(&self) -> Option<Found> {
         let off = self.pos as usize & self.ring.mask;
         // SYNC(publish): Acquire pairs with the Release store of the header in the
         // producer's `publish`.
         let w = self.ring.data.word(off).load(Ordering::Acquire);
+        self.found(off, record::message_len(w, self.pos)?)
+    }
+
+    /// Looks for a committed record at our position, skipping a padding record.
+    #[inline(always)]
+    fn poll(&mut self) -> Result<Option<Found>, RecvError> {
+        match self.ready() {
+            Some(found) => Ok(Some(found)),
+            None => self.poll_slow(),
+        }
+    }
+
+    /// What [`Consumer::ready`] turned down: nothing yet, padding, or corruption.
+    #[cold]
+    #[inline(never)]
+    fn poll_slow(&mut self) -> Result<Option<Found>, RecvError> {
+        let off = self.pos as usize & self.ring.mask;
+        // SYNC(publish): as in `ready`.
+        let w = self.ring.data.word(off).load(Ordering::Acquire);
         match record::decode(w, self.pos) {
             Header::Empty => Ok(None),
-            Header::Data(len) => self.found(off, len),
+            Header::Data(len) => self.found(off, len).map(Some).ok_or(RecvError::Corrupted),
             Header::Pad(len) => self.skip_pad(off, len),
             Header::Corrupt => Err(RecvError::Corrupted),
         }
     }
 
-    /// Validates a record header found at `off` (a peer may have scribbled it).
+    /// Validates a message header found at `off` (a peer may have scribbled it): `None`
+    /// if its record would not fit.
     #[inline(always)]
-    fn found(&self, off: usize, len: usize) -> Result<Option<Found>, RecvError> {
+    fn found(&self, off: usize, len: usize) -> Option<Found> {
         let size = record::size(len);
         if len > self.ring.max_message || off + size > self.ring.capacity {
-            return Err(RecvError::Corrupted);
+            return None;
         }
         // Start fetching what comes next while this record is used.
         self.ring.data.prefetch(off + size + PREFETCH_AHEAD);
-        Ok(Some(Found {
+        Some(Found {
             off,
             len,
             next: self.pos.wrapping_add(size as u64),
-        }))
+        })
     }
 
     /// Skips the padding record at `off` and looks at the start of the area.
@@ -296,7 +318,7 @@ impl Consumer {
         // SYNC(publish): as in `poll`; the padding record was published after this one.
         let w = self.ring.data.word(0).load(Ordering::Acquire);
         match record::decode(w, self.pos) {
-            Header::Data(len) => self.found(0, len),
+            Header::Data(len) => self.found(0, len).map(Some).ok_or(RecvError::Corrupted),
             // The producer publishes the padding record only together with the record
             // after it, so anything else here is corruption.
             _ => Err(RecvError::Corrupted),
@@ -361,7 +383,7 @@ impl Consumer {
     /// Finds the next record, waiting (until `deadline`) while the ring is empty.
     #[inline(always)]
     fn find_blocking(&mut self, deadline: Option<Deadline>) -> Result<Found, RecvError> {
-        match self.poll()? {
+        match self.ready() {
             Some(found) => Ok(found),
             None => self.wait_for_message(deadline),
         }

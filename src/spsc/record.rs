@@ -55,6 +55,13 @@ pub(crate) fn pad(pos: u64, len: usize) -> u64 {
     stamp(pos) | VALID | PAD | len as u64
 }
 
+/// The payload length if `w` is the header of a message record at `pos`: the fast
+/// path's one comparison, equivalent to `decode(w, pos) == Header::Data(len)`.
+#[inline(always)]
+pub(crate) fn message_len(w: u64, pos: u64) -> Option<usize> {
+    (w & !LEN_MASK == stamp(pos) | VALID).then_some((w & LEN_MASK) as usize)
+}
+
 /// What a header word read at position `pos` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Header {
@@ -107,6 +114,28 @@ mod tests {
         // The right stamp without the VALID bit is not a header either.
         assert_eq!(decode(data(64, 3) & !VALID, 64), Header::Corrupt);
         assert_eq!(decode(0, 123 << 3), Header::Empty);
+    }
+
+    #[test]
+    fn the_fast_check_agrees_with_decode() {
+        let pos = 4096;
+        let words = [
+            0,
+            data(pos, 0),
+            data(pos, 17),
+            data(pos, MAX_LEN),
+            pad(pos, 24),
+            data(pos + 8, 5),
+            data(pos, 5) & !VALID,
+            u64::MAX,
+        ];
+        for w in words {
+            let fast = message_len(w, pos);
+            match decode(w, pos) {
+                Header::Data(len) => assert_eq!(fast, Some(len), "{w:#x}"),
+                _ => assert_eq!(fast, None, "{w:#x}"),
+            }
+        }
     }
 
     #[test]
