@@ -101,7 +101,8 @@ pub struct ConsumerLine {
 #[derive(Debug, Default)]
 #[repr(C)]
 pub struct ProducerLine {
-    /// Position after the last committed message (a hint for a taking-over producer).
+    /// Position after the last committed message as of the producer's last wait or
+    /// detach: where a taking-over producer starts its walk over the headers.
     pub written: AtomicU64,
     /// Messages sent.
     pub sent: AtomicU64,
@@ -120,6 +121,10 @@ pub struct WaitLine {
     pub waiters: AtomicU32,
     /// The futex word; bumped by the waker.
     pub futex: Futex,
+    /// 1 while the side's process issues a heavy fence (`membarrier`) between its
+    /// announcement and its re-check, so that a waker may issue only a light one; 0 (the
+    /// safe default) asks wakers for a full fence. Written by the waiting side at attach.
+    pub heavy: AtomicU32,
 }
 
 /// Everything of an SPSC segment before its data area.
@@ -148,7 +153,7 @@ pub const SPSC_HEADER_SIZE: usize = 7 * LINE;
 /// A hash of the layout: sizes and offsets of every shared field, so that two builds that
 /// disagree about the layout refuse each other even at the same ABI version.
 pub const LAYOUT_HASH: u64 = {
-    let parts: [u64; 12] = [
+    let parts: [u64; 13] = [
         LINE as u64,
         SPSC_HEADER_SIZE as u64,
         core::mem::offset_of!(Identity, state) as u64,
@@ -160,6 +165,7 @@ pub const LAYOUT_HASH: u64 = {
         core::mem::offset_of!(SpscHeader, consumer_wait) as u64,
         core::mem::offset_of!(SpscHeader, producer_wait) as u64,
         core::mem::offset_of!(WaitLine, futex) as u64,
+        core::mem::offset_of!(WaitLine, heavy) as u64,
         crate::spsc::record::FORMAT,
     ];
     // FNV-1a over the parts.

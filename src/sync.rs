@@ -28,6 +28,96 @@ pub(crate) fn fence_seqcst() {
     loom::sync::atomic::fence(Ordering::SeqCst);
 }
 
+/// Whether this process takes part in asymmetric fences: it can issue
+/// `MEMBARRIER_CMD_GLOBAL_EXPEDITED` and is registered to receive it. Probed (and
+/// registered) once per process; `false` under loom, which cannot model `membarrier`.
+pub(crate) fn asymmetric_fences() -> bool {
+    #[cfg(not(ipcring_loom))]
+    return membarrier::ready();
+    #[cfg(ipcring_loom)]
+    return false;
+}
+
+/// The waker's half of the StoreLoad barrier between "publish" and "look for a waiter".
+///
+/// A full fence, unless the waiter promised to issue the heavy half ([`heavy_fence`]) and
+/// this process is registered to receive it: then a compiler fence is enough, because the
+/// waiter's `membarrier` runs a full barrier on this thread's CPU at some point between
+/// its announcement and its re-check. Either our load of the announcement comes after
+/// that point and sees it, or our publication came before it and is visible to the
+/// re-check.
+#[inline(always)]
+pub(crate) fn light_fence(waiter_is_heavy: bool) {
+    #[cfg(not(ipcring_loom))]
+    if waiter_is_heavy && membarrier::registered() {
+        core::sync::atomic::compiler_fence(Ordering::SeqCst);
+        return;
+    }
+    #[cfg(ipcring_loom)]
+    let _ = waiter_is_heavy;
+    fence_seqcst();
+}
+
+/// The waiter's half: a full fence, then (if `heavy`) a `membarrier` that runs a full
+/// barrier on every CPU running a registered process. Returns `false` if the kernel
+/// refused it (the caller must then stop promising heavy fences).
+pub(crate) fn heavy_fence(heavy: bool) -> bool {
+    fence_seqcst();
+    #[cfg(not(ipcring_loom))]
+    if heavy {
+        return membarrier::global();
+    }
+    #[cfg(ipcring_loom)]
+    let _ = heavy;
+    true
+}
+
+#[cfg(not(ipcring_loom))]
+mod membarrier {
+    use core::sync::atomic::{AtomicU8, Ordering};
+    use rustix::thread::{membarrier, membarrier_query, MembarrierCommand, MembarrierQuery};
+
+    const UNKNOWN: u8 = 0;
+    const READY: u8 = 1;
+    const UNAVAILABLE: u8 = 2;
+
+    /// This process's state; written once (racing initialisers agree).
+    static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
+
+    /// Whether registration already succeeded (a cheap check for the hot path).
+    #[inline(always)]
+    pub(super) fn registered() -> bool {
+        // Relaxed: a process-global flag that goes from UNKNOWN to its final value once;
+        // reading UNKNOWN only makes the caller use a full fence.
+        STATE.load(Ordering::Relaxed) == READY
+    }
+
+    /// Probes and registers, once.
+    pub(super) fn ready() -> bool {
+        // Relaxed: as in `registered`.
+        match STATE.load(Ordering::Relaxed) {
+            READY => true,
+            UNAVAILABLE => false,
+            _ => probe(),
+        }
+    }
+
+    #[cold]
+    fn probe() -> bool {
+        let needed = MembarrierQuery::GLOBAL_EXPEDITED | MembarrierQuery::REGISTER_GLOBAL_EXPEDITED;
+        let ok = membarrier_query().contains(needed)
+            && membarrier(MembarrierCommand::RegisterGlobalExpedited).is_ok();
+        // Relaxed: see `registered`; the registration itself is a syscall that completed.
+        STATE.store(if ok { READY } else { UNAVAILABLE }, Ordering::Relaxed);
+        ok
+    }
+
+    /// `MEMBARRIER_CMD_GLOBAL_EXPEDITED`.
+    pub(super) fn global() -> bool {
+        membarrier(MembarrierCommand::GlobalExpedited).is_ok()
+    }
+}
+
 /// One iteration of a busy-wait loop.
 #[inline]
 pub(crate) fn spin_hint() {

@@ -17,9 +17,19 @@
 //! announcement gone: a lost wake-up, found by loom). A busy pair therefore makes no
 //! syscalls. Parked waits are sliced so that a waiter notices a dead peer (and its own
 //! deadline) even if nobody wakes it.
+//!
+//! The fences are asymmetric where the kernel allows it. The waker's fence runs on every
+//! publication; the waiter's only before it sleeps. So a waiter whose process can issue
+//! `membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED)` says so on its wait line, and issues
+//! one after its SeqCst fence: it runs a full barrier on every CPU that runs a registered
+//! process, the waker's included. A registered waker that reads that promise replaces
+//! its fence with a compiler fence, which takes the drain of the store buffer off every
+//! send. Loom cannot model `membarrier`; there both halves are SeqCst fences.
 
 use crate::layout::WaitLine;
-use crate::sync::{fence_seqcst, spin_hint, yield_now, Ordering, Woke};
+use crate::sync::{
+    asymmetric_fences, fence_seqcst, heavy_fence, light_fence, spin_hint, yield_now, Ordering, Woke,
+};
 use core::time::Duration;
 
 /// How a blocking call waits while the ring is full (send) or empty (receive).
@@ -167,8 +177,14 @@ fn park<T>(
         // Acquire above keeps the epoch read before it.
         line.waiters.store(1, Ordering::Relaxed);
         // SYNC(wait-announce): pairs with the fence in `wake`. Either the waker's load of
-        // `waiters` sees our announcement, or our re-check sees what it published.
-        fence_seqcst();
+        // `waiters` sees our announcement, or our re-check sees what it published. Heavy
+        // if we promised it (see `advertise`); a refusal withdraws the promise.
+        if !heavy_fence(line.heavy.load(Ordering::Relaxed) != 0) {
+            // Relaxed: a waker that still reads the promise may miss this one sleep
+            // (which then ends with its slice); a waker that reads the withdrawal fences.
+            line.heavy.store(0, Ordering::Relaxed);
+            fence_seqcst();
+        }
         let ready = check(level);
         let mut woke = Woke::Woken;
         if ready.is_none() && !deadline.is_some_and(Deadline::passed) {
@@ -200,20 +216,41 @@ fn park<T>(
 
 /// Wakes whoever sleeps on `line`, if anybody announced it; called after publishing.
 /// Returns whether a wake-up was sent.
-#[inline]
+#[inline(always)]
 pub(crate) fn wake(line: &WaitLine) -> bool {
     // SYNC(wait-announce): pairs with the fence in `park`; orders our publication before
-    // the load of `waiters`.
-    fence_seqcst();
+    // the load of `waiters`. Relaxed load of `heavy`: it only picks the kind of fence.
+    light_fence(line.heavy.load(Ordering::Relaxed) != 0);
     // Relaxed: ordered by the fence above. The swap consumes the announcement, so that
     // the messages published before the sleeper runs do not each make a syscall.
-    if line.waiters.load(Ordering::Relaxed) == 0 || line.waiters.swap(0, Ordering::Relaxed) == 0 {
+    line.waiters.load(Ordering::Relaxed) != 0 && wake_announced(line)
+}
+
+/// The part of [`wake`] that runs only when a waiter announced itself.
+#[cold]
+#[inline(never)]
+fn wake_announced(line: &WaitLine) -> bool {
+    // Relaxed: ordered by the fence in `wake`.
+    if line.waiters.swap(0, Ordering::Relaxed) == 0 {
         return false;
     }
     // SYNC(futex): Release pairs with the Acquire load of the futex word in `park`.
     line.futex.bump();
     line.futex.wake_all();
     true
+}
+
+/// Says on `line`, the waiting line of the side that attaches, whether its waits will
+/// issue heavy fences (so that its peer's wake-ups need only light ones). Also registers
+/// this process to receive heavy fences, for its own wake-ups.
+///
+/// A new waiter that cannot promise what the previous holder of its role promised
+/// withdraws the promise here; a waker that read the old promise a moment earlier may miss
+/// the new waiter's first sleep, which then ends with its slice ([`PARK_SLICE`]).
+pub(crate) fn advertise(line: &WaitLine) {
+    // Relaxed: read by wakers only to choose their fence (see `park` and `wake`).
+    line.heavy
+        .store(u32::from(asymmetric_fences()), Ordering::Relaxed);
 }
 
 /// Wakes whoever sleeps on `line` unconditionally (detach paths, not the hot path).

@@ -150,7 +150,7 @@ impl Producer {
     /// # Errors
     /// `TooLarge` if `msg` is longer than [`Producer::max_message`]; `Disconnected` if the
     /// ring is full and the consumer that was attached is gone; `Corrupted`.
-    #[inline]
+    #[inline(always)]
     pub fn send(&mut self, msg: &[u8]) -> Result<(), SendError> {
         let slot = self.claim_blocking(msg.len(), None)?;
         self.write(slot, msg);
@@ -182,7 +182,7 @@ impl Producer {
     ///
     /// # Errors
     /// As [`Producer::send`].
-    #[inline]
+    #[inline(always)]
     pub fn send_value<T: bytemuck::Pod>(&mut self, value: &T) -> Result<(), SendError> {
         self.send(bytemuck::bytes_of(value))
     }
@@ -301,7 +301,7 @@ impl Producer {
         unsafe { self.ring.data.write(off + record::HEADER, len) }
     }
 
-    #[inline]
+    #[inline(always)]
     fn write(&mut self, slot: Slot, msg: &[u8]) {
         // SAFETY: the slot was claimed for `msg.len()` payload bytes.
         let mut w = unsafe { self.window(slot.pos, msg.len()) };
@@ -311,7 +311,7 @@ impl Producer {
     }
 
     /// Publishes the record of `len` bytes at `slot` (and its padding record).
-    #[inline]
+    #[inline(always)]
     fn commit_slot(&mut self, slot: Slot, len: usize) {
         self.pos = slot.pos.wrapping_add(record::size(len) as u64);
         let off = slot.pos as usize & self.ring.mask;
@@ -330,7 +330,7 @@ impl Producer {
 
     /// Clears the word after the last record, publishes the first header of a batch,
     /// updates the counters and wakes the consumer if it sleeps.
-    #[inline]
+    #[inline(always)]
     fn publish(&mut self, at: usize, header: u64, count: u64) {
         // The next header goes at `self.pos`: clear its word, so that stale payload of an
         // earlier lap is never taken for a header. Relaxed: published by the Release below
@@ -343,8 +343,7 @@ impl Producer {
         self.ring.data.word(at).store(header, Ordering::Release);
         let hdr = self.ring.hdr();
         self.sent = self.sent.wrapping_add(count);
-        // Relaxed: statistics and a restart hint, on the producer's own line.
-        hdr.producer.0.written.store(self.pos, Ordering::Relaxed);
+        // Relaxed: statistics, on the producer's own line.
         hdr.producer.0.sent.store(self.sent, Ordering::Relaxed);
         if wait::wake(&hdr.consumer_wait.0) {
             self.wakeups = self.wakeups.wrapping_add(1);
@@ -353,6 +352,20 @@ impl Producer {
                 .wakeups
                 .store(self.wakeups, Ordering::Relaxed);
         }
+    }
+
+    /// Records where the next record goes, for a producer that takes over after us. Not
+    /// on every send (a store per message that only a takeover reads): before each wait
+    /// and at detach. A producer that dies between two leaves an older position, from
+    /// which the takeover's walk over the committed headers finds the end.
+    fn save_hint(&self) {
+        // Relaxed: a hint, validated by the reader (see `attach`).
+        self.ring
+            .hdr()
+            .producer
+            .0
+            .written
+            .store(self.pos, Ordering::Relaxed);
     }
 
     /// Finds room for a record of `len` bytes, or `None` if the ring is full.
@@ -432,6 +445,7 @@ impl Producer {
     #[cold]
     #[inline(never)]
     fn wait_for_room(&mut self, len: usize, deadline: Option<Deadline>) -> Result<Slot, SendError> {
+        self.save_hint();
         // SAFETY: the line lives in the ring that `self` owns, for the whole wait.
         let line = unsafe { self.ring.wait_line(Role::Producer) };
         let strategy = self.strategy;
@@ -466,6 +480,7 @@ fn pad_header(at: u64, capacity: usize, mask: usize) -> (usize, u64) {
 
 impl Drop for Producer {
     fn drop(&mut self) {
+        self.save_hint();
         self.ring.detach();
     }
 }

@@ -118,6 +118,8 @@ impl Ring {
         // SYNC(attach): Release pairs with the Acquire loads in `peer`.
         attached_flag(roles, role).store(1, Ordering::Release);
         attaches(roles, role).fetch_add(1, Ordering::Release);
+        // SAFETY: the line lives in the ring's memory, which `ring` keeps alive.
+        wait::advertise(unsafe { ring.wait_line(role) });
         ring
     }
 

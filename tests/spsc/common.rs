@@ -295,6 +295,72 @@ pub fn child_setup() -> Watchdog {
     watchdog("child process", CHILD_LIMIT)
 }
 
+/// Environment variable that makes a child unable to call `membarrier` (see
+/// [`forbid_membarrier`]).
+pub const NO_MEMBARRIER_VAR: &str = "IPCRING_TEST_NO_MEMBARRIER";
+
+/// Whether this kernel offers what asymmetric fences need (and this process may ask).
+pub fn membarrier_available() -> bool {
+    // SAFETY: MEMBARRIER_CMD_QUERY (0) takes no pointers.
+    let q = unsafe { libc::syscall(libc::SYS_membarrier, 0, 0, 0) };
+    // MEMBARRIER_CMD_GLOBAL_EXPEDITED (2) and MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED (4).
+    q > 0 && q & 6 == 6
+}
+
+/// In a child: installs a seccomp filter under which `membarrier` fails with ENOSYS, as
+/// in a sandbox that does not allow it.
+pub fn forbid_membarrier() {
+    const fn stmt(code: u32, k: u32) -> libc::sock_filter {
+        libc::sock_filter {
+            code: code as u16,
+            jt: 0,
+            jf: 0,
+            k,
+        }
+    }
+    let filter = [
+        // Load the syscall number (offset 0 of struct seccomp_data).
+        stmt(libc::BPF_LD | libc::BPF_W | libc::BPF_ABS, 0),
+        libc::sock_filter {
+            code: (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16,
+            jt: 0,
+            jf: 1,
+            k: libc::SYS_membarrier as u32,
+        },
+        stmt(
+            libc::BPF_RET | libc::BPF_K,
+            libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32,
+        ),
+        stmt(libc::BPF_RET | libc::BPF_K, libc::SECCOMP_RET_ALLOW),
+    ];
+    let prog = libc::sock_fprog {
+        len: filter.len() as u16,
+        filter: filter.as_ptr().cast_mut(),
+    };
+    // SAFETY: plain prctl calls; `prog` points at `filter`, both alive during the call.
+    unsafe {
+        assert_eq!(libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+        let rc = libc::prctl(
+            libc::PR_SET_SECCOMP,
+            libc::SECCOMP_MODE_FILTER,
+            &prog as *const libc::sock_fprog,
+        );
+        assert_eq!(rc, 0, "install the seccomp filter");
+    }
+    assert!(!membarrier_available());
+}
+
+/// The `heavy` flag of a ring's wait line `line` (5: the consumer's, 6: the producer's;
+/// 128-byte lines, the flag at byte 8 of its line), read from the segment's file.
+pub fn heavy_flag(ring: &str, line: u64) -> u32 {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::File::open(format!("/dev/shm/ipcring.{ring}")).expect("open the segment");
+    let mut b = [0u8; 4];
+    f.read_exact_at(&mut b, line * 128 + 8)
+        .expect("read the wait line");
+    u32::from_ne_bytes(b)
+}
+
 /// In a child: tells the parent `key rest`.
 pub fn say(key: &str, rest: impl std::fmt::Display) {
     println!("@@{key} {rest}");

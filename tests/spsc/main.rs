@@ -19,6 +19,9 @@ fn child_process_entry() {
         return;
     };
     let _watchdog = common::child_setup();
+    if std::env::var_os(common::NO_MEMBARRIER_VAR).is_some() {
+        common::forbid_membarrier();
+    }
     let ring = std::env::var(common::RING_VAR).expect("ring name");
     let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
     let play: fn(&str, &str) = match role.as_str() {

@@ -3,7 +3,8 @@
 //! counters of a busy pair. Also a parked producer let in by a single release.
 
 use crate::common::{
-    check, fill, hear, message, say, spawn, stream_len, watchdog, RingGuard, XorShift,
+    check, fill, hear, heavy_flag, membarrier_available, message, say, spawn, spawn_with,
+    stream_len, watchdog, RingGuard, XorShift, NO_MEMBARRIER_VAR,
 };
 use ipcring::spsc::{Builder, Consumer, Producer};
 use ipcring::{RecvError, SendError, WaitStrategy};
@@ -241,7 +242,10 @@ pub fn blocking_producer(ring: &str, arg: &str) {
     }
 }
 
-fn blocking_send_and_recv_across_processes(name: &str) {
+/// The blocking exchange with the strategy `name`; `fences` says whether the producer's
+/// process may use `membarrier` (without it, the consumer must wake it behind full
+/// fences, and the producer's parks use full fences).
+fn blocking_send_and_recv_across_processes(name: &str, fences: bool) {
     let _w = watchdog("blocking send/recv", Duration::from_secs(60));
     let ring = RingGuard::new("block");
     let mut rx = Builder::new(ring.name())
@@ -249,12 +253,20 @@ fn blocking_send_and_recv_across_processes(name: &str) {
         .wait_strategy(strategy(name))
         .create_consumer()
         .expect("create the consumer");
-    let mut child = spawn("blocking-producer", ring.name(), name);
+    let mut child = spawn_with("blocking-producer", ring.name(), name, |cmd| {
+        if !fences {
+            cmd.env(NO_MEMBARRIER_VAR, "1");
+        }
+    });
     let full: u64 = child
         .expect("full", Duration::from_secs(30))
         .parse()
         .expect("count");
     assert!(full > 0);
+    // Each side promises heavy fences on its own wait line iff its process can issue them.
+    let here = membarrier_available();
+    assert_eq!(heavy_flag(ring.name(), 5), u32::from(here));
+    assert_eq!(heavy_flag(ring.name(), 6), u32::from(here && fences));
     // The ring is full and nobody reads: the child's send must not return.
     child.expect_silence(Duration::from_millis(200));
     let mut buf = Vec::new();
@@ -294,17 +306,22 @@ fn blocking_send_and_recv_across_processes(name: &str) {
 
 #[test]
 fn blocking_send_and_recv_across_processes_with_park() {
-    blocking_send_and_recv_across_processes("park");
+    blocking_send_and_recv_across_processes("park", true);
+}
+
+#[test]
+fn blocking_with_park_when_the_producer_cannot_use_membarrier() {
+    blocking_send_and_recv_across_processes("park", false);
 }
 
 #[test]
 fn blocking_send_and_recv_across_processes_with_busy_spin() {
-    blocking_send_and_recv_across_processes("spin");
+    blocking_send_and_recv_across_processes("spin", true);
 }
 
 #[test]
 fn blocking_send_and_recv_across_processes_with_the_default_strategy() {
-    blocking_send_and_recv_across_processes("default");
+    blocking_send_and_recv_across_processes("default", true);
 }
 
 #[test]
