@@ -223,6 +223,8 @@ pub fn blocking_producer(ring: &str, arg: &str) {
         .wait_strategy(strategy(arg))
         .open_producer()
         .expect("open the producer");
+    // Our promise of heavy fences as `attach` left it, before any wait could withdraw it.
+    say("heavy", heavy_flag(ring, 6));
     let mut seq = 0;
     loop {
         match tx.try_send(&message(seq, 100)) {
@@ -258,13 +260,17 @@ fn blocking_send_and_recv_across_processes(name: &str, fences: bool) {
             cmd.env(NO_MEMBARRIER_VAR, "1");
         }
     });
+    // Each side promises heavy fences on its own wait line iff its process can issue them.
+    let here = membarrier_available();
+    assert_eq!(
+        child.expect("heavy", Duration::from_secs(30)),
+        u32::from(here && fences).to_string()
+    );
     let full: u64 = child
         .expect("full", Duration::from_secs(30))
         .parse()
         .expect("count");
     assert!(full > 0);
-    // Each side promises heavy fences on its own wait line iff its process can issue them.
-    let here = membarrier_available();
     assert_eq!(heavy_flag(ring.name(), 5), u32::from(here));
     assert_eq!(heavy_flag(ring.name(), 6), u32::from(here && fences));
     // The ring is full and nobody reads: the child's send must not return.
