@@ -152,6 +152,18 @@ impl Producer {
     /// ring is full and the consumer that was attached is gone; `Corrupted`.
     #[inline(always)]
     pub fn send(&mut self, msg: &[u8]) -> Result<(), SendError> {
+        if self.fits(msg.len()) {
+            self.write(self.here(), msg);
+            return Ok(());
+        }
+        self.send_slow(msg)
+    }
+
+    /// [`Producer::send`] off its fast path: padding, a ring that looks full, a message
+    /// that is too large.
+    #[cold]
+    #[inline(never)]
+    fn send_slow(&mut self, msg: &[u8]) -> Result<(), SendError> {
         let slot = self.claim_blocking(msg.len(), None)?;
         self.write(slot, msg);
         Ok(())
@@ -163,7 +175,11 @@ impl Producer {
     /// `Full`, `TooLarge`, `Corrupted`.
     #[inline]
     pub fn try_send(&mut self, msg: &[u8]) -> Result<(), SendError> {
-        let slot = self.try_claim_counted(msg.len())?;
+        let slot = if self.fits(msg.len()) {
+            self.here()
+        } else {
+            self.try_claim_counted(msg.len())?
+        };
         self.write(slot, msg);
         Ok(())
     }
@@ -366,6 +382,30 @@ impl Producer {
             .0
             .written
             .store(self.pos, Ordering::Relaxed);
+    }
+
+    /// Whether a message of `len` bytes fits at our position now, with no padding in
+    /// front of it and within the room we know of (the record and the next header word,
+    /// which the commit clears): the one test of the fast path. Otherwise
+    /// [`Producer::try_claim`] sorts it out.
+    #[inline(always)]
+    fn fits(&self, len: usize) -> bool {
+        let size = record::size(len);
+        let cap = self.ring.capacity;
+        // `len` is checked first: `size` cannot overflow in the tests after it.
+        len <= self.ring.max_message
+            && (self.pos as usize & self.ring.mask) + size <= cap
+            && self.pos.wrapping_sub(self.cached_read) + (size + record::HEADER) as u64
+                <= cap as u64
+    }
+
+    /// The slot at our position, for a message that [`Producer::fits`].
+    #[inline(always)]
+    fn here(&self) -> Slot {
+        Slot {
+            pad_at: None,
+            pos: self.pos,
+        }
     }
 
     /// Finds room for a record of `len` bytes, or `None` if the ring is full.
