@@ -5,7 +5,7 @@ use super::shared::{Peer, Ring};
 use super::Stats;
 use crate::error::{OpenError, RecvError};
 use crate::liveness::Role;
-use crate::sync::{Ordering, ReadAccess};
+use crate::sync::{spin_hint, Ordering, ReadAccess};
 use crate::wait::{self, Check, Deadline, WaitStrategy};
 use core::ops::Deref;
 use std::time::Duration;
@@ -388,21 +388,41 @@ impl Consumer {
     }
 
     /// Finds the next record, waiting (until `deadline`) while the ring is empty.
+    ///
+    /// The first spins of a wait run here, polling only the header word: a message that
+    /// comes within them (a busy round trip) is taken without the detour through
+    /// [`Consumer::wait_for_message`], whose exit costs a busy round trip about a tenth.
     #[inline(always)]
     fn find_blocking(&mut self, deadline: Option<Deadline>) -> Result<Found, RecvError> {
-        match self.ready() {
-            Some(found) => Ok(found),
-            None => self.wait_for_message(deadline),
+        if let Some(found) = self.ready() {
+            return Ok(found);
         }
+        let spins = wait::inline_spins(self.strategy);
+        if spins > 0 {
+            // What `wait_for_message` does on its spins, once here: a producer that sleeps
+            // waiting for room gets what we read.
+            self.on_empty();
+            for _ in 0..spins {
+                spin_hint();
+                if let Some(found) = self.ready() {
+                    return Ok(found);
+                }
+            }
+        }
+        self.wait_for_message(spins, deadline)
     }
 
     #[cold]
     #[inline(never)]
-    fn wait_for_message(&mut self, deadline: Option<Deadline>) -> Result<Found, RecvError> {
+    fn wait_for_message(
+        &mut self,
+        spun: u32,
+        deadline: Option<Deadline>,
+    ) -> Result<Found, RecvError> {
         // SAFETY: the line lives in the ring that `self` owns, for the whole wait.
         let line = unsafe { self.ring.wait_line(Role::Consumer) };
         let strategy = self.strategy;
-        let outcome = wait::block_on(strategy, line, deadline, |level| {
+        let outcome = wait::block_on(strategy, spun, line, deadline, |level| {
             match self.poll() {
                 Ok(Some(found)) => return Some(Ok(found)),
                 Err(e) => return Some(Err(e)),

@@ -489,7 +489,7 @@ impl Producer {
         // SAFETY: the line lives in the ring that `self` owns, for the whole wait.
         let line = unsafe { self.ring.wait_line(Role::Producer) };
         let strategy = self.strategy;
-        let outcome = wait::block_on(strategy, line, deadline, |level| {
+        let outcome = wait::block_on(strategy, 0, line, deadline, |level| {
             match self.try_claim(len) {
                 Ok(Some(slot)) => return Some(Ok(slot)),
                 Err(e) => return Some(Err(e)),
