@@ -388,15 +388,20 @@ impl Consumer {
     }
 
     /// Finds the next record, waiting (until `deadline`) while the ring is empty.
-    ///
-    /// The first spins of a wait run here, polling only the header word: a message that
-    /// comes within them (a busy round trip) is taken without the detour through
-    /// [`Consumer::wait_for_message`], whose exit costs a busy round trip about a tenth.
     #[inline(always)]
     fn find_blocking(&mut self, deadline: Option<Deadline>) -> Result<Found, RecvError> {
-        if let Some(found) = self.ready() {
-            return Ok(found);
+        match self.ready() {
+            Some(found) => Ok(found),
+            None => self.spin_then_wait(deadline),
         }
+    }
+
+    /// The ring looked empty. The first spins of the wait run here, polling only the
+    /// header word: a message that comes within them (a busy round trip) is taken without
+    /// the detour through [`Consumer::wait_for_message`], whose way out costs a busy round
+    /// trip about a tenth. Not inlined, so that the receive calls stay small.
+    #[inline(never)]
+    fn spin_then_wait(&mut self, deadline: Option<Deadline>) -> Result<Found, RecvError> {
         let spins = wait::inline_spins(self.strategy);
         if spins > 0 {
             // What `wait_for_message` does on its spins, once here: a producer that sleeps
