@@ -392,7 +392,8 @@ impl Producer {
     fn fits(&self, len: usize) -> bool {
         let size = record::size(len);
         let cap = self.ring.capacity;
-        // `len` is checked first: `size` cannot overflow in the tests after it.
+        // A slice is at most `isize::MAX` bytes, so `size` does not overflow; `len` is
+        // checked first, so the sums after it stay far below `usize::MAX`.
         len <= self.ring.max_message
             && (self.pos as usize & self.ring.mask) + size <= cap
             && self.pos.wrapping_sub(self.cached_read) + (size + record::HEADER) as u64
