@@ -227,12 +227,7 @@ impl Consumer {
                 expected,
             });
         }
-        // SAFETY: as in `grant`.
-        let access = unsafe { self.ring.data.read(found.off + record::HEADER, found.len) };
-        let value = bytemuck::pod_read_unaligned(access.slice());
-        access.end();
-        self.release(found.next);
-        Ok(value)
+        Ok(self.take(found, |a| bytemuck::pod_read_unaligned(a.slice())))
     }
 
     #[inline]
@@ -248,16 +243,22 @@ impl Consumer {
         }
     }
 
-    /// Copies the record out and releases it: no grant on the way, so that nothing of it
-    /// has to live on the stack.
     #[inline]
     fn copy_out(&mut self, found: Found, buf: &mut Vec<u8>) -> usize {
+        self.take(found, |a| a.copy_into(buf));
+        found.len
+    }
+
+    /// Reads the record with `read` and releases it: no grant on the way, so that nothing
+    /// of it has to live on the stack.
+    #[inline(always)]
+    fn take<R>(&mut self, found: Found, read: impl FnOnce(&ReadAccess) -> R) -> R {
         // SAFETY: as in `grant`.
         let access = unsafe { self.ring.data.read(found.off + record::HEADER, found.len) };
-        access.copy_into(buf);
+        let r = read(&access);
         access.end();
         self.release(found.next);
-        found.len
+        r
     }
 
     /// The committed message record at our position, validated. `None` for anything
