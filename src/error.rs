@@ -1,6 +1,6 @@
 //! Errors, one small enum per kind of operation, written for people.
 
-use crate::liveness::Role;
+use crate::roles::Role;
 use std::io;
 use std::time::Duration;
 
@@ -113,11 +113,13 @@ pub enum OpenError {
         /// How long `open` waited.
         waited: Duration,
     },
-    /// Another live process holds this role on the ring.
-    #[error("the {role} role of this ring is held by a live handle")]
+    /// Every slot of this role on the ring is held by a live handle.
+    #[error("every {role} slot of this ring ({slots}) is held by a live handle")]
     RoleTaken {
         /// The role asked for.
         role: Role,
+        /// How many slots the ring has for it.
+        slots: usize,
     },
     /// No memory left to back the segment (`fallocate` failed with ENOSPC).
     #[error("no space to allocate a {size}-byte segment")]

@@ -43,18 +43,24 @@
 
 #![cfg(target_os = "linux")]
 #![deny(unsafe_op_in_unsafe_fn, missing_docs, missing_debug_implementations)]
-#![warn(clippy::undocumented_unsafe_blocks)]
+#![warn(clippy::undocumented_unsafe_blocks, unreachable_pub)]
 
+mod builder;
+mod bytes;
 mod error;
+mod futex;
 mod layout;
-mod liveness;
+mod region;
+mod roles;
 mod segment;
 pub mod spsc;
 mod sync;
+mod time;
 mod wait;
 
+pub use builder::Builder;
 pub use error::{OpenError, RecvError, SendError};
 pub use layout::{ABI_MAJOR, ABI_MINOR, MAGIC};
-pub use liveness::Role;
+pub use roles::Role;
 pub use segment::{unlink, MAX_NAME_LEN};
 pub use wait::WaitStrategy;

@@ -9,9 +9,9 @@
 //! then maps the whole segment.
 
 use crate::error::OpenError;
-use crate::layout::{self, Identity, Kind, LINE};
+use crate::layout::{self, Identity, Kind, SLOT_SIZE};
 use crate::sync::Ordering;
-use crate::wait::Deadline;
+use crate::time::Deadline;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::Mode;
 use rustix::io::Errno;
@@ -20,7 +20,7 @@ use std::ptr::NonNull;
 use std::time::Duration;
 
 /// Prefix of every ipcring object name under `/dev/shm`.
-pub const NAME_PREFIX: &str = "ipcring.";
+pub(crate) const NAME_PREFIX: &str = "ipcring.";
 
 /// Longest ring name: `NAME_MAX` (255) less the prefix.
 pub const MAX_NAME_LEN: usize = 255 - NAME_PREFIX.len();
@@ -84,19 +84,41 @@ fn map_errno(e: Errno, name: &str, op: &'static str) -> OpenError {
     }
 }
 
-/// What a kind of ring needs of its segment.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Geometry {
-    pub(crate) kind: Kind,
-    pub(crate) header_size: usize,
-    pub(crate) capacity: usize,
-    pub(crate) max_message: usize,
+/// What a kind of ring tells the segment about itself. The segment module knows no kind:
+/// it writes and validates the identity line, and asks the kind for the rest.
+pub(crate) trait Spec {
+    /// The kind's fixed header: [`Identity`] on its first line, the kind's geometry on
+    /// lines of its own, a whole number of lines. The role slots follow it.
+    type Header: Default + Sync;
+    /// Private copies of the kind's geometry (capacity, slot counts...).
+    type Geometry: Copy;
+    /// The `kind` word of the identity line.
+    const KIND: Kind;
+    /// The hash of the kind's layout (see [`layout::hash`]).
+    const LAYOUT_HASH: u64;
+    /// The identity line of a header.
+    fn identity(h: &Self::Header) -> &Identity;
+    /// How many role slots a ring of this geometry has.
+    fn slots(g: &Self::Geometry) -> usize;
+    /// Bytes of its data area.
+    fn data_len(g: &Self::Geometry) -> usize;
+    /// Writes the geometry into a header being created (published by READY).
+    fn store(h: &Self::Header, g: &Self::Geometry);
+    /// Reads and validates the geometry of a header that any process may have written.
+    ///
+    /// # Errors
+    /// `BadGeometry` for a value that this kind cannot have.
+    fn load(h: &Self::Header) -> Result<Self::Geometry, OpenError>;
 }
 
-impl Geometry {
-    fn total(&self) -> usize {
-        self.header_size + self.capacity
-    }
+/// Bytes before the data area of a ring of geometry `g`: header and role slots.
+pub(crate) fn header_size<S: Spec>(g: &S::Geometry) -> usize {
+    core::mem::size_of::<S::Header>() + S::slots(g) * SLOT_SIZE
+}
+
+/// Bytes of a whole segment of geometry `g`.
+fn total_size<S: Spec>(g: &S::Geometry) -> usize {
+    header_size::<S>(g) + S::data_len(g)
 }
 
 /// Options of a segment's creation.
@@ -143,12 +165,6 @@ impl Mapping {
         })?;
         Ok(Mapping { base, len })
     }
-
-    fn identity(&self) -> &Identity {
-        // SAFETY: every mapping is at least one line long and page aligned; `Identity` is
-        // made of atomics, valid for any bit pattern, and lives as long as `self`.
-        unsafe { &*self.base.as_ptr().cast::<Identity>() }
-    }
 }
 
 impl Drop for Mapping {
@@ -164,11 +180,36 @@ impl Drop for Mapping {
 unsafe impl Send for Mapping {}
 
 /// A mapped segment and its own open file description (which carries its role lock).
-/// Unmapped when dropped; the name stays until [`unlink`].
+/// Unmapped when dropped; the name stays until [`unlink`] — except for a segment that this
+/// handle created and never published, whose object is removed again on drop.
 #[derive(Debug)]
 pub(crate) struct Segment {
     map: Mapping,
     fd: OwnedFd,
+    /// Set between `create` and `publish`: the object to remove if we never publish it.
+    unpublished: Option<Made>,
+}
+
+/// An object this handle created and has not published yet: removed again when dropped.
+#[derive(Debug)]
+struct Made {
+    obj: String,
+    /// Device and inode of the object; `None` once there is nothing to remove.
+    dev_ino: Option<(u64, u64)>,
+    mode: u32,
+}
+
+impl Drop for Made {
+    fn drop(&mut self) {
+        // Unlink only if the name still refers to the object we made: compare device and
+        // inode, so that we never remove somebody else's segment.
+        let now = rustix::fs::stat(format!("/dev/shm/{}", self.obj).as_str());
+        if let (Some(ours), Ok(st)) = (self.dev_ino, now) {
+            if ours == (st.st_dev, st.st_ino) {
+                let _ = rustix::shm::unlink(self.obj.as_str());
+            }
+        }
+    }
 }
 
 fn io_err(op: &'static str) -> impl Fn(Errno) -> OpenError {
@@ -179,14 +220,14 @@ fn io_err(op: &'static str) -> impl Fn(Errno) -> OpenError {
 }
 
 impl Segment {
-    /// Creates the segment `name` exclusively. `before_ready` runs on the complete but not
-    /// yet published segment (for example to take a role lock first); if it or anything
-    /// else fails, the half-made object is removed again.
-    pub(crate) fn create(
+    /// Creates the segment `name` exclusively for geometry `geo` and writes its identity
+    /// and geometry. The segment is not ready yet: the caller initialises the rest of its
+    /// header (and takes its role lock, so that no opener can take it first), then calls
+    /// [`Segment::publish`]. Dropped before that, it removes the half-made object.
+    pub(crate) fn create<S: Spec>(
         name: &str,
-        geo: Geometry,
+        geo: &S::Geometry,
         opts: CreateOptions,
-        before_ready: impl FnOnce(&Segment) -> Result<(), OpenError>,
     ) -> Result<Segment, OpenError> {
         let obj = object_name(name)?;
         let fd = rustix::shm::open(
@@ -195,73 +236,70 @@ impl Segment {
             Mode::WUSR,
         )
         .map_err(|e| map_errno(e, name, "shm_open"))?;
-        let ours = rustix::fs::fstat(&fd).map(|st| (st.st_dev, st.st_ino));
-        let made = Self::init(fd, name, geo, opts, before_ready);
-        if made.is_err() {
-            // Unlink only if the name still refers to the object we made: compare device
-            // and inode, so that we never remove somebody else's segment.
-            let now = rustix::fs::stat(format!("/dev/shm/{obj}").as_str());
-            if let (Ok(ours), Ok(st)) = (ours, now) {
-                if ours == (st.st_dev, st.st_ino) {
-                    let _ = rustix::shm::unlink(obj.as_str());
-                }
-            }
-        }
-        made
-    }
-
-    fn init(
-        fd: OwnedFd,
-        name: &str,
-        geo: Geometry,
-        opts: CreateOptions,
-        before_ready: impl FnOnce(&Segment) -> Result<(), OpenError>,
-    ) -> Result<Segment, OpenError> {
-        let total = geo.total() as u64;
-        match rustix::fs::fallocate(&fd, rustix::fs::FallocateFlags::empty(), 0, total) {
+        // From here on, a failure drops `made`, which removes the object.
+        let made = Made {
+            dev_ino: rustix::fs::fstat(&fd).ok().map(|st| (st.st_dev, st.st_ino)),
+            obj,
+            mode: opts.mode,
+        };
+        let total = total_size::<S>(geo);
+        match rustix::fs::fallocate(&fd, rustix::fs::FallocateFlags::empty(), 0, total as u64) {
             Ok(()) => {}
-            Err(Errno::NOSPC) | Err(Errno::FBIG) => return Err(OpenError::NoSpace { size: total }),
+            Err(Errno::NOSPC) | Err(Errno::FBIG) => {
+                return Err(OpenError::NoSpace { size: total as u64 })
+            }
             // Filesystems without fallocate: size the object, pages come on first touch.
             Err(Errno::OPNOTSUPP) => {
-                rustix::fs::ftruncate(&fd, total).map_err(io_err("ftruncate"))?
+                rustix::fs::ftruncate(&fd, total as u64).map_err(io_err("ftruncate"))?
             }
             Err(e) => return Err(map_errno(e, name, "fallocate")),
         }
         let seg = Segment {
-            map: Mapping::new(fd.as_fd(), geo.total(), opts.populate)?,
+            map: Mapping::new(fd.as_fd(), total, opts.populate)?,
             fd,
+            unpublished: Some(made),
         };
-        let id = seg.identity();
-        // Relaxed: these stores are published by the Release store of `state` below.
+        let h = seg.header::<S>();
+        let id = S::identity(h);
+        // Relaxed: these stores are published by the Release store of `state` in `publish`.
         id.magic.store(layout::MAGIC, Ordering::Relaxed);
         id.abi_major.store(layout::ABI_MAJOR, Ordering::Relaxed);
         id.abi_minor.store(layout::ABI_MINOR, Ordering::Relaxed);
-        id.layout_hash.store(layout::LAYOUT_HASH, Ordering::Relaxed);
-        id.kind.store(geo.kind as u32, Ordering::Relaxed);
+        id.layout_hash.store(S::LAYOUT_HASH, Ordering::Relaxed);
+        id.kind.store(S::KIND as u32, Ordering::Relaxed);
         id.header_size
-            .store(geo.header_size as u64, Ordering::Relaxed);
-        id.capacity.store(geo.capacity as u64, Ordering::Relaxed);
-        id.max_message
-            .store(geo.max_message as u64, Ordering::Relaxed);
-        id.total_size.store(total, Ordering::Relaxed);
-        before_ready(&seg)?;
-        // SYNC(ready): pairs with the Acquire load of `state` in `validate`.
-        id.state.store(layout::STATE_READY, Ordering::Release);
-        rustix::fs::fchmod(&seg.fd, Mode::from_raw_mode(opts.mode)).map_err(io_err("fchmod"))?;
+            .store(header_size::<S>(geo) as u64, Ordering::Relaxed);
+        id.total_size.store(total as u64, Ordering::Relaxed);
+        S::store(h, geo);
         Ok(seg)
     }
 
-    /// Opens the segment `name`, waits (bounded) for it to be ready, validates it against
-    /// `expect` (whose `capacity` and `max_message` are ignored and returned as found).
-    pub(crate) fn open(
+    /// Makes a created segment ready: publishes `state = READY`, then gives the object its
+    /// final mode. A no-op for an opened segment.
+    pub(crate) fn publish(&mut self, identity: &Identity) -> Result<(), OpenError> {
+        let Some(made) = &self.unpublished else {
+            return Ok(());
+        };
+        // SYNC(ready): pairs with the Acquire load of `state` in `validate`.
+        identity.state.store(layout::STATE_READY, Ordering::Release);
+        rustix::fs::fchmod(&self.fd, Mode::from_raw_mode(made.mode)).map_err(io_err("fchmod"))?;
+        // Published: the object stays.
+        if let Some(mut made) = self.unpublished.take() {
+            made.dev_ino = None;
+        }
+        Ok(())
+    }
+
+    /// Opens the segment `name`, waits (bounded) for it to be ready, validates it as a
+    /// ring of kind `S` and maps it whole. Returns the geometry found.
+    pub(crate) fn open<S: Spec>(
         name: &str,
-        expect: Geometry,
         populate: bool,
-    ) -> Result<(Segment, Geometry), OpenError> {
+    ) -> Result<(Segment, S::Geometry), OpenError> {
         let obj = object_name(name)?;
         let deadline = Deadline::after(OPEN_WAIT);
         loop {
-            match Self::try_open(&obj, name, expect, populate) {
+            match Self::try_open::<S>(&obj, name, populate) {
                 Err(OpenError::StillInitializing { .. }) if !deadline.passed() => {
                     std::thread::sleep(Duration::from_millis(1));
                 }
@@ -273,12 +311,11 @@ impl Segment {
         }
     }
 
-    fn try_open(
+    fn try_open<S: Spec>(
         obj: &str,
         name: &str,
-        expect: Geometry,
         populate: bool,
-    ) -> Result<(Segment, Geometry), OpenError> {
+    ) -> Result<(Segment, S::Geometry), OpenError> {
         let initializing = OpenError::StillInitializing {
             waited: Duration::ZERO,
         };
@@ -295,34 +332,51 @@ impl Segment {
         };
         let st = rustix::fs::fstat(&fd).map_err(io_err("fstat"))?;
         let size = st.st_size as u64;
-        if size < LINE as u64 {
+        let creating = st.st_mode & 0o777 == 0o200;
+        let fixed = core::mem::size_of::<S::Header>();
+        if size < fixed as u64 {
             // A creator between O_CREAT and fallocate, or a foreign truncated object.
-            return if st.st_mode & 0o777 == 0o200 {
+            return if creating {
                 Err(initializing)
             } else {
                 Err(OpenError::Truncated {
                     size,
-                    expected: expect.header_size as u64,
+                    expected: fixed as u64,
                 })
             };
         }
-        // Map the identity line alone first: nothing beyond the object's end is touched.
-        let creating = st.st_mode & 0o777 == 0o200;
-        let probe = Mapping::new(fd.as_fd(), LINE, false)?;
-        let found = validate(probe.identity(), size, creating, expect)?;
+        // Map the fixed header alone first: nothing beyond the object's end is touched.
+        let probe = Mapping::new(fd.as_fd(), fixed, false)?;
+        // SAFETY: the probe maps the whole fixed header and lives until the end of this
+        // function; the header is made of atomics, valid for any bit pattern.
+        let h = unsafe { &*probe.base.as_ptr().cast::<S::Header>() };
+        let geo = validate::<S>(h, size, creating)?;
         drop(probe);
-        let map = Mapping::new(fd.as_fd(), found.total(), populate)?;
-        Ok((Segment { map, fd }, found))
+        let map = Mapping::new(fd.as_fd(), total_size::<S>(&geo), populate)?;
+        let seg = Segment {
+            map,
+            fd,
+            unpublished: None,
+        };
+        Ok((seg, geo))
     }
 
-    /// The identity line.
-    pub(crate) fn identity(&self) -> &Identity {
-        self.map.identity()
+    /// The kind's header at the start of the mapping.
+    pub(crate) fn header<S: Spec>(&self) -> &S::Header {
+        // SAFETY: a segment of kind `S` maps at least the fixed header (checked at create
+        // and open), page aligned; the header is made of atomics, valid for any bit
+        // pattern, and lives as long as `self`.
+        unsafe { &*self.map.base.as_ptr().cast::<S::Header>() }
     }
 
     /// Start of the mapping.
     pub(crate) fn base(&self) -> NonNull<u8> {
         self.map.base
+    }
+
+    /// Length of the mapping.
+    pub(crate) fn len(&self) -> usize {
+        self.map.len
     }
 
     /// The descriptor (for role locks).
@@ -331,13 +385,9 @@ impl Segment {
     }
 }
 
-fn validate(
-    id: &Identity,
-    size: u64,
-    creating: bool,
-    expect: Geometry,
-) -> Result<Geometry, OpenError> {
-    // SYNC(ready): pairs with the Release store in `init`; everything the creator wrote
+fn validate<S: Spec>(h: &S::Header, size: u64, creating: bool) -> Result<S::Geometry, OpenError> {
+    let id = S::identity(h);
+    // SYNC(ready): pairs with the Release store in `publish`; everything the creator wrote
     // before READY is visible after this load sees READY.
     let state = id.state.load(Ordering::Acquire);
     let magic = id.magic.load(Ordering::Relaxed);
@@ -369,44 +419,37 @@ fn validate(
             expected: layout::ABI_MAJOR,
         });
     }
-    let hash = get(&id.layout_hash);
-    if hash != layout::LAYOUT_HASH {
-        return Err(OpenError::LayoutMismatch {
-            found: hash,
-            expected: layout::LAYOUT_HASH,
-        });
-    }
     let kind = id.kind.load(Ordering::Relaxed);
-    if kind != expect.kind as u32 {
+    if kind != S::KIND as u32 {
         return Err(OpenError::KindMismatch {
             found: kind,
-            expected: expect.kind as u32,
+            expected: S::KIND as u32,
         });
     }
-    let header_size = get(&id.header_size);
-    if header_size != expect.header_size as u64 {
+    let hash = get(&id.layout_hash);
+    if hash != S::LAYOUT_HASH {
+        return Err(OpenError::LayoutMismatch {
+            found: hash,
+            expected: S::LAYOUT_HASH,
+        });
+    }
+    let geo = S::load(h)?;
+    let header = get(&id.header_size);
+    let want_header = header_size::<S>(&geo) as u64;
+    if header != want_header {
         return Err(OpenError::HeaderSizeMismatch {
-            found: header_size,
-            expected: expect.header_size as u64,
+            found: header,
+            expected: want_header,
         });
-    }
-    let bad = |what, found, expected| OpenError::BadGeometry {
-        what,
-        found,
-        expected,
-    };
-    let capacity = get(&id.capacity);
-    if !crate::spsc::capacity_ok(capacity) {
-        return Err(bad("capacity", capacity, capacity.next_power_of_two()));
-    }
-    let max_message = get(&id.max_message);
-    let want_max = crate::spsc::max_message_for(capacity as usize) as u64;
-    if max_message != want_max {
-        return Err(bad("max_message", max_message, want_max));
     }
     let total = get(&id.total_size);
-    if total != header_size + capacity {
-        return Err(bad("total_size", total, header_size + capacity));
+    let want_total = total_size::<S>(&geo) as u64;
+    if total != want_total {
+        return Err(OpenError::BadGeometry {
+            what: "total_size",
+            found: total,
+            expected: want_total,
+        });
     }
     if size < total {
         return Err(OpenError::Truncated {
@@ -414,10 +457,5 @@ fn validate(
             expected: total,
         });
     }
-    Ok(Geometry {
-        kind: expect.kind,
-        header_size: header_size as usize,
-        capacity: capacity as usize,
-        max_message: max_message as usize,
-    })
+    Ok(geo)
 }

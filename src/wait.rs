@@ -2,11 +2,20 @@
 //!
 //! The protocol that makes parking safe without a syscall on the fast path:
 //!
-//! - the waiter reads the futex word, announces itself (`waiters = 1`), issues a SeqCst
+//! - the waiter reads the futex word, announces itself (`announced = 1`), issues a SeqCst
 //!   fence, re-checks the ring, and only then sleeps on the futex word it read;
 //! - the waker publishes, issues a SeqCst fence, and calls `FUTEX_WAKE` only if a waiter
 //!   is announced — and it consumes the announcement (swaps it back to 0), so that one
 //!   sleep costs one wake-up however many messages are published before the sleeper runs.
+//!
+//! Many threads, of many processes, may wait on one line (consumers of a work queue,
+//! subscribers of a topic). The announcement is therefore not a waiter's own flag: a
+//! waiter only ever sets it, and never clears it when it stops waiting (that would erase
+//! the announcement of another one that still sleeps). Only a waker clears it, and only to
+//! bump the futex word and wake *every* sleeper, each of which re-checks and announces
+//! again if it must go on waiting. A waiter that stops waiting without being woken (its
+//! slice ran out, its deadline passed, its process died) leaves the announcement behind:
+//! that costs the next publication one spare `FUTEX_WAKE`, never a lost wake-up.
 //!
 //! The two fences order "announce → re-check" against "publish → look for waiters": either
 //! the waker sees the announcement and wakes, or the waiter's re-check sees the
@@ -26,10 +35,12 @@
 //! its fence with a compiler fence, which takes the drain of the store buffer off every
 //! send. Loom cannot model `membarrier`; there both halves are SeqCst fences.
 
+use crate::futex::Woke;
 use crate::layout::WaitLine;
 use crate::sync::{
-    asymmetric_fences, fence_seqcst, heavy_fence, light_fence, spin_hint, yield_now, Ordering, Woke,
+    asymmetric_fences, fence_seqcst, heavy_fence, light_fence, spin_hint, yield_now, Ordering,
 };
+use crate::time::Deadline;
 use core::time::Duration;
 
 /// How a blocking call waits while the ring is full (send) or empty (receive).
@@ -58,39 +69,6 @@ impl Default for WaitStrategy {
             spins: 1 << 14,
             yields: 16,
         }
-    }
-}
-
-/// A point in time on CLOCK_MONOTONIC, in nanoseconds: the clock the futex deadline uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Deadline(u64);
-
-impl Deadline {
-    /// Now.
-    pub fn now() -> Deadline {
-        let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-        Deadline((t.tv_sec as u64).saturating_mul(1_000_000_000) + t.tv_nsec as u64)
-    }
-
-    /// `d` from now (saturating).
-    pub fn after(d: Duration) -> Deadline {
-        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        Deadline(Deadline::now().0.saturating_add(ns))
-    }
-
-    /// Whether this moment has passed.
-    pub fn passed(self) -> bool {
-        Deadline::now() >= self
-    }
-
-    /// Nanoseconds since boot on CLOCK_MONOTONIC.
-    pub(crate) fn as_nanos(self) -> u64 {
-        self.0
-    }
-
-    /// The earlier of two deadlines.
-    fn min(self, other: Deadline) -> Deadline {
-        core::cmp::min(self, other)
     }
 }
 
@@ -195,10 +173,11 @@ fn park<T>(
         // could be in `epoch` and we would sleep with no announcement left: lost wake-up).
         let epoch = line.futex.load();
         // Relaxed: the fence below orders the announcement before the re-check; the
-        // Acquire above keeps the epoch read before it.
-        line.waiters.store(1, Ordering::Relaxed);
+        // Acquire above keeps the epoch read before it. Other waiters' announcements are
+        // the same value: nothing is lost if ours lands on theirs.
+        line.announced.store(1, Ordering::Relaxed);
         // SYNC(wait-announce): pairs with the fence in `wake`. Either the waker's load of
-        // `waiters` sees our announcement, or our re-check sees what it published. Heavy
+        // `announced` sees our announcement, or our re-check sees what it published. Heavy
         // if we promised it (see `advertise`); a refusal withdraws the promise.
         if !heavy_fence(line.heavy.load(Ordering::Relaxed) != 0) {
             // Relaxed: a waker that still reads the promise may miss this one sleep
@@ -217,8 +196,7 @@ fn park<T>(
                 yield_now();
             }
         }
-        // Relaxed: a waker that still sees the announcement makes one spare wake call.
-        line.waiters.store(0, Ordering::Relaxed);
+        // The announcement stays: only a waker clears it (see the module docs).
         if ready.is_some() {
             return ready;
         }
@@ -240,19 +218,21 @@ fn park<T>(
 #[inline(always)]
 pub(crate) fn wake(line: &WaitLine) -> bool {
     // SYNC(wait-announce): pairs with the fence in `park`; orders our publication before
-    // the load of `waiters`. Relaxed load of `heavy`: it only picks the kind of fence.
+    // the load of `announced`. Relaxed load of `heavy`: it only picks the kind of fence.
     light_fence(line.heavy.load(Ordering::Relaxed) != 0);
     // Relaxed: ordered by the fence above. The swap consumes the announcement, so that
-    // the messages published before the sleeper runs do not each make a syscall.
-    line.waiters.load(Ordering::Relaxed) != 0 && wake_announced(line)
+    // the messages published before the sleepers run do not each make a syscall.
+    line.announced.load(Ordering::Relaxed) != 0 && wake_announced(line)
 }
 
 /// The part of [`wake`] that runs only when a waiter announced itself.
 #[cold]
 #[inline(never)]
 fn wake_announced(line: &WaitLine) -> bool {
-    // Relaxed: ordered by the fence in `wake`.
-    if line.waiters.swap(0, Ordering::Relaxed) == 0 {
+    // Relaxed: ordered by the fence in `wake`. Every thread that announced itself before
+    // this swap read the futex word before the bump below, so the wake-all (or the changed
+    // word) reaches each of them.
+    if line.announced.swap(0, Ordering::Relaxed) == 0 {
         return false;
     }
     // SYNC(futex): Release pairs with the Acquire load of the futex word in `park`.
@@ -261,17 +241,27 @@ fn wake_announced(line: &WaitLine) -> bool {
     true
 }
 
-/// Says on `line`, the waiting line of the side that attaches, whether its waits will
-/// issue heavy fences (so that its peer's wake-ups need only light ones). Also registers
-/// this process to receive heavy fences, for its own wake-ups.
-///
-/// A new waiter that cannot promise what the previous holder of its role promised
-/// withdraws the promise here; a waker that read the old promise a moment earlier may miss
-/// the new waiter's first sleep, which then ends with its slice ([`PARK_SLICE`]).
-pub(crate) fn advertise(line: &WaitLine) {
-    // Relaxed: read by wakers only to choose their fence (see `park` and `wake`).
+/// Prepares a wait line of a ring being created: promises heavy fences on it if this
+/// process can issue them (a guess for the processes that will wait there, each of which
+/// withdraws the promise in [`advertise`] if it cannot keep it).
+pub(crate) fn prepare(line: &WaitLine) {
+    // Relaxed: published with the rest of the header by the segment's READY store.
     line.heavy
         .store(u32::from(asymmetric_fences()), Ordering::Relaxed);
+}
+
+/// Called by a handle that attaches and may wait on `line`: withdraws, for good, the
+/// promise that every waiter there issues heavy fences if this process cannot (so that
+/// wakers fall back to full fences). Also registers this process to receive heavy fences,
+/// for its own wake-ups.
+///
+/// A waker that read the promise a moment before it was withdrawn may miss the new
+/// waiter's first sleep, which then ends with its slice ([`PARK_SLICE`]).
+pub(crate) fn advertise(line: &WaitLine) {
+    if !asymmetric_fences() {
+        // Relaxed: read by wakers only to choose their fence (see `park` and `wake`).
+        line.heavy.store(0, Ordering::Relaxed);
+    }
 }
 
 /// Wakes whoever sleeps on `line` unconditionally (detach paths, not the hot path).

@@ -26,7 +26,7 @@
  * ABI major version of the shared ring layout: processes can share a ring only when
  * they agree on it.
  */
-#define IPCRING_ABI_MAJOR 1
+#define IPCRING_ABI_MAJOR 2
 
 /**
  * ABI minor version of the shared ring layout (compatible changes only).

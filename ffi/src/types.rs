@@ -13,7 +13,7 @@ pub const IPCRING_VERSION_MINOR: u32 = 1;
 pub const IPCRING_VERSION_PATCH: u32 = 0;
 /// ABI major version of the shared ring layout: processes can share a ring only when
 /// they agree on it.
-pub const IPCRING_ABI_MAJOR: u32 = 1;
+pub const IPCRING_ABI_MAJOR: u32 = 2;
 /// ABI minor version of the shared ring layout (compatible changes only).
 pub const IPCRING_ABI_MINOR: u32 = 0;
 /// Smallest ring capacity, in bytes.

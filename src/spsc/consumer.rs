@@ -1,12 +1,14 @@
 //! The reading side of an SPSC ring.
 
 use super::record::{self, Header};
-use super::shared::{Peer, Ring};
+use super::shared::Ring;
 use super::Stats;
+use crate::bytes::ReadAccess;
 use crate::error::{OpenError, RecvError};
-use crate::liveness::Role;
-use crate::sync::{spin_hint, Ordering, ReadAccess};
-use crate::wait::{self, Check, Deadline, WaitStrategy};
+use crate::roles::{Presence, Role};
+use crate::sync::{spin_hint, Ordering};
+use crate::time::Deadline;
+use crate::wait::{self, Check, WaitStrategy};
 use core::ops::Deref;
 use std::time::Duration;
 
@@ -78,7 +80,7 @@ impl Consumer {
         // consumer (and of the creator's start position).
         let read = hdr.read.0.pos.load(Ordering::Acquire);
         // SYNC(release): Acquire pairs with the Release store in `release`.
-        let released = hdr.consumer.0.released.load(Ordering::Acquire);
+        let released = ring.own().mark.load(Ordering::Acquire);
         let cap = ring.capacity as u64;
         // The released position may run ahead of the published one by less than a lap;
         // anything else was scribbled: fall back to the published position.
@@ -94,9 +96,7 @@ impl Consumer {
                 expected: read & !7,
             });
         }
-        // A consumer that died while parked left its announcement behind.
-        hdr.consumer_wait.0.waiters.store(0, Ordering::Relaxed);
-        let c = &hdr.consumer.0;
+        let c = ring.own();
         let mut rx = Consumer {
             publish_every: cap / 4,
             received: c.received.load(Ordering::Relaxed),
@@ -368,7 +368,7 @@ impl Consumer {
             .hdr()
             .producer_wait
             .0
-            .waiters
+            .announced
             .load(Ordering::Relaxed)
             != 0
     }
@@ -376,7 +376,7 @@ impl Consumer {
     /// If the producer is gone, looks once more and reports `Disconnected` when the ring
     /// is drained.
     fn check_producer(&mut self, thorough: bool) -> Option<Result<Found, RecvError>> {
-        if self.ring.peer(thorough) != Peer::Gone {
+        if self.ring.peer(thorough) != Presence::Gone {
             return None;
         }
         // Everything the producer committed before it died or detached is visible now
@@ -453,10 +453,10 @@ impl Consumer {
     fn release(&mut self, next: u64) {
         self.pos = next;
         self.received = self.received.wrapping_add(1);
-        let c = &self.ring.hdr().consumer.0;
+        let c = self.ring.own();
         // SYNC(release): Release pairs with the Acquire load in `attach` of a later
         // consumer. On our own line: nobody reads it on the hot path.
-        c.released.store(next, Ordering::Release);
+        c.mark.store(next, Ordering::Release);
         // Relaxed: statistics.
         c.received.store(self.received, Ordering::Relaxed);
         // Publish a fraction of the ring at a time, and at once when the producer sleeps
@@ -478,8 +478,8 @@ impl Consumer {
         if wait::wake(&hdr.producer_wait.0) {
             self.wakeups = self.wakeups.wrapping_add(1);
             // Relaxed: statistics.
-            hdr.consumer
-                .0
+            self.ring
+                .own()
                 .wakeups
                 .store(self.wakeups, Ordering::Relaxed);
         }

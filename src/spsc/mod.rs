@@ -10,39 +10,27 @@
 //! after the last committed record; a new consumer resumes after the last released one.
 
 mod consumer;
+mod layout;
 mod producer;
 pub(crate) mod record;
 mod shared;
 
 pub use consumer::{Consumer, ReadGrant};
+pub use layout::{max_message_for, MAX_CAPACITY, MIN_CAPACITY};
 pub use producer::{Producer, WriteGrant};
 
 use crate::error::OpenError;
-use crate::layout::{Kind, SpscHeader, SPSC_HEADER_SIZE};
-use crate::liveness::Role;
-use crate::segment::{CreateOptions, Geometry, Segment};
-use crate::sync::{HeapRegion, Ordering};
-use crate::wait::WaitStrategy;
-use shared::{Backing, Ring};
+use crate::region::{HeapRegion, Region};
+use crate::roles::Role;
+use crate::segment::Segment;
+use crate::sync::Ordering;
+use crate::wait::{self, WaitStrategy};
+use layout::{Geometry, Spsc, SpscHeader, CONSUMERS, PRODUCERS};
+use shared::Ring;
 use std::sync::Arc;
 
-/// Smallest data area, in bytes.
-pub const MIN_CAPACITY: usize = 64;
-/// Largest data area, in bytes (2 GiB).
-pub const MAX_CAPACITY: usize = 1 << 31;
 /// Data area of [`Builder`] when no capacity is given (1 MiB).
 pub const DEFAULT_CAPACITY: usize = 1 << 20;
-
-/// The largest message of a ring of `capacity` bytes: a quarter of it.
-pub const fn max_message_for(capacity: usize) -> usize {
-    capacity / 4
-}
-
-pub(crate) fn capacity_ok(capacity: u64) -> bool {
-    capacity.is_power_of_two() && capacity >= MIN_CAPACITY as u64 && capacity <= MAX_CAPACITY as u64
-}
-
-const _: () = assert!(max_message_for(MAX_CAPACITY) <= record::MAX_LEN);
 
 /// Counters of a ring, read from its shared header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,21 +52,37 @@ pub struct Stats {
 
 impl Stats {
     fn read(ring: &Ring) -> Stats {
-        let h = ring.hdr();
+        let p = ring.counters(Role::Producer);
+        let c = ring.counters(Role::Consumer);
         // Relaxed: statistics, each counter on its own; no ordering between them matters.
         let r = |a: &crate::sync::AtomicU64| a.load(Ordering::Relaxed);
         Stats {
-            sent: r(&h.producer.0.sent),
-            received: r(&h.consumer.0.received),
-            rejected: r(&h.producer.0.rejected),
-            producer_wakeups: r(&h.producer.0.wakeups),
-            consumer_wakeups: r(&h.consumer.0.wakeups),
+            sent: r(&p.sent),
+            received: r(&c.received),
+            rejected: r(&p.rejected),
+            producer_wakeups: r(&p.wakeups),
+            consumer_wakeups: r(&c.wakeups),
             capacity: ring.capacity as u64,
         }
     }
 }
 
-/// Options of an SPSC ring, and the six ways to attach to one.
+/// The SPSC part of a [`Builder`]: the size of the data area.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    capacity: usize,
+}
+
+impl Default for Shape {
+    fn default() -> Shape {
+        Shape {
+            capacity: DEFAULT_CAPACITY,
+        }
+    }
+}
+
+/// Options of an SPSC ring, and the six ways to attach to one. The options every kind
+/// shares (mode, populate, wait strategy) are those of [`crate::Builder`].
 ///
 /// ```
 /// # let name = format!("doc-builder-{}", std::process::id());
@@ -95,60 +99,13 @@ impl Stats {
 /// # ipcring::unlink(&name)?;
 /// # Ok::<(), ipcring::OpenError>(())
 /// ```
-#[derive(Debug, Clone)]
-pub struct Builder {
-    name: String,
-    capacity: usize,
-    mode: u32,
-    populate: bool,
-    strategy: WaitStrategy,
-    start: u64,
-}
+pub type Builder = crate::Builder<Shape>;
 
-impl Builder {
-    /// Options for the ring `name` (the shm object `/ipcring.<name>`).
-    pub fn new(name: &str) -> Builder {
-        Builder {
-            name: name.to_owned(),
-            capacity: DEFAULT_CAPACITY,
-            mode: 0o600,
-            populate: false,
-            strategy: WaitStrategy::default(),
-            start: 0,
-        }
-    }
-
+impl crate::Builder<Shape> {
     /// Size of the data area in bytes when creating: a power of two from
     /// [`MIN_CAPACITY`] to [`MAX_CAPACITY`]. Messages may be up to a quarter of it.
     pub fn capacity(mut self, bytes: usize) -> Builder {
-        self.capacity = bytes;
-        self
-    }
-
-    /// Permission bits of a created segment (default 0600; 0660 lets the group in).
-    pub fn mode(mut self, mode: u32) -> Builder {
-        self.mode = mode & 0o777;
-        self
-    }
-
-    /// Pre-fault every page when mapping, on create and on open (`MAP_POPULATE`): no page
-    /// fault on first use.
-    pub fn populate(mut self, yes: bool) -> Builder {
-        self.populate = yes;
-        self
-    }
-
-    /// How the handle's blocking calls wait.
-    pub fn wait_strategy(mut self, strategy: WaitStrategy) -> Builder {
-        self.strategy = strategy;
-        self
-    }
-
-    /// Test hook: start a created ring's positions at `pos` (rounded down to 8), for
-    /// example near `u64::MAX` to exercise wrapping arithmetic.
-    #[doc(hidden)]
-    pub fn start_position(mut self, pos: u64) -> Builder {
-        self.start = pos & !7;
+        self.kind.capacity = bytes;
         self
     }
 
@@ -157,8 +114,7 @@ impl Builder {
     /// # Errors
     /// See [`Producer::create`].
     pub fn create_producer(self) -> Result<Producer, OpenError> {
-        let s = self.strategy;
-        Producer::attach(self.create(Role::Producer)?, s)
+        Producer::attach(self.create(Role::Producer)?, self.strategy)
     }
 
     /// Opens the ring as its producer.
@@ -166,8 +122,7 @@ impl Builder {
     /// # Errors
     /// See [`Producer::open`].
     pub fn open_producer(self) -> Result<Producer, OpenError> {
-        let s = self.strategy;
-        Producer::attach(self.open(Role::Producer)?, s)
+        Producer::attach(self.open(Role::Producer)?, self.strategy)
     }
 
     /// Opens the ring as its producer, creating it if it does not exist.
@@ -175,8 +130,8 @@ impl Builder {
     /// # Errors
     /// See [`Producer::create`] and [`Producer::open`].
     pub fn open_or_create_producer(self) -> Result<Producer, OpenError> {
-        let s = self.strategy;
-        Producer::attach(self.open_or_create(Role::Producer)?, s)
+        let ring = self.open_or_create(|b| b.open(Role::Producer), |b| b.create(Role::Producer))?;
+        Producer::attach(ring, self.strategy)
     }
 
     /// Creates the ring and attaches as its consumer.
@@ -184,8 +139,7 @@ impl Builder {
     /// # Errors
     /// See [`Consumer::create`].
     pub fn create_consumer(self) -> Result<Consumer, OpenError> {
-        let s = self.strategy;
-        Consumer::attach(self.create(Role::Consumer)?, s)
+        Consumer::attach(self.create(Role::Consumer)?, self.strategy)
     }
 
     /// Opens the ring as its consumer.
@@ -193,8 +147,7 @@ impl Builder {
     /// # Errors
     /// See [`Consumer::open`].
     pub fn open_consumer(self) -> Result<Consumer, OpenError> {
-        let s = self.strategy;
-        Consumer::attach(self.open(Role::Consumer)?, s)
+        Consumer::attach(self.open(Role::Consumer)?, self.strategy)
     }
 
     /// Opens the ring as its consumer, creating it if it does not exist.
@@ -202,92 +155,45 @@ impl Builder {
     /// # Errors
     /// See [`Consumer::create`] and [`Consumer::open`].
     pub fn open_or_create_consumer(self) -> Result<Consumer, OpenError> {
-        let s = self.strategy;
-        Consumer::attach(self.open_or_create(Role::Consumer)?, s)
-    }
-
-    fn geometry(&self) -> Result<Geometry, OpenError> {
-        if !capacity_ok(self.capacity as u64) {
-            return Err(OpenError::InvalidCapacity {
-                capacity: self.capacity,
-                min: MIN_CAPACITY,
-                max: MAX_CAPACITY,
-            });
-        }
-        Ok(Geometry {
-            kind: Kind::Spsc,
-            header_size: SPSC_HEADER_SIZE,
-            capacity: self.capacity,
-            max_message: max_message_for(self.capacity),
-        })
+        let ring = self.open_or_create(|b| b.open(Role::Consumer), |b| b.create(Role::Consumer))?;
+        Consumer::attach(ring, self.strategy)
     }
 
     fn create(&self, role: Role) -> Result<Ring, OpenError> {
-        let geo = self.geometry()?;
-        let opts = CreateOptions {
-            mode: self.mode,
-            populate: self.populate,
-        };
-        let start = self.start;
-        let mut ring = None;
-        Segment::create(&self.name, geo, opts, |seg| {
-            // Attach before READY, so that no opener can take our role first. The ring
-            // only borrows the segment's memory; the segment moves into it below.
-            let h = seg.base().cast::<SpscHeader>();
-            // SAFETY: the segment is mapped, at least `SPSC_HEADER_SIZE` long, and no
-            // other process can use it before READY.
-            let h = unsafe { h.as_ref() };
-            // Relaxed: published by the READY store that follows.
-            h.read.0.pos.store(start, Ordering::Relaxed);
-            h.consumer.0.released.store(start, Ordering::Relaxed);
-            h.producer.0.written.store(start, Ordering::Relaxed);
-            ring = Some(crate::liveness::try_take(seg.fd(), role));
-            Ok(())
-        })
-        .and_then(|seg| match ring {
-            Some(Ok(true)) => Ok(Ring::attach_locked(
-                Backing::Segment(seg),
-                role,
-                geo.capacity,
-                geo.max_message,
-            )),
-            Some(Ok(false)) | None => Err(OpenError::RoleTaken { role }),
-            Some(Err(e)) => Err(OpenError::Io {
-                op: "fcntl(F_OFD_SETLK)",
-                source: e,
-            }),
-        })
+        let geo = Geometry::of(self.kind.capacity)?;
+        let seg = Segment::create::<Spsc>(&self.name, &geo, self.create_options())?;
+        let region = Region::segment::<Spsc>(seg, &geo);
+        init(&region, self.start);
+        // Attach before READY, so that no opener can take our role first.
+        let mut ring = Ring::attach(region, role, geo)?;
+        ring.publish()?;
+        Ok(ring)
     }
 
     fn open(&self, role: Role) -> Result<Ring, OpenError> {
-        let (seg, geo) = Segment::open(&self.name, self.geometry_for_open(), self.populate)?;
-        Ring::attach(Backing::Segment(seg), role, geo.capacity, geo.max_message)
+        let (seg, geo) = Segment::open::<Spsc>(&self.name, self.populate)?;
+        Ring::attach(Region::segment::<Spsc>(seg, &geo), role, geo)
     }
+}
 
-    fn geometry_for_open(&self) -> Geometry {
-        Geometry {
-            kind: Kind::Spsc,
-            header_size: SPSC_HEADER_SIZE,
-            capacity: 0,
-            max_message: 0,
-        }
+/// Initialises the header of a new ring whose positions start at `start`: nothing has
+/// been written, read or released before it.
+fn init(region: &Region<SpscHeader>, start: u64) {
+    let h = region.header();
+    let slots = region.slots();
+    // Relaxed: a segment's header is published by its READY store; a heap ring reaches
+    // other threads only by being moved or cloned into them.
+    h.read.0.pos.store(start, Ordering::Relaxed);
+    for class in [PRODUCERS, CONSUMERS] {
+        slots
+            .get(class.first)
+            .counters
+            .0
+            .mark
+            .store(start, Ordering::Relaxed);
     }
-
-    fn open_or_create(&self, role: Role) -> Result<Ring, OpenError> {
-        // Another process may create or remove the ring between our two attempts.
-        let mut last = None;
-        for _ in 0..4 {
-            match self.open(role) {
-                Err(OpenError::NotFound { .. }) => {}
-                other => return other,
-            }
-            match self.create(role) {
-                Err(e @ OpenError::AlreadyExists { .. }) => last = Some(e),
-                other => return other,
-            }
-        }
-        Err(last.expect("the loop ran"))
-    }
+    wait::prepare(&h.consumer_wait.0);
+    wait::prepare(&h.producer_wait.0);
 }
 
 /// One ring on the heap, in this process: for tests, loom models and sanitizers (which
@@ -298,7 +204,7 @@ impl Builder {
 #[derive(Debug, Clone)]
 pub struct HeapRing {
     region: Arc<HeapRegion<SpscHeader>>,
-    capacity: usize,
+    geo: Geometry,
 }
 
 impl HeapRing {
@@ -308,21 +214,14 @@ impl HeapRing {
     /// # Panics
     /// If `capacity` is not valid (see [`Builder::capacity`]).
     pub fn new(capacity: usize, start: u64) -> HeapRing {
-        assert!(capacity_ok(capacity as u64), "invalid capacity {capacity}");
-        let region = Arc::new(HeapRegion::<SpscHeader>::new(capacity));
-        // SAFETY: the region is alive (we hold it) and nobody else uses it yet.
-        let h = unsafe { region.header().as_ref() };
-        // Relaxed: the ring reaches other threads only by being moved or cloned into them,
-        // which orders these stores before any use there.
-        h.read.0.pos.store(start & !7, Ordering::Relaxed);
-        h.consumer.0.released.store(start & !7, Ordering::Relaxed);
-        h.producer.0.written.store(start & !7, Ordering::Relaxed);
-        HeapRing { region, capacity }
+        let geo = Geometry::of(capacity).expect("a valid capacity");
+        let region = Arc::new(HeapRegion::new(layout::SLOTS, capacity));
+        init(&Region::heap(region.clone()), start & !7);
+        HeapRing { region, geo }
     }
 
     fn attach(&self, role: Role) -> Result<Ring, OpenError> {
-        let backing = Backing::Heap(self.region.clone());
-        Ring::attach(backing, role, self.capacity, max_message_for(self.capacity))
+        Ring::attach(Region::heap(self.region.clone()), role, self.geo)
     }
 
     /// Attaches a producer.

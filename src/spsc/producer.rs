@@ -1,12 +1,14 @@
 //! The writing side of an SPSC ring.
 
 use super::record::{self, Header};
-use super::shared::{Peer, Ring};
+use super::shared::Ring;
 use super::Stats;
+use crate::bytes::WriteAccess;
 use crate::error::{OpenError, SendError};
-use crate::liveness::Role;
-use crate::sync::{Ordering, WriteAccess};
-use crate::wait::{self, Check, Deadline, WaitStrategy};
+use crate::roles::{Presence, Role};
+use crate::sync::Ordering;
+use crate::time::Deadline;
+use crate::wait::{self, Check, WaitStrategy};
 use core::ops::{Deref, DerefMut};
 use std::time::Duration;
 
@@ -75,7 +77,7 @@ impl Producer {
         // SYNC(space): Acquire pairs with the consumer's Release publication.
         let read = hdr.read.0.pos.load(Ordering::Acquire);
         // Relaxed: a hint only; validated and followed by a scan of the headers.
-        let hint = hdr.producer.0.written.load(Ordering::Relaxed);
+        let hint = ring.own().mark.load(Ordering::Relaxed);
         let cap = ring.capacity as u64;
         if read % 8 != 0 {
             return Err(OpenError::BadGeometry {
@@ -111,9 +113,7 @@ impl Producer {
             // Only a scribbled chain of headers walks past a full lap.
             pos = read;
         }
-        // A producer that died while parked left its announcement behind.
-        hdr.producer_wait.0.waiters.store(0, Ordering::Relaxed);
-        let p = &hdr.producer.0;
+        let p = ring.own();
         Ok(Producer {
             sent: p.sent.load(Ordering::Relaxed),
             rejected: p.rejected.load(Ordering::Relaxed),
@@ -357,14 +357,13 @@ impl Producer {
         // consumer's `poll` (and in a taking-over producer's scan): the payload, the later
         // headers of a batch and the cleared word are visible once this header is.
         self.ring.data.word(at).store(header, Ordering::Release);
-        let hdr = self.ring.hdr();
         self.sent = self.sent.wrapping_add(count);
         // Relaxed: statistics, on the producer's own line.
-        hdr.producer.0.sent.store(self.sent, Ordering::Relaxed);
-        if wait::wake(&hdr.consumer_wait.0) {
+        self.ring.own().sent.store(self.sent, Ordering::Relaxed);
+        if wait::wake(&self.ring.hdr().consumer_wait.0) {
             self.wakeups = self.wakeups.wrapping_add(1);
-            hdr.producer
-                .0
+            self.ring
+                .own()
                 .wakeups
                 .store(self.wakeups, Ordering::Relaxed);
         }
@@ -376,12 +375,7 @@ impl Producer {
     /// which the takeover's walk over the committed headers finds the end.
     fn save_hint(&self) {
         // Relaxed: a hint, validated by the reader (see `attach`).
-        self.ring
-            .hdr()
-            .producer
-            .0
-            .written
-            .store(self.pos, Ordering::Relaxed);
+        self.ring.own().mark.store(self.pos, Ordering::Relaxed);
     }
 
     /// Whether a message of `len` bytes fits at our position now, with no padding in
@@ -444,9 +438,7 @@ impl Producer {
                 self.rejected = self.rejected.wrapping_add(1);
                 // Relaxed: statistics.
                 self.ring
-                    .hdr()
-                    .producer
-                    .0
+                    .own()
                     .rejected
                     .store(self.rejected, Ordering::Relaxed);
                 Err(SendError::Full)
@@ -496,7 +488,7 @@ impl Producer {
                 Err(e) => return Some(Err(e)),
                 Ok(None) => {}
             }
-            if level != Check::Spin && self.ring.peer(level == Check::Peer) == Peer::Gone {
+            if level != Check::Spin && self.ring.peer(level == Check::Peer) == Presence::Gone {
                 // The consumer published its final position when it detached; a crashed
                 // one will not publish again. Look once more, then give up.
                 return Some(match self.try_claim(len) {

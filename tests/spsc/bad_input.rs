@@ -15,11 +15,12 @@ const LAYOUT_HASH_AT: u64 = 16;
 const STATE_AT: u64 = 24;
 const KIND_AT: u64 = 28;
 const HEADER_SIZE_AT: u64 = 32;
-const CAPACITY_AT: u64 = 40;
-const MAX_MESSAGE_AT: u64 = 48;
-const TOTAL_SIZE_AT: u64 = 56;
-/// Bytes before the data area of an SPSC segment.
-const HEADER: u64 = 7 * 128;
+const TOTAL_SIZE_AT: u64 = 40;
+/// Offsets in the geometry line of an SPSC segment (line 1).
+const CAPACITY_AT: u64 = 128;
+const MAX_MESSAGE_AT: u64 = 136;
+/// Bytes before the data area of an SPSC segment: 5 header lines, 2 role slots of 2.
+const HEADER: u64 = 9 * 128;
 const READY: u32 = u32::from_le_bytes(*b"RDY!");
 
 /// Outer limit of each test: a hang fails.

@@ -350,7 +350,7 @@ pub fn forbid_membarrier() {
     assert!(!membarrier_available());
 }
 
-/// The `heavy` flag of a ring's wait line `line` (5: the consumer's, 6: the producer's;
+/// The `heavy` flag of a ring's wait line `line` (3: the consumer's, 4: the producer's;
 /// 128-byte lines, the flag at byte 8 of its line), read from the segment's file.
 pub fn heavy_flag(ring: &str, line: u64) -> u32 {
     use std::os::unix::fs::FileExt;

@@ -12,8 +12,8 @@ use std::time::Duration;
 /// Outer limit of each test: a hang fails.
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// Bytes before the data area of an SPSC segment.
-const HEADER: u64 = 7 * 128;
+/// Bytes before the data area of an SPSC segment: 5 header lines, 2 role slots of 2.
+const HEADER: u64 = 9 * 128;
 
 /// A record header word as the format defines it (`src/spsc/record.rs`): the position's
 /// stamp, the VALID bit, the PAD bit, the length.
@@ -423,7 +423,7 @@ fn a_role_is_taken_by_another_handle_of_the_same_process_until_it_is_dropped() {
     let (tx, rx) = pair(&ring, 4096, 0);
     let taken = |r: Result<(), OpenError>, role| {
         assert!(
-            matches!(r, Err(OpenError::RoleTaken { role: found }) if found == role),
+            matches!(r, Err(OpenError::RoleTaken { role: found, slots: 1 }) if found == role),
             "{r:?}"
         );
     };

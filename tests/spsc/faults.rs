@@ -275,7 +275,8 @@ fn producer_takeover(kill: bool) {
             matches!(
                 second,
                 Err(OpenError::RoleTaken {
-                    role: Role::Producer
+                    role: Role::Producer,
+                    slots: 1
                 })
             ),
             "second producer: {second:?}"
@@ -397,7 +398,8 @@ fn consumer_takeover(how: &str, first: u64) {
         matches!(
             second,
             Err(OpenError::RoleTaken {
-                role: Role::Consumer
+                role: Role::Consumer,
+                slots: 1
             })
         ),
         "second consumer: {second:?}"

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// Size of the SPSC header before the data area (7 lines of 128 bytes).
-const HEADER: u64 = 7 * 128;
+/// Size of the SPSC header before the data area: 5 header lines, 2 role slots of 2.
+const HEADER: u64 = 9 * 128;
 
 /// Counts the outcomes of calls by their variant name.
 #[derive(Debug, Default)]

@@ -224,7 +224,7 @@ pub fn blocking_producer(ring: &str, arg: &str) {
         .open_producer()
         .expect("open the producer");
     // Our promise of heavy fences as `attach` left it, before any wait could withdraw it.
-    say("heavy", heavy_flag(ring, 6));
+    say("heavy", heavy_flag(ring, 4));
     let mut seq = 0;
     loop {
         match tx.try_send(&message(seq, 100)) {
@@ -271,8 +271,8 @@ fn blocking_send_and_recv_across_processes(name: &str, fences: bool) {
         .parse()
         .expect("count");
     assert!(full > 0);
-    assert_eq!(heavy_flag(ring.name(), 5), u32::from(here));
-    assert_eq!(heavy_flag(ring.name(), 6), u32::from(here && fences));
+    assert_eq!(heavy_flag(ring.name(), 3), u32::from(here));
+    assert_eq!(heavy_flag(ring.name(), 4), u32::from(here && fences));
     // The ring is full and nobody reads: the child's send must not return.
     child.expect_silence(Duration::from_millis(200));
     let mut buf = Vec::new();

@@ -1,0 +1,92 @@
+//! The options that every kind of ring shares, and the one way to open or create.
+//!
+//! Each kind's `Builder` is this type with the kind's own options as `K` (for example
+//! [`crate::spsc::Builder`] is `Builder<spsc::Shape>`): the setters below are written once,
+//! the kind adds its geometry setters and its `create_*`/`open_*` calls.
+
+use crate::error::OpenError;
+use crate::segment::CreateOptions;
+use crate::wait::WaitStrategy;
+
+/// Options of a ring: the name and what every kind shares, plus the kind's own `K`.
+#[derive(Debug, Clone)]
+pub struct Builder<K> {
+    pub(crate) name: String,
+    mode: u32,
+    pub(crate) populate: bool,
+    pub(crate) strategy: WaitStrategy,
+    pub(crate) start: u64,
+    pub(crate) kind: K,
+}
+
+impl<K: Default> Builder<K> {
+    /// Options for the ring `name` (the shm object `/ipcring.<name>`).
+    pub fn new(name: &str) -> Builder<K> {
+        Builder {
+            name: name.to_owned(),
+            mode: 0o600,
+            populate: false,
+            strategy: WaitStrategy::default(),
+            start: 0,
+            kind: K::default(),
+        }
+    }
+}
+
+impl<K> Builder<K> {
+    /// Permission bits of a created segment (default 0600; 0660 lets the group in).
+    pub fn mode(mut self, mode: u32) -> Builder<K> {
+        self.mode = mode & 0o777;
+        self
+    }
+
+    /// Pre-fault every page when mapping, on create and on open (`MAP_POPULATE`): no page
+    /// fault on first use.
+    pub fn populate(mut self, yes: bool) -> Builder<K> {
+        self.populate = yes;
+        self
+    }
+
+    /// How the handle's blocking calls wait.
+    pub fn wait_strategy(mut self, strategy: WaitStrategy) -> Builder<K> {
+        self.strategy = strategy;
+        self
+    }
+
+    /// Test hook: start a created ring's positions at `pos` (rounded down to 8), for
+    /// example near `u64::MAX` to exercise wrapping arithmetic.
+    #[doc(hidden)]
+    pub fn start_position(mut self, pos: u64) -> Builder<K> {
+        self.start = pos & !7;
+        self
+    }
+
+    /// The options of a segment's creation.
+    pub(crate) fn create_options(&self) -> CreateOptions {
+        CreateOptions {
+            mode: self.mode,
+            populate: self.populate,
+        }
+    }
+
+    /// Opens the ring, or creates it if it does not exist. Another process may create or
+    /// remove the ring between the two attempts, so they are retried a few times.
+    pub(crate) fn open_or_create<T>(
+        &self,
+        open: impl Fn(&Self) -> Result<T, OpenError>,
+        create: impl Fn(&Self) -> Result<T, OpenError>,
+    ) -> Result<T, OpenError> {
+        let mut last = None;
+        for _ in 0..4 {
+            match open(self) {
+                Err(OpenError::NotFound { .. }) => {}
+                other => return other,
+            }
+            match create(self) {
+                Err(e @ OpenError::AlreadyExists { .. }) => last = Some(e),
+                other => return other,
+            }
+        }
+        Err(last.expect("the loop ran"))
+    }
+}

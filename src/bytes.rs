@@ -1,0 +1,333 @@
+//! Windows over a ring's data area: bytes that one side writes and the other reads.
+//!
+//! Under `--cfg ipcring_loom` the data area is a heap buffer whose every 8-byte word also
+//! carries an atomic (for words used atomically, such as record headers) and a loom cell
+//! tracker, so that reading a record before it was published, or overwriting one that is
+//! still read, is reported as a data race.
+
+use crate::sync::AtomicU64;
+#[cfg(ipcring_loom)]
+use crate::sync::{ConstPtr, MutPtr, UnsafeCell};
+use core::ptr::NonNull;
+
+/// Copies `len` bytes. Messages are mostly small: up to 16 bytes are moved with at most
+/// two (overlapping) loads and stores instead of a call to `memcpy`.
+///
+/// # Safety
+/// `src` is readable and `dst` writable for `len` bytes, and the two do not overlap.
+#[inline(always)]
+unsafe fn copy(src: *const u8, dst: *mut u8, len: usize) {
+    // SAFETY: every access below is within the first `len` bytes of `src` and `dst`, per
+    // the contract; unaligned reads and writes are allowed at any address.
+    unsafe {
+        match len {
+            0 => {}
+            1..=3 => {
+                // First, middle and last byte cover 1, 2 and 3 bytes alike.
+                *dst = *src;
+                *dst.add(len / 2) = *src.add(len / 2);
+                *dst.add(len - 1) = *src.add(len - 1);
+            }
+            4..=7 => {
+                let a = src.cast::<u32>().read_unaligned();
+                let b = src.add(len - 4).cast::<u32>().read_unaligned();
+                dst.cast::<u32>().write_unaligned(a);
+                dst.add(len - 4).cast::<u32>().write_unaligned(b);
+            }
+            8..=16 => {
+                let a = src.cast::<u64>().read_unaligned();
+                let b = src.add(len - 8).cast::<u64>().read_unaligned();
+                dst.cast::<u64>().write_unaligned(a);
+                dst.add(len - 8).cast::<u64>().write_unaligned(b);
+            }
+            _ => core::ptr::copy_nonoverlapping(src, dst, len),
+        }
+    }
+}
+
+/// View of a ring's data area: bytes that are written by one side and read by the other.
+///
+/// Offsets are always reduced with the ring's private mask before they reach these
+/// methods; the `debug_assert!`s restate that invariant.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Bytes {
+    ptr: NonNull<u8>,
+    len: usize,
+    #[cfg(ipcring_loom)]
+    words: NonNull<AtomicU64>,
+    #[cfg(ipcring_loom)]
+    cells: NonNull<UnsafeCell<()>>,
+}
+
+/// A writable window of the data area, held while a record's payload is written.
+#[derive(Debug)]
+pub(crate) struct WriteAccess {
+    ptr: NonNull<u8>,
+    len: usize,
+    #[cfg(ipcring_loom)]
+    _tracked: Vec<MutPtr<()>>,
+}
+
+/// A readable window of the data area, held while a record's payload is read.
+#[derive(Debug)]
+pub(crate) struct ReadAccess {
+    ptr: NonNull<u8>,
+    len: usize,
+    #[cfg(ipcring_loom)]
+    _tracked: Vec<ConstPtr<()>>,
+}
+
+impl WriteAccess {
+    /// Ends the access (under loom this is where the checked write ends); the writer
+    /// calls it before publishing.
+    #[inline]
+    pub(crate) fn end(self) {}
+
+    /// The window as a byte slice, to read back what was written.
+    #[inline]
+    pub(crate) fn slice(&self) -> &[u8] {
+        // SAFETY: as in `slice_mut`; a shared borrow of `self` excludes the mutable one.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    /// Fills the window with `src`, which has exactly its length.
+    #[inline(always)]
+    pub(crate) fn fill(&mut self, src: &[u8]) {
+        assert_eq!(src.len(), self.len, "a window is filled whole");
+        // SAFETY: the window is `len` writable bytes (see `slice_mut`), `src` has `len`
+        // readable bytes, and a window of the shared area cannot overlap a Rust slice.
+        unsafe { copy(src.as_ptr(), self.ptr.as_ptr(), self.len) };
+    }
+
+    /// The window as a mutable byte slice.
+    #[inline]
+    pub(crate) fn slice_mut(&mut self) -> &mut [u8] {
+        // SAFETY: `Bytes::write` returned this window inside the data area, and its caller
+        // promised that no other party reads or writes it until the window is dropped.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+impl ReadAccess {
+    /// Replaces the contents of `buf` with the window's bytes.
+    #[inline(always)]
+    pub(crate) fn copy_into(&self, buf: &mut Vec<u8>) {
+        buf.clear();
+        buf.reserve(self.len);
+        // SAFETY: `buf` has room for `len` bytes after `reserve`; the window is `len`
+        // readable bytes (see `slice`); they cannot overlap. `set_len` follows the copy
+        // that initialised those bytes.
+        unsafe {
+            copy(self.ptr.as_ptr(), buf.as_mut_ptr(), self.len);
+            buf.set_len(self.len);
+        }
+    }
+
+    /// Ends the access (under loom this is where the checked read ends).
+    #[inline]
+    pub(crate) fn end(self) {}
+
+    /// The window as a byte slice.
+    #[inline]
+    pub(crate) fn slice(&self) -> &[u8] {
+        // SAFETY: `Bytes::read` returned this window inside the data area, and its caller
+        // promised that nobody writes it until the window is dropped.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+// SAFETY: the windows point into a data area that outlives the handle holding them; moving
+// them to another thread moves the exclusive right to that range with them.
+unsafe impl Send for WriteAccess {}
+// SAFETY: as above; a read window is only ever read.
+unsafe impl Send for ReadAccess {}
+
+impl Bytes {
+    /// Wraps `len` bytes at `ptr` that live in shared memory.
+    ///
+    /// # Safety
+    /// - `ptr` is valid for reads and writes of `len` bytes for as long as the `Bytes` and
+    ///   every window taken from it are used, and is 8-byte aligned;
+    /// - `len` is a multiple of 8.
+    #[cfg(not(ipcring_loom))]
+    pub(crate) unsafe fn from_raw(ptr: NonNull<u8>, len: usize) -> Self {
+        debug_assert!(ptr.as_ptr() as usize % 8 == 0 && len % 8 == 0);
+        Bytes { ptr, len }
+    }
+
+    /// Shared memory cannot be checked by loom: models use [`HeapBytes`].
+    ///
+    /// # Safety
+    /// Never returns.
+    #[cfg(ipcring_loom)]
+    pub(crate) unsafe fn from_raw(_ptr: NonNull<u8>, _len: usize) -> Self {
+        panic!("loom models run on heap regions, not on shared memory segments")
+    }
+
+    /// Length of the data area in bytes.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The 8-byte word at `off`, used atomically (record headers).
+    #[inline]
+    pub(crate) fn word(&self, off: usize) -> &AtomicU64 {
+        debug_assert!(
+            off % 8 == 0 && off + 8 <= self.len,
+            "word {off} of {}",
+            self.len
+        );
+        #[cfg(not(ipcring_loom))]
+        // SAFETY: `off` is 8-aligned and in bounds (the mask keeps it so), the area is
+        // 8-aligned, and `AtomicU64` has the size and alignment of `u64`.
+        return unsafe { &*(self.ptr.as_ptr().add(off) as *const AtomicU64) };
+        #[cfg(ipcring_loom)]
+        // SAFETY: the loom region keeps one atomic per word for its whole life.
+        return unsafe { &*self.words.as_ptr().add(off / 8) };
+    }
+
+    /// Takes a window of `len` bytes at `off` for writing.
+    ///
+    /// # Safety
+    /// `off..off + len` is inside the area, and the caller owns it: the other side does not
+    /// access it until the record that covers it is published.
+    #[inline]
+    pub(crate) unsafe fn write(&self, off: usize, len: usize) -> WriteAccess {
+        debug_assert!(off <= self.len && len <= self.len - off);
+        WriteAccess {
+            // SAFETY: in bounds per the contract above.
+            ptr: unsafe { NonNull::new_unchecked(self.ptr.as_ptr().add(off)) },
+            len,
+            #[cfg(ipcring_loom)]
+            _tracked: self.cells_for(off, len).map(|c| c.get_mut()).collect(),
+        }
+    }
+
+    /// Takes a window of `len` bytes at `off` for reading.
+    ///
+    /// # Safety
+    /// `off..off + len` is inside the area and was published by the other side, which does
+    /// not write it again until this side releases it.
+    #[inline]
+    pub(crate) unsafe fn read(&self, off: usize, len: usize) -> ReadAccess {
+        debug_assert!(off <= self.len && len <= self.len - off);
+        ReadAccess {
+            // SAFETY: in bounds per the contract above.
+            ptr: unsafe { NonNull::new_unchecked(self.ptr.as_ptr().add(off)) },
+            len,
+            #[cfg(ipcring_loom)]
+            _tracked: self.cells_for(off, len).map(|c| c.get()).collect(),
+        }
+    }
+
+    /// Hints the CPU to fetch the cache line at `off` (no effect if out of range).
+    #[inline]
+    pub(crate) fn prefetch(&self, off: usize) {
+        #[cfg(all(not(ipcring_loom), target_arch = "x86_64"))]
+        if off < self.len {
+            // SAFETY: a prefetch never faults and `off` is in bounds anyway.
+            unsafe {
+                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+                    self.ptr.as_ptr().add(off) as *const i8,
+                )
+            };
+        }
+        #[cfg(any(ipcring_loom, not(target_arch = "x86_64")))]
+        let _ = off;
+    }
+
+    #[cfg(ipcring_loom)]
+    fn cells_for(&self, off: usize, len: usize) -> impl Iterator<Item = &UnsafeCell<()>> + '_ {
+        let first = off / 8;
+        let end = (off + len).div_ceil(8);
+        // SAFETY: the loom region keeps one tracker per word for its whole life and
+        // `first..end` is in bounds because `off..off + len` is.
+        (first..end).map(move |i| unsafe { &*self.cells.as_ptr().add(i) })
+    }
+}
+
+/// A data area on the heap, zeroed like a fresh segment: for in-process rings, the loom
+/// models and the sanitizer tests. Freed on drop; the [`Bytes`] taken from it must not
+/// outlive it.
+#[derive(Debug)]
+pub(crate) struct HeapBytes {
+    bytes: Bytes,
+    #[cfg(ipcring_loom)]
+    words: Box<[AtomicU64]>,
+    #[cfg(ipcring_loom)]
+    cells: Box<[UnsafeCell<()>]>,
+}
+
+// SAFETY: the area is only accessed through atomics and through windows whose exclusivity
+// the ring protocol guarantees; it is the same memory discipline as a shared segment.
+unsafe impl Send for HeapBytes {}
+// SAFETY: as above.
+unsafe impl Sync for HeapBytes {}
+
+impl HeapBytes {
+    /// Allocates `len` zeroed bytes (`len` a positive multiple of 8).
+    pub(crate) fn new(len: usize) -> HeapBytes {
+        assert!(len % 8 == 0 && len > 0);
+        let buf: Box<[u64]> = vec![0u64; len / 8].into_boxed_slice();
+        let ptr = NonNull::from(Box::leak(buf)).cast::<u8>();
+        #[cfg(ipcring_loom)]
+        {
+            let words: Box<[AtomicU64]> = (0..len / 8).map(|_| AtomicU64::new(0)).collect();
+            let cells: Box<[UnsafeCell<()>]> = (0..len / 8).map(|_| UnsafeCell::new(())).collect();
+            let bytes = Bytes {
+                ptr,
+                len,
+                words: NonNull::from(&words[0]),
+                cells: NonNull::from(&cells[0]),
+            };
+            HeapBytes {
+                bytes,
+                words,
+                cells,
+            }
+        }
+        #[cfg(not(ipcring_loom))]
+        HeapBytes {
+            bytes: Bytes { ptr, len },
+        }
+    }
+
+    /// The area.
+    pub(crate) fn bytes(&self) -> Bytes {
+        self.bytes
+    }
+}
+
+impl Drop for HeapBytes {
+    fn drop(&mut self) {
+        #[cfg(ipcring_loom)]
+        let _ = (&self.words, &self.cells);
+        // SAFETY: the buffer was leaked from a box of exactly this type and size in `new`,
+        // and no window outlives the owner of this area.
+        unsafe {
+            let words = core::ptr::slice_from_raw_parts_mut(
+                self.bytes.ptr.as_ptr().cast::<u64>(),
+                self.bytes.len / 8,
+            );
+            drop(Box::from_raw(words));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn small_and_large_copies_move_exactly_len_bytes() {
+        for len in 0..=40usize {
+            let src: Vec<u8> = (1..=len as u8).collect();
+            // Guard bytes on both sides of the destination must stay untouched.
+            let mut dst = vec![0xEEu8; len + 2];
+            // SAFETY: `src` has `len` bytes, `dst[1..]` has `len + 1`; distinct vectors.
+            unsafe { super::copy(src.as_ptr(), dst.as_mut_ptr().add(1), len) };
+            assert_eq!(dst[0], 0xEE, "len {len}");
+            assert_eq!(&dst[1..=len], &src[..], "len {len}");
+            assert_eq!(dst[len + 1], 0xEE, "len {len}");
+        }
+    }
+}

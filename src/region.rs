@@ -1,0 +1,145 @@
+//! The memory of one ring as one handle sees it: a mapped segment, or a heap region shared
+//! by the handles of one process (tests, loom models, sanitizers). Either way, the kind's
+//! header, its role slots and its data area, reached through offsets from a base.
+
+use crate::bytes::{Bytes, HeapBytes};
+use crate::error::OpenError;
+use crate::layout::{RoleSlot, SLOT_SIZE};
+use crate::roles::{Locks, Slots};
+use crate::segment::{self, Segment, Spec};
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+/// A ring's header `H`, role slots and data area on the heap, zeroed like a fresh segment.
+#[derive(Debug)]
+pub(crate) struct HeapRegion<H> {
+    header: Box<H>,
+    slots: Box<[RoleSlot]>,
+    data: HeapBytes,
+}
+
+impl<H: Default> HeapRegion<H> {
+    /// A region with `slots` role slots and `data_len` bytes of data (a positive multiple
+    /// of 8).
+    pub(crate) fn new(slots: usize, data_len: usize) -> HeapRegion<H> {
+        HeapRegion {
+            header: Box::default(),
+            slots: (0..slots).map(|_| RoleSlot::default()).collect(),
+            data: HeapBytes::new(data_len),
+        }
+    }
+}
+
+/// Where the memory comes from.
+#[derive(Debug)]
+enum Backing<H> {
+    /// A shared-memory segment, mapped by this handle, with its own descriptor (which
+    /// carries this handle's role lock).
+    Segment(Segment),
+    /// A heap region shared by the handles of one process, held to keep it alive.
+    Heap { _region: Arc<HeapRegion<H>> },
+}
+
+/// One handle's view of a ring's memory.
+#[derive(Debug)]
+pub(crate) struct Region<H> {
+    header: NonNull<H>,
+    slots: NonNull<RoleSlot>,
+    nslots: usize,
+    data: Bytes,
+    // Last: the memory must outlive the pointers above (they are not used in drop).
+    backing: Backing<H>,
+}
+
+// SAFETY: the pointers point into memory owned by `backing`, which moves with the region;
+// all shared accesses go through atomics or protocol-guarded windows.
+unsafe impl<H: Sync> Send for Region<H> {}
+
+impl<H> Region<H> {
+    /// The view of a mapped segment of kind `S` and geometry `geo`: the header at the
+    /// start, the role slots after it, the data area after them.
+    pub(crate) fn segment<S: Spec<Header = H>>(seg: Segment, geo: &S::Geometry) -> Region<H> {
+        let base = seg.base().as_ptr();
+        let nslots = S::slots(geo);
+        let data_len = S::data_len(geo);
+        let data_at = segment::header_size::<S>(geo);
+        assert!(
+            data_at + data_len <= seg.len(),
+            "a segment maps its whole geometry"
+        );
+        // SAFETY: the segment maps `data_at + data_len` bytes (asserted above; `create`
+        // and `open` map exactly the geometry's size); the fixed header is a whole number
+        // of 128-byte lines, so the slots and the data area after it are 128-aligned.
+        let (slots, data) = unsafe {
+            let slots = NonNull::new_unchecked(base.add(core::mem::size_of::<H>()).cast());
+            let data = Bytes::from_raw(NonNull::new_unchecked(base.add(data_at)), data_len);
+            (slots, data)
+        };
+        debug_assert_eq!(core::mem::size_of::<H>() + nslots * SLOT_SIZE, data_at);
+        Region {
+            header: seg.base().cast(),
+            slots,
+            nslots,
+            data,
+            backing: Backing::Segment(seg),
+        }
+    }
+
+    /// The view of a heap region.
+    pub(crate) fn heap(region: Arc<HeapRegion<H>>) -> Region<H> {
+        Region {
+            header: NonNull::from(&*region.header),
+            slots: NonNull::from(&region.slots[..]).cast(),
+            nslots: region.slots.len(),
+            data: region.data.bytes(),
+            backing: Backing::Heap { _region: region },
+        }
+    }
+
+    /// The kind's header.
+    #[inline]
+    pub(crate) fn header(&self) -> &H {
+        // SAFETY: `header` points into memory that `backing` keeps alive and mapped for as
+        // long as `self`; headers are made of atomics, valid for any bit pattern.
+        unsafe { self.header.as_ref() }
+    }
+
+    /// The header with a lifetime detached from `&self`, so that a wait loop can borrow
+    /// the handle mutably while it sleeps on one of its lines.
+    ///
+    /// # Safety
+    /// The returned reference must not outlive `self`.
+    #[inline]
+    pub(crate) unsafe fn header_unbound<'b>(&self) -> &'b H {
+        // SAFETY: as in `header`; the caller keeps `self` alive for `'b`.
+        unsafe { &*self.header.as_ptr() }
+    }
+
+    /// The data area.
+    #[inline]
+    pub(crate) fn data(&self) -> Bytes {
+        self.data
+    }
+
+    /// The role slots and how they are locked.
+    pub(crate) fn slots(&self) -> Slots<'_> {
+        // SAFETY: `nslots` slots lie at `slots`, in memory that lives as long as `self`;
+        // they are made of atomics, valid for any bit pattern.
+        let lines = unsafe { core::slice::from_raw_parts(self.slots.as_ptr(), self.nslots) };
+        let locks = match &self.backing {
+            Backing::Segment(seg) => Locks::Kernel(seg.fd()),
+            Backing::Heap { .. } => Locks::InProcess,
+        };
+        Slots { lines, locks }
+    }
+
+    /// Publishes a segment this handle created, of kind `S` (see [`Segment::publish`]).
+    pub(crate) fn publish<S: Spec<Header = H>>(&mut self) -> Result<(), OpenError> {
+        // SAFETY: the header lives as long as `self`, which the call below does not drop.
+        let id = S::identity(unsafe { self.header_unbound() });
+        match &mut self.backing {
+            Backing::Segment(seg) => seg.publish(id),
+            Backing::Heap { .. } => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! Role slots: who is attached to a segment, told by locks that the kernel releases when a
+//! process dies.
+//!
+//! A segment has a fixed number of slots per role (one producer and one consumer for SPSC),
+//! counts fixed at create. A handle attaches by taking a free slot: it opens the segment on
+//! its own open file description and takes an open-file-description (OFD) write lock on
+//! the one byte of the file that stands for the slot (byte `i` for slot `i`; locks may lie
+//! past the end of a file). The kernel drops the lock when the description is closed: on
+//! drop, on `exit`, on `kill -9`. So a lock held means a live holder, whatever pids were
+//! reused meanwhile, and a slow process is never mistaken for a dead one. OFD locks belong
+//! to the description, not the process: two handles in one process exclude each other too.
+//!
+//! Every attach bumps the slot's generation, so a claim recorded as (slot, generation) is
+//! alive only while that slot is still held *in that generation*: a dead holder's slot taken
+//! over by a new process never makes the dead holder's claims look alive.
+//!
+//! Heap regions (in one process: tests, loom models) have no file: there the `attached`
+//! flag, taken by compare-and-swap, is the lock, since nobody can die without the process.
+
+use crate::error::OpenError;
+use crate::layout::RoleSlot;
+use crate::sync::Ordering;
+use rustix::fd::{AsRawFd, BorrowedFd};
+use std::io;
+
+/// A role that a handle can hold on a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Role {
+    /// The writing side.
+    Producer,
+    /// The reading side.
+    Consumer,
+}
+
+impl core::fmt::Display for Role {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Role::Producer => "producer",
+            Role::Consumer => "consumer",
+        })
+    }
+}
+
+/// The slots of one role: `count` consecutive slots from `first`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Class {
+    pub(crate) role: Role,
+    pub(crate) first: usize,
+    pub(crate) count: usize,
+}
+
+/// A slot held by this handle, in the generation its attach made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Claim {
+    pub(crate) slot: usize,
+    pub(crate) generation: u32,
+}
+
+/// What is known of the holders of a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Presence {
+    /// Nobody ever attached to the role: keep waiting for somebody.
+    NeverAttached,
+    /// A slot of the role is held.
+    Alive,
+    /// Every holder detached or died.
+    Gone,
+}
+
+/// How slots are locked.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Locks<'a> {
+    /// OFD locks on the segment's file, through this handle's own description.
+    Kernel(BorrowedFd<'a>),
+    /// The `attached` flag is the lock (a heap region in one process).
+    InProcess,
+}
+
+/// The role slots of a region, and how they are locked.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slots<'a> {
+    pub(crate) lines: &'a [RoleSlot],
+    pub(crate) locks: Locks<'a>,
+}
+
+impl<'a> Slots<'a> {
+    /// The slot `i`.
+    pub(crate) fn get(&self, i: usize) -> &'a RoleSlot {
+        &self.lines[i]
+    }
+
+    /// Takes the first free slot of `class` and starts a new generation of it.
+    ///
+    /// # Errors
+    /// `RoleTaken` when every slot of the class is held; `Io` if the kernel refuses the
+    /// lock for another reason.
+    pub(crate) fn attach(&self, class: Class) -> Result<Claim, OpenError> {
+        for slot in class.first..class.first + class.count {
+            let line = &self.lines[slot].state.0;
+            let taken = match self.locks {
+                Locks::Kernel(fd) => try_lock(fd, slot).map_err(|e| OpenError::Io {
+                    op: "fcntl(F_OFD_SETLK)",
+                    source: e,
+                })?,
+                // SYNC(attach): AcqRel pairs with the Release in `detach` of the previous
+                // holder, whose last words are then visible to us.
+                Locks::InProcess => line
+                    .attached
+                    .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok(),
+            };
+            if !taken {
+                continue;
+            }
+            // SYNC(attach): AcqRel: the Release half pairs with the Acquire loads in
+            // `presence` and `holds`; the Acquire half orders what we read of the slot after
+            // what the holders before us wrote before they bumped it.
+            let generation = line
+                .generation
+                .fetch_add(1, Ordering::AcqRel)
+                .wrapping_add(1);
+            // SYNC(attach): Release pairs with the Acquire loads in `presence`.
+            line.attached.store(1, Ordering::Release);
+            return Ok(Claim { slot, generation });
+        }
+        Err(OpenError::RoleTaken {
+            role: class.role,
+            slots: class.count,
+        })
+    }
+
+    /// Graceful detach: clears the slot's flag, so that peers notice at once. The OFD lock
+    /// goes with the descriptor when the segment is closed.
+    pub(crate) fn detach(&self, claim: Claim) {
+        // SYNC(attach): Release pairs with the Acquire loads in `presence` (and in `attach`
+        // of a successor in one process): what we published before is visible once we are
+        // seen gone.
+        self.lines[claim.slot]
+            .state
+            .0
+            .attached
+            .store(0, Ordering::Release);
+    }
+
+    /// Whether some slot of `class` is held. `thorough` also asks the kernel whether the
+    /// locks are still held (a syscall per attached slot), which is the only way to notice
+    /// a holder that crashed; without it only a graceful detach is seen.
+    pub(crate) fn presence(&self, class: Class, thorough: bool) -> Presence {
+        let mut ever = false;
+        for slot in class.first..class.first + class.count {
+            let line = &self.lines[slot].state.0;
+            // SYNC(attach): Acquire pairs with the Release stores in `attach`/`detach`, so
+            // what a holder published before detaching is visible once we see it gone.
+            ever |= line.generation.load(Ordering::Acquire) != 0;
+            if line.attached.load(Ordering::Acquire) != 0 && (!thorough || self.locked(slot)) {
+                return Presence::Alive;
+            }
+        }
+        if ever {
+            Presence::Gone
+        } else {
+            Presence::NeverAttached
+        }
+    }
+
+    /// Whether the slot's lock is held by some description other than ours. A lock that
+    /// cannot be queried counts as held: we cannot tell, and waits are sliced.
+    fn locked(&self, slot: usize) -> bool {
+        match self.locks {
+            Locks::Kernel(fd) => is_locked(fd, slot).unwrap_or(true),
+            Locks::InProcess => true,
+        }
+    }
+}
+
+fn flock_for(slot: usize, kind: libc::c_short) -> libc::flock {
+    // SAFETY: `flock` is a plain C struct for which all-zero is a valid value.
+    let mut fl: libc::flock = unsafe { core::mem::zeroed() };
+    fl.l_type = kind;
+    fl.l_whence = libc::SEEK_SET as libc::c_short;
+    fl.l_start = slot as libc::off_t;
+    fl.l_len = 1;
+    // l_pid must be 0 for OFD locks.
+    fl.l_pid = 0;
+    fl
+}
+
+// Raw `fcntl` below: rustix offers `flock`-style whole-file locks, not OFD byte-range
+// locks, and one byte per slot is what lets several roles and slots share one file.
+
+/// Takes the lock of `slot` on `fd`'s open file description without blocking.
+/// Returns `Ok(false)` when another description holds it.
+fn try_lock(fd: BorrowedFd<'_>, slot: usize) -> io::Result<bool> {
+    let fl = flock_for(slot, libc::F_WRLCK as libc::c_short);
+    // SAFETY: `fd` is a valid open descriptor and `fl` a valid flock that outlives the call.
+    let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_OFD_SETLK, &fl) };
+    if r == 0 {
+        return Ok(true);
+    }
+    let e = io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EAGAIN) | Some(libc::EACCES) => Ok(false),
+        _ => Err(e),
+    }
+}
+
+/// Whether any open file description other than `fd`'s holds the lock of `slot`.
+fn is_locked(fd: BorrowedFd<'_>, slot: usize) -> io::Result<bool> {
+    let mut fl = flock_for(slot, libc::F_WRLCK as libc::c_short);
+    // SAFETY: `fd` is a valid open descriptor and `fl` a valid flock the kernel may write.
+    let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_OFD_GETLK, &mut fl) };
+    if r != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(fl.l_type != libc::F_UNLCK as libc::c_short)
+}
