@@ -1,6 +1,6 @@
 //! Errors, one small enum per kind of operation, written for people.
 
-use crate::roles::Role;
+use crate::role::Role;
 use std::io;
 use std::time::Duration;
 

@@ -50,7 +50,11 @@ mod bytes;
 mod error;
 mod futex;
 mod layout;
+#[cfg(ipcring_loom)]
+#[doc(hidden)]
+pub mod loom_hooks;
 mod region;
+mod role;
 mod roles;
 mod segment;
 pub mod spsc;
@@ -61,6 +65,6 @@ mod wait;
 pub use builder::Builder;
 pub use error::{OpenError, RecvError, SendError};
 pub use layout::{ABI_MAJOR, ABI_MINOR, MAGIC};
-pub use roles::Role;
+pub use role::Role;
 pub use segment::{unlink, MAX_NAME_LEN};
 pub use wait::WaitStrategy;

@@ -19,28 +19,10 @@
 
 use crate::error::OpenError;
 use crate::layout::RoleSlot;
+use crate::role::Role;
 use crate::sync::Ordering;
 use rustix::fd::{AsRawFd, BorrowedFd};
 use std::io;
-
-/// A role that a handle can hold on a segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Role {
-    /// The writing side.
-    Producer,
-    /// The reading side.
-    Consumer,
-}
-
-impl core::fmt::Display for Role {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Role::Producer => "producer",
-            Role::Consumer => "consumer",
-        })
-    }
-}
 
 /// The slots of one role: `count` consecutive slots from `first`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,9 +2,11 @@
 //! a lost wake-up leaves a thread asleep for ever, which loom reports as a deadlock.
 #![cfg(ipcring_loom)]
 
+use ipcring::loom_hooks::WaitCounter;
 use ipcring::spsc::heap_pair;
 use ipcring::WaitStrategy;
 use ipcring_loom_tests::{message, model, CAPACITY, START};
+use loom::sync::Arc;
 use loom::thread;
 
 /// Sends messages of `lens` bytes with blocking calls on both sides, so that the consumer
@@ -52,4 +54,31 @@ fn spinning_then_parked_sides_are_always_woken() {
 #[test]
 fn producer_is_woken_when_room_comes_in_small_steps() {
     both_sides_block(WaitStrategy::Park, &[0, 16, 16, 16]);
+}
+
+/// Two threads wait on one line for different things; one waker publishes twice. The
+/// first publication wakes both; the one whose wait is over leaves while the other goes
+/// back to sleep. Its leaving must not erase the other's announcement: the second
+/// publication must still wake it.
+fn two_waiters_one_waker(strategy: WaitStrategy) {
+    model(move || {
+        let counter = Arc::new(WaitCounter::new());
+        let waiters: Vec<_> = [1, 2]
+            .into_iter()
+            .map(|n| {
+                let counter = counter.clone();
+                thread::spawn(move || counter.wait_for(n, strategy))
+            })
+            .collect();
+        counter.add();
+        counter.add();
+        for w in waiters {
+            w.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn two_parked_waiters_on_one_line_are_both_woken() {
+    two_waiters_one_waker(WaitStrategy::Park);
 }

@@ -2,10 +2,11 @@
 
 use super::record::{self, Header};
 use super::shared::Ring;
-use super::Stats;
+use super::stats::Stats;
 use crate::bytes::ReadAccess;
 use crate::error::{OpenError, RecvError};
-use crate::roles::{Presence, Role};
+use crate::role::Role;
+use crate::roles::Presence;
 use crate::sync::{spin_hint, Ordering};
 use crate::time::Deadline;
 use crate::wait::{self, Check, WaitStrategy};
@@ -54,26 +55,6 @@ struct Found {
 }
 
 impl Consumer {
-    /// Creates the ring `name` with a data area of `capacity` bytes and attaches as its
-    /// consumer. See [`super::Builder`] for options.
-    ///
-    /// # Errors
-    /// As [`super::Producer::create`].
-    pub fn create(name: &str, capacity: usize) -> Result<Consumer, OpenError> {
-        super::Builder::new(name)
-            .capacity(capacity)
-            .create_consumer()
-    }
-
-    /// Opens the existing ring `name` as its consumer; resumes after the last message a
-    /// previous consumer released.
-    ///
-    /// # Errors
-    /// As [`super::Producer::open`].
-    pub fn open(name: &str) -> Result<Consumer, OpenError> {
-        super::Builder::new(name).open_consumer()
-    }
-
     pub(crate) fn attach(ring: Ring, strategy: WaitStrategy) -> Result<Consumer, OpenError> {
         let hdr = ring.hdr();
         // SYNC(space): Acquire pairs with the Release publications of the previous

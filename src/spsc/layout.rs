@@ -16,7 +16,8 @@
 use super::record;
 use crate::error::OpenError;
 use crate::layout::{self, Identity, Kind, Line, WaitLine, LINE, SLOT_SIZE};
-use crate::roles::{Class, Role};
+use crate::role::Role;
+use crate::roles::Class;
 use crate::segment::Spec;
 use crate::sync::{AtomicU64, Ordering};
 

@@ -2,10 +2,11 @@
 
 use super::record::{self, Header};
 use super::shared::Ring;
-use super::Stats;
+use super::stats::Stats;
 use crate::bytes::WriteAccess;
 use crate::error::{OpenError, SendError};
-use crate::roles::{Presence, Role};
+use crate::role::Role;
+use crate::roles::Presence;
 use crate::sync::Ordering;
 use crate::time::Deadline;
 use crate::wait::{self, Check, WaitStrategy};
@@ -50,28 +51,6 @@ struct Slot {
 }
 
 impl Producer {
-    /// Creates the ring `name` with a data area of `capacity` bytes and attaches as its
-    /// producer. See [`super::Builder`] for options.
-    ///
-    /// # Errors
-    /// `InvalidName`, `InvalidCapacity`, `AlreadyExists`, `NoSpace`, `PermissionDenied`,
-    /// `Io`.
-    pub fn create(name: &str, capacity: usize) -> Result<Producer, OpenError> {
-        super::Builder::new(name)
-            .capacity(capacity)
-            .create_producer()
-    }
-
-    /// Opens the existing ring `name` as its producer; continues after the last record
-    /// that a previous producer committed.
-    ///
-    /// # Errors
-    /// `NotFound`, `RoleTaken`, any validation error of the segment (`NotIpcring`,
-    /// `VersionMismatch`, `Truncated`, `StillInitializing`...).
-    pub fn open(name: &str) -> Result<Producer, OpenError> {
-        super::Builder::new(name).open_producer()
-    }
-
     pub(crate) fn attach(ring: Ring, strategy: WaitStrategy) -> Result<Producer, OpenError> {
         let hdr = ring.hdr();
         // SYNC(space): Acquire pairs with the consumer's Release publication.

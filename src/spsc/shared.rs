@@ -6,7 +6,8 @@ use crate::bytes::Bytes;
 use crate::error::OpenError;
 use crate::layout::{Counters, WaitLine};
 use crate::region::Region;
-use crate::roles::{Claim, Class, Presence, Role};
+use crate::role::Role;
+use crate::roles::{Claim, Class, Presence};
 use crate::wait;
 use std::ptr::NonNull;
 
