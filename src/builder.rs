@@ -5,7 +5,8 @@
 //! the kind adds its geometry setters and its `create_*`/`open_*` calls.
 
 use crate::error::OpenError;
-use crate::segment::CreateOptions;
+use crate::region::Region;
+use crate::segment::{CreateOptions, Segment, Spec};
 use crate::wait::WaitStrategy;
 
 /// Options of a ring: the name and what every kind shares, plus the kind's own `K`.
@@ -61,12 +62,26 @@ impl<K> Builder<K> {
         self
     }
 
-    /// The options of a segment's creation.
-    pub(crate) fn create_options(&self) -> CreateOptions {
-        CreateOptions {
+    /// Creates the segment of a ring of kind `S` and geometry `geo`, not yet published:
+    /// the kind initialises it, attaches, then publishes it.
+    pub(crate) fn create_region<S: Spec>(
+        &self,
+        geo: &S::Geometry,
+    ) -> Result<Region<S::Header>, OpenError> {
+        let opts = CreateOptions {
             mode: self.mode,
             populate: self.populate,
-        }
+        };
+        let seg = Segment::create::<S>(&self.name, geo, opts)?;
+        Ok(Region::segment::<S>(seg, geo))
+    }
+
+    /// Opens and validates the segment of a ring of kind `S`.
+    pub(crate) fn open_region<S: Spec>(
+        &self,
+    ) -> Result<(Region<S::Header>, S::Geometry), OpenError> {
+        let (seg, geo) = Segment::open::<S>(&self.name, self.populate)?;
+        Ok((Region::segment::<S>(seg, &geo), geo))
     }
 
     /// Opens the ring, or creates it if it does not exist. Another process may create or

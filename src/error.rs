@@ -26,6 +26,16 @@ pub enum OpenError {
         /// The largest capacity.
         max: usize,
     },
+    /// A size or count asked for at create is out of its range.
+    #[error("invalid {what} {value}: must be {reason}")]
+    InvalidGeometry {
+        /// Which option.
+        what: &'static str,
+        /// The value asked for.
+        value: u64,
+        /// The valid range.
+        reason: &'static str,
+    },
     /// `create` found a segment of that name already.
     #[error("ring {name:?} already exists")]
     AlreadyExists {
@@ -165,6 +175,11 @@ pub enum SendError {
     /// The consumer wrote an impossible position into shared memory.
     #[error("shared ring state is corrupted")]
     Corrupted,
+    /// This producer stalled between claiming a cell and committing it for longer than the
+    /// queue's stall timeout, and consumers passed the claim: the message was not sent
+    /// and never will be delivered (MPMC only).
+    #[error("the claim was passed while this producer stalled; the message was not sent")]
+    Skipped,
 }
 
 /// Why no message was received.

@@ -35,6 +35,8 @@ pub(crate) const STATE_READY: u32 = u32::from_le_bytes(*b"RDY!");
 pub(crate) enum Kind {
     /// Single producer, single consumer, variable-length records.
     Spsc = 1,
+    /// Many producers, many consumers, fixed-size cells.
+    Mpmc = 2,
 }
 
 /// A value alone on its own 128-byte line.
@@ -111,7 +113,15 @@ pub(crate) struct Counters {
     pub(crate) rejected: AtomicU64,
     /// `FUTEX_WAKE` calls made.
     pub(crate) wakeups: AtomicU64,
-    /// A position the kind keeps per slot (for SPSC: where a successor resumes).
+    /// Claims of dead (or stalled) producers that this holder turned into skips.
+    pub(crate) skipped: AtomicU64,
+    /// Messages of dead readers that this holder delivered again.
+    pub(crate) redelivered: AtomicU64,
+    /// The largest fill this holder saw (messages or bytes in the ring, as the kind
+    /// counts).
+    pub(crate) high_water: AtomicU64,
+    /// A position the kind keeps per slot (for SPSC: where a successor resumes; for
+    /// MPMC: the cell a consumer last claimed).
     pub(crate) mark: AtomicU64,
 }
 
@@ -152,6 +162,7 @@ pub(crate) const CORE_HASH: u64 = hash(&[
     core::mem::offset_of!(WaitLine, heavy) as u64,
     core::mem::offset_of!(RoleSlot, counters) as u64,
     core::mem::offset_of!(Counters, mark) as u64,
+    core::mem::size_of::<Counters>() as u64,
     SLOT_SIZE as u64,
 ]);
 
@@ -184,5 +195,9 @@ mod abi_asserts {
     const _: () = assert!(offset_of!(Counters, received) == 8);
     const _: () = assert!(offset_of!(Counters, rejected) == 16);
     const _: () = assert!(offset_of!(Counters, wakeups) == 24);
-    const _: () = assert!(offset_of!(Counters, mark) == 32);
+    const _: () = assert!(offset_of!(Counters, skipped) == 32);
+    const _: () = assert!(offset_of!(Counters, redelivered) == 40);
+    const _: () = assert!(offset_of!(Counters, high_water) == 48);
+    const _: () = assert!(offset_of!(Counters, mark) == 56);
+    const _: () = assert!(size_of::<Counters>() == 64);
 }

@@ -53,6 +53,7 @@ mod layout;
 #[cfg(ipcring_loom)]
 #[doc(hidden)]
 pub mod loom_hooks;
+pub mod mpmc;
 mod region;
 mod role;
 mod roles;

@@ -30,6 +30,42 @@ impl<H: Default> HeapRegion<H> {
     }
 }
 
+/// A heap region and the geometry it was made for: what the in-process rings of every
+/// kind share among their handles.
+pub(crate) struct Heap<S: Spec> {
+    region: Arc<HeapRegion<S::Header>>,
+    pub(crate) geo: S::Geometry,
+}
+
+impl<S: Spec> Heap<S> {
+    /// A fresh region for geometry `geo`, initialised by `init`.
+    pub(crate) fn new(geo: S::Geometry, init: impl FnOnce(&Region<S::Header>)) -> Heap<S> {
+        let region = Arc::new(HeapRegion::new(S::slots(&geo), S::data_len(&geo)));
+        init(&Region::heap(region.clone()));
+        Heap { region, geo }
+    }
+
+    /// A view of the region for one more handle.
+    pub(crate) fn region(&self) -> Region<S::Header> {
+        Region::heap(self.region.clone())
+    }
+}
+
+impl<S: Spec> Clone for Heap<S> {
+    fn clone(&self) -> Heap<S> {
+        Heap {
+            region: self.region.clone(),
+            geo: self.geo,
+        }
+    }
+}
+
+impl<S: Spec> core::fmt::Debug for Heap<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Heap").finish_non_exhaustive()
+    }
+}
+
 /// Where the memory comes from.
 #[derive(Debug)]
 enum Backing<H> {

@@ -39,6 +39,45 @@ pub(crate) struct Claim {
     pub(crate) generation: u32,
 }
 
+impl Claim {
+    /// Bits of an [`Owner`] that name the slot.
+    const SLOT_BITS: u32 = 7;
+    /// Bits of an [`Owner`] that carry the generation (its low bits).
+    const GEN_BITS: u32 = Owner::BITS - Self::SLOT_BITS;
+
+    /// This claim as it is recorded in shared memory next to what it claims.
+    pub(crate) fn owner(self) -> Owner {
+        debug_assert!(self.slot < MAX_SLOTS);
+        let generation = self.generation & ((1 << Self::GEN_BITS) - 1);
+        Owner((self.slot as u32) << Self::GEN_BITS | generation)
+    }
+}
+
+/// Most role slots a segment can have, all roles together.
+pub(crate) const MAX_SLOTS: usize = 1 << Claim::SLOT_BITS;
+
+/// A [`Claim`] packed into [`Owner::BITS`] bits: the slot, and the low bits of the
+/// generation. Read back from shared memory, it is only a claim to check: the slot number
+/// may be out of range, and the generation matches only while that holder lives (a
+/// generation recurs after 2^22 attaches of one slot, long after any of its claims was
+/// resolved).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Owner(pub(crate) u32);
+
+impl Owner {
+    /// Width of an owner in shared words.
+    pub(crate) const BITS: u32 = 29;
+
+    /// The slot this owner names (not necessarily one that exists).
+    pub(crate) fn slot(self) -> usize {
+        (self.0 >> Claim::GEN_BITS) as usize
+    }
+
+    fn generation_matches(self, generation: u32) -> bool {
+        (self.0 ^ generation) & ((1 << Claim::GEN_BITS) - 1) == 0
+    }
+}
+
 /// What is known of the holders of a role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Presence {
@@ -144,6 +183,21 @@ impl<'a> Slots<'a> {
         } else {
             Presence::NeverAttached
         }
+    }
+
+    /// Whether `owner` is a live holder of a slot in the generation it recorded: its slot
+    /// exists, is in that generation, attached, and (if `thorough`) its lock is held. A
+    /// dead holder's slot taken over by a new one is not alive for the old claims.
+    pub(crate) fn holds(&self, owner: Owner, thorough: bool) -> bool {
+        let Some(line) = self.lines.get(owner.slot()) else {
+            return false;
+        };
+        let line = &line.state.0;
+        // SYNC(attach): Acquire pairs with the Release stores in `attach`/`detach`: what the
+        // holder published before it detached is visible once we see it gone.
+        owner.generation_matches(line.generation.load(Ordering::Acquire))
+            && line.attached.load(Ordering::Acquire) != 0
+            && (!thorough || self.locked(owner.slot()))
     }
 
     /// Whether the slot's lock is held by some description other than ours. A lock that

@@ -7,7 +7,6 @@ use super::{Consumer, Producer};
 use crate::error::OpenError;
 use crate::region::Region;
 use crate::role::Role;
-use crate::segment::Segment;
 use crate::sync::Ordering;
 use crate::wait;
 
@@ -108,8 +107,7 @@ impl crate::Builder<Shape> {
 
     fn create(&self, role: Role) -> Result<Ring, OpenError> {
         let geo = Geometry::of(self.kind.capacity)?;
-        let seg = Segment::create::<Spsc>(&self.name, &geo, self.create_options())?;
-        let region = Region::segment::<Spsc>(seg, &geo);
+        let region = self.create_region::<Spsc>(&geo)?;
         init(&region, self.start);
         // Attach before READY, so that no opener can take our role first.
         let mut ring = Ring::attach(region, role, geo)?;
@@ -118,8 +116,8 @@ impl crate::Builder<Shape> {
     }
 
     fn open(&self, role: Role) -> Result<Ring, OpenError> {
-        let (seg, geo) = Segment::open::<Spsc>(&self.name, self.populate)?;
-        Ring::attach(Region::segment::<Spsc>(seg, &geo), role, geo)
+        let (region, geo) = self.open_region::<Spsc>()?;
+        Ring::attach(region, role, geo)
     }
 }
 

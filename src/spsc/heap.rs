@@ -1,14 +1,13 @@
 //! SPSC rings on the heap, in one process: for tests, loom models and sanitizers.
 
 use super::builder::init;
-use super::layout::{self, Geometry, SpscHeader};
+use super::layout::{Geometry, Spsc};
 use super::shared::Ring;
 use super::{Consumer, Producer};
 use crate::error::OpenError;
-use crate::region::{HeapRegion, Region};
+use crate::region::Heap;
 use crate::role::Role;
 use crate::wait::WaitStrategy;
-use std::sync::Arc;
 
 /// One ring on the heap, in this process: for tests, loom models and sanitizers (which
 /// cannot follow shared memory). Handles attach to it as to a named ring: one producer and
@@ -16,10 +15,7 @@ use std::sync::Arc;
 /// one of its role stopped. Clones share the ring.
 #[doc(hidden)]
 #[derive(Debug, Clone)]
-pub struct HeapRing {
-    region: Arc<HeapRegion<SpscHeader>>,
-    geo: Geometry,
-}
+pub struct HeapRing(Heap<Spsc>);
 
 impl HeapRing {
     /// A fresh ring of `capacity` bytes whose positions start at `start` (rounded down
@@ -29,13 +25,11 @@ impl HeapRing {
     /// If `capacity` is not valid (see [`Builder::capacity`]).
     pub fn new(capacity: usize, start: u64) -> HeapRing {
         let geo = Geometry::of(capacity).expect("a valid capacity");
-        let region = Arc::new(HeapRegion::new(layout::SLOTS, capacity));
-        init(&Region::heap(region.clone()), start & !7);
-        HeapRing { region, geo }
+        HeapRing(Heap::new(geo, |region| init(region, start & !7)))
     }
 
     fn attach(&self, role: Role) -> Result<Ring, OpenError> {
-        Ring::attach(Region::heap(self.region.clone()), role, self.geo)
+        Ring::attach(self.0.region(), role, self.0.geo)
     }
 
     /// Attaches a producer.

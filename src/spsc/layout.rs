@@ -82,7 +82,7 @@ pub(crate) const CONSUMERS: Class = Class {
 };
 
 /// Role slots of an SPSC segment.
-pub(crate) const SLOTS: usize = 2;
+const SLOTS: usize = 2;
 
 /// Bytes before the data area: the header and the two role slots.
 pub(crate) const HEADER_SIZE: usize = core::mem::size_of::<SpscHeader>() + SLOTS * SLOT_SIZE;

@@ -7,6 +7,7 @@
 //! hang fails; rings are removed by guards, also when a test fails.
 
 mod bad_input;
+#[path = "../common/mod.rs"]
 mod common;
 mod edges;
 mod faults;

@@ -1,0 +1,341 @@
+//! The receiving side of an MPMC queue.
+
+use super::queue::{bump, Queue, Taken};
+use super::stats::Stats;
+use crate::bytes::ReadAccess;
+use crate::error::RecvError;
+use crate::role::Role;
+use crate::roles::{Owner, Presence};
+use crate::time::Deadline;
+use crate::wait::{self, Check, WaitStrategy};
+use core::ops::Deref;
+use std::time::Duration;
+
+/// How many empty non-blocking polls pass between two checks that ask the kernel about
+/// the producers and about dead readers.
+const EMPTY_POLLS_PER_CHECK: u32 = 64;
+
+/// A receiving handle of an MPMC queue: one of a pool of competing workers. Each message
+/// goes to exactly one consumer (again to another one if the first dies before it releases
+/// it). `Send`, not `Sync`.
+///
+/// ```
+/// # let name = format!("doc-mpmc-consumer-{}", std::process::id());
+/// use ipcring::mpmc::{Consumer, Producer};
+/// let mut rx = Consumer::create(&name, 64, 8)?;
+/// let mut tx = Producer::open(&name)?;
+/// tx.send_value(&42u64)?;
+/// assert_eq!(rx.recv_value::<u64>()?, 42);
+/// # ipcring::unlink(&name)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Consumer {
+    q: Queue,
+    strategy: WaitStrategy,
+    /// A message taken and handed back by [`ReadGrant::keep`] (or a wrong-sized
+    /// `recv_value`): the next receive returns it.
+    kept: Option<(u64, usize)>,
+    /// The uncommitted claim at the head that we wait for, and since when.
+    pending: Option<(u64, Owner, Deadline)>,
+    empty_polls: u32,
+}
+
+impl Consumer {
+    pub(crate) fn attach(q: Queue, strategy: WaitStrategy) -> Consumer {
+        Consumer {
+            q,
+            strategy,
+            kept: None,
+            pending: None,
+            empty_polls: 0,
+        }
+    }
+
+    /// Largest message, in bytes: the slot size.
+    pub fn max_message(&self) -> usize {
+        self.q.geo.slot_size
+    }
+
+    /// Number of slots (cells) of the queue.
+    pub fn capacity(&self) -> usize {
+        self.q.geo.capacity
+    }
+
+    /// How blocking calls wait.
+    pub fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
+        self.strategy = strategy;
+    }
+
+    /// Counters of the queue, read from shared memory.
+    pub fn stats(&self) -> Stats {
+        Stats::read(&self.q)
+    }
+
+    /// Receives the next message into `buf` (replacing its contents), waiting while the
+    /// queue is empty. Returns the message length.
+    ///
+    /// # Errors
+    /// `Disconnected` once the queue is drained and every producer that was attached is
+    /// gone (messages that live consumers hold do not count; if such a consumer dies, a
+    /// later receive delivers its message again); `Corrupted`.
+    pub fn recv_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, RecvError> {
+        let found = self.take_blocking(None)?;
+        Ok(self.copy_out(found, buf))
+    }
+
+    /// Receives the next message into `buf` if one is committed; `Err(Empty)` otherwise.
+    ///
+    /// # Errors
+    /// `Empty`, `Disconnected`, `Corrupted`.
+    pub fn try_recv_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, RecvError> {
+        let found = self.try_take()?;
+        Ok(self.copy_out(found, buf))
+    }
+
+    /// Receives the next message into `buf`, waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// `Timeout`, or as [`Consumer::recv_into`].
+    pub fn recv_timeout_into(
+        &mut self,
+        buf: &mut Vec<u8>,
+        timeout: Duration,
+    ) -> Result<usize, RecvError> {
+        let found = self.take_blocking(Some(Deadline::after(timeout)))?;
+        Ok(self.copy_out(found, buf))
+    }
+
+    /// Waits for the next message and lends it in place; it is released when the grant
+    /// is dropped. If this process dies first, the message goes to another consumer.
+    ///
+    /// # Errors
+    /// As [`Consumer::recv_into`].
+    pub fn read(&mut self) -> Result<ReadGrant<'_>, RecvError> {
+        let found = self.take_blocking(None)?;
+        Ok(self.grant(found))
+    }
+
+    /// Lends the next message in place if one is committed.
+    ///
+    /// # Errors
+    /// As [`Consumer::try_recv_into`].
+    pub fn try_read(&mut self) -> Result<ReadGrant<'_>, RecvError> {
+        let found = self.try_take()?;
+        Ok(self.grant(found))
+    }
+
+    /// Like [`Consumer::read`], waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// As [`Consumer::recv_timeout_into`].
+    pub fn read_timeout(&mut self, timeout: Duration) -> Result<ReadGrant<'_>, RecvError> {
+        let found = self.take_blocking(Some(Deadline::after(timeout)))?;
+        Ok(self.grant(found))
+    }
+
+    /// Receives a plain-old-data value, waiting while the queue is empty.
+    ///
+    /// # Errors
+    /// `WrongSize` if the next message is not `size_of::<T>()` bytes long (it then stays
+    /// with this consumer, for [`Consumer::read`]); otherwise as [`Consumer::recv_into`].
+    pub fn recv_value<T: bytemuck::Pod>(&mut self) -> Result<T, RecvError> {
+        let found = self.take_blocking(None)?;
+        self.value_of(found)
+    }
+
+    /// Receives a plain-old-data value if one is committed.
+    ///
+    /// # Errors
+    /// `Empty`, or as [`Consumer::recv_value`].
+    pub fn try_recv_value<T: bytemuck::Pod>(&mut self) -> Result<T, RecvError> {
+        let found = self.try_take()?;
+        self.value_of(found)
+    }
+
+    fn value_of<T: bytemuck::Pod>(&mut self, (pos, len): (u64, usize)) -> Result<T, RecvError> {
+        let expected = core::mem::size_of::<T>();
+        if len != expected {
+            self.kept = Some((pos, len));
+            return Err(RecvError::WrongSize {
+                found: len,
+                expected,
+            });
+        }
+        // SAFETY: we took `pos` with this length and have not released it.
+        let access = unsafe { self.q.read_window(pos, len) };
+        let value = bytemuck::pod_read_unaligned(access.slice());
+        access.end();
+        self.release(pos);
+        Ok(value)
+    }
+
+    fn copy_out(&mut self, (pos, len): (u64, usize), buf: &mut Vec<u8>) -> usize {
+        // SAFETY: we took `pos` with this length and have not released it.
+        let access = unsafe { self.q.read_window(pos, len) };
+        access.copy_into(buf);
+        access.end();
+        self.release(pos);
+        len
+    }
+
+    fn grant(&mut self, (pos, len): (u64, usize)) -> ReadGrant<'_> {
+        // SAFETY: we took `pos` with this length; the grant releases it.
+        let access = unsafe { self.q.read_window(pos, len) };
+        ReadGrant {
+            consumer: self,
+            pos,
+            len,
+            access: Some(access),
+            release: true,
+        }
+    }
+
+    fn release(&mut self, pos: u64) {
+        self.q.release(pos);
+        bump(&self.q.own().received);
+    }
+
+    /// One look for a message. `level` says how much it may cost: at `Spin` only the
+    /// head; from `Park` on, also passing a dead producer's claim (asked of the kernel at
+    /// `Peer`) or a stalled one, and adopting a dead consumer's message.
+    fn look(&mut self, level: Check) -> Result<Option<(u64, usize)>, RecvError> {
+        if let Some(kept) = self.kept.take() {
+            return Ok(Some(kept));
+        }
+        let thorough = level == Check::Peer;
+        loop {
+            match self.q.take()? {
+                Taken::At { pos, len } => {
+                    self.pending = None;
+                    return Ok(Some((pos, len)));
+                }
+                Taken::Pending { pos, owner } if level != Check::Spin => {
+                    let stalled = self.stalled(pos, owner);
+                    if !self.q.pass(pos, owner, thorough, stalled) {
+                        return Ok(None);
+                    }
+                }
+                Taken::Empty if level != Check::Spin => {
+                    return Ok(match self.q.adopt(thorough) {
+                        Some(Taken::At { pos, len }) => Some((pos, len)),
+                        _ => None,
+                    });
+                }
+                Taken::Pending { .. } | Taken::Empty => return Ok(None),
+            }
+        }
+    }
+
+    /// Whether the claim at the head has been pending longer than the stall timeout.
+    fn stalled(&mut self, pos: u64, owner: Owner) -> bool {
+        let Some(limit) = self.q.geo.stall else {
+            return false;
+        };
+        match self.pending {
+            Some((p, o, since)) if (p, o) == (pos, owner) => {
+                Deadline::now().as_nanos() - since.as_nanos() >= limit.as_nanos() as u64
+            }
+            _ => {
+                self.pending = Some((pos, owner, Deadline::now()));
+                false
+            }
+        }
+    }
+
+    /// If every producer is gone, looks once more and reports `Disconnected` when the
+    /// queue is drained.
+    fn check_producers(&mut self, thorough: bool) -> Option<Result<(u64, usize), RecvError>> {
+        if self.q.presence(Role::Producer, thorough) != Presence::Gone {
+            return None;
+        }
+        // Everything the producers committed before they left is visible now (the detach
+        // flag is Acquire; a death is seen through a syscall).
+        match self.look(Check::Park) {
+            Ok(Some(found)) => Some(Ok(found)),
+            Ok(None) => Some(Err(RecvError::Disconnected)),
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    fn try_take(&mut self) -> Result<(u64, usize), RecvError> {
+        self.empty_polls += 1;
+        let level = if self.empty_polls >= EMPTY_POLLS_PER_CHECK {
+            self.empty_polls = 0;
+            Check::Peer
+        } else {
+            Check::Park
+        };
+        if let Some(found) = self.look(level)? {
+            return Ok(found);
+        }
+        self.check_producers(level == Check::Peer)
+            .unwrap_or(Err(RecvError::Empty))
+    }
+
+    fn take_blocking(&mut self, deadline: Option<Deadline>) -> Result<(u64, usize), RecvError> {
+        if let Some(found) = self.look(Check::Spin)? {
+            return Ok(found);
+        }
+        // SAFETY: the line lives in the queue that `self` owns, for the whole wait.
+        let line = unsafe { self.q.wait_line_unbound(Role::Consumer) };
+        let outcome = wait::block_on(self.strategy, 0, line, deadline, |level| {
+            match self.look(level) {
+                Ok(Some(found)) => return Some(Ok(found)),
+                Err(e) => return Some(Err(e)),
+                Ok(None) => {}
+            }
+            if level == Check::Spin {
+                return None;
+            }
+            self.check_producers(level == Check::Peer)
+        });
+        outcome.unwrap_or(Err(RecvError::Timeout))
+    }
+}
+
+impl Drop for Consumer {
+    fn drop(&mut self) {
+        // A kept message stays claimed by us; once we are detached, another consumer
+        // adopts it.
+        self.q.detach();
+    }
+}
+
+/// A message lent in place. Dereferences to its bytes; dropping it releases the message.
+#[derive(Debug)]
+pub struct ReadGrant<'a> {
+    consumer: &'a mut Consumer,
+    pos: u64,
+    len: usize,
+    access: Option<ReadAccess>,
+    /// Whether dropping the grant releases the message (`keep` clears it).
+    release: bool,
+}
+
+impl ReadGrant<'_> {
+    /// Ends the loan without releasing the message: the next receive of this consumer
+    /// returns it again.
+    pub fn keep(mut self) {
+        self.release = false;
+        self.consumer.kept = Some((self.pos, self.len));
+    }
+}
+
+impl Deref for ReadGrant<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.access.as_ref().map_or(&[], ReadAccess::slice)
+    }
+}
+
+impl Drop for ReadGrant<'_> {
+    fn drop(&mut self) {
+        if let Some(a) = self.access.take() {
+            a.end();
+        }
+        if self.release {
+            self.consumer.release(self.pos);
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! The shared layout of an MPMC segment, its geometry and its validation.
+//!
+//! ```text
+//! line 0       identity
+//! line 1       geometry: slots, slot size, producer and consumer slot counts, stall timeout
+//! line 2       tail: the next position producers try to claim (a hint, see `queue.rs`)
+//! line 3       head: the next position consumers try to take (a hint)
+//! line 4       the consumers' wait line (they sleep there when the queue is empty)
+//! line 5       the producers' wait line (they sleep there when it is full)
+//! line 6...    role slots, 2 lines each: the producers', then the consumers'
+//! then         data area: `capacity` cells of `stride` bytes, each a state word (see
+//!              `cell.rs`), a length word and the payload
+//! ```
+
+use crate::error::OpenError;
+use crate::layout::{self, Identity, Kind, Line, WaitLine, LINE};
+use crate::role::Role;
+use crate::roles::{Class, MAX_SLOTS};
+use crate::segment::Spec;
+use crate::sync::{AtomicU64, Ordering};
+use core::time::Duration;
+
+/// Most cells a queue can have.
+pub const MAX_SLOTS_PER_QUEUE: usize = 1 << 24;
+/// Largest slot, in bytes (the largest message).
+pub const MAX_SLOT_SIZE: usize = 1 << 30;
+/// Largest data area, in bytes (64 GiB).
+pub(crate) const MAX_DATA: usize = 1 << 36;
+/// Most producer (and most consumer) slots a queue can have.
+pub const MAX_ROLE_SLOTS: usize = MAX_SLOTS / 2;
+
+/// Bytes of a cell before its payload: the state word and the length word.
+pub(crate) const CELL_HEADER: usize = 16;
+
+/// Line 1: the geometry, written by the creator before READY.
+#[derive(Debug, Default)]
+#[repr(C)]
+pub(crate) struct GeometryLine {
+    /// Cells (a power of two).
+    pub(crate) capacity: AtomicU64,
+    /// Largest payload of one message.
+    pub(crate) slot_size: AtomicU64,
+    /// Producer role slots.
+    pub(crate) producers: AtomicU64,
+    /// Consumer role slots.
+    pub(crate) consumers: AtomicU64,
+    /// How long consumers wait for a live producer's commit before they pass its claim,
+    /// in nanoseconds; 0 for ever.
+    pub(crate) stall_ns: AtomicU64,
+}
+
+/// A position that every side advances.
+#[derive(Debug, Default)]
+#[repr(C)]
+pub(crate) struct Position {
+    pub(crate) pos: AtomicU64,
+}
+
+/// Everything of an MPMC segment before its role slots.
+#[derive(Debug, Default)]
+#[repr(C)]
+pub(crate) struct MpmcHeader {
+    pub(crate) identity: Line<Identity>,
+    pub(crate) geometry: Line<GeometryLine>,
+    pub(crate) tail: Line<Position>,
+    pub(crate) head: Line<Position>,
+    pub(crate) consumer_wait: Line<WaitLine>,
+    pub(crate) producer_wait: Line<WaitLine>,
+}
+
+/// Private copies of an MPMC queue's geometry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Geometry {
+    pub(crate) capacity: usize,
+    pub(crate) slot_size: usize,
+    pub(crate) producers: usize,
+    pub(crate) consumers: usize,
+    pub(crate) stall: Option<Duration>,
+}
+
+impl Geometry {
+    /// Bytes of one cell: the two words and the payload, padded to 8.
+    pub(crate) fn stride(&self) -> usize {
+        CELL_HEADER + self.slot_size.next_multiple_of(8)
+    }
+
+    /// The slots of a role.
+    pub(crate) fn class(&self, role: Role) -> Class {
+        match role {
+            Role::Producer => Class {
+                role,
+                first: 0,
+                count: self.producers,
+            },
+            Role::Consumer => Class {
+                role,
+                first: self.producers,
+                count: self.consumers,
+            },
+        }
+    }
+
+    /// Checks a geometry asked for by a user.
+    pub(crate) fn check(self) -> Result<Geometry, OpenError> {
+        self.flaw().map_or(Ok(self), |f| {
+            Err(OpenError::InvalidGeometry {
+                what: f.what,
+                value: f.value,
+                reason: f.reason,
+            })
+        })
+    }
+
+    /// What is wrong with this geometry, if anything.
+    fn flaw(&self) -> Option<Flaw> {
+        let flaw = |what, value: usize, reason, nearest: usize| {
+            Some(Flaw {
+                what,
+                value: value as u64,
+                reason,
+                nearest: nearest as u64,
+            })
+        };
+        let cap = self.capacity;
+        if !cap.is_power_of_two() || cap > MAX_SLOTS_PER_QUEUE {
+            let nearest = cap.clamp(1, MAX_SLOTS_PER_QUEUE).next_power_of_two();
+            return flaw(
+                "capacity",
+                cap,
+                "a power of two from 1 to 2^24 slots",
+                nearest,
+            );
+        }
+        if self.slot_size == 0 || self.slot_size > MAX_SLOT_SIZE {
+            let nearest = self.slot_size.clamp(1, MAX_SLOT_SIZE);
+            return flaw("slot_size", self.slot_size, "from 1 byte to 1 GiB", nearest);
+        }
+        if cap.saturating_mul(self.stride()) > MAX_DATA {
+            let nearest = (MAX_DATA / self.stride()).next_power_of_two() / 2;
+            return flaw("capacity", cap, "slots x cell size up to 64 GiB", nearest);
+        }
+        for (what, n) in [("producers", self.producers), ("consumers", self.consumers)] {
+            if n == 0 || n > MAX_ROLE_SLOTS {
+                let nearest = n.clamp(1, MAX_ROLE_SLOTS);
+                return flaw(what, n, "from 1 to 64 role slots", nearest);
+            }
+        }
+        None
+    }
+}
+
+/// A field of a geometry out of its range.
+struct Flaw {
+    what: &'static str,
+    value: u64,
+    reason: &'static str,
+    nearest: u64,
+}
+
+/// The MPMC kind, as the segment module sees it.
+#[derive(Debug)]
+pub(crate) struct Mpmc;
+
+impl Spec for Mpmc {
+    type Header = MpmcHeader;
+    type Geometry = Geometry;
+    const KIND: Kind = Kind::Mpmc;
+    const LAYOUT_HASH: u64 = LAYOUT_HASH;
+
+    fn identity(h: &MpmcHeader) -> &Identity {
+        &h.identity.0
+    }
+
+    fn slots(g: &Geometry) -> usize {
+        g.producers + g.consumers
+    }
+
+    fn data_len(g: &Geometry) -> usize {
+        g.capacity * g.stride()
+    }
+
+    fn store(h: &MpmcHeader, g: &Geometry) {
+        // Relaxed: published by the segment's READY store.
+        let geo = &h.geometry.0;
+        let stall = g
+            .stall
+            .map_or(0, |d| d.as_nanos().clamp(1, u64::MAX as u128) as u64);
+        geo.capacity.store(g.capacity as u64, Ordering::Relaxed);
+        geo.slot_size.store(g.slot_size as u64, Ordering::Relaxed);
+        geo.producers.store(g.producers as u64, Ordering::Relaxed);
+        geo.consumers.store(g.consumers as u64, Ordering::Relaxed);
+        geo.stall_ns.store(stall, Ordering::Relaxed);
+    }
+
+    fn load(h: &MpmcHeader) -> Result<Geometry, OpenError> {
+        // Relaxed: ordered after the Acquire of READY; the values are validated here.
+        let geo = &h.geometry.0;
+        let get = |a: &AtomicU64| usize::try_from(a.load(Ordering::Relaxed)).unwrap_or(usize::MAX);
+        let stall = geo.stall_ns.load(Ordering::Relaxed);
+        let g = Geometry {
+            capacity: get(&geo.capacity),
+            slot_size: get(&geo.slot_size),
+            producers: get(&geo.producers),
+            consumers: get(&geo.consumers),
+            stall: (stall != 0).then(|| Duration::from_nanos(stall)),
+        };
+        match g.flaw() {
+            None => Ok(g),
+            Some(f) => Err(OpenError::BadGeometry {
+                what: f.what,
+                found: f.value,
+                expected: f.nearest,
+            }),
+        }
+    }
+}
+
+/// The hash of this layout, with the core's and the cell format's.
+const LAYOUT_HASH: u64 = layout::hash(&[
+    layout::CORE_HASH,
+    core::mem::size_of::<MpmcHeader>() as u64,
+    core::mem::offset_of!(MpmcHeader, geometry) as u64,
+    core::mem::offset_of!(GeometryLine, stall_ns) as u64,
+    core::mem::offset_of!(MpmcHeader, tail) as u64,
+    core::mem::offset_of!(MpmcHeader, head) as u64,
+    core::mem::offset_of!(MpmcHeader, consumer_wait) as u64,
+    core::mem::offset_of!(MpmcHeader, producer_wait) as u64,
+    CELL_HEADER as u64,
+    super::cell::FORMAT,
+]);
+
+const _: () = assert!(core::mem::offset_of!(MpmcHeader, identity) == 0);
+const _: () = assert!(core::mem::offset_of!(MpmcHeader, geometry) == LINE);
+const _: () = assert!(core::mem::offset_of!(MpmcHeader, tail) == 2 * LINE);
+const _: () = assert!(core::mem::offset_of!(MpmcHeader, head) == 3 * LINE);
+const _: () = assert!(core::mem::offset_of!(MpmcHeader, consumer_wait) == 4 * LINE);
+const _: () = assert!(core::mem::offset_of!(MpmcHeader, producer_wait) == 5 * LINE);
+const _: () = assert!(core::mem::size_of::<MpmcHeader>() == 6 * LINE);
+#[cfg(not(ipcring_loom))]
+mod abi_asserts {
+    use super::*;
+    use core::mem::offset_of;
+    const _: () = assert!(offset_of!(GeometryLine, capacity) == 0);
+    const _: () = assert!(offset_of!(GeometryLine, slot_size) == 8);
+    const _: () = assert!(offset_of!(GeometryLine, producers) == 16);
+    const _: () = assert!(offset_of!(GeometryLine, consumers) == 24);
+    const _: () = assert!(offset_of!(GeometryLine, stall_ns) == 32);
+}

@@ -1,0 +1,320 @@
+//! The sending side of an MPMC queue.
+
+use super::queue::{bump, Claimed, Queue};
+use super::stats::Stats;
+use crate::bytes::WriteAccess;
+use crate::error::SendError;
+use crate::role::Role;
+use crate::roles::Presence;
+use crate::sync::Ordering;
+use crate::time::Deadline;
+use crate::wait::{self, Check, WaitStrategy};
+use core::ops::{Deref, DerefMut};
+use std::time::Duration;
+
+/// How many claims pass between two samples of the queue's fill (for the high-water mark).
+const FILL_SAMPLE_EVERY: u32 = 64;
+
+/// A sending handle of an MPMC queue. Any number of producers (up to the queue's producer
+/// slots) send at once, from any processes; each message goes to exactly one consumer, and
+/// the messages of one producer arrive in the order it sent them. `Send`, not `Sync`.
+///
+/// ```
+/// # let name = format!("doc-mpmc-producer-{}", std::process::id());
+/// use ipcring::mpmc::{Consumer, Producer};
+/// let mut tx = Producer::create(&name, 64, 32)?;   // 64 slots of 32 bytes
+/// let mut rx = Consumer::open(&name)?;
+/// tx.send(b"job #1")?;
+/// let mut buf = Vec::new();
+/// assert_eq!(rx.recv_into(&mut buf)?, 6);
+/// # ipcring::unlink(&name)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Producer {
+    q: Queue,
+    strategy: WaitStrategy,
+    /// Claims since the last sample of the fill.
+    unsampled: u32,
+}
+
+impl Producer {
+    pub(crate) fn attach(q: Queue, strategy: WaitStrategy) -> Producer {
+        Producer {
+            q,
+            strategy,
+            unsampled: 0,
+        }
+    }
+
+    /// Largest message, in bytes: the slot size.
+    pub fn max_message(&self) -> usize {
+        self.q.geo.slot_size
+    }
+
+    /// Number of slots (cells) of the queue.
+    pub fn capacity(&self) -> usize {
+        self.q.geo.capacity
+    }
+
+    /// How blocking calls wait.
+    pub fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
+        self.strategy = strategy;
+    }
+
+    /// Counters of the queue, read from shared memory.
+    pub fn stats(&self) -> Stats {
+        Stats::read(&self.q)
+    }
+
+    /// Sends `msg`, waiting while the queue is full.
+    ///
+    /// # Errors
+    /// `TooLarge` if `msg` is longer than the slot size; `Disconnected` if the queue is
+    /// full and every consumer that was attached is gone; `Skipped` (see
+    /// [`crate::mpmc::Builder::stall_timeout`]); `Corrupted`.
+    pub fn send(&mut self, msg: &[u8]) -> Result<(), SendError> {
+        let pos = self.claim_blocking(msg.len(), None)?;
+        self.write(pos, msg)
+    }
+
+    /// Sends `msg` if there is a free slot now; `Err(Full)` at once otherwise (counted as
+    /// rejected): the flash-sale path.
+    ///
+    /// # Errors
+    /// `Full`, `TooLarge`, `Skipped`, `Corrupted`.
+    pub fn try_send(&mut self, msg: &[u8]) -> Result<(), SendError> {
+        let pos = self.try_claim(msg.len())?;
+        self.write(pos, msg)
+    }
+
+    /// Sends `msg`, waiting at most `timeout` for a free slot.
+    ///
+    /// # Errors
+    /// `Timeout`, or as [`Producer::send`].
+    pub fn send_timeout(&mut self, msg: &[u8], timeout: Duration) -> Result<(), SendError> {
+        let pos = self.claim_blocking(msg.len(), Some(Deadline::after(timeout)))?;
+        self.write(pos, msg)
+    }
+
+    /// Sends the bytes of a plain-old-data value.
+    ///
+    /// # Errors
+    /// As [`Producer::send`].
+    pub fn send_value<T: bytemuck::Pod>(&mut self, value: &T) -> Result<(), SendError> {
+        self.send(bytemuck::bytes_of(value))
+    }
+
+    /// Sends the bytes of a plain-old-data value if there is a free slot now.
+    ///
+    /// # Errors
+    /// As [`Producer::try_send`].
+    pub fn try_send_value<T: bytemuck::Pod>(&mut self, value: &T) -> Result<(), SendError> {
+        self.try_send(bytemuck::bytes_of(value))
+    }
+
+    /// Claims a slot for a message of up to `len` bytes and lends it for writing in place;
+    /// waits while the queue is full. Nothing is visible to consumers until
+    /// [`WriteGrant::commit`]; dropping the grant abandons the slot (consumers pass it).
+    ///
+    /// ```
+    /// # let name = format!("doc-mpmc-reserve-{}", std::process::id());
+    /// # let mut tx = ipcring::mpmc::Producer::create(&name, 8, 64)?;
+    /// # let mut rx = ipcring::mpmc::Consumer::open(&name)?;
+    /// let mut g = tx.reserve(64)?;
+    /// g[..5].copy_from_slice(b"hello");
+    /// g.commit(5)?;
+    /// assert_eq!(&*rx.read()?, b"hello");
+    /// # ipcring::unlink(&name)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Producer::send`].
+    pub fn reserve(&mut self, len: usize) -> Result<WriteGrant<'_>, SendError> {
+        let pos = self.claim_blocking(len, None)?;
+        Ok(self.grant(pos, len))
+    }
+
+    /// Like [`Producer::reserve`], but `Err(Full)` at once when no slot is free.
+    ///
+    /// # Errors
+    /// As [`Producer::try_send`].
+    pub fn try_reserve(&mut self, len: usize) -> Result<WriteGrant<'_>, SendError> {
+        let pos = self.try_claim(len)?;
+        Ok(self.grant(pos, len))
+    }
+
+    fn grant(&mut self, pos: u64, len: usize) -> WriteGrant<'_> {
+        // SAFETY: `pos` was just claimed by us for up to the slot size.
+        let access = unsafe { self.q.write_window(pos, len) };
+        WriteGrant {
+            producer: self,
+            pos,
+            len,
+            access: Some(access),
+            open: true,
+        }
+    }
+
+    fn write(&mut self, pos: u64, msg: &[u8]) -> Result<(), SendError> {
+        // SAFETY: `pos` was just claimed by us; `msg` fits the slot (checked at the claim).
+        let mut w = unsafe { self.q.write_window(pos, msg.len()) };
+        w.fill(msg);
+        w.end();
+        self.commit(pos, msg.len())
+    }
+
+    fn commit(&mut self, pos: u64, len: usize) -> Result<(), SendError> {
+        self.q.commit(pos, len)?;
+        bump(&self.q.own().sent);
+        Ok(())
+    }
+
+    fn check_len(&self, len: usize) -> Result<(), SendError> {
+        if len > self.q.geo.slot_size {
+            return Err(SendError::TooLarge {
+                len,
+                max: self.q.geo.slot_size,
+            });
+        }
+        Ok(())
+    }
+
+    /// Claims a slot now, or `Full` (counted).
+    fn try_claim(&mut self, len: usize) -> Result<u64, SendError> {
+        self.check_len(len)?;
+        match self.q.claim()? {
+            Claimed::At(pos) => Ok(self.claimed(pos)),
+            Claimed::Full { .. } => {
+                bump(&self.q.own().rejected);
+                self.note_full();
+                Err(SendError::Full)
+            }
+        }
+    }
+
+    /// Claims a slot, waiting (until `deadline`) while the queue is full.
+    fn claim_blocking(&mut self, len: usize, deadline: Option<Deadline>) -> Result<u64, SendError> {
+        self.check_len(len)?;
+        if let Claimed::At(pos) = self.q.claim()? {
+            return Ok(self.claimed(pos));
+        }
+        self.note_full();
+        // SAFETY: the line lives in the queue that `self` owns, for the whole wait.
+        let line = unsafe { self.q.wait_line_unbound(Role::Producer) };
+        let q = &self.q;
+        let outcome = wait::block_on(self.strategy, 0, line, deadline, |level| {
+            let (pos, state) = match q.claim() {
+                Ok(Claimed::At(pos)) => return Some(Ok(pos)),
+                Err(e) => return Some(Err(e)),
+                Ok(Claimed::Full { pos, state }) => (pos, state),
+            };
+            if level == Check::Spin {
+                return None;
+            }
+            // The cell we need may be held by a dead consumer or producer.
+            let thorough = level == Check::Peer;
+            let unblocked = q.unblock(pos, state, thorough);
+            if unblocked || q.presence(Role::Consumer, thorough) == Presence::Gone {
+                // Look once more; with nobody left to free a slot, give up.
+                return match q.claim() {
+                    Ok(Claimed::At(pos)) => Some(Ok(pos)),
+                    Err(e) => Some(Err(e)),
+                    Ok(Claimed::Full { .. }) if !unblocked => Some(Err(SendError::Disconnected)),
+                    Ok(Claimed::Full { .. }) => None,
+                };
+            }
+            None
+        });
+        let pos = outcome.unwrap_or(Err(SendError::Timeout))?;
+        Ok(self.claimed(pos))
+    }
+
+    /// Bookkeeping of a successful claim: samples the fill now and then.
+    fn claimed(&mut self, pos: u64) -> u64 {
+        self.unsampled += 1;
+        if self.unsampled >= FILL_SAMPLE_EVERY {
+            self.unsampled = 0;
+            self.note_fill(self.q.fill());
+        }
+        pos
+    }
+
+    /// The queue is full: the high-water mark is its capacity.
+    fn note_full(&self) {
+        self.note_fill(self.q.geo.capacity as u64);
+    }
+
+    fn note_fill(&self, fill: u64) {
+        let hw = &self.q.own().high_water;
+        // Relaxed: statistics, written by this slot's holder only.
+        if fill > hw.load(Ordering::Relaxed) {
+            hw.store(fill, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        self.q.detach();
+    }
+}
+
+/// A slot of the queue, lent for writing in place. Dereferences to the reserved bytes.
+///
+/// [`WriteGrant::commit`] publishes the first `n` of them; dropping the grant without
+/// committing abandons the slot, which consumers then pass.
+#[derive(Debug)]
+pub struct WriteGrant<'a> {
+    producer: &'a mut Producer,
+    pos: u64,
+    len: usize,
+    access: Option<WriteAccess>,
+    /// Until committed: dropping the grant abandons the claim.
+    open: bool,
+}
+
+impl WriteGrant<'_> {
+    /// Publishes the first `n` bytes as one message.
+    ///
+    /// # Errors
+    /// `Skipped` if consumers passed this claim while the producer stalled (see
+    /// [`crate::mpmc::Builder::stall_timeout`]): the message is not delivered.
+    ///
+    /// # Panics
+    /// If `n` is larger than the reserved length.
+    pub fn commit(mut self, n: usize) -> Result<(), SendError> {
+        assert!(n <= self.len, "commit({n}) of a {}-byte grant", self.len);
+        if let Some(a) = self.access.take() {
+            a.end();
+        }
+        // Committed or skipped, the claim is over: `drop` must not abort it.
+        self.open = false;
+        self.producer.commit(self.pos, n)
+    }
+}
+
+impl Deref for WriteGrant<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.access.as_ref().map_or(&[], WriteAccess::slice)
+    }
+}
+
+impl DerefMut for WriteGrant<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        self.access.as_mut().map_or(&mut [], WriteAccess::slice_mut)
+    }
+}
+
+impl Drop for WriteGrant<'_> {
+    fn drop(&mut self) {
+        if let Some(a) = self.access.take() {
+            a.end();
+        }
+        if self.open {
+            self.producer.q.abort(self.pos);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The counters of an MPMC queue, summed over its role slots.
+
+use super::queue::Queue;
+use crate::layout::Counters;
+use crate::role::Role;
+use crate::sync::{AtomicU64, Ordering};
+
+/// Counters of a queue, read from its shared header: sums over the producer and consumer
+/// slots, which carry them on from one holder to the next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Messages committed by producers.
+    pub sent: u64,
+    /// Messages released by consumers (a redelivered message counts once per delivery).
+    pub received: u64,
+    /// `try_send` calls that found the queue full.
+    pub rejected: u64,
+    /// Claims of dead (or stalled) producers that were passed.
+    pub skipped: u64,
+    /// Messages of dead consumers that were delivered again.
+    pub redelivered: u64,
+    /// The most messages producers saw in the queue (sampled every 64 claims of each
+    /// producer, and the capacity whenever one found it full).
+    pub high_water: u64,
+    /// Futex wake calls made by producers (a busy queue makes none).
+    pub producer_wakeups: u64,
+    /// Futex wake calls made by consumers.
+    pub consumer_wakeups: u64,
+    /// Number of slots (cells).
+    pub capacity: u64,
+    /// Largest message, in bytes.
+    pub slot_size: u64,
+}
+
+impl Stats {
+    pub(crate) fn read(q: &Queue) -> Stats {
+        let slots = q.slots();
+        let sum = |role: Role, field: fn(&Counters) -> &AtomicU64, max: bool| {
+            let class = q.geo.class(role);
+            (class.first..class.first + class.count)
+                .map(|i| {
+                    // Relaxed: statistics, each counter on its own.
+                    field(&slots.get(i).counters.0).load(Ordering::Relaxed)
+                })
+                .fold(0u64, |a, v| if max { a.max(v) } else { a.wrapping_add(v) })
+        };
+        let both = |field: fn(&Counters) -> &AtomicU64| {
+            sum(Role::Producer, field, false).wrapping_add(sum(Role::Consumer, field, false))
+        };
+        Stats {
+            sent: sum(Role::Producer, |c| &c.sent, false),
+            received: sum(Role::Consumer, |c| &c.received, false),
+            rejected: sum(Role::Producer, |c| &c.rejected, false),
+            skipped: both(|c| &c.skipped),
+            redelivered: both(|c| &c.redelivered),
+            high_water: sum(Role::Producer, |c| &c.high_water, true),
+            producer_wakeups: sum(Role::Producer, |c| &c.wakeups, false),
+            consumer_wakeups: sum(Role::Consumer, |c| &c.wakeups, false),
+            capacity: q.geo.capacity as u64,
+            slot_size: q.geo.slot_size as u64,
+        }
+    }
+}

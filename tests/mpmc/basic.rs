@@ -1,0 +1,299 @@
+//! The MPMC API in one process: order, sizes, full and empty, grants, values, bad input,
+//! role slots, counters, and many threads at once.
+
+use crate::common::{check, message, watchdog, RingGuard};
+use ipcring::mpmc::{Builder, Consumer, HeapQueue, Producer};
+use ipcring::{OpenError, RecvError, Role, SendError, WaitStrategy};
+use std::collections::HashMap;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn pair(ring: &RingGuard, capacity: usize, slot_size: usize) -> (Producer, Consumer) {
+    let tx = Builder::new(ring.name())
+        .capacity(capacity)
+        .slot_size(slot_size)
+        .create_producer()
+        .expect("create the producer");
+    let rx = Consumer::open(ring.name()).expect("open a consumer");
+    (tx, rx)
+}
+
+#[test]
+fn one_producer_arrives_in_order_across_many_laps_with_every_size() {
+    let _w = watchdog("one_producer_arrives_in_order", LIMIT);
+    let ring = RingGuard::new("order");
+    let (mut tx, mut rx) = pair(&ring, 8, 40);
+    let mut buf = Vec::new();
+    for seq in 0..999u64 {
+        let len = (seq % 33) as usize + 8;
+        tx.send(&message(seq, len)).expect("send");
+        if seq % 3 == 2 {
+            for back in (seq - 2)..=seq {
+                assert_eq!(rx.recv_into(&mut buf), Ok((back % 33) as usize + 8));
+                check(back, (back % 33) as usize + 8, &buf);
+            }
+        }
+    }
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Empty));
+    let s = rx.stats();
+    assert_eq!((s.sent, s.received, s.rejected), (999, 999, 0));
+}
+
+#[test]
+fn empty_and_full_size_messages_round_trip_and_larger_ones_are_refused() {
+    let ring = RingGuard::new("sizes");
+    let (mut tx, mut rx) = pair(&ring, 4, 13);
+    let mut buf = vec![1, 2, 3];
+    tx.send(b"").expect("empty message");
+    tx.send(&[7; 13]).expect("a message of the slot size");
+    assert_eq!(
+        tx.send(&[0; 14]),
+        Err(SendError::TooLarge { len: 14, max: 13 })
+    );
+    assert_eq!(
+        tx.try_reserve(14).map(drop),
+        Err(SendError::TooLarge { len: 14, max: 13 })
+    );
+    assert_eq!(rx.recv_into(&mut buf), Ok(0));
+    assert!(buf.is_empty());
+    assert_eq!(rx.recv_into(&mut buf), Ok(13));
+    assert_eq!(buf, [7; 13]);
+    assert_eq!(tx.max_message(), 13);
+    assert_eq!(rx.capacity(), 4);
+}
+
+#[test]
+fn a_full_queue_rejects_at_once_and_counts_it_then_takes_one_per_free_slot() {
+    let ring = RingGuard::new("full");
+    let (mut tx, mut rx) = pair(&ring, 4, 8);
+    for seq in 0..4 {
+        tx.try_send(&message(seq, 8)).expect("room");
+    }
+    assert_eq!(tx.try_send(b"x"), Err(SendError::Full));
+    assert_eq!(tx.try_send_value(&1u8), Err(SendError::Full));
+    assert_eq!(
+        tx.send_timeout(b"x", Duration::from_millis(20)),
+        Err(SendError::Timeout)
+    );
+    let mut buf = Vec::new();
+    rx.recv_into(&mut buf).expect("one out");
+    tx.try_send(&message(4, 8)).expect("one slot free again");
+    assert_eq!(tx.try_send(b"x"), Err(SendError::Full));
+    let s = tx.stats();
+    assert_eq!((s.sent, s.rejected, s.high_water), (5, 3, 4));
+    for seq in 1..5 {
+        rx.recv_into(&mut buf).expect("recv");
+        check(seq, 8, &buf);
+    }
+    assert_eq!(
+        rx.recv_timeout_into(&mut buf, Duration::from_millis(20)),
+        Err(RecvError::Timeout)
+    );
+}
+
+#[test]
+fn grants_commit_abort_and_keep() {
+    let ring = RingGuard::new("grants");
+    let (mut tx, mut rx) = pair(&ring, 4, 16);
+    let mut g = tx.reserve(16).expect("reserve");
+    g[..5].copy_from_slice(b"hello");
+    g.commit(5).expect("commit");
+    let mut g = tx.reserve(16).expect("reserve");
+    g[..4].copy_from_slice(b"lost");
+    drop(g); // abandoned: consumers pass it
+    tx.send(b"after").expect("send");
+    let g = rx.read().expect("read");
+    assert_eq!(&*g, b"hello");
+    g.keep();
+    assert_eq!(&*rx.try_read().expect("kept message again"), b"hello");
+    let mut buf = Vec::new();
+    assert_eq!(rx.recv_into(&mut buf), Ok(5));
+    assert_eq!(buf, b"after");
+    assert_eq!(rx.try_read().map(|g| g.len()), Err(RecvError::Empty));
+    // The abandoned slot is usable again: four more fill the queue.
+    for seq in 0..4 {
+        tx.try_send(&message(seq, 16)).expect("room");
+    }
+    assert_eq!(tx.try_send(b"x"), Err(SendError::Full));
+}
+
+#[test]
+fn values_of_the_wrong_size_stay_for_the_next_receive() {
+    let ring = RingGuard::new("values");
+    let (mut tx, mut rx) = pair(&ring, 4, 8);
+    tx.send_value(&0x1122_3344_u32).expect("send");
+    tx.send_value(&7u64).expect("send");
+    assert_eq!(
+        rx.recv_value::<u64>(),
+        Err(RecvError::WrongSize {
+            found: 4,
+            expected: 8
+        })
+    );
+    assert_eq!(rx.try_recv_value::<u32>(), Ok(0x1122_3344));
+    assert_eq!(rx.recv_value::<u64>(), Ok(7));
+}
+
+#[test]
+fn bad_geometry_gets_its_own_error() {
+    let ring = RingGuard::new("geometry");
+    let invalid = |b: Builder, what: &str| match b.create_producer() {
+        Err(OpenError::InvalidGeometry { what: w, .. }) => assert_eq!(w, what),
+        other => panic!("{what}: {other:?}"),
+    };
+    let b = || Builder::new(ring.name());
+    invalid(b().capacity(0), "capacity");
+    invalid(b().capacity(3), "capacity");
+    invalid(b().capacity(1 << 25), "capacity");
+    invalid(b().slot_size(0), "slot_size");
+    invalid(b().slot_size((1 << 30) + 1), "slot_size");
+    invalid(b().capacity(1 << 24).slot_size(1 << 20), "capacity");
+    invalid(b().producers(0), "producers");
+    invalid(b().producers(65), "producers");
+    invalid(b().consumers(0), "consumers");
+    invalid(b().consumers(65), "consumers");
+    assert!(!ring.path().exists(), "nothing is created for bad input");
+    // The smallest queue works.
+    let (mut tx, mut rx) = pair(&ring, 1, 1);
+    tx.send(b"a").expect("send");
+    assert_eq!(tx.try_send(b"b"), Err(SendError::Full));
+    assert_eq!(&*rx.read().expect("read"), b"a");
+}
+
+#[test]
+fn more_handles_than_role_slots_are_refused_with_the_slot_count() {
+    let ring = RingGuard::new("slots");
+    let b = || Builder::new(ring.name()).producers(2).consumers(1);
+    let p1 = b().create_producer().expect("first producer");
+    let p2 = Producer::open(ring.name()).expect("second producer");
+    match Producer::open(ring.name()) {
+        Err(OpenError::RoleTaken {
+            role: Role::Producer,
+            slots: 2,
+        }) => {}
+        other => panic!("third producer: {other:?}"),
+    }
+    let c1 = Consumer::open(ring.name()).expect("one consumer");
+    assert!(matches!(
+        Consumer::open(ring.name()),
+        Err(OpenError::RoleTaken {
+            role: Role::Consumer,
+            slots: 1
+        })
+    ));
+    drop(p1);
+    let _p3 = Producer::open(ring.name()).expect("a freed slot is taken again");
+    drop((p2, c1));
+}
+
+#[test]
+fn an_spsc_ring_is_not_an_mpmc_queue_and_back() {
+    let ring = RingGuard::new("kinds");
+    let _tx = ipcring::spsc::Producer::create(ring.name(), 4096).expect("spsc");
+    assert!(matches!(
+        Consumer::open(ring.name()),
+        Err(OpenError::KindMismatch {
+            found: 1,
+            expected: 2
+        })
+    ));
+    let other = RingGuard::new("kinds");
+    let _q = Producer::create(other.name(), 4, 8).expect("mpmc");
+    assert!(matches!(
+        ipcring::spsc::Consumer::open(other.name()),
+        Err(OpenError::KindMismatch {
+            found: 2,
+            expected: 1
+        })
+    ));
+}
+
+#[test]
+fn producers_left_disconnect_the_drained_queue_and_consumers_left_a_full_one() {
+    let ring = RingGuard::new("disconnect");
+    let (mut tx, mut rx) = pair(&ring, 2, 8);
+    tx.send(b"last").expect("send");
+    drop(tx);
+    let mut buf = Vec::new();
+    assert_eq!(rx.recv_into(&mut buf), Ok(4));
+    assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Disconnected));
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Disconnected));
+    let mut tx = Producer::open(ring.name()).expect("a new producer");
+    tx.send(b"a").expect("room");
+    tx.send(b"b").expect("room");
+    drop(rx);
+    assert_eq!(tx.send(b"c"), Err(SendError::Disconnected));
+}
+
+/// Positions near `u64::MAX`: laps and indices wrap.
+#[test]
+fn positions_crossing_u64_max_keep_order() {
+    let q = HeapQueue::new(4, 8, 2, u64::MAX - 9);
+    let mut tx = q.producer(WaitStrategy::Park).expect("producer");
+    let mut rx = q.consumer(WaitStrategy::Park).expect("consumer");
+    let mut buf = Vec::new();
+    for seq in 0..40u64 {
+        tx.send(&message(seq, 8)).expect("send");
+        if seq % 4 == 3 {
+            for back in seq - 3..=seq {
+                rx.recv_into(&mut buf).expect("recv");
+                check(back, 8, &buf);
+            }
+        }
+    }
+}
+
+/// Four producer threads, four consumer threads: every message exactly once, in order
+/// per producer.
+#[test]
+fn many_threads_deliver_every_message_exactly_once_in_order_per_producer() {
+    let _w = watchdog("many_threads_deliver", LIMIT);
+    const PER_PRODUCER: u64 = 20_000;
+    let q = HeapQueue::new(64, 24, 8, u64::MAX - 1000);
+    let producers: Vec<_> = (0..4u64)
+        .map(|p| {
+            let mut tx = q.producer(WaitStrategy::default()).expect("producer");
+            std::thread::spawn(move || {
+                for n in 0..PER_PRODUCER {
+                    let seq = p << 32 | n;
+                    tx.send(&message(seq, 8 + (n % 17) as usize)).expect("send");
+                }
+            })
+        })
+        .collect();
+    let consumers: Vec<_> = (0..4)
+        .map(|_| {
+            let mut rx = q.consumer(WaitStrategy::default()).expect("consumer");
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let mut last: HashMap<u64, u64> = HashMap::new();
+                let mut got = Vec::new();
+                while rx.recv_into(&mut buf).is_ok() {
+                    let seq = u64::from_le_bytes(buf[..8].try_into().expect("stamp"));
+                    check(seq, 8 + ((seq & 0xffff_ffff) % 17) as usize, &buf);
+                    let (p, n) = (seq >> 32, seq & 0xffff_ffff);
+                    if let Some(&prev) = last.get(&p) {
+                        assert!(n > prev, "producer {p}: {n} after {prev}");
+                    }
+                    last.insert(p, n);
+                    got.push(seq);
+                }
+                got
+            })
+        })
+        .collect();
+    for p in producers {
+        p.join().expect("producer");
+    }
+    let mut all: Vec<u64> = consumers
+        .into_iter()
+        .flat_map(|c| c.join().expect("consumer"))
+        .collect();
+    all.sort_unstable();
+    let want: Vec<u64> = (0..4u64)
+        .flat_map(|p| (0..PER_PRODUCER).map(move |n| p << 32 | n))
+        .collect();
+    assert_eq!(all.len(), want.len());
+    assert!(all == want, "every message exactly once");
+}

@@ -1,0 +1,1 @@
+pub fn claimer(_q: &str, _arg: &str) {}

@@ -1,0 +1,32 @@
+//! Integration tests of the MPMC work queue: in one process, across real processes, and
+//! under crashes.
+//!
+//! Multi-process tests run this test binary again as a child (`--exact
+//! child_process_entry`) with the role, the queue and an argument in environment
+//! variables; the entry point does nothing in a normal run. Every test that can block runs
+//! under a watchdog that kills the children, removes the queues and aborts after a limit,
+//! so that a hang fails; queues are removed by guards, also when a test fails.
+
+mod basic;
+#[path = "../common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+mod crash;
+mod process;
+
+#[test]
+fn child_process_entry() {
+    let Ok(role) = std::env::var(common::ROLE_VAR) else {
+        return;
+    };
+    let _watchdog = common::child_setup();
+    let queue = std::env::var(common::RING_VAR).expect("queue name");
+    let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
+    let play: fn(&str, &str) = match role.as_str() {
+        "producer" => process::producer,
+        "consumer" => process::consumer,
+        "claimer" => crash::claimer,
+        other => panic!("unknown child role {other:?}"),
+    };
+    play(&queue, &arg);
+}
