@@ -250,8 +250,10 @@ impl Consumer {
             return None;
         }
         // Everything the producers committed before they left is visible now (the detach
-        // flag is Acquire; a death is seen through a syscall).
-        match self.look(Check::Park) {
+        // flag is Acquire; a death is seen through a syscall). The last look asks the
+        // kernel about consumers that hold messages: one that died with a message must
+        // not leave it undelivered behind a `Disconnected`.
+        match self.look(Check::Peer) {
             Ok(Some(found)) => Some(Ok(found)),
             Ok(None) => Some(Err(RecvError::Disconnected)),
             Err(e) => Some(Err(e)),

@@ -104,6 +104,18 @@ fn load_hint(hint: &AtomicU64) -> u64 {
     hint.load(Ordering::Acquire)
 }
 
+/// The next position to try after `from`, whose cell is already a lap past it: the hint
+/// if it is ahead (a busy queue moves on faster than one step at a time), else the next
+/// one, after helping the hint past `from`.
+fn catch_up(hint: &AtomicU64, from: u64) -> u64 {
+    let now = load_hint(hint);
+    if now != from && now.wrapping_sub(from) < 1 << 63 {
+        return now;
+    }
+    help(hint, from);
+    from.wrapping_add(1)
+}
+
 impl Queue {
     /// Attaches `role` to the queue in `region`: takes a slot or fails with `RoleTaken`.
     pub(crate) fn attach(
@@ -260,16 +272,7 @@ impl Queue {
                     help(tail, t);
                     t = t.wrapping_add(1);
                 }
-                Seen::After => {
-                    // Our hint was stale: jump to the current one if it is ahead.
-                    let now = load_hint(tail);
-                    help(tail, t);
-                    t = if now.wrapping_sub(t) < 1 << 63 && now != t {
-                        now
-                    } else {
-                        t.wrapping_add(1)
-                    };
-                }
+                Seen::After => t = catch_up(tail, t),
                 Seen::Before(State::Free) | Seen::Corrupt => {
                     return Err(crate::SendError::Corrupted)
                 }
@@ -413,10 +416,11 @@ impl Queue {
                 }
                 Seen::Now(State::Writing(owner)) => return Ok(Taken::Pending { pos: h, owner }),
                 Seen::Now(State::Free) | Seen::Before(_) => return Ok(Taken::Empty),
-                Seen::Now(_) | Seen::After => {
+                Seen::Now(_) => {
                     help(head, h);
                     h = h.wrapping_add(1);
                 }
+                Seen::After => h = catch_up(head, h),
                 Seen::Corrupt => return Err(crate::RecvError::Corrupted),
             }
         }
