@@ -1,0 +1,2 @@
+//! Criterion benches of the MPMC queue (placeholder until the bench lands).
+fn main() {}
