@@ -43,10 +43,16 @@ pub struct Consumer {
 
 impl Consumer {
     pub(crate) fn attach(q: Queue, strategy: WaitStrategy) -> Consumer {
+        // A consumer that died in the slot we now hold may have left a message claimed:
+        // ours to deliver first, before our own claims overwrite its mark.
+        let kept = match q.adopt(false) {
+            Some(Taken::At { pos, len }) => Some((pos, len)),
+            _ => None,
+        };
         Consumer {
             q,
             strategy,
-            kept: None,
+            kept,
             pending: None,
             empty_polls: 0,
         }

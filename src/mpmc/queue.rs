@@ -497,14 +497,14 @@ impl Queue {
 
     /// Looks for a message that a dead consumer was reading and takes it over, to deliver
     /// it again. With `thorough`, asks the kernel about every consumer slot whose last
-    /// claimed cell is still claimed by it; without, sees only graceful detaches.
+    /// claimed cell is still claimed by it; without, sees only graceful detaches and
+    /// holders of an earlier generation of a slot (a dead consumer's own successor finds
+    /// its message so, at attach).
     pub(crate) fn adopt(&self, thorough: bool) -> Option<Taken> {
         let slots = self.slots();
         let class = self.geo.class(Role::Consumer);
         for slot in class.first..class.first + class.count {
-            if slot == self.claim.slot {
-                continue;
-            }
+            // Our own slot too: a dead holder before us left its mark there.
             // Relaxed: see `take`; a stale value only finds nothing to adopt.
             let pos = slots.get(slot).counters.0.mark.load(Ordering::Relaxed);
             let lap = self.lap(pos);
@@ -512,7 +512,7 @@ impl Queue {
             let Seen::Now(State::Reading(owner)) = cell::decode(w, lap) else {
                 continue;
             };
-            if owner.slot() != slot || slots.holds(owner, thorough) {
+            if owner.slot() != slot || owner == self.owner || slots.holds(owner, thorough) {
                 continue;
             }
             self.own().mark.store(pos, Ordering::Relaxed);

@@ -297,3 +297,30 @@ fn many_threads_deliver_every_message_exactly_once_in_order_per_producer() {
     assert_eq!(all.len(), want.len());
     assert!(all == want, "every message exactly once");
 }
+
+/// A consumer that takes over the role slot of one that died holding a message (here: in
+/// one process, a forgotten grant and a dropped handle) delivers that message first.
+#[test]
+fn a_consumer_in_a_dead_consumers_slot_delivers_its_message_first() {
+    let _w = watchdog("a_consumer_in_a_dead_consumers_slot", LIMIT);
+    let ring = RingGuard::new("successor");
+    let mut tx = Builder::new(ring.name())
+        .capacity(4)
+        .slot_size(8)
+        .consumers(1)
+        .create_producer()
+        .expect("create");
+    let mut dead = Consumer::open(ring.name()).expect("the first consumer");
+    tx.send(b"held").expect("send");
+    tx.send(b"next").expect("send");
+    std::mem::forget(dead.read().expect("read"));
+    drop(dead);
+    let mut rx = Consumer::open(ring.name()).expect("its successor, in the same slot");
+    let mut buf = Vec::new();
+    assert_eq!(rx.recv_into(&mut buf), Ok(4));
+    assert_eq!(buf, b"held");
+    assert_eq!(rx.recv_into(&mut buf), Ok(4));
+    assert_eq!(buf, b"next");
+    let s = rx.stats();
+    assert_eq!((s.sent, s.received, s.redelivered), (2, 2, 1));
+}
