@@ -11,6 +11,7 @@
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -18,14 +19,16 @@ use std::time::Duration;
 /// The first argument that makes a run of the program a child role.
 const ROLE_FLAG: &str = "--role";
 
-/// Queues and children to clean up.
+/// Queues, files and children to clean up.
 struct Registry {
     queues: Vec<String>,
+    files: Vec<PathBuf>,
     children: Vec<u32>,
 }
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     queues: Vec::new(),
+    files: Vec::new(),
     children: Vec::new(),
 });
 
@@ -44,6 +47,9 @@ fn clean_all(r: &mut Registry) {
     r.children.drain(..).for_each(kill);
     for q in r.queues.drain(..) {
         let _ = ipcring::unlink(&q);
+    }
+    for f in r.files.drain(..) {
+        let _ = std::fs::remove_file(f);
     }
 }
 
@@ -85,6 +91,15 @@ impl Run {
         let name = format!("{}-{}-{tag}", self.program, std::process::id());
         registry().queues.push(name.clone());
         name
+    }
+
+    /// A file of this run in the temporary directory (`PROGRAM-PID-TAG`), removed at the
+    /// end of the run.
+    pub fn file(&self, tag: &str) -> PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("{}-{}-{tag}", self.program, std::process::id()));
+        registry().files.push(path.clone());
+        path
     }
 
     /// Starts this program again as the child `role` with `args`; its stdout is piped to
