@@ -94,7 +94,7 @@ fn main() -> ExitCode {
         .create_producer()
         .expect("create the job queue");
     let mut workers: Vec<_> = (0..WORKERS)
-        .map(|_| run.spawn("worker", &[queue.clone()]))
+        .map(|_| run.spawn("worker", [&queue]))
         .collect();
     for w in &mut workers {
         w.expect("ready");

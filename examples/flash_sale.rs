@@ -111,11 +111,11 @@ fn main() -> ExitCode {
         .consumers(1)
         .create_producer()
         .expect("create the queue");
-    let mut order_process = run.spawn("orders", &[queue.clone()]);
+    let mut order_process = run.spawn("orders", [&queue]);
     order_process.expect("ready");
     let start_at = (now_ns() + 300_000_000).to_string();
     let clients: Vec<_> = (0..CLIENTS)
-        .map(|id| run.spawn("client", &[queue.clone(), id.to_string(), start_at.clone()]))
+        .map(|id| run.spawn("client", [queue.clone(), id.to_string(), start_at.clone()]))
         .collect();
     let (mut accepted, mut rejected, mut digest) = (0u64, 0u64, 0u64);
     let (mut p50, mut p99) = (0u64, 0u64);

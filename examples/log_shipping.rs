@@ -102,14 +102,12 @@ fn main() -> ExitCode {
         .consumers(1)
         .create_producer()
         .expect("create the queue");
-    let mut shipper = run.spawn(
-        "shipper",
-        &[queue.clone(), out.to_str().unwrap().to_owned()],
-    );
+    let out_arg = out.to_str().expect("a UTF-8 path");
+    let mut shipper = run.spawn("shipper", [queue.as_str(), out_arg]);
     shipper.expect("ready");
     let started = Instant::now();
     let collectors: Vec<_> = (0..COLLECTORS)
-        .map(|c| run.spawn("collector", &[queue.clone(), c.to_string()]))
+        .map(|c| run.spawn("collector", [queue.clone(), c.to_string()]))
         .collect();
     for c in collectors {
         let (_, status) = c.finish();

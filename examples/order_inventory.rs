@@ -134,18 +134,18 @@ fn main() -> ExitCode {
     let log = run.file("stock.log");
     let log_arg = log.to_str().expect("a UTF-8 path").to_owned();
     let started = Instant::now();
-    let mut order_system = run.spawn("orders", &[queue.clone()]);
+    let mut order_system = run.spawn("orders", [&queue]);
     order_system.expect("ready");
     wait_for(&mut order_system, "accepted", BEFORE_INVENTORY);
     let down_for = started.elapsed();
 
-    let mut first = run.spawn("inventory", &[queue.clone(), log_arg.clone()]);
+    let mut first = run.spawn("inventory", [&queue, &log_arg]);
     first.expect("ready");
     wait_for(&mut first, "applied", BEFORE_KILL);
     first.kill9();
     let before_restart = read_log(&log).len();
 
-    let mut second = run.spawn("inventory", &[queue.clone(), log_arg]);
+    let mut second = run.spawn("inventory", [&queue, &log_arg]);
     let resumed_with: u64 = second.expect("ready").parse().expect("a count");
     let accepted: u64 = order_system.expect("done").parse().expect("a count");
     let (_, status) = order_system.finish();

@@ -68,7 +68,7 @@ fn main() -> ExitCode {
         .capacity(1 << 16)
         .create_consumer()
         .expect("create the response ring");
-    let mut server = run.spawn("server", &[req_name, resp_name]);
+    let mut server = run.spawn("server", [req_name, resp_name]);
     server.expect("ready");
     let mut rtt = Vec::with_capacity(REQUESTS as usize);
     let mut buf = Vec::new();

@@ -10,6 +10,7 @@
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
@@ -104,7 +105,7 @@ impl Run {
 
     /// Starts this program again as the child `role` with `args`; its stdout is piped to
     /// us (see [`Worker::lines`]).
-    pub fn spawn(&self, role: &str, args: &[String]) -> Worker {
+    pub fn spawn<S: AsRef<OsStr>>(&self, role: &str, args: impl IntoIterator<Item = S>) -> Worker {
         let exe = std::env::current_exe().expect("path of this program");
         let mut r = registry();
         let child = Command::new(exe)
