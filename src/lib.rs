@@ -37,9 +37,14 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! The ring kinds: [`spsc`] (one producer, one consumer, variable-length messages: the
+//! lowest latency) and [`mpmc`] (a work queue: any number of producers and competing
+//! consumers, fixed-size slots, crash-safe claims). They share one core: the segment
+//! format, role slots, waiting, and the options of [`Builder`].
+//!
 //! Linux only: named segments are POSIX shared memory (`/dev/shm/ipcring.<name>`),
 //! waiting uses futexes, and liveness uses open-file-description locks. Peers run as the
-//! same user (or share a group, with [`spsc::Builder::mode`]).
+//! same user (or share a group, with [`Builder::mode`]).
 
 #![cfg(target_os = "linux")]
 #![deny(unsafe_op_in_unsafe_fn, missing_docs, missing_debug_implementations)]
