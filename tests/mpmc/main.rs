@@ -12,6 +12,7 @@ mod basic;
 #[allow(dead_code)]
 mod common;
 mod crash;
+mod hostile;
 mod process;
 
 #[test]
