@@ -2,6 +2,7 @@
 
 use crate::child::{self, voluntary_switches, ChildArgs, Running};
 use crate::clock::{ticks, Clock};
+use crate::crowd;
 use crate::mech::{self, seq_of, set_seq, Link, Mech, STOP};
 use crate::report::{fmt_size, Latency, Report, Target, Throughput};
 use crate::{cleanup, cpus, machine, plot, BenchArgs};
@@ -29,6 +30,20 @@ const MAIN: [Mech; 11] = [
     Mech::Tcp,
 ];
 const MAIN_GROUP: &str = "round trip, 8 B";
+
+/// 8-byte round trips through MPMC queues; the first row is the SPSC ring, busy-spin.
+const MPMC_RT: [Mech; 3] = [Mech::RingSpin, Mech::MpmcSpin, Mech::MpmcDefault];
+const MPMC_RT_GROUP: &str = "round trip, 8 B, MPMC vs SPSC";
+
+/// 8-byte streaming through one queue, (mechanism, producers, consumers); the first row is
+/// the SPSC ring.
+const CROWDS: [(Mech, usize, usize); 5] = [
+    (Mech::RingSpin, 1, 1),
+    (Mech::MpmcSpin, 1, 1),
+    (Mech::MpmcSpin, 2, 2),
+    (Mech::MpmcDefault, 1, 1),
+    (Mech::MpmcDefault, 2, 2),
+];
 
 /// Rare messages: round trips at a fixed rate, where waiting strategies differ.
 const RATES: [u32; 2] = [1000, 100];
@@ -105,6 +120,14 @@ enum Step {
         size: usize,
         reps: usize,
     },
+    /// 8-byte streaming through one queue from `producers` to `consumers` processes.
+    Crowd {
+        group: String,
+        mech: Mech,
+        producers: usize,
+        consumers: usize,
+        reps: usize,
+    },
 }
 
 fn plan(b: &Budget, latency_only: bool) -> Vec<Step> {
@@ -122,6 +145,9 @@ fn plan(b: &Budget, latency_only: bool) -> Vec<Step> {
     if latency_only {
         return steps;
     }
+    for m in MPMC_RT {
+        steps.push(lat(MPMC_RT_GROUP, m, 8, None, b.main));
+    }
     for size in &SIZES[1..] {
         let group = format!("round trip, {}", fmt_size(*size));
         for m in [Mech::RingSpin, Mech::Pipe, Mech::Unix] {
@@ -135,16 +161,27 @@ fn plan(b: &Budget, latency_only: bool) -> Vec<Step> {
         }
     }
     let reps = b.reps;
-    let group = if reps > 1 {
-        format!("throughput, 8 B (median of {reps} runs)")
+    let median_of = if reps > 1 {
+        format!(" (median of {reps} runs)")
     } else {
-        "throughput, 8 B".to_owned()
+        String::new()
     };
+    let group = format!("throughput, 8 B{median_of}");
     for m in STREAM8 {
         steps.push(Step::Throughput {
             group: group.clone(),
             mech: m,
             size: 8,
+            reps,
+        });
+    }
+    let group = format!("throughput, 8 B, one queue, P producers -> C consumers{median_of}");
+    for (mech, producers, consumers) in CROWDS {
+        steps.push(Step::Crowd {
+            group: group.clone(),
+            mech,
+            producers,
+            consumers,
             reps,
         });
     }
@@ -189,6 +226,7 @@ impl Ctx {
             fds: prep.child_fds,
             name: prep.name,
             id: prep.id,
+            crowd: None,
         };
         let running = child::spawn(&args)?;
         // The child has its copies now; ours would keep pipes and sockets open.
@@ -331,14 +369,42 @@ fn run_step(ctx: &mut Ctx, step: &Step, report: &mut Report) -> io::Result<()> {
             size,
             reps,
         } => {
-            let mut runs = (0..*reps)
+            let runs = (0..*reps)
                 .map(|_| throughput(ctx, group, *mech, *size))
                 .collect::<io::Result<Vec<_>>>()?;
-            runs.sort_by(|a, b| a.msgs_per_sec().total_cmp(&b.msgs_per_sec()));
-            report.throughput.push(runs.swap_remove(runs.len() / 2));
+            report.throughput.push(median(runs));
+        }
+        Step::Crowd {
+            group,
+            mech,
+            producers,
+            consumers,
+            reps,
+        } => {
+            let mut runs = Vec::new();
+            for _ in 0..*reps {
+                ctx.sessions += 1;
+                let tag = format!("{}-{}", std::process::id(), ctx.sessions);
+                runs.push(crowd::throughput(&crowd::Run {
+                    group,
+                    mech: *mech,
+                    producers: *producers,
+                    consumers: *consumers,
+                    cpus: ctx.cpus,
+                    time: ctx.budget.stream,
+                    tag: &tag,
+                })?);
+            }
+            report.throughput.push(median(runs));
         }
     }
     Ok(())
+}
+
+/// The run of median rate.
+fn median(mut runs: Vec<Throughput>) -> Throughput {
+    runs.sort_by(|a, b| a.msgs_per_sec().total_cmp(&b.msgs_per_sec()));
+    runs.swap_remove(runs.len() / 2)
 }
 
 fn describe(step: &Step) -> String {
@@ -355,6 +421,15 @@ fn describe(step: &Step) -> String {
         Step::Throughput { mech, size, .. } => {
             format!("throughput {} {}", fmt_size(*size), mech.label())
         }
+        Step::Crowd {
+            mech,
+            producers,
+            consumers,
+            ..
+        } => format!(
+            "throughput 8 B {}",
+            crowd::label(*mech, *producers, *consumers)
+        ),
     }
 }
 
@@ -392,6 +467,16 @@ fn targets(r: &Report) -> Vec<Target> {
         ratio(p50(Mech::RingDefault), p50(Mech::RingSpin)),
         "<= 1.2",
         |m| m <= 1.2,
+    );
+    let mpmc = |m: Mech| {
+        r.latency_row(MPMC_RT_GROUP, m.label())
+            .map(|l| l.p50() as f64)
+    };
+    push(
+        "MPMC busy-spin round trip p50 / SPSC busy-spin p50",
+        ratio(mpmc(Mech::MpmcSpin), mpmc(Mech::RingSpin)),
+        "<= 1.3",
+        |m| m <= 1.3,
     );
     push(
         "parked round trip p50 / raw futex p50",
@@ -472,9 +557,20 @@ pub fn run(args: &BenchArgs) -> io::Result<()> {
     report.finish();
     report.targets = targets(&report);
     report.notes.push(
-        "MPMC and broadcast rings do not exist yet in ipcring: their rows are not measured."
-            .to_owned(),
+        "Broadcast rings do not exist yet in ipcring: their rows are not measured.".to_owned(),
     );
+    if !args.latency_only {
+        report.notes.push(format!(
+            "One-queue throughput: the parent is producer 0; producers run on the first CPU, \
+             consumers on the second (with 2P/2C two processes share each CPU); MPMC queues \
+             of {} slots of 8 bytes, the SPSC ring 1 MiB.",
+            crowd::MPMC_SLOTS
+        ));
+        report.notes.push(
+            "MPMC between threads, next to crossbeam's ArrayQueue: cargo bench --bench mpmc."
+                .to_owned(),
+        );
+    }
     report.notes.push(
         "iceoryx2, crossbeam ArrayQueue and rtrb are compared in benches/peers (own workspace)."
             .to_owned(),
@@ -529,5 +625,39 @@ mod tests {
                 .any(|s| matches!(s, Step::Latency { size: z, .. } if *z == size)));
         }
         assert_eq!(plan(&Budget::new(true), true).len(), MAIN.len());
+    }
+
+    #[test]
+    fn the_plan_has_the_mpmc_rows_after_their_spsc_base() {
+        let steps = plan(&Budget::new(false), false);
+        let rt: Vec<Mech> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Latency { group, mech, .. } if group == MPMC_RT_GROUP => Some(*mech),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(rt, MPMC_RT);
+        let crowds: Vec<(Mech, usize, usize)> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Crowd {
+                    mech,
+                    producers,
+                    consumers,
+                    reps,
+                    ..
+                } => {
+                    assert_eq!(*reps, 3);
+                    Some((*mech, *producers, *consumers))
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(crowds, CROWDS);
+        assert_eq!(crowds[0], (Mech::RingSpin, 1, 1));
+        assert!(plan(&Budget::new(true), true)
+            .iter()
+            .all(|s| matches!(s, Step::Latency { group, .. } if group == MAIN_GROUP)));
     }
 }

@@ -2,6 +2,7 @@
 //! descriptors it must inherit; and the parent's handle on it.
 
 use crate::cleanup;
+use crate::crowd::Crowd;
 use crate::mech::{self, seq_of, Mech, STOP};
 use std::io::{self, Read};
 use std::os::unix::process::CommandExt;
@@ -27,6 +28,10 @@ pub struct ChildArgs {
     pub name: String,
     #[arg(long, default_value_t = 0)]
     pub id: i32,
+    /// A producer or consumer of a many-process throughput run (see `crowd`), instead of
+    /// the echo or sink of a duplex link.
+    #[arg(long, value_parser = Crowd::parse)]
+    pub crowd: Option<Crowd>,
 }
 
 impl ChildArgs {
@@ -56,15 +61,22 @@ impl ChildArgs {
         if !self.name.is_empty() {
             v.extend(["--name".to_owned(), self.name.clone()]);
         }
+        if let Some(c) = self.crowd {
+            v.extend(["--crowd".to_owned(), c.arg()]);
+        }
         v
     }
 }
 
 /// The child's main: echo (or sink) until the final message, checking every sequence
-/// number; then print its voluntary context switches since the first message.
+/// number; then print its voluntary context switches since the first message. A crowd
+/// child plays its part instead (see `crowd::child`).
 pub fn run(args: &ChildArgs) -> io::Result<()> {
     if let Some(cpu) = args.cpu {
         crate::cpus::pin(cpu)?;
+    }
+    if let Some(crowd) = args.crowd {
+        return crate::crowd::child(args, crowd);
     }
     let mut link = mech::open_child(args)?;
     let mut buf = Vec::with_capacity(args.size);
@@ -111,7 +123,8 @@ pub fn voluntary_switches(who: libc::c_int) -> u64 {
 #[derive(Debug)]
 pub struct Running {
     pid: i32,
-    done: mpsc::Receiver<u64>,
+    /// What the child printed, once it exited.
+    done: mpsc::Receiver<String>,
     finished: bool,
 }
 
@@ -152,10 +165,10 @@ pub fn spawn(args: &ChildArgs) -> io::Result<Running> {
             let status = child.wait();
             match status {
                 Ok(s) if s.success() => {
-                    let _ = tx.send(text.trim().parse().unwrap_or(0));
+                    let _ = tx.send(text);
                 }
                 // Killed by `Running::drop`: nobody waits for it any more.
-                _ if tx.send(0).is_err() => {}
+                _ if tx.send(String::new()).is_err() => {}
                 other => cleanup::abort(&format!("the {what} child failed: {other:?}")),
             }
         })?;
@@ -169,10 +182,19 @@ pub fn spawn(args: &ChildArgs) -> io::Result<Running> {
 impl Running {
     /// Waits for the child to exit after its final message; returns its voluntary context
     /// switches since the first message.
-    pub fn finish(mut self) -> u64 {
+    pub fn finish(self) -> u64 {
+        self.finish_words().first().copied().unwrap_or(0)
+    }
+
+    /// Waits for the child to exit after its final message; returns the numbers it
+    /// printed (a crowd child's report).
+    pub fn finish_words(mut self) -> Vec<u64> {
         self.finished = true;
         match self.done.recv_timeout(Duration::from_secs(60)) {
-            Ok(n) => n,
+            Ok(text) => text
+                .split_whitespace()
+                .map(|w| w.parse().unwrap_or(0))
+                .collect(),
             Err(_) => cleanup::abort("a child did not exit after its final message"),
         }
     }
@@ -213,6 +235,12 @@ mod tests {
             fds: vec![5, 7],
             name: "bench-1-2".into(),
             id: 3,
+            crowd: Some(Crowd {
+                producers: 2,
+                consumers: 2,
+                consumer: false,
+                index: 1,
+            }),
         };
         let Sub::Child(b) = Wrap::parse_from(std::iter::once("x".to_owned()).chain(a.to_args())).c;
         assert_eq!(format!("{a:?}"), format!("{b:?}"));

@@ -1,7 +1,8 @@
 //! `ipcring`: the command-line tool of ipcring.
 //!
 //! - `ipcring bench` measures round-trip latency and throughput of ipcring next to the
-//!   hardware limit, a raw futex and the kernel's IPC, between two pinned processes;
+//!   hardware limit, a raw futex and the kernel's IPC, between two pinned processes, and
+//!   the throughput of one MPMC queue between several;
 //! - `ipcring ls` lists the ipcring segments in `/dev/shm`, `ipcring rm NAME` removes one.
 
 #![deny(unsafe_op_in_unsafe_fn, missing_debug_implementations)]
@@ -12,6 +13,7 @@ mod child;
 mod cleanup;
 mod clock;
 mod cpus;
+mod crowd;
 mod machine;
 mod mech;
 #[path = "../../benches/support/pin.rs"]

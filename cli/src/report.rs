@@ -140,11 +140,11 @@ impl Report {
                 let _ = writeln!(out, "\n{group}  (ratio: p50 / p50 of the first row)");
                 let _ = writeln!(
                     out,
-                    "{:<28} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7}",
+                    "{:<32} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7}",
                     "mechanism", "samples", "min", "p50", "p99", "p99.9", "p99.99", "max", "ratio"
                 );
             }
-            let _ = write!(out, "{:<28} {:>8}", r.name, r.samples);
+            let _ = write!(out, "{:<32} {:>8}", r.name, r.samples);
             for ns in r.ns {
                 let _ = write!(out, " {:>9}", fmt_ns(ns));
             }
@@ -157,7 +157,7 @@ impl Report {
                 let _ = writeln!(out, "\n{group}  (ratio: msg/s / msg/s of the first row)");
                 let _ = writeln!(
                     out,
-                    "{:<28} {:>8} {:>11} {:>10} {:>10} {:>7} {:>10} {:>10}",
+                    "{:<32} {:>8} {:>11} {:>10} {:>10} {:>7} {:>10} {:>10}",
                     "mechanism",
                     "size",
                     "messages",
@@ -171,7 +171,7 @@ impl Report {
             let opt = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1}"));
             let _ = writeln!(
                 out,
-                "{:<28} {:>8} {:>11} {:>10.3} {:>10.1} {:>6.2}x {:>10} {:>10}",
+                "{:<32} {:>8} {:>11} {:>10.3} {:>10.1} {:>6.2}x {:>10} {:>10}",
                 r.name,
                 fmt_size(r.size),
                 r.messages,

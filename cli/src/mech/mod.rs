@@ -5,7 +5,8 @@
 
 mod kernel;
 mod memory;
-mod ring;
+pub mod mpmc;
+pub mod ring;
 
 use crate::child::ChildArgs;
 use std::io;
@@ -48,6 +49,10 @@ pub enum Mech {
     RingDefault,
     /// ipcring SPSC, parked at once.
     RingPark,
+    /// ipcring MPMC, busy-spin.
+    MpmcSpin,
+    /// ipcring MPMC, the default spin-then-park.
+    MpmcDefault,
     /// A raw futex sleep/wake ping-pong on two words in shared memory.
     Futex,
     /// The fixed-slot reference ring (8-byte messages).
@@ -68,6 +73,8 @@ impl Mech {
             Mech::RingSpin => "ipcring spsc, busy-spin",
             Mech::RingDefault => "ipcring spsc, default",
             Mech::RingPark => "ipcring spsc, parked",
+            Mech::MpmcSpin => "ipcring mpmc, busy-spin",
+            Mech::MpmcDefault => "ipcring mpmc, default",
             Mech::Futex => "raw futex wait/wake",
             Mech::RefRing => "fixed-slot reference ring",
             Mech::Pipe => "pipe",
@@ -99,6 +106,7 @@ pub fn prepare(mech: Mech, size: usize, tag: &str) -> io::Result<Prepared> {
         Mech::Futex => memory::prepare_futex(),
         Mech::RefRing => memory::prepare_ref_ring(size),
         Mech::RingSpin | Mech::RingDefault | Mech::RingPark => ring::prepare(mech, size, tag),
+        Mech::MpmcSpin | Mech::MpmcDefault => mpmc::prepare(mech, size, tag),
         Mech::Pipe | Mech::Unix | Mech::Tcp | Mech::Eventfd => kernel::prepare_fds(mech, size),
         Mech::Mqueue => kernel::prepare_mqueue(size, tag),
         Mech::Sysv => kernel::prepare_sysv(size),
@@ -112,6 +120,7 @@ pub fn open_child(args: &ChildArgs) -> io::Result<Box<dyn Link>> {
         Mech::Futex => memory::open_futex(args),
         Mech::RefRing => memory::open_ref_ring(args),
         Mech::RingSpin | Mech::RingDefault | Mech::RingPark => ring::open(args),
+        Mech::MpmcSpin | Mech::MpmcDefault => mpmc::open(args),
         Mech::Pipe | Mech::Unix | Mech::Tcp | Mech::Eventfd | Mech::Mqueue => {
             kernel::open_fds(args)
         }

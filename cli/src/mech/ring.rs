@@ -29,7 +29,8 @@ impl Link for RingLink {
     }
 }
 
-fn strategy(mech: Mech) -> WaitStrategy {
+/// The wait strategy of an SPSC mechanism.
+pub fn strategy(mech: Mech) -> WaitStrategy {
     match mech {
         Mech::RingSpin => WaitStrategy::BusySpin,
         Mech::RingPark => WaitStrategy::Park,
