@@ -106,9 +106,11 @@ fn a_dead_producers_claim_is_skipped() {
 }
 
 /// A consumer dies while it holds a message lent by `read`: the other consumer receives
-/// it again (counted), and the producer's later message too. Until the holder dies, the
-/// other one may see `Disconnected` (the producer is gone and nothing is left that a live
-/// consumer does not hold); a look after the death adopts the message.
+/// it again (counted), and the producer's other message too. Producer, dying consumer and
+/// survivor are three threads, so that the survivor sees the payload only through the
+/// claims on the cell. Until the holder dies, the survivor may see `Disconnected` (the
+/// producer is gone and nothing is left that a live consumer does not hold); a look after
+/// the death adopts the message.
 #[test]
 fn a_dead_consumers_message_is_delivered_again() {
     model(|| {
@@ -116,12 +118,16 @@ fn a_dead_consumers_message_is_delivered_again() {
         let mut tx = q.producer(PARK).unwrap();
         let mut dead = q.consumer(PARK).unwrap();
         let mut rx = q.consumer(PARK).unwrap();
-        tx.send(&message(1, 8)).unwrap();
-        let g = dead.read().unwrap();
-        assert_eq!(&*g, &message(1, 8)[..]);
-        std::mem::forget(g);
-        let t = thread::spawn(move || drop(dead));
-        let p = thread::spawn(move || tx.send(&message(2, 8)).unwrap());
+        let p = thread::spawn(move || {
+            tx.send(&message(1, 8)).unwrap();
+            tx.send(&message(2, 8)).unwrap();
+        });
+        let t = thread::spawn(move || {
+            if let Ok(g) = dead.read() {
+                std::mem::forget(g);
+            }
+            drop(dead);
+        });
         let mut got = Vec::new();
         while got.len() < 2 {
             got.extend(drain(&mut rx));
@@ -129,9 +135,10 @@ fn a_dead_consumers_message_is_delivered_again() {
         }
         got.sort();
         assert_eq!(got, vec![message(1, 8), message(2, 8)]);
-        t.join().unwrap();
         p.join().unwrap();
+        t.join().unwrap();
         let s = rx.stats();
-        assert_eq!((s.received, s.redelivered), (2, 1));
+        assert_eq!(s.received, 2);
+        assert!(s.redelivered <= 1);
     });
 }
