@@ -2,6 +2,8 @@
 //! children even when a test fails, a watchdog that turns a hang into a failure, child
 //! processes of this test binary, and message contents derived from a sequence number.
 
+use std::collections::BTreeMap;
+use std::fmt::Debug;
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -475,5 +477,28 @@ pub fn stream_len(seq: u64, big: bool) -> usize {
         200_000
     } else {
         (mix(seq ^ 0x5eed) % 4097) as usize
+    }
+}
+
+/// Counts the outcomes of calls by their variant name.
+#[derive(Debug, Default)]
+pub struct Tally(pub BTreeMap<String, u64>);
+
+impl Tally {
+    pub fn add<T, E: Debug>(&mut self, r: &Result<T, E>) {
+        self.add_as("", r);
+    }
+
+    /// Counts under the variant's name (without its fields), after `prefix`.
+    pub fn add_as<T, E: Debug>(&mut self, prefix: &str, r: &Result<T, E>) {
+        let name = match r {
+            Ok(_) => "Ok".to_owned(),
+            Err(e) => format!("{e:?}")
+                .split([' ', '{', '('])
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        };
+        *self.0.entry(format!("{prefix}{name}")).or_default() += 1;
     }
 }

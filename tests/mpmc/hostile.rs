@@ -1,9 +1,8 @@
 //! A writer scribbling over a live queue: the handles get errors (`Corrupted`, timeouts,
 //! refused commits), never a crash, a panic, an access out of bounds or a hang.
 
-use crate::common::{message, watchdog, RingGuard, XorShift};
+use crate::common::{message, watchdog, RingGuard, Tally, XorShift};
 use ipcring::mpmc::{Builder, Consumer, Producer};
-use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Mutex};
@@ -16,19 +15,11 @@ const SLOT: usize = 40;
 /// Bytes of a cell: state word, length word, payload padded to 8.
 const CELL: u64 = 16 + 40;
 
-/// Outcomes of calls, by variant name.
-type Tally = Arc<Mutex<BTreeMap<String, u64>>>;
+/// Outcomes of calls, by variant name, from every thread.
+type Counts = Arc<Mutex<Tally>>;
 
-fn count<T, E: Debug>(tally: &Tally, r: &Result<T, E>) {
-    let name = match r {
-        Ok(_) => "Ok".to_owned(),
-        Err(e) => format!("{e:?}")
-            .split([' ', '{', '('])
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
-    };
-    *tally.lock().unwrap().entry(name).or_default() += 1;
+fn count<T, E: Debug>(counts: &Counts, r: &Result<T, E>) {
+    counts.lock().unwrap().add(r);
 }
 
 /// Bytes that do damage: random, zeros, ones, or a plausible cell state word (a lap near
@@ -68,7 +59,7 @@ fn round(target: &str, run: Duration) {
         "header" => 128..HEADER,
         _ => 0..size,
     };
-    let tally: Tally = Arc::default();
+    let tally: Counts = Arc::default();
     let until = Instant::now() + run;
     let short = Duration::from_millis(10);
     let mut threads = Vec::new();
@@ -142,7 +133,10 @@ fn round(target: &str, run: Duration) {
         t.join().expect("no panic in a handle under fire");
     }
     drop(first);
-    println!("{target}: {writes} scribbles; {:?}", tally.lock().unwrap());
+    println!(
+        "{target}: {writes} scribbles; {:?}",
+        tally.lock().unwrap().0
+    );
 }
 
 #[test]

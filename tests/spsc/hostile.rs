@@ -1,11 +1,9 @@
 //! Peers that cannot be trusted: a writer scribbling over a live ring, and users who may
 //! or may not open a ring by its permissions.
 
-use crate::common::{check, message, say, spawn, spawn_with, watchdog, RingGuard, XorShift};
+use crate::common::{check, message, say, spawn, spawn_with, watchdog, RingGuard, Tally, XorShift};
 use ipcring::spsc::{Builder, Consumer, Producer};
 use ipcring::{OpenError, RecvError, SendError};
-use std::collections::BTreeMap;
-use std::fmt::Debug;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -15,29 +13,6 @@ const WAIT: Duration = Duration::from_secs(30);
 
 /// Size of the SPSC header before the data area: 5 header lines, 2 role slots of 2.
 const HEADER: u64 = 9 * 128;
-
-/// Counts the outcomes of calls by their variant name.
-#[derive(Debug, Default)]
-struct Tally(BTreeMap<String, u64>);
-
-impl Tally {
-    fn add<T, E: Debug>(&mut self, r: &Result<T, E>) {
-        self.add_as("", r);
-    }
-
-    /// Counts under the variant's name (without its fields), after `prefix`.
-    fn add_as<T, E: Debug>(&mut self, prefix: &str, r: &Result<T, E>) {
-        let name = match r {
-            Ok(_) => "Ok".to_owned(),
-            Err(e) => format!("{e:?}")
-                .split([' ', '{', '('])
-                .next()
-                .unwrap_or_default()
-                .to_owned(),
-        };
-        *self.0.entry(format!("{prefix}{name}")).or_default() += 1;
-    }
-}
 
 /// Produces until `until` with deadlines on every call; after `Corrupted` or
 /// `Disconnected`, drops the producer and attaches a new one (which scans the damaged
