@@ -54,6 +54,36 @@
 #define IPCRING_MAX_NAME_LEN 247
 
 /**
+ * Most slots of an MPMC queue (2^24).
+ */
+#define IPCRING_MPMC_MAX_SLOTS 16777216
+
+/**
+ * Largest slot of an MPMC queue, in bytes (1 GiB): its largest message.
+ */
+#define IPCRING_MPMC_MAX_SLOT_SIZE 1073741824
+
+/**
+ * Most producers, and most consumers, attached to one MPMC queue at once.
+ */
+#define IPCRING_MPMC_MAX_ROLE_SLOTS 64
+
+/**
+ * Slots of an MPMC queue created with default options.
+ */
+#define IPCRING_MPMC_DEFAULT_CAPACITY 1024
+
+/**
+ * Slot size of an MPMC queue created with default options, in bytes.
+ */
+#define IPCRING_MPMC_DEFAULT_SLOT_SIZE 256
+
+/**
+ * Producer slots, and consumer slots, of an MPMC queue created with default options.
+ */
+#define IPCRING_MPMC_DEFAULT_ROLE_SLOTS 16
+
+/**
  * The status codes that every `int`-returning function of this API returns: 0 on
  * success, one of the positive values below on failure. `ipcring_strerror` describes
  * each in words.
@@ -145,8 +175,9 @@ typedef enum ipcring_status_t {
    */
   IPCRING_ERR_TOO_LARGE = 19,
   /**
-   * The peer is gone: for a producer, the ring is full and its consumer has left; for a
-   * consumer, every message was received and the producer has left.
+   * The peer is gone: for a producer, the ring is full and its consumer (every consumer
+   * of an MPMC queue) has left; for a consumer, every message was received and the
+   * producer (every producer) has left.
    */
   IPCRING_ERR_DISCONNECTED = 20,
   /**
@@ -172,6 +203,19 @@ typedef enum ipcring_status_t {
    * then on (every call but close returns this code).
    */
   IPCRING_ERR_INTERNAL = 25,
+  /**
+   * An MPMC queue's geometry is out of range when creating: its capacity is not a power
+   * of two up to `IPCRING_MPMC_MAX_SLOTS`, its slot size is not from 1 to
+   * `IPCRING_MPMC_MAX_SLOT_SIZE`, its producer or consumer count is not from 1 to
+   * `IPCRING_MPMC_MAX_ROLE_SLOTS`, or all slots together exceed 64 GiB.
+   */
+  IPCRING_ERR_INVALID_GEOMETRY = 26,
+  /**
+   * The producer stalled between reserving a slot and committing it for longer than the
+   * queue's stall timeout, and the consumers passed the slot: the message was not sent
+   * and never will be delivered (MPMC only).
+   */
+  IPCRING_ERR_SKIPPED = 27,
 } ipcring_status_t;
 
 /**
@@ -197,6 +241,19 @@ typedef enum ipcring_wait_kind_t {
  * `_open_or_create`, freed by `ipcring_consumer_close`.
  */
 typedef struct ipcring_consumer_t ipcring_consumer_t;
+
+/**
+ * A receiving end of an MPMC queue (one worker of a pool), opaque to C. Made by
+ * `ipcring_mpmc_consumer_create`, `_open` or `_open_or_create`, freed by
+ * `ipcring_mpmc_consumer_close`.
+ */
+typedef struct ipcring_mpmc_consumer_t ipcring_mpmc_consumer_t;
+
+/**
+ * A sending end of an MPMC queue, opaque to C. Made by `ipcring_mpmc_producer_create`,
+ * `_open` or `_open_or_create`, freed by `ipcring_mpmc_producer_close`.
+ */
+typedef struct ipcring_mpmc_producer_t ipcring_mpmc_producer_t;
 
 /**
  * The writing end of a ring, opaque to C. Made by `ipcring_producer_create`, `_open` or
@@ -283,6 +340,100 @@ typedef struct ipcring_stats_t {
    */
   uint64_t max_message;
 } ipcring_stats_t;
+
+/**
+ * Options for creating or opening an MPMC queue. Fill it with
+ * `ipcring_mpmc_options_init`, then change what you need. The geometry (the first five
+ * fields) and the mode matter only when creating.
+ */
+typedef struct ipcring_mpmc_options_t {
+  /**
+   * Number of slots, each holding one message: a power of two from 1 to
+   * `IPCRING_MPMC_MAX_SLOTS`.
+   */
+  size_t capacity;
+  /**
+   * Largest message, in bytes: from 1 to `IPCRING_MPMC_MAX_SLOT_SIZE`. Each slot takes
+   * this much (rounded up to 8) plus 16 bytes.
+   */
+  size_t slot_size;
+  /**
+   * How many producers may be attached at once: 1 to `IPCRING_MPMC_MAX_ROLE_SLOTS`.
+   */
+  size_t producers;
+  /**
+   * How many consumers may be attached at once: 1 to `IPCRING_MPMC_MAX_ROLE_SLOTS`.
+   */
+  size_t consumers;
+  /**
+   * 0 (the default): consumers wait for a live producer's commit however long it takes,
+   * and pass only the reservations of producers that died. Otherwise they also pass a
+   * reservation that a live producer holds longer than this many nanoseconds; its
+   * commit then fails with `IPCRING_ERR_SKIPPED`.
+   */
+  uint64_t stall_timeout_ns;
+  /**
+   * Permission bits of a created queue (0600 by default; 0660 lets the group in).
+   */
+  uint32_t mode;
+  /**
+   * Non-zero: fault in every page when mapping, so the first messages take no page
+   * faults.
+   */
+  int populate;
+  /**
+   * How the handle's blocking calls wait.
+   */
+  struct ipcring_wait_t wait;
+} ipcring_mpmc_options_t;
+
+/**
+ * Counters of an MPMC queue, summed over its producer and consumer slots, and its
+ * geometry.
+ */
+typedef struct ipcring_mpmc_stats_t {
+  /**
+   * Messages committed by producers.
+   */
+  uint64_t sent;
+  /**
+   * Messages released by consumers (a message delivered again counts once per delivery).
+   */
+  uint64_t received;
+  /**
+   * `try_send` and `try_reserve` calls that found the queue full.
+   */
+  uint64_t rejected;
+  /**
+   * Reservations of dead (or stalled) producers that consumers passed.
+   */
+  uint64_t skipped;
+  /**
+   * Messages of dead consumers that were delivered again.
+   */
+  uint64_t redelivered;
+  /**
+   * The most messages producers saw in the queue (sampled every 64 reservations of each
+   * producer, and the capacity whenever one found it full).
+   */
+  uint64_t high_water;
+  /**
+   * Futex wake calls made by producers (a busy queue makes none).
+   */
+  uint64_t producer_wakeups;
+  /**
+   * Futex wake calls made by consumers.
+   */
+  uint64_t consumer_wakeups;
+  /**
+   * Number of slots.
+   */
+  uint64_t capacity;
+  /**
+   * Largest message, in bytes.
+   */
+  uint64_t slot_size;
+} ipcring_mpmc_stats_t;
 
 /**
  * One message of `ipcring_producer_try_send_batch`: `len` bytes at `data`.
@@ -511,6 +662,422 @@ int ipcring_consumer_stats(struct ipcring_consumer_t *handle, struct ipcring_sta
 int ipcring_consumer_set_wait(struct ipcring_consumer_t *handle, const struct ipcring_wait_t *wait);
 
 /**
+ * Creates the MPMC queue `name` and attaches to it as one of its consumers. Fails with
+ * `IPCRING_ERR_EXISTS` if it exists already.
+ *
+ * Options and results as `ipcring_mpmc_producer_create`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_producer_create`. Thread-safe.
+ */
+int ipcring_mpmc_consumer_create(const char *name,
+                                 const struct ipcring_mpmc_options_t *opts,
+                                 struct ipcring_mpmc_consumer_t **out);
+
+/**
+ * Opens the existing MPMC queue `name` as one more consumer.
+ *
+ * Options and results as `ipcring_mpmc_producer_open` (`IPCRING_ERR_ROLE_TAKEN`: as many
+ * consumers as the queue has consumer slots are attached).
+ *
+ * # Safety
+ * As `ipcring_mpmc_producer_create`. Thread-safe.
+ */
+int ipcring_mpmc_consumer_open(const char *name,
+                               const struct ipcring_mpmc_options_t *opts,
+                               struct ipcring_mpmc_consumer_t **out);
+
+/**
+ * Opens the MPMC queue `name` as a consumer, creating it (with `opts`) if it does not
+ * exist.
+ *
+ * Returns any status of `ipcring_mpmc_consumer_create` and `ipcring_mpmc_consumer_open`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_producer_create`. Thread-safe.
+ */
+int ipcring_mpmc_consumer_open_or_create(const char *name,
+                                         const struct ipcring_mpmc_options_t *opts,
+                                         struct ipcring_mpmc_consumer_t **out);
+
+/**
+ * Detaches from the queue, frees the handle and sets `*handle` to NULL. A lent message
+ * is released (consumed); a kept one (see `ipcring_mpmc_consumer_keep`, and
+ * `IPCRING_ERR_BUFFER_TOO_SMALL`) goes to another consumer, counted as redelivered. The
+ * queue itself stays (see `ipcring_unlink`).
+ *
+ * A NULL `*handle` is a no-op that returns `IPCRING_OK`. Returns
+ * `IPCRING_ERR_NULL_POINTER` if `handle` is NULL and `IPCRING_ERR_BAD_HANDLE` if
+ * `*handle` is not an MPMC consumer handle.
+ *
+ * # Safety
+ * `handle` is NULL or points to a handle pointer that is NULL or was returned by an MPMC
+ * consumer create/open function and not closed. No other call may use the handle at the
+ * same time, nor any copy of the pointer afterwards.
+ */
+int ipcring_mpmc_consumer_close(struct ipcring_mpmc_consumer_t **handle);
+
+/**
+ * Receives the next message into the `cap` bytes at `buf`, waiting while the queue is
+ * empty, and stores its length in `*len`. Each message goes to one consumer only.
+ *
+ * If the message is longer than `cap`, returns `IPCRING_ERR_BUFFER_TOO_SMALL`, stores the
+ * length needed in `*len` and keeps the message for this handle: its next receive (or
+ * read) returns it. (`buf` NULL with `cap` 0 asks for the length of the next message.)
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_BUFFER_TOO_SMALL`, `IPCRING_ERR_DISCONNECTED` (every
+ * producer is gone and every message was received), `IPCRING_ERR_CORRUPTED`,
+ * `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` (`len` NULL, or `buf` NULL
+ * with `cap` > 0) or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * `handle` is NULL or a live MPMC consumer handle not used by another thread during the
+ * call; `buf` is NULL or writable for `cap` bytes; `len` is NULL or writable.
+ */
+int ipcring_mpmc_consumer_recv(struct ipcring_mpmc_consumer_t *handle,
+                               void *buf,
+                               size_t cap,
+                               size_t *len);
+
+/**
+ * Like `ipcring_mpmc_consumer_recv`, but returns `IPCRING_ERR_EMPTY` at once when no
+ * message is committed.
+ *
+ * # Safety
+ * As `ipcring_mpmc_consumer_recv`.
+ */
+int ipcring_mpmc_consumer_try_recv(struct ipcring_mpmc_consumer_t *handle,
+                                   void *buf,
+                                   size_t cap,
+                                   size_t *len);
+
+/**
+ * Like `ipcring_mpmc_consumer_recv`, but waits at most `timeout_ns` nanoseconds, then
+ * returns `IPCRING_ERR_TIMEOUT`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_consumer_recv`.
+ */
+int ipcring_mpmc_consumer_recv_timeout(struct ipcring_mpmc_consumer_t *handle,
+                                       void *buf,
+                                       size_t cap,
+                                       size_t *len,
+                                       uint64_t timeout_ns);
+
+/**
+ * Waits for the next message and lends it in place (zero-copy): `*data` points to its
+ * `*len` bytes in shared memory until `ipcring_mpmc_consumer_release` (which consumes
+ * it), `ipcring_mpmc_consumer_keep` (which keeps it for this handle's next receive) or
+ * close. While it is lent, every other call on the handle but those returns
+ * `IPCRING_ERR_GRANT_PENDING`. If the process dies while it holds the message, another
+ * consumer receives it.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_DISCONNECTED`, `IPCRING_ERR_CORRUPTED`,
+ * `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` (`data` or `len` NULL) or
+ * `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_consumer_recv`; `data` is NULL or writable for one pointer. The bytes
+ * at `*data` may be read, not written, until release, keep or close; after that the
+ * pointer must not be used.
+ */
+int ipcring_mpmc_consumer_read(struct ipcring_mpmc_consumer_t *handle,
+                               const void **data,
+                               size_t *len);
+
+/**
+ * Like `ipcring_mpmc_consumer_read`, but returns `IPCRING_ERR_EMPTY` at once when no
+ * message is committed.
+ *
+ * # Safety
+ * As `ipcring_mpmc_consumer_read`.
+ */
+int ipcring_mpmc_consumer_try_read(struct ipcring_mpmc_consumer_t *handle,
+                                   const void **data,
+                                   size_t *len);
+
+/**
+ * Like `ipcring_mpmc_consumer_read`, but waits at most `timeout_ns` nanoseconds, then
+ * returns `IPCRING_ERR_TIMEOUT`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_consumer_read`.
+ */
+int ipcring_mpmc_consumer_read_timeout(struct ipcring_mpmc_consumer_t *handle,
+                                       const void **data,
+                                       size_t *len,
+                                       uint64_t timeout_ns);
+
+/**
+ * Releases the message lent by `ipcring_mpmc_consumer_read`: it is consumed (never
+ * delivered again), and its slot goes back to the producers.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_NO_GRANT` (nothing lent) or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * `handle` is NULL or a live MPMC consumer handle not used by another thread during the
+ * call.
+ */
+int ipcring_mpmc_consumer_release(struct ipcring_mpmc_consumer_t *handle);
+
+/**
+ * Ends the loan of the message lent by `ipcring_mpmc_consumer_read` without consuming
+ * it: the next receive or read of this handle returns it again (no other consumer gets
+ * it while this handle is open). For example, read a message in place, find that it
+ * needs a copy, keep it and receive it into a buffer.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_NO_GRANT` (nothing lent) or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_consumer_release`.
+ */
+int ipcring_mpmc_consumer_keep(struct ipcring_mpmc_consumer_t *handle);
+
+/**
+ * Stores the queue's counters and geometry in `*stats`.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` or
+ * `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_consumer_release`; `stats` is NULL or writable for one
+ * `ipcring_mpmc_stats_t`.
+ */
+int ipcring_mpmc_consumer_stats(struct ipcring_mpmc_consumer_t *handle,
+                                struct ipcring_mpmc_stats_t *stats);
+
+/**
+ * Stores the largest message of the queue (its slot size, in bytes) in `*max`: a buffer
+ * of that size receives any message.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` or
+ * `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_consumer_release`; `max` is NULL or writable.
+ */
+int ipcring_mpmc_consumer_max_message(struct ipcring_mpmc_consumer_t *handle, size_t *max);
+
+/**
+ * Changes how the handle's blocking calls wait.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_INVALID_ARGUMENT` (unknown kind),
+ * `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_consumer_release`; `wait` is NULL or points to an initialised
+ * `ipcring_wait_t`.
+ */
+int ipcring_mpmc_consumer_set_wait(struct ipcring_mpmc_consumer_t *handle,
+                                   const struct ipcring_wait_t *wait);
+
+/**
+ * Creates the MPMC queue `name` (the shared-memory object `/dev/shm/ipcring.<name>`) and
+ * attaches to it as one of its producers. Fails with `IPCRING_ERR_EXISTS` if it exists
+ * already.
+ *
+ * `opts` may be NULL for the defaults (see `ipcring_mpmc_options_init`). On success
+ * `*out` is the new handle, to be freed with `ipcring_mpmc_producer_close`; on failure it
+ * is NULL.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_NULL_POINTER`, `IPCRING_ERR_INVALID_NAME`,
+ * `IPCRING_ERR_INVALID_GEOMETRY`, `IPCRING_ERR_INVALID_ARGUMENT` (unknown wait kind),
+ * `IPCRING_ERR_EXISTS`, `IPCRING_ERR_NO_SPACE`, `IPCRING_ERR_PERMISSION` or
+ * `IPCRING_ERR_IO`.
+ *
+ * # Safety
+ * `name` is NULL or a NUL-terminated string; `opts` is NULL or points to an initialised
+ * `ipcring_mpmc_options_t`; `out` is NULL or points to writable memory for one pointer.
+ * Thread-safe.
+ */
+int ipcring_mpmc_producer_create(const char *name,
+                                 const struct ipcring_mpmc_options_t *opts,
+                                 struct ipcring_mpmc_producer_t **out);
+
+/**
+ * Opens the existing MPMC queue `name` as one more producer. `opts` (may be NULL) gives
+ * the wait strategy and populate flag; its geometry, stall timeout and mode are ignored.
+ *
+ * Returns as `ipcring_mpmc_producer_create`, with `IPCRING_ERR_NOT_FOUND`,
+ * `IPCRING_ERR_ROLE_TAKEN` (as many producers as the queue has producer slots are
+ * attached), `IPCRING_ERR_NOT_IPCRING` (also: an SPSC ring of that name),
+ * `IPCRING_ERR_VERSION_MISMATCH`, `IPCRING_ERR_BAD_SEGMENT` and `IPCRING_ERR_NOT_READY`
+ * instead of `IPCRING_ERR_EXISTS` and `IPCRING_ERR_INVALID_GEOMETRY`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_producer_create`. Thread-safe.
+ */
+int ipcring_mpmc_producer_open(const char *name,
+                               const struct ipcring_mpmc_options_t *opts,
+                               struct ipcring_mpmc_producer_t **out);
+
+/**
+ * Opens the MPMC queue `name` as a producer, creating it (with `opts`) if it does not
+ * exist.
+ *
+ * Returns any status of `ipcring_mpmc_producer_create` and `ipcring_mpmc_producer_open`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_producer_create`. Thread-safe.
+ */
+int ipcring_mpmc_producer_open_or_create(const char *name,
+                                         const struct ipcring_mpmc_options_t *opts,
+                                         struct ipcring_mpmc_producer_t **out);
+
+/**
+ * Detaches from the queue, frees the handle and sets `*handle` to NULL. A pending
+ * reservation is abandoned (consumers pass its slot). The queue itself stays (see
+ * `ipcring_unlink`); once every producer has left, consumers receive every committed
+ * message, then `IPCRING_ERR_DISCONNECTED`.
+ *
+ * A NULL `*handle` (never opened, or closed already) is a no-op that returns
+ * `IPCRING_OK`. Returns `IPCRING_ERR_NULL_POINTER` if `handle` is NULL and
+ * `IPCRING_ERR_BAD_HANDLE` if `*handle` is not an MPMC producer handle.
+ *
+ * # Safety
+ * `handle` is NULL or points to a handle pointer that is NULL or was returned by an MPMC
+ * producer create/open function and not closed. No other call may use the handle at the
+ * same time, nor any copy of the pointer afterwards.
+ */
+int ipcring_mpmc_producer_close(struct ipcring_mpmc_producer_t **handle);
+
+/**
+ * Sends `len` bytes from `data` as one message, waiting while the queue is full.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_TOO_LARGE` (longer than the slot size),
+ * `IPCRING_ERR_DISCONNECTED` (the queue is full and every consumer is gone),
+ * `IPCRING_ERR_SKIPPED`, `IPCRING_ERR_CORRUPTED`, `IPCRING_ERR_GRANT_PENDING`,
+ * `IPCRING_ERR_NULL_POINTER` (`data` NULL with `len` > 0) or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * `handle` is NULL or a live MPMC producer handle not used by another thread during the
+ * call; `data` is NULL or readable for `len` bytes.
+ */
+int ipcring_mpmc_producer_send(struct ipcring_mpmc_producer_t *handle,
+                               const void *data,
+                               size_t len);
+
+/**
+ * Sends `len` bytes from `data` if a slot is free now; `IPCRING_ERR_FULL` at once
+ * otherwise (counted in `rejected`).
+ *
+ * Returns as `ipcring_mpmc_producer_send`, plus `IPCRING_ERR_FULL`, but never
+ * `IPCRING_ERR_DISCONNECTED`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_producer_send`.
+ */
+int ipcring_mpmc_producer_try_send(struct ipcring_mpmc_producer_t *handle,
+                                   const void *data,
+                                   size_t len);
+
+/**
+ * Sends `len` bytes from `data`, waiting at most `timeout_ns` nanoseconds for a free
+ * slot.
+ *
+ * Returns as `ipcring_mpmc_producer_send`, plus `IPCRING_ERR_TIMEOUT`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_producer_send`.
+ */
+int ipcring_mpmc_producer_send_timeout(struct ipcring_mpmc_producer_t *handle,
+                                       const void *data,
+                                       size_t len,
+                                       uint64_t timeout_ns);
+
+/**
+ * Reserves a slot for a message of up to `len` bytes, waiting while the queue is full,
+ * and stores in `*data` where to write it (zero-copy). Nothing is visible to consumers
+ * until `ipcring_mpmc_producer_commit`; `ipcring_mpmc_producer_abort` abandons the
+ * slot. While it is pending, every other call on the handle but commit, abort and close
+ * returns `IPCRING_ERR_GRANT_PENDING`. Consumers wait for a pending reservation (unless
+ * the queue has a stall timeout), so commit or abort it soon.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_TOO_LARGE`, `IPCRING_ERR_DISCONNECTED`,
+ * `IPCRING_ERR_CORRUPTED`, `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER`
+ * (`data` NULL) or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_producer_send`; `data` is NULL or writable for one pointer. The `len`
+ * bytes at `*data` may be written (not read before written) until commit, abort or close;
+ * after that the pointer must not be used.
+ */
+int ipcring_mpmc_producer_reserve(struct ipcring_mpmc_producer_t *handle, size_t len, void **data);
+
+/**
+ * Like `ipcring_mpmc_producer_reserve`, but returns `IPCRING_ERR_FULL` at once (counted
+ * in `rejected`) when no slot is free.
+ *
+ * # Safety
+ * As `ipcring_mpmc_producer_reserve`.
+ */
+int ipcring_mpmc_producer_try_reserve(struct ipcring_mpmc_producer_t *handle,
+                                      size_t len,
+                                      void **data);
+
+/**
+ * Publishes the first `len` bytes of the pending reservation as one message.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_SKIPPED` (the producer stalled longer than the
+ * queue's stall timeout and consumers passed the slot: the message is not sent; the
+ * reservation is over all the same), `IPCRING_ERR_NO_GRANT` (nothing reserved),
+ * `IPCRING_ERR_INVALID_ARGUMENT` (`len` larger than the reservation, which then stays
+ * pending), `IPCRING_ERR_CORRUPTED` or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * `handle` is NULL or a live MPMC producer handle not used by another thread during the
+ * call.
+ */
+int ipcring_mpmc_producer_commit(struct ipcring_mpmc_producer_t *handle, size_t len);
+
+/**
+ * Abandons the pending reservation: consumers pass its slot, nothing is delivered.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_NO_GRANT` or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_producer_commit`.
+ */
+int ipcring_mpmc_producer_abort(struct ipcring_mpmc_producer_t *handle);
+
+/**
+ * Stores the queue's counters and geometry in `*stats`.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` or
+ * `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_producer_commit`; `stats` is NULL or writable for one
+ * `ipcring_mpmc_stats_t`.
+ */
+int ipcring_mpmc_producer_stats(struct ipcring_mpmc_producer_t *handle,
+                                struct ipcring_mpmc_stats_t *stats);
+
+/**
+ * Stores the largest message the queue accepts (its slot size, in bytes) in `*max`.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` or
+ * `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_producer_commit`; `max` is NULL or writable.
+ */
+int ipcring_mpmc_producer_max_message(struct ipcring_mpmc_producer_t *handle, size_t *max);
+
+/**
+ * Changes how the handle's blocking calls wait.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_INVALID_ARGUMENT` (unknown kind),
+ * `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_mpmc_producer_commit`; `wait` is NULL or points to an initialised
+ * `ipcring_wait_t`.
+ */
+int ipcring_mpmc_producer_set_wait(struct ipcring_mpmc_producer_t *handle,
+                                   const struct ipcring_wait_t *wait);
+
+/**
  * Creates the ring `name` (the shared-memory object `/dev/shm/ipcring.<name>`) and
  * attaches to it as its producer. Fails with `IPCRING_ERR_EXISTS` if it exists already.
  *
@@ -729,6 +1296,19 @@ const char *ipcring_strerror(int code);
  * `opts` is NULL or points to writable memory for one `ipcring_options_t`. Thread-safe.
  */
 int ipcring_options_init(struct ipcring_options_t *opts);
+
+/**
+ * Fills `*opts` with the default MPMC options: `IPCRING_MPMC_DEFAULT_CAPACITY` slots of
+ * `IPCRING_MPMC_DEFAULT_SLOT_SIZE` bytes, `IPCRING_MPMC_DEFAULT_ROLE_SLOTS` producers and
+ * consumers, no stall timeout, mode 0600, no populate, the default spin-then-park wait.
+ *
+ * Returns `IPCRING_OK`, or `IPCRING_ERR_NULL_POINTER` if `opts` is NULL.
+ *
+ * # Safety
+ * `opts` is NULL or points to writable memory for one `ipcring_mpmc_options_t`.
+ * Thread-safe.
+ */
+int ipcring_mpmc_options_init(struct ipcring_mpmc_options_t *opts);
 
 /**
  * The versions of the library that runs, to compare with the `IPCRING_VERSION_*` and

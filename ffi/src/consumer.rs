@@ -153,7 +153,7 @@ unsafe fn attach(
         // SAFETY: a non-NULL out-parameter, writable per the contract.
         unsafe { slot.write(core::ptr::null_mut()) };
         // SAFETY: forwarded contracts.
-        let (name, opts) = unsafe { (name_arg(name)?, options_arg(opts)?) };
+        let (name, opts) = unsafe { (name_arg(name)?, options_arg(opts, Options::defaults)?) };
         let rx = how(opts.builder(name)?)?;
         // SAFETY: as above.
         unsafe { slot.write(handle::into_raw(ConsumerHandle::new(rx))) };

@@ -11,14 +11,18 @@
 
 mod consumer;
 mod handle;
+mod mpmc_consumer;
+mod mpmc_producer;
 mod producer;
 mod status;
 mod types;
 
 pub use consumer::ConsumerHandle;
+pub use mpmc_consumer::MpmcConsumerHandle;
+pub use mpmc_producer::MpmcProducerHandle;
 pub use producer::{Buf, ProducerHandle};
 pub use status::Status;
-pub use types::{Options, Stats, Version, Wait, WaitKind};
+pub use types::{MpmcOptions, MpmcStats, Options, Stats, Version, Wait, WaitKind};
 
 use core::ffi::{c_char, c_int, CStr};
 use core::panic::AssertUnwindSafe;
@@ -54,15 +58,16 @@ unsafe fn name_arg<'a>(name: *const c_char) -> Result<&'a str> {
     name.to_str().map_err(|_| Status::IPCRING_ERR_INVALID_NAME)
 }
 
-/// Options from C, or the defaults for NULL.
+/// Options from C (`ipcring_options_t` or `ipcring_mpmc_options_t`), or `defaults()` for
+/// NULL.
 ///
 /// # Safety
-/// `opts` is NULL or points to an initialised `ipcring_options_t`.
-unsafe fn options_arg(opts: *const Options) -> Result<Options> {
+/// `opts` is NULL or points to an initialised `O`.
+unsafe fn options_arg<O: Copy>(opts: *const O, defaults: fn() -> O) -> Result<O> {
     if opts.is_null() {
-        return Ok(Options::defaults());
+        return Ok(defaults());
     }
-    // SAFETY: not NULL, and initialised per the contract; `Options` is plain data.
+    // SAFETY: not NULL, and initialised per the contract; the options are plain data.
     Ok(unsafe { opts.read() })
 }
 

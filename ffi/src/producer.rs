@@ -152,7 +152,7 @@ unsafe fn attach(
         // SAFETY: a non-NULL out-parameter, writable per the contract.
         unsafe { slot.write(core::ptr::null_mut()) };
         // SAFETY: forwarded contracts.
-        let (name, opts) = unsafe { (name_arg(name)?, options_arg(opts)?) };
+        let (name, opts) = unsafe { (name_arg(name)?, options_arg(opts, Options::defaults)?) };
         let tx = how(opts.builder(name)?)?;
         // SAFETY: as above.
         unsafe { slot.write(handle::into_raw(ProducerHandle::new(tx))) };

@@ -57,8 +57,9 @@ pub enum Status {
     IPCRING_ERR_TIMEOUT = 18,
     /// The message (or reservation) is longer than the ring's maximum message size.
     IPCRING_ERR_TOO_LARGE = 19,
-    /// The peer is gone: for a producer, the ring is full and its consumer has left; for a
-    /// consumer, every message was received and the producer has left.
+    /// The peer is gone: for a producer, the ring is full and its consumer (every consumer
+    /// of an MPMC queue) has left; for a consumer, every message was received and the
+    /// producer (every producer) has left.
     IPCRING_ERR_DISCONNECTED = 20,
     /// The peer wrote impossible values into the shared ring.
     IPCRING_ERR_CORRUPTED = 21,
@@ -73,6 +74,15 @@ pub enum Status {
     /// A bug inside ipcring was caught at the API boundary. The handle is unusable from
     /// then on (every call but close returns this code).
     IPCRING_ERR_INTERNAL = 25,
+    /// An MPMC queue's geometry is out of range when creating: its capacity is not a power
+    /// of two up to `IPCRING_MPMC_MAX_SLOTS`, its slot size is not from 1 to
+    /// `IPCRING_MPMC_MAX_SLOT_SIZE`, its producer or consumer count is not from 1 to
+    /// `IPCRING_MPMC_MAX_ROLE_SLOTS`, or all slots together exceed 64 GiB.
+    IPCRING_ERR_INVALID_GEOMETRY = 26,
+    /// The producer stalled between reserving a slot and committing it for longer than the
+    /// queue's stall timeout, and the consumers passed the slot: the message was not sent
+    /// and never will be delivered (MPMC only).
+    IPCRING_ERR_SKIPPED = 27,
 }
 
 /// A failed call's status.
@@ -80,7 +90,7 @@ pub(crate) type Result<T> = core::result::Result<T, Status>;
 
 impl Status {
     /// Every status, in order of value.
-    pub(crate) const ALL: [Status; 26] = [
+    pub(crate) const ALL: [Status; 28] = [
         Status::IPCRING_OK,
         Status::IPCRING_ERR_NULL_POINTER,
         Status::IPCRING_ERR_BAD_HANDLE,
@@ -107,6 +117,8 @@ impl Status {
         Status::IPCRING_ERR_GRANT_PENDING,
         Status::IPCRING_ERR_NO_GRANT,
         Status::IPCRING_ERR_INTERNAL,
+        Status::IPCRING_ERR_INVALID_GEOMETRY,
+        Status::IPCRING_ERR_SKIPPED,
     ];
 
     /// The code returned to C.
@@ -156,6 +168,12 @@ impl Status {
             Status::IPCRING_ERR_GRANT_PENDING => c"a zero-copy reservation or read is pending",
             Status::IPCRING_ERR_NO_GRANT => c"no zero-copy reservation or read is pending",
             Status::IPCRING_ERR_INTERNAL => c"internal error in ipcring (a bug: please report it)",
+            Status::IPCRING_ERR_INVALID_GEOMETRY => {
+                c"invalid queue geometry: slots, slot size or producer/consumer count out of range"
+            }
+            Status::IPCRING_ERR_SKIPPED => {
+                c"the reserved slot was passed while this producer stalled; nothing was sent"
+            }
         }
     }
 }
@@ -165,6 +183,7 @@ impl From<OpenError> for Status {
         match e {
             OpenError::InvalidName { .. } => Status::IPCRING_ERR_INVALID_NAME,
             OpenError::InvalidCapacity { .. } => Status::IPCRING_ERR_INVALID_CAPACITY,
+            OpenError::InvalidGeometry { .. } => Status::IPCRING_ERR_INVALID_GEOMETRY,
             OpenError::AlreadyExists { .. } => Status::IPCRING_ERR_EXISTS,
             OpenError::NotFound { .. } => Status::IPCRING_ERR_NOT_FOUND,
             OpenError::PermissionDenied { .. } => Status::IPCRING_ERR_PERMISSION,
@@ -193,6 +212,7 @@ impl From<SendError> for Status {
             SendError::Timeout => Status::IPCRING_ERR_TIMEOUT,
             SendError::TooLarge { .. } => Status::IPCRING_ERR_TOO_LARGE,
             SendError::Disconnected => Status::IPCRING_ERR_DISCONNECTED,
+            SendError::Skipped => Status::IPCRING_ERR_SKIPPED,
             // `Corrupted`, and whatever a later version adds: the ring is unusable.
             _ => Status::IPCRING_ERR_CORRUPTED,
         }
@@ -249,11 +269,25 @@ mod tests {
     }
 
     #[test]
+    fn mpmc_errors_get_their_own_codes() {
+        let geometry = OpenError::InvalidGeometry {
+            what: "slot_size",
+            value: 0,
+            reason: "from 1 byte to 1 GiB",
+        };
+        assert_eq!(Status::from(geometry), Status::IPCRING_ERR_INVALID_GEOMETRY);
+        assert_eq!(
+            Status::from(SendError::Skipped),
+            Status::IPCRING_ERR_SKIPPED
+        );
+    }
+
+    #[test]
     fn strerror_of_an_unknown_code_says_so() {
         // SAFETY: `ipcring_strerror` returns a static NUL-terminated string.
         let text = |c| unsafe { core::ffi::CStr::from_ptr(ipcring_strerror(c)) };
         assert_eq!(text(-1), c"unknown ipcring status code");
-        assert_eq!(text(26), c"unknown ipcring status code");
+        assert_eq!(text(28), c"unknown ipcring status code");
         assert_eq!(text(17), c"the ring is empty");
     }
 }

@@ -1,9 +1,11 @@
-//! Plain data crossing the boundary: options, wait strategies, statistics, versions.
+//! Plain data crossing the boundary: options, wait strategies, statistics, versions, of
+//! SPSC rings and MPMC queues.
 
 use crate::status::{Result, Status};
 use core::ffi::c_int;
+use core::time::Duration;
 use ipcring::spsc::{self, Builder};
-use ipcring::WaitStrategy;
+use ipcring::{mpmc, WaitStrategy};
 
 /// Major version of this library (semantic versioning).
 pub const IPCRING_VERSION_MAJOR: u32 = 0;
@@ -24,6 +26,18 @@ pub const IPCRING_MAX_CAPACITY: usize = 0x8000_0000;
 pub const IPCRING_DEFAULT_CAPACITY: usize = 0x10_0000;
 /// Longest ring name, in bytes.
 pub const IPCRING_MAX_NAME_LEN: usize = 247;
+/// Most slots of an MPMC queue (2^24).
+pub const IPCRING_MPMC_MAX_SLOTS: usize = 0x100_0000;
+/// Largest slot of an MPMC queue, in bytes (1 GiB): its largest message.
+pub const IPCRING_MPMC_MAX_SLOT_SIZE: usize = 0x4000_0000;
+/// Most producers, and most consumers, attached to one MPMC queue at once.
+pub const IPCRING_MPMC_MAX_ROLE_SLOTS: usize = 64;
+/// Slots of an MPMC queue created with default options.
+pub const IPCRING_MPMC_DEFAULT_CAPACITY: usize = 1024;
+/// Slot size of an MPMC queue created with default options, in bytes.
+pub const IPCRING_MPMC_DEFAULT_SLOT_SIZE: usize = 256;
+/// Producer slots, and consumer slots, of an MPMC queue created with default options.
+pub const IPCRING_MPMC_DEFAULT_ROLE_SLOTS: usize = 16;
 
 const _: () = {
     assert!(IPCRING_ABI_MAJOR == ipcring::ABI_MAJOR);
@@ -32,6 +46,12 @@ const _: () = {
     assert!(IPCRING_MAX_CAPACITY == spsc::MAX_CAPACITY);
     assert!(IPCRING_DEFAULT_CAPACITY == spsc::DEFAULT_CAPACITY);
     assert!(IPCRING_MAX_NAME_LEN == ipcring::MAX_NAME_LEN);
+    assert!(IPCRING_MPMC_MAX_SLOTS == mpmc::MAX_SLOTS_PER_QUEUE);
+    assert!(IPCRING_MPMC_MAX_SLOT_SIZE == mpmc::MAX_SLOT_SIZE);
+    assert!(IPCRING_MPMC_MAX_ROLE_SLOTS == mpmc::MAX_ROLE_SLOTS);
+    assert!(IPCRING_MPMC_DEFAULT_CAPACITY == mpmc::DEFAULT_CAPACITY);
+    assert!(IPCRING_MPMC_DEFAULT_SLOT_SIZE == mpmc::DEFAULT_SLOT_SIZE);
+    assert!(IPCRING_MPMC_DEFAULT_ROLE_SLOTS == mpmc::DEFAULT_ROLE_SLOTS);
 };
 
 /// The values of `ipcring_wait_t.kind`.
@@ -169,6 +189,112 @@ impl Stats {
     }
 }
 
+/// Options for creating or opening an MPMC queue. Fill it with
+/// `ipcring_mpmc_options_init`, then change what you need. The geometry (the first five
+/// fields) and the mode matter only when creating.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct MpmcOptions {
+    /// Number of slots, each holding one message: a power of two from 1 to
+    /// `IPCRING_MPMC_MAX_SLOTS`.
+    pub capacity: usize,
+    /// Largest message, in bytes: from 1 to `IPCRING_MPMC_MAX_SLOT_SIZE`. Each slot takes
+    /// this much (rounded up to 8) plus 16 bytes.
+    pub slot_size: usize,
+    /// How many producers may be attached at once: 1 to `IPCRING_MPMC_MAX_ROLE_SLOTS`.
+    pub producers: usize,
+    /// How many consumers may be attached at once: 1 to `IPCRING_MPMC_MAX_ROLE_SLOTS`.
+    pub consumers: usize,
+    /// 0 (the default): consumers wait for a live producer's commit however long it takes,
+    /// and pass only the reservations of producers that died. Otherwise they also pass a
+    /// reservation that a live producer holds longer than this many nanoseconds; its
+    /// commit then fails with `IPCRING_ERR_SKIPPED`.
+    pub stall_timeout_ns: u64,
+    /// Permission bits of a created queue (0600 by default; 0660 lets the group in).
+    pub mode: u32,
+    /// Non-zero: fault in every page when mapping, so the first messages take no page
+    /// faults.
+    pub populate: c_int,
+    /// How the handle's blocking calls wait.
+    pub wait: Wait,
+}
+
+impl MpmcOptions {
+    pub(crate) fn builder(&self, name: &str) -> Result<mpmc::Builder> {
+        let b = mpmc::Builder::new(name)
+            .capacity(self.capacity)
+            .slot_size(self.slot_size)
+            .producers(self.producers)
+            .consumers(self.consumers)
+            .mode(self.mode)
+            .populate(self.populate != 0)
+            .wait_strategy(self.wait.strategy()?);
+        Ok(match self.stall_timeout_ns {
+            0 => b,
+            ns => b.stall_timeout(Duration::from_nanos(ns)),
+        })
+    }
+
+    /// The options that `ipcring_mpmc_options_init` fills in.
+    pub(crate) fn defaults() -> MpmcOptions {
+        MpmcOptions {
+            capacity: IPCRING_MPMC_DEFAULT_CAPACITY,
+            slot_size: IPCRING_MPMC_DEFAULT_SLOT_SIZE,
+            producers: IPCRING_MPMC_DEFAULT_ROLE_SLOTS,
+            consumers: IPCRING_MPMC_DEFAULT_ROLE_SLOTS,
+            stall_timeout_ns: 0,
+            mode: 0o600,
+            populate: 0,
+            wait: Wait::default_strategy(),
+        }
+    }
+}
+
+/// Counters of an MPMC queue, summed over its producer and consumer slots, and its
+/// geometry.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct MpmcStats {
+    /// Messages committed by producers.
+    pub sent: u64,
+    /// Messages released by consumers (a message delivered again counts once per delivery).
+    pub received: u64,
+    /// `try_send` and `try_reserve` calls that found the queue full.
+    pub rejected: u64,
+    /// Reservations of dead (or stalled) producers that consumers passed.
+    pub skipped: u64,
+    /// Messages of dead consumers that were delivered again.
+    pub redelivered: u64,
+    /// The most messages producers saw in the queue (sampled every 64 reservations of each
+    /// producer, and the capacity whenever one found it full).
+    pub high_water: u64,
+    /// Futex wake calls made by producers (a busy queue makes none).
+    pub producer_wakeups: u64,
+    /// Futex wake calls made by consumers.
+    pub consumer_wakeups: u64,
+    /// Number of slots.
+    pub capacity: u64,
+    /// Largest message, in bytes.
+    pub slot_size: u64,
+}
+
+impl From<mpmc::Stats> for MpmcStats {
+    fn from(s: mpmc::Stats) -> MpmcStats {
+        MpmcStats {
+            sent: s.sent,
+            received: s.received,
+            rejected: s.rejected,
+            skipped: s.skipped,
+            redelivered: s.redelivered,
+            high_water: s.high_water,
+            producer_wakeups: s.producer_wakeups,
+            consumer_wakeups: s.consumer_wakeups,
+            capacity: s.capacity,
+            slot_size: s.slot_size,
+        }
+    }
+}
+
 /// Versions of the library and of the shared ring layout.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -198,6 +324,25 @@ pub unsafe extern "C" fn ipcring_options_init(opts: *mut Options) -> c_int {
         let opts = crate::out(opts)?;
         // SAFETY: a non-NULL out-parameter, writable per the contract.
         unsafe { opts.write(Options::defaults()) };
+        Ok(())
+    })
+}
+
+/// Fills `*opts` with the default MPMC options: `IPCRING_MPMC_DEFAULT_CAPACITY` slots of
+/// `IPCRING_MPMC_DEFAULT_SLOT_SIZE` bytes, `IPCRING_MPMC_DEFAULT_ROLE_SLOTS` producers and
+/// consumers, no stall timeout, mode 0600, no populate, the default spin-then-park wait.
+///
+/// Returns `IPCRING_OK`, or `IPCRING_ERR_NULL_POINTER` if `opts` is NULL.
+///
+/// # Safety
+/// `opts` is NULL or points to writable memory for one `ipcring_mpmc_options_t`.
+/// Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_options_init(opts: *mut MpmcOptions) -> c_int {
+    crate::guard(|| {
+        let opts = crate::out(opts)?;
+        // SAFETY: a non-NULL out-parameter, writable per the contract.
+        unsafe { opts.write(MpmcOptions::defaults()) };
         Ok(())
     })
 }
@@ -234,6 +379,22 @@ mod tests {
         let o = Options::defaults();
         assert_eq!(o.wait.strategy(), Ok(WaitStrategy::default()));
         assert_eq!(o.capacity, spsc::DEFAULT_CAPACITY);
+    }
+
+    #[test]
+    fn default_mpmc_options_create_the_default_queue() {
+        let name = format!("ffi-mpmc-defaults-{}", std::process::id());
+        let tx = MpmcOptions::defaults()
+            .builder(&name)
+            .and_then(|b| Ok(b.create_producer()?))
+            .expect("create with the defaults");
+        ipcring::unlink(&name).expect("remove the queue");
+        assert_eq!(tx.capacity(), mpmc::DEFAULT_CAPACITY);
+        assert_eq!(tx.max_message(), mpmc::DEFAULT_SLOT_SIZE);
+        assert_eq!(
+            MpmcOptions::defaults().wait.strategy(),
+            Ok(WaitStrategy::default())
+        );
     }
 
     #[test]

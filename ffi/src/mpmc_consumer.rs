@@ -1,0 +1,460 @@
+//! The MPMC consumer handle: attach, receive into a buffer, zero-copy read + release (or
+//! keep), statistics, close.
+
+use crate::handle::{self, with_handle, Handle};
+use crate::status::{Result, Status};
+use crate::types::{MpmcOptions, MpmcStats, Wait};
+use crate::{guard, name_arg, options_arg, out};
+use core::ffi::{c_char, c_int, c_void};
+use core::ptr::NonNull;
+use core::time::Duration;
+use ipcring::mpmc::{Builder, Consumer, ReadGrant};
+use ipcring::{OpenError, RecvError};
+
+/// A receiving end of an MPMC queue (one worker of a pool), opaque to C. Made by
+/// `ipcring_mpmc_consumer_create`, `_open` or `_open_or_create`, freed by
+/// `ipcring_mpmc_consumer_close`.
+#[derive(Debug)]
+pub struct MpmcConsumerHandle {
+    magic: u64,
+    poisoned: bool,
+    /// The consumer, owned (from `Box::leak`); borrowed by `grant` while one is lent.
+    rx: NonNull<Consumer>,
+    /// The message lent to C between `read` and `release`/`keep`. Its lifetime is really
+    /// that of `rx`: see `MpmcConsumerHandle::lend`.
+    grant: Option<ReadGrant<'static>>,
+}
+
+impl Handle for MpmcConsumerHandle {
+    const MAGIC: u64 = u64::from_le_bytes(*b"ipcr-MR\x01");
+    fn magic(&self) -> u64 {
+        self.magic
+    }
+    fn poisoned(&mut self) -> &mut bool {
+        &mut self.poisoned
+    }
+}
+
+/// How a receive waits for a message.
+#[derive(Clone, Copy)]
+enum RecvMode {
+    Block,
+    Try,
+    Timeout(Duration),
+}
+
+impl MpmcConsumerHandle {
+    fn new(rx: Consumer) -> MpmcConsumerHandle {
+        MpmcConsumerHandle {
+            magic: Self::MAGIC,
+            poisoned: false,
+            rx: NonNull::from(Box::leak(Box::new(rx))),
+            grant: None,
+        }
+    }
+
+    /// The consumer, unless a read borrows it.
+    #[inline]
+    fn rx(&mut self) -> Result<&mut Consumer> {
+        if self.grant.is_some() {
+            return Err(Status::IPCRING_ERR_GRANT_PENDING);
+        }
+        // SAFETY: `rx` is owned by this handle and valid until it drops; no grant borrows
+        // it, and the returned borrow is tied to `&mut self`.
+        Ok(unsafe { self.rx.as_mut() })
+    }
+
+    /// Copies the next message into the `cap` bytes at `buf` and stores its length in
+    /// `len`; keeps it for this handle's next receive if it does not fit.
+    #[inline]
+    fn recv(
+        &mut self,
+        buf: *mut c_void,
+        cap: usize,
+        len: NonNull<usize>,
+        how: RecvMode,
+    ) -> Result<()> {
+        if buf.is_null() && cap > 0 {
+            return Err(Status::IPCRING_ERR_NULL_POINTER);
+        }
+        let g = next(self.rx()?, how)?;
+        // SAFETY: a non-NULL out-parameter, writable per the caller's contract.
+        unsafe { len.write(g.len()) };
+        if g.len() > cap {
+            g.keep();
+            return Err(Status::IPCRING_ERR_BUFFER_TOO_SMALL);
+        }
+        if !g.is_empty() {
+            // SAFETY: `buf` is not NULL (as `cap` >= `g.len()` > 0) and writable for `cap`
+            // bytes per the caller's contract; the message is in shared memory, which the
+            // caller's buffer cannot overlap while we hold the handle exclusively.
+            unsafe { core::ptr::copy_nonoverlapping(g.as_ptr(), buf.cast::<u8>(), g.len()) };
+        }
+        Ok(())
+    }
+
+    /// Lends the next message to C through `data` and `len`.
+    fn lend(
+        &mut self,
+        data: NonNull<*const c_void>,
+        len: NonNull<usize>,
+        how: RecvMode,
+    ) -> Result<()> {
+        if self.grant.is_some() {
+            return Err(Status::IPCRING_ERR_GRANT_PENDING);
+        }
+        // SAFETY: `rx` stays valid until the handle drops, and `Drop` ends the grant
+        // before it frees `rx`, so the grant never outlives it. While the grant exists it
+        // holds the only reference: every other use of `rx` goes through `Self::rx`, which
+        // refuses while a grant is pending.
+        let rx: &'static mut Consumer = unsafe { &mut *self.rx.as_ptr() };
+        let g = next(rx, how)?;
+        // SAFETY: non-NULL out-parameters, writable per the caller's contract.
+        unsafe {
+            data.write(g.as_ptr().cast());
+            len.write(g.len());
+        }
+        self.grant = Some(g);
+        Ok(())
+    }
+}
+
+/// The next message, waiting as `how` says.
+#[inline]
+fn next(rx: &mut Consumer, how: RecvMode) -> core::result::Result<ReadGrant<'_>, RecvError> {
+    match how {
+        RecvMode::Block => rx.read(),
+        RecvMode::Try => rx.try_read(),
+        RecvMode::Timeout(d) => rx.read_timeout(d),
+    }
+}
+
+impl Drop for MpmcConsumerHandle {
+    fn drop(&mut self) {
+        self.magic = 0;
+        // A pending read is released, as dropping a `ReadGrant` does in Rust.
+        self.grant = None;
+        // SAFETY: made by `Box::leak` in `new`; the grant that borrowed it is gone.
+        drop(unsafe { Box::from_raw(self.rx.as_ptr()) });
+    }
+}
+
+/// Common body of the three ways to attach.
+///
+/// # Safety
+/// As the exported functions that call it.
+unsafe fn attach(
+    name: *const c_char,
+    opts: *const MpmcOptions,
+    out_handle: *mut *mut MpmcConsumerHandle,
+    how: fn(Builder) -> core::result::Result<Consumer, OpenError>,
+) -> c_int {
+    guard(|| {
+        let slot = out(out_handle)?;
+        // SAFETY: a non-NULL out-parameter, writable per the contract.
+        unsafe { slot.write(core::ptr::null_mut()) };
+        // SAFETY: forwarded contracts.
+        let (name, opts) = unsafe { (name_arg(name)?, options_arg(opts, MpmcOptions::defaults)?) };
+        let rx = how(opts.builder(name)?)?;
+        // SAFETY: as above.
+        unsafe { slot.write(handle::into_raw(MpmcConsumerHandle::new(rx))) };
+        Ok(())
+    })
+}
+
+/// Creates the MPMC queue `name` and attaches to it as one of its consumers. Fails with
+/// `IPCRING_ERR_EXISTS` if it exists already.
+///
+/// Options and results as `ipcring_mpmc_producer_create`.
+///
+/// # Safety
+/// As `ipcring_mpmc_producer_create`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_create(
+    name: *const c_char,
+    opts: *const MpmcOptions,
+    out: *mut *mut MpmcConsumerHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(name, opts, out, |b| b.create_consumer()) }
+}
+
+/// Opens the existing MPMC queue `name` as one more consumer.
+///
+/// Options and results as `ipcring_mpmc_producer_open` (`IPCRING_ERR_ROLE_TAKEN`: as many
+/// consumers as the queue has consumer slots are attached).
+///
+/// # Safety
+/// As `ipcring_mpmc_producer_create`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_open(
+    name: *const c_char,
+    opts: *const MpmcOptions,
+    out: *mut *mut MpmcConsumerHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(name, opts, out, |b| b.open_consumer()) }
+}
+
+/// Opens the MPMC queue `name` as a consumer, creating it (with `opts`) if it does not
+/// exist.
+///
+/// Returns any status of `ipcring_mpmc_consumer_create` and `ipcring_mpmc_consumer_open`.
+///
+/// # Safety
+/// As `ipcring_mpmc_producer_create`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_open_or_create(
+    name: *const c_char,
+    opts: *const MpmcOptions,
+    out: *mut *mut MpmcConsumerHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(name, opts, out, |b| b.open_or_create_consumer()) }
+}
+
+/// Detaches from the queue, frees the handle and sets `*handle` to NULL. A lent message
+/// is released (consumed); a kept one (see `ipcring_mpmc_consumer_keep`, and
+/// `IPCRING_ERR_BUFFER_TOO_SMALL`) goes to another consumer, counted as redelivered. The
+/// queue itself stays (see `ipcring_unlink`).
+///
+/// A NULL `*handle` is a no-op that returns `IPCRING_OK`. Returns
+/// `IPCRING_ERR_NULL_POINTER` if `handle` is NULL and `IPCRING_ERR_BAD_HANDLE` if
+/// `*handle` is not an MPMC consumer handle.
+///
+/// # Safety
+/// `handle` is NULL or points to a handle pointer that is NULL or was returned by an MPMC
+/// consumer create/open function and not closed. No other call may use the handle at the
+/// same time, nor any copy of the pointer afterwards.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_close(
+    handle: *mut *mut MpmcConsumerHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { handle::close(handle) }
+}
+
+/// Receives the next message into the `cap` bytes at `buf`, waiting while the queue is
+/// empty, and stores its length in `*len`. Each message goes to one consumer only.
+///
+/// If the message is longer than `cap`, returns `IPCRING_ERR_BUFFER_TOO_SMALL`, stores the
+/// length needed in `*len` and keeps the message for this handle: its next receive (or
+/// read) returns it. (`buf` NULL with `cap` 0 asks for the length of the next message.)
+///
+/// Returns `IPCRING_OK`, `IPCRING_ERR_BUFFER_TOO_SMALL`, `IPCRING_ERR_DISCONNECTED` (every
+/// producer is gone and every message was received), `IPCRING_ERR_CORRUPTED`,
+/// `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` (`len` NULL, or `buf` NULL
+/// with `cap` > 0) or `IPCRING_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// `handle` is NULL or a live MPMC consumer handle not used by another thread during the
+/// call; `buf` is NULL or writable for `cap` bytes; `len` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_recv(
+    handle: *mut MpmcConsumerHandle,
+    buf: *mut c_void,
+    cap: usize,
+    len: *mut usize,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { with_handle(handle, |h| h.recv(buf, cap, out(len)?, RecvMode::Block)) }
+}
+
+/// Like `ipcring_mpmc_consumer_recv`, but returns `IPCRING_ERR_EMPTY` at once when no
+/// message is committed.
+///
+/// # Safety
+/// As `ipcring_mpmc_consumer_recv`.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_try_recv(
+    handle: *mut MpmcConsumerHandle,
+    buf: *mut c_void,
+    cap: usize,
+    len: *mut usize,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { with_handle(handle, |h| h.recv(buf, cap, out(len)?, RecvMode::Try)) }
+}
+
+/// Like `ipcring_mpmc_consumer_recv`, but waits at most `timeout_ns` nanoseconds, then
+/// returns `IPCRING_ERR_TIMEOUT`.
+///
+/// # Safety
+/// As `ipcring_mpmc_consumer_recv`.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_recv_timeout(
+    handle: *mut MpmcConsumerHandle,
+    buf: *mut c_void,
+    cap: usize,
+    len: *mut usize,
+    timeout_ns: u64,
+) -> c_int {
+    let how = RecvMode::Timeout(Duration::from_nanos(timeout_ns));
+    // SAFETY: forwarded contract.
+    unsafe { with_handle(handle, |h| h.recv(buf, cap, out(len)?, how)) }
+}
+
+/// Waits for the next message and lends it in place (zero-copy): `*data` points to its
+/// `*len` bytes in shared memory until `ipcring_mpmc_consumer_release` (which consumes
+/// it), `ipcring_mpmc_consumer_keep` (which keeps it for this handle's next receive) or
+/// close. While it is lent, every other call on the handle but those returns
+/// `IPCRING_ERR_GRANT_PENDING`. If the process dies while it holds the message, another
+/// consumer receives it.
+///
+/// Returns `IPCRING_OK`, `IPCRING_ERR_DISCONNECTED`, `IPCRING_ERR_CORRUPTED`,
+/// `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` (`data` or `len` NULL) or
+/// `IPCRING_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// As `ipcring_mpmc_consumer_recv`; `data` is NULL or writable for one pointer. The bytes
+/// at `*data` may be read, not written, until release, keep or close; after that the
+/// pointer must not be used.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_read(
+    handle: *mut MpmcConsumerHandle,
+    data: *mut *const c_void,
+    len: *mut usize,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { with_handle(handle, |h| h.lend(out(data)?, out(len)?, RecvMode::Block)) }
+}
+
+/// Like `ipcring_mpmc_consumer_read`, but returns `IPCRING_ERR_EMPTY` at once when no
+/// message is committed.
+///
+/// # Safety
+/// As `ipcring_mpmc_consumer_read`.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_try_read(
+    handle: *mut MpmcConsumerHandle,
+    data: *mut *const c_void,
+    len: *mut usize,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { with_handle(handle, |h| h.lend(out(data)?, out(len)?, RecvMode::Try)) }
+}
+
+/// Like `ipcring_mpmc_consumer_read`, but waits at most `timeout_ns` nanoseconds, then
+/// returns `IPCRING_ERR_TIMEOUT`.
+///
+/// # Safety
+/// As `ipcring_mpmc_consumer_read`.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_read_timeout(
+    handle: *mut MpmcConsumerHandle,
+    data: *mut *const c_void,
+    len: *mut usize,
+    timeout_ns: u64,
+) -> c_int {
+    let how = RecvMode::Timeout(Duration::from_nanos(timeout_ns));
+    // SAFETY: forwarded contract.
+    unsafe { with_handle(handle, |h| h.lend(out(data)?, out(len)?, how)) }
+}
+
+/// Releases the message lent by `ipcring_mpmc_consumer_read`: it is consumed (never
+/// delivered again), and its slot goes back to the producers.
+///
+/// Returns `IPCRING_OK`, `IPCRING_ERR_NO_GRANT` (nothing lent) or `IPCRING_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// `handle` is NULL or a live MPMC consumer handle not used by another thread during the
+/// call.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_release(handle: *mut MpmcConsumerHandle) -> c_int {
+    let release =
+        |h: &mut MpmcConsumerHandle| h.grant.take().map(drop).ok_or(Status::IPCRING_ERR_NO_GRANT);
+    // SAFETY: forwarded contract.
+    unsafe { with_handle(handle, release) }
+}
+
+/// Ends the loan of the message lent by `ipcring_mpmc_consumer_read` without consuming
+/// it: the next receive or read of this handle returns it again (no other consumer gets
+/// it while this handle is open). For example, read a message in place, find that it
+/// needs a copy, keep it and receive it into a buffer.
+///
+/// Returns `IPCRING_OK`, `IPCRING_ERR_NO_GRANT` (nothing lent) or `IPCRING_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// As `ipcring_mpmc_consumer_release`.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_keep(handle: *mut MpmcConsumerHandle) -> c_int {
+    let keep = |h: &mut MpmcConsumerHandle| {
+        h.grant
+            .take()
+            .map(ReadGrant::keep)
+            .ok_or(Status::IPCRING_ERR_NO_GRANT)
+    };
+    // SAFETY: forwarded contract.
+    unsafe { with_handle(handle, keep) }
+}
+
+/// Stores the queue's counters and geometry in `*stats`.
+///
+/// Returns `IPCRING_OK`, `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` or
+/// `IPCRING_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// As `ipcring_mpmc_consumer_release`; `stats` is NULL or writable for one
+/// `ipcring_mpmc_stats_t`.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_stats(
+    handle: *mut MpmcConsumerHandle,
+    stats: *mut MpmcStats,
+) -> c_int {
+    let read = |h: &mut MpmcConsumerHandle| {
+        let stats = out(stats)?;
+        let s = MpmcStats::from(h.rx()?.stats());
+        // SAFETY: a non-NULL out-parameter, writable per the contract.
+        unsafe { stats.write(s) };
+        Ok(())
+    };
+    // SAFETY: forwarded contract.
+    unsafe { with_handle(handle, read) }
+}
+
+/// Stores the largest message of the queue (its slot size, in bytes) in `*max`: a buffer
+/// of that size receives any message.
+///
+/// Returns `IPCRING_OK`, `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` or
+/// `IPCRING_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// As `ipcring_mpmc_consumer_release`; `max` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_max_message(
+    handle: *mut MpmcConsumerHandle,
+    max: *mut usize,
+) -> c_int {
+    let read = |h: &mut MpmcConsumerHandle| {
+        let max = out(max)?;
+        let m = h.rx()?.max_message();
+        // SAFETY: a non-NULL out-parameter, writable per the contract.
+        unsafe { max.write(m) };
+        Ok(())
+    };
+    // SAFETY: forwarded contract.
+    unsafe { with_handle(handle, read) }
+}
+
+/// Changes how the handle's blocking calls wait.
+///
+/// Returns `IPCRING_OK`, `IPCRING_ERR_INVALID_ARGUMENT` (unknown kind),
+/// `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` or `IPCRING_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// As `ipcring_mpmc_consumer_release`; `wait` is NULL or points to an initialised
+/// `ipcring_wait_t`.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_set_wait(
+    handle: *mut MpmcConsumerHandle,
+    wait: *const Wait,
+) -> c_int {
+    let set = |h: &mut MpmcConsumerHandle| {
+        // SAFETY: NULL or initialised, per the contract.
+        let wait = unsafe { wait.as_ref() }.ok_or(Status::IPCRING_ERR_NULL_POINTER)?;
+        h.rx()?.set_wait_strategy(wait.strategy()?);
+        Ok(())
+    };
+    // SAFETY: forwarded contract.
+    unsafe { with_handle(handle, set) }
+}
