@@ -6,7 +6,12 @@
 //! and `cargo build -p ipcring-ffi` (run from here, a no-op when fresh) puts the library
 //! in `<target>/<profile>/`. (`cargo test` alone does not build a cdylib that has no rlib
 //! beside it; see ffi/README.md.) Every child runs under an outer timeout, and every ring
-//! is removed afterwards, also when a test fails.
+//! is removed afterwards, also when a test fails. The tests of MPMC queues are in
+//! `c/mpmc.rs`.
+
+// Beside the C programs it runs; a file directly in tests/ would be a test crate of its own.
+#[path = "c/mpmc.rs"]
+mod mpmc;
 
 use ipcring::spsc::Builder;
 use ipcring::{RecvError, SendError};
@@ -14,6 +19,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 /// Messages of each interop test.
@@ -74,6 +80,9 @@ struct Programs {
     consumer: PathBuf,
     pingpong: PathBuf,
     bad_input: PathBuf,
+    mpmc_input: PathBuf,
+    mpmc_producer: PathBuf,
+    mpmc_consumer: PathBuf,
     cpp_link: PathBuf,
 }
 
@@ -88,6 +97,9 @@ fn programs() -> &'static Programs {
             consumer: c("examples/consumer.c"),
             pingpong: c("examples/pingpong.c"),
             bad_input: c("tests/c/bad_input.c"),
+            mpmc_input: c("tests/c/mpmc_input.c"),
+            mpmc_producer: c("tests/c/mpmc_producer.c"),
+            mpmc_consumer: c("tests/c/mpmc_consumer.c"),
             cpp_link: compile(&out, "tests/c/cpp_link.cpp", true),
         }
     })
@@ -127,29 +139,23 @@ fn compile(out_dir: &Path, src: &str, cxx: bool) -> PathBuf {
     exe
 }
 
-/// A child process that is killed if the test ends before it does.
+/// A child process that is killed if the test ends before it does. Its output is read
+/// from the start, so that a child that says much never blocks on a full pipe.
 struct Running {
     child: Option<Child>,
     what: String,
+    stdout: Option<JoinHandle<Vec<u8>>>,
+    stderr: Option<JoinHandle<Vec<u8>>>,
 }
 
 impl Running {
     fn spawn(cmd: &mut Command, what: &str) -> Running {
-        let child = cmd
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
-        Running {
-            child: Some(child),
-            what: what.to_owned(),
-        }
-    }
-
-    /// Waits for the child, at most [`PROCESS_TIMEOUT`]: a hang fails the test.
-    fn finish(mut self) -> Output {
-        let mut child = self.child.take().expect("not finished yet");
         let drain = |pipe: Option<Box<dyn Read + Send>>| {
             std::thread::spawn(move || {
                 let mut bytes = Vec::new();
@@ -161,6 +167,17 @@ impl Running {
         };
         let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
         let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+        Running {
+            child: Some(child),
+            what: what.to_owned(),
+            stdout: Some(stdout),
+            stderr: Some(stderr),
+        }
+    }
+
+    /// Waits for the child, at most [`PROCESS_TIMEOUT`]: a hang fails the test.
+    fn finish(mut self) -> Output {
+        let mut child = self.child.take().expect("not finished yet");
         let deadline = Instant::now() + PROCESS_TIMEOUT;
         let status = loop {
             if let Some(status) = child.try_wait().expect("wait for a child") {
@@ -173,10 +190,11 @@ impl Running {
             }
             std::thread::sleep(Duration::from_millis(5));
         };
+        let join = |t: Option<JoinHandle<Vec<u8>>>| t.map(|t| t.join().expect("output reader"));
         Output {
             status,
-            stdout: stdout.join().expect("stdout reader"),
-            stderr: stderr.join().expect("stderr reader"),
+            stdout: join(self.stdout.take()).unwrap_or_default(),
+            stderr: join(self.stderr.take()).unwrap_or_default(),
         }
     }
 }

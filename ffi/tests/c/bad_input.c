@@ -1,50 +1,19 @@
 /* Bad input from C gets a status code, never a crash; and the status codes and grant
- * rules of the API hold. Run by ffi/tests/c.rs (and `make -C ffi test asan`):
+ * rules of the SPSC API hold (mpmc_input.c does the same for MPMC queues). Run by
+ * ffi/tests/c.rs (and `make -C ffi test asan`):
  *
  *     bad_input PREFIX
  *
  * Every ring this program makes is named PREFIX-something and removed before it exits;
  * the Rust test removes leftovers of a failed run by the prefix. */
 #define _GNU_SOURCE
-#include "ipcring.h"
+#include "check.h"
 
 #include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-static int checks, failures;
-
-static void expect_rc(int line, const char *call, int got, int want) {
-    checks++;
-    if (got != want) {
-        failures++;
-        fprintf(stderr, "bad_input.c:%d: %s\n    returned %d (%s), expected %d (%s)\n", line, call,
-                got, ipcring_strerror(got), want, ipcring_strerror(want));
-    }
-}
-
-static void expect_true(int line, const char *what, int ok) {
-    checks++;
-    if (!ok) {
-        failures++;
-        fprintf(stderr, "bad_input.c:%d: expected %s\n", line, what);
-    }
-}
-
-#define EXPECT(call, want) expect_rc(__LINE__, #call, (call), (want))
-#define CHECK(cond) expect_true(__LINE__, #cond, (cond))
-
-static const char *prefix;
-
-/* The name PREFIX-suffix, in a static buffer (one at a time). */
-static const char *ring(const char *suffix) {
-    static char name[200];
-    snprintf(name, sizeof name, "%s-%s", prefix, suffix);
-    return name;
-}
 
 static ipcring_options_t small_ring(void) {
     ipcring_options_t o;
@@ -348,6 +317,5 @@ int main(int argc, char **argv) {
     grants();
     batches_and_waits();
     words_and_versions();
-    printf("bad_input: %d checks, %d failed\n", checks, failures);
-    return failures == 0 ? 0 : 1;
+    return report("bad_input");
 }
