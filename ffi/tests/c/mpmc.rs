@@ -1,12 +1,12 @@
 //! The MPMC C API from C, against Rust, in real processes: C producers to Rust consumers
 //! and Rust producers to C consumers (every message checked, each exactly once, in order
-//! per producer), and the C bad-input program of MPMC queues.
+//! per producer), the C bad-input program of MPMC queues, and the workers example.
 
 use super::{leftovers, programs, run, stream, text, Rings, Running, MESSAGE_TIMEOUT};
 use ipcring::mpmc::{Builder, Consumer, Producer};
 use ipcring::{RecvError, SendError};
 use std::collections::HashMap;
-use std::process::Command;
+use std::process::{Child, Command};
 use std::time::Instant;
 
 /// Messages of each producer in the interop tests.
@@ -257,5 +257,22 @@ fn mpmc_bad_input_from_c_gets_status_codes() {
         "{}",
         text(&out)
     );
+    assert_eq!(leftovers(&rings), Vec::<String>::new());
+}
+
+#[test]
+fn c_workers_example_checks_every_answer() {
+    let workers = Running::spawn(
+        Command::new(&programs().workers).args(["3000", "3"]),
+        "C workers",
+    );
+    // workers names its queues after its process id.
+    let pid = workers.child.as_ref().map_or(0, Child::id);
+    let rings = Rings::with_prefix(format!("workers-c-{pid}"));
+    let out = workers.finish();
+    assert!(out.status.success(), "workers failed:\n{}", text(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("3 workers took 3000 jobs"), "{}", text(&out));
+    assert!(said.contains("3000 right, 0 bad"), "{}", text(&out));
     assert_eq!(leftovers(&rings), Vec::<String>::new());
 }
