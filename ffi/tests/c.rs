@@ -498,3 +498,39 @@ fn c_pingpong_reports_percentiles() {
         assert!(said.contains(word), "no {word} in:\n{}", text(&out));
     }
 }
+
+#[test]
+fn make_install_gives_a_pkg_config_package_that_builds_and_runs() {
+    // `make install-check` installs into a temporary prefix and builds examples/workers.c
+    // from there with `pkg-config --cflags --libs ipcring` (shared) and `--static`, and
+    // runs both; here with the library of this build (a no-op `cargo build`).
+    let lib = lib_dir();
+    let profile = lib.file_name().and_then(|n| n.to_str()).expect("a profile");
+    let target = lib.parent().expect("target directory");
+    let out = run(
+        Command::new("make")
+            .args(["--no-print-directory", "-C"])
+            .arg(ffi_dir())
+            .arg("install-check")
+            .arg(format!("PROFILE={profile}"))
+            .env("CARGO_TARGET_DIR", target),
+        "make install-check",
+    );
+    assert!(
+        out.status.success(),
+        "make install-check failed:\n{}",
+        text(&out)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("builds and runs, shared and static"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        said.matches("2000 right, 0 bad").count(),
+        2,
+        "{}",
+        text(&out)
+    );
+}
