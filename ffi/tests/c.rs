@@ -455,14 +455,27 @@ fn c_examples_talk_to_each_other() {
 
 #[test]
 fn readme_examples_compile_and_run() {
-    // The C example of ffi/README.md and the one of the top README.md: neither may rot.
-    let readmes = [ffi_dir().join("README.md"), ffi_dir().join("../README.md")];
-    for (i, path) in readmes.iter().enumerate() {
+    // The C examples of ffi/README.md (SPSC, then MPMC) and the one of the top README.md:
+    // none may rot. Each: the README, which of its C blocks, the ring name it uses, what
+    // it prints.
+    let ffi_readme = ffi_dir().join("README.md");
+    let examples = [
+        (ffi_readme.clone(), 0, "orders", "order #2\n"),
+        (ffi_readme, 1, "jobs", "job #1\n"),
+        (ffi_dir().join("../README.md"), 0, "orders", "order #2\n"),
+    ];
+    for (i, (path, block, ring, said)) in examples.iter().enumerate() {
         let readme = std::fs::read_to_string(path).expect("read the README");
-        let start = readme.find("```c\n").expect("a C block in the README") + 5;
+        let start = readme
+            .match_indices("```c\n")
+            .nth(*block)
+            .unwrap_or_else(|| panic!("C block {block} of {}", path.display()))
+            .0
+            + 5;
         let len = readme[start..].find("```").expect("the end of the C block");
         let rings = Rings::new(&format!("readme{i}"));
-        let source = readme[start..start + len].replace("\"orders\"", &format!("\"{}\"", rings.0));
+        let source =
+            readme[start..start + len].replace(&format!("\"{ring}\""), &format!("\"{}\"", rings.0));
         let dir = lib_dir().join("ipcring-ffi-c");
         std::fs::create_dir_all(&dir).expect("create the output directory");
         let src = dir.join(format!("readme{i}-{}.c", std::process::id()));
@@ -471,11 +484,11 @@ fn readme_examples_compile_and_run() {
         let out = run(&mut Command::new(&exe), "README example");
         assert!(
             out.status.success(),
-            "{} example failed:\n{}",
+            "{} example {block} failed:\n{}",
             path.display(),
             text(&out)
         );
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "order #2\n");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), *said);
         assert_eq!(leftovers(&rings), Vec::<String>::new());
     }
 }
