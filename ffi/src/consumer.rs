@@ -1,140 +1,26 @@
 //! The consumer handle: attach, receive into a buffer, zero-copy read + release,
 //! statistics, close.
 
-use crate::handle::{self, with_handle, Handle};
-use crate::status::{Result, Status};
+use crate::handle::{self, with_handle, Handle, Tag};
+use crate::out;
+use crate::recv::{RecvHandle, RecvMode};
 use crate::types::{Options, Stats, Wait};
-use crate::{guard, name_arg, options_arg, out};
 use core::ffi::{c_char, c_int, c_void};
-use core::ptr::NonNull;
-use core::time::Duration;
-use ipcring::spsc::{Consumer, ReadGrant};
-use ipcring::RecvError;
+use ipcring::spsc::{Builder, Consumer};
+use ipcring::OpenError;
 
 /// The reading end of a ring, opaque to C. Made by `ipcring_consumer_create`, `_open` or
 /// `_open_or_create`, freed by `ipcring_consumer_close`.
 #[derive(Debug)]
 pub struct ConsumerHandle {
-    magic: u64,
-    poisoned: bool,
-    /// The consumer, owned (from `Box::leak`); borrowed by `grant` while one is lent.
-    rx: NonNull<Consumer>,
-    /// The message lent to C between `read` and `release`. Its lifetime is really that of
-    /// `rx`: see `ConsumerHandle::lend`.
-    grant: Option<ReadGrant<'static>>,
+    tag: Tag,
+    core: RecvHandle<Consumer>,
 }
 
 impl Handle for ConsumerHandle {
     const MAGIC: u64 = u64::from_le_bytes(*b"ipcr-RX\x01");
-    fn magic(&self) -> u64 {
-        self.magic
-    }
-    fn poisoned(&mut self) -> &mut bool {
-        &mut self.poisoned
-    }
-}
-
-/// How a receive waits for a message.
-#[derive(Clone, Copy)]
-enum RecvMode {
-    Block,
-    Try,
-    Timeout(Duration),
-}
-
-impl ConsumerHandle {
-    fn new(rx: Consumer) -> ConsumerHandle {
-        ConsumerHandle {
-            magic: Self::MAGIC,
-            poisoned: false,
-            rx: NonNull::from(Box::leak(Box::new(rx))),
-            grant: None,
-        }
-    }
-
-    /// The consumer, unless a read borrows it.
-    #[inline]
-    fn rx(&mut self) -> Result<&mut Consumer> {
-        if self.grant.is_some() {
-            return Err(Status::IPCRING_ERR_GRANT_PENDING);
-        }
-        // SAFETY: `rx` is owned by this handle and valid until it drops; no grant borrows
-        // it, and the returned borrow is tied to `&mut self`.
-        Ok(unsafe { self.rx.as_mut() })
-    }
-
-    /// Copies the next message into the `cap` bytes at `buf` and stores its length in
-    /// `len`; keeps it in the ring if it does not fit.
-    #[inline]
-    fn recv(
-        &mut self,
-        buf: *mut c_void,
-        cap: usize,
-        len: NonNull<usize>,
-        how: RecvMode,
-    ) -> Result<()> {
-        if buf.is_null() && cap > 0 {
-            return Err(Status::IPCRING_ERR_NULL_POINTER);
-        }
-        let g = next(self.rx()?, how)?;
-        // SAFETY: a non-NULL out-parameter, writable per the caller's contract.
-        unsafe { len.write(g.len()) };
-        if g.len() > cap {
-            g.keep();
-            return Err(Status::IPCRING_ERR_BUFFER_TOO_SMALL);
-        }
-        if !g.is_empty() {
-            // SAFETY: `buf` is not NULL (as `cap` >= `g.len()` > 0) and writable for `cap`
-            // bytes per the caller's contract; the message is in shared memory, which the
-            // caller's buffer cannot overlap while we hold the handle exclusively.
-            unsafe { core::ptr::copy_nonoverlapping(g.as_ptr(), buf.cast::<u8>(), g.len()) };
-        }
-        Ok(())
-    }
-
-    /// Lends the next message to C through `data` and `len`.
-    fn lend(
-        &mut self,
-        data: NonNull<*const c_void>,
-        len: NonNull<usize>,
-        how: RecvMode,
-    ) -> Result<()> {
-        if self.grant.is_some() {
-            return Err(Status::IPCRING_ERR_GRANT_PENDING);
-        }
-        // SAFETY: `rx` stays valid until the handle drops, and `Drop` ends the grant
-        // before it frees `rx`, so the grant never outlives it. While the grant exists it
-        // holds the only reference: every other use of `rx` goes through `Self::rx`, which
-        // refuses while a grant is pending.
-        let rx: &'static mut Consumer = unsafe { &mut *self.rx.as_ptr() };
-        let g = next(rx, how)?;
-        // SAFETY: non-NULL out-parameters, writable per the caller's contract.
-        unsafe {
-            data.write(g.as_ptr().cast());
-            len.write(g.len());
-        }
-        self.grant = Some(g);
-        Ok(())
-    }
-}
-
-/// The next message, waiting as `how` says.
-#[inline]
-fn next(rx: &mut Consumer, how: RecvMode) -> core::result::Result<ReadGrant<'_>, RecvError> {
-    match how {
-        RecvMode::Block => rx.read(),
-        RecvMode::Try => rx.try_read(),
-        RecvMode::Timeout(d) => rx.read_timeout(d),
-    }
-}
-
-impl Drop for ConsumerHandle {
-    fn drop(&mut self) {
-        self.magic = 0;
-        // A pending read is released, as dropping a `ReadGrant` does in Rust.
-        self.grant = None;
-        // SAFETY: made by `Box::leak` in `new`; the grant that borrowed it is gone.
-        drop(unsafe { Box::from_raw(self.rx.as_ptr()) });
+    fn tag(&mut self) -> &mut Tag {
+        &mut self.tag
     }
 }
 
@@ -146,19 +32,16 @@ unsafe fn attach(
     name: *const c_char,
     opts: *const Options,
     out_handle: *mut *mut ConsumerHandle,
-    how: fn(ipcring::spsc::Builder) -> core::result::Result<Consumer, ipcring::OpenError>,
+    how: fn(Builder) -> Result<Consumer, OpenError>,
 ) -> c_int {
-    guard(|| {
-        let slot = out(out_handle)?;
-        // SAFETY: a non-NULL out-parameter, writable per the contract.
-        unsafe { slot.write(core::ptr::null_mut()) };
-        // SAFETY: forwarded contracts.
-        let (name, opts) = unsafe { (name_arg(name)?, options_arg(opts, Options::defaults)?) };
-        let rx = how(opts.builder(name)?)?;
-        // SAFETY: as above.
-        unsafe { slot.write(handle::into_raw(ConsumerHandle::new(rx))) };
-        Ok(())
-    })
+    let open = |name: &str, opts: Options| {
+        Ok(ConsumerHandle {
+            tag: Tag::new::<ConsumerHandle>(),
+            core: RecvHandle::new(how(opts.builder(name)?)?),
+        })
+    };
+    // SAFETY: forwarded contract.
+    unsafe { handle::attach(name, opts, Options::defaults, out_handle, open) }
 }
 
 /// Creates the ring `name` and attaches to it as its consumer. Fails with
@@ -252,7 +135,11 @@ pub unsafe extern "C" fn ipcring_consumer_recv(
     len: *mut usize,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, |h| h.recv(buf, cap, out(len)?, RecvMode::Block)) }
+    unsafe {
+        with_handle(handle, |h| {
+            h.core.recv(buf, cap, out(len)?, RecvMode::Block)
+        })
+    }
 }
 
 /// Like `ipcring_consumer_recv`, but returns `IPCRING_ERR_EMPTY` at once when no message
@@ -268,7 +155,7 @@ pub unsafe extern "C" fn ipcring_consumer_try_recv(
     len: *mut usize,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, |h| h.recv(buf, cap, out(len)?, RecvMode::Try)) }
+    unsafe { with_handle(handle, |h| h.core.recv(buf, cap, out(len)?, RecvMode::Try)) }
 }
 
 /// Like `ipcring_consumer_recv`, but waits at most `timeout_ns` nanoseconds, then returns
@@ -284,9 +171,9 @@ pub unsafe extern "C" fn ipcring_consumer_recv_timeout(
     len: *mut usize,
     timeout_ns: u64,
 ) -> c_int {
-    let how = RecvMode::Timeout(Duration::from_nanos(timeout_ns));
+    let how = RecvMode::timeout_ns(timeout_ns);
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, |h| h.recv(buf, cap, out(len)?, how)) }
+    unsafe { with_handle(handle, |h| h.core.recv(buf, cap, out(len)?, how)) }
 }
 
 /// Waits for the next message and lends it in place (zero-copy): `*data` points to its
@@ -309,7 +196,11 @@ pub unsafe extern "C" fn ipcring_consumer_read(
     len: *mut usize,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, |h| h.lend(out(data)?, out(len)?, RecvMode::Block)) }
+    unsafe {
+        with_handle(handle, |h| {
+            h.core.lend(out(data)?, out(len)?, RecvMode::Block)
+        })
+    }
 }
 
 /// Like `ipcring_consumer_read`, but returns `IPCRING_ERR_EMPTY` at once when no message
@@ -324,7 +215,11 @@ pub unsafe extern "C" fn ipcring_consumer_try_read(
     len: *mut usize,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, |h| h.lend(out(data)?, out(len)?, RecvMode::Try)) }
+    unsafe {
+        with_handle(handle, |h| {
+            h.core.lend(out(data)?, out(len)?, RecvMode::Try)
+        })
+    }
 }
 
 /// Like `ipcring_consumer_read`, but waits at most `timeout_ns` nanoseconds, then returns
@@ -339,9 +234,9 @@ pub unsafe extern "C" fn ipcring_consumer_read_timeout(
     len: *mut usize,
     timeout_ns: u64,
 ) -> c_int {
-    let how = RecvMode::Timeout(Duration::from_nanos(timeout_ns));
+    let how = RecvMode::timeout_ns(timeout_ns);
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, |h| h.lend(out(data)?, out(len)?, how)) }
+    unsafe { with_handle(handle, |h| h.core.lend(out(data)?, out(len)?, how)) }
 }
 
 /// Releases the message lent by `ipcring_consumer_read`: it is consumed, and its room
@@ -353,10 +248,8 @@ pub unsafe extern "C" fn ipcring_consumer_read_timeout(
 /// `handle` is NULL or a live consumer handle not used by another thread during the call.
 #[no_mangle]
 pub unsafe extern "C" fn ipcring_consumer_release(handle: *mut ConsumerHandle) -> c_int {
-    let release =
-        |h: &mut ConsumerHandle| h.grant.take().map(drop).ok_or(Status::IPCRING_ERR_NO_GRANT);
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, release) }
+    unsafe { with_handle(handle, |h| h.core.release()) }
 }
 
 /// Stores the ring's counters and geometry in `*stats`.
@@ -373,7 +266,7 @@ pub unsafe extern "C" fn ipcring_consumer_stats(
 ) -> c_int {
     let read = |h: &mut ConsumerHandle| {
         let stats = out(stats)?;
-        let rx = h.rx()?;
+        let rx = h.core.rx()?;
         let s = Stats::new(rx.stats(), rx.max_message());
         // SAFETY: a non-NULL out-parameter, writable per the contract.
         unsafe { stats.write(s) };
@@ -398,9 +291,7 @@ pub unsafe extern "C" fn ipcring_consumer_set_wait(
 ) -> c_int {
     let set = |h: &mut ConsumerHandle| {
         // SAFETY: NULL or initialised, per the contract.
-        let wait = unsafe { wait.as_ref() }.ok_or(Status::IPCRING_ERR_NULL_POINTER)?;
-        h.rx()?.set_wait_strategy(wait.strategy()?);
-        Ok(())
+        h.core.set_wait(unsafe { wait.as_ref() })
     };
     // SAFETY: forwarded contract.
     unsafe { with_handle(handle, set) }

@@ -1,20 +1,43 @@
-//! What both handle kinds share: a magic number that tells a live handle of the right
-//! kind, the poisoned flag set after a caught panic, the checks every call makes, and
-//! close.
+//! What every handle kind shares: a magic number that tells a live handle of the right
+//! kind, the poisoned flag set after a caught panic, the checks every call makes, attach
+//! and close.
 
 use crate::status::{Result, Status};
-use crate::{guard, out};
-use core::ffi::c_int;
+use crate::{guard, name_arg, options_arg, out};
+use core::ffi::{c_char, c_int};
 use core::panic::AssertUnwindSafe;
 
 /// A handle type given to C as an opaque pointer.
 pub(crate) trait Handle {
     /// The value of `magic` in a live handle of this kind.
     const MAGIC: u64;
-    /// The magic number stored in this handle (0 once it is dropped).
-    fn magic(&self) -> u64;
-    /// Whether a panic was caught inside a call on this handle.
-    fn poisoned(&mut self) -> &mut bool;
+    /// The handle's magic number and poisoned flag.
+    fn tag(&mut self) -> &mut Tag;
+}
+
+/// The first field of every handle: its kind's magic number (0 once it is dropped) and
+/// whether a panic was caught inside a call on it.
+#[derive(Debug)]
+pub(crate) struct Tag {
+    magic: u64,
+    poisoned: bool,
+}
+
+impl Tag {
+    /// The tag of a new, live handle of kind `H`.
+    pub(crate) fn new<H: Handle>() -> Tag {
+        Tag {
+            magic: H::MAGIC,
+            poisoned: false,
+        }
+    }
+}
+
+impl Drop for Tag {
+    fn drop(&mut self) {
+        // A stale pointer to a freed handle is then less likely to pass the check.
+        self.magic = 0;
+    }
 }
 
 /// Runs `f` on the handle behind `h` after checking it: NULL or a wrong magic number
@@ -32,16 +55,16 @@ pub(crate) unsafe fn with_handle<H: Handle>(
     guard(|| {
         // SAFETY: NULL or a live, exclusively used handle, per the contract.
         let h = unsafe { h.as_mut() }.ok_or(Status::IPCRING_ERR_BAD_HANDLE)?;
-        if h.magic() != H::MAGIC {
+        if h.tag().magic != H::MAGIC {
             return Err(Status::IPCRING_ERR_BAD_HANDLE);
         }
-        if *h.poisoned() {
+        if h.tag().poisoned {
             return Err(Status::IPCRING_ERR_INTERNAL);
         }
         match std::panic::catch_unwind(AssertUnwindSafe(|| f(&mut *h))) {
             Ok(r) => r,
             Err(_) => {
-                *h.poisoned() = true;
+                h.tag().poisoned = true;
                 Err(Status::IPCRING_ERR_INTERNAL)
             }
         }
@@ -62,8 +85,8 @@ pub(crate) unsafe fn close<H: Handle>(slot: *mut *mut H) -> c_int {
         if h.is_null() {
             return Ok(());
         }
-        // SAFETY: a live handle per the contract.
-        if unsafe { (*h).magic() } != H::MAGIC {
+        // SAFETY: a live handle, not used by any other call, per the contract.
+        if unsafe { (*h).tag().magic } != H::MAGIC {
             return Err(Status::IPCRING_ERR_BAD_HANDLE);
         }
         // SAFETY: as above; forget the pointer first, so that it cannot be used again.
@@ -76,8 +99,35 @@ pub(crate) unsafe fn close<H: Handle>(slot: *mut *mut H) -> c_int {
 }
 
 /// Gives a new handle to C.
-pub(crate) fn into_raw<H: Handle>(h: H) -> *mut H {
+fn into_raw<H: Handle>(h: H) -> *mut H {
     Box::into_raw(Box::new(h))
+}
+
+/// Common body of every create/open function: stores in `*out_handle` the handle that
+/// `open` makes of the ring name and the options (`defaults()` for NULL `opts`), or NULL
+/// if anything fails.
+///
+/// # Safety
+/// `name` is NULL or a NUL-terminated string; `opts` is NULL or points to an initialised
+/// `O`; `out_handle` is NULL or points to writable memory for one pointer.
+pub(crate) unsafe fn attach<H: Handle, O: Copy>(
+    name: *const c_char,
+    opts: *const O,
+    defaults: fn() -> O,
+    out_handle: *mut *mut H,
+    open: impl FnOnce(&str, O) -> Result<H>,
+) -> c_int {
+    guard(|| {
+        let slot = out(out_handle)?;
+        // SAFETY: a non-NULL out-parameter, writable per the contract.
+        unsafe { slot.write(core::ptr::null_mut()) };
+        // SAFETY: forwarded contracts.
+        let (name, opts) = unsafe { (name_arg(name)?, options_arg(opts, defaults)?) };
+        let h = open(name, opts)?;
+        // SAFETY: as above.
+        unsafe { slot.write(into_raw(h)) };
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -86,17 +136,13 @@ mod tests {
 
     #[derive(Debug)]
     struct Dummy {
-        magic: u64,
-        poisoned: bool,
+        tag: Tag,
     }
 
     impl Handle for Dummy {
         const MAGIC: u64 = 42;
-        fn magic(&self) -> u64 {
-            self.magic
-        }
-        fn poisoned(&mut self) -> &mut bool {
-            &mut self.poisoned
+        fn tag(&mut self) -> &mut Tag {
+            &mut self.tag
         }
     }
 
@@ -113,8 +159,7 @@ mod tests {
     #[test]
     fn a_panic_returns_internal_and_poisons_the_handle() {
         let h = into_raw(Dummy {
-            magic: Dummy::MAGIC,
-            poisoned: false,
+            tag: Tag::new::<Dummy>(),
         });
         assert_eq!(call(h, false), Status::IPCRING_OK as c_int);
         assert_eq!(call(h, true), Status::IPCRING_ERR_INTERNAL as c_int);
@@ -132,8 +177,10 @@ mod tests {
             Status::IPCRING_ERR_BAD_HANDLE as c_int
         );
         let mut other = Dummy {
-            magic: 7,
-            poisoned: false,
+            tag: Tag {
+                magic: 7,
+                poisoned: false,
+            },
         };
         assert_eq!(
             call(&mut other, false),

@@ -14,6 +14,8 @@ mod handle;
 mod mpmc_consumer;
 mod mpmc_producer;
 mod producer;
+mod recv;
+mod send;
 mod status;
 mod types;
 

@@ -1,141 +1,27 @@
 //! The MPMC consumer handle: attach, receive into a buffer, zero-copy read + release (or
 //! keep), statistics, close.
 
-use crate::handle::{self, with_handle, Handle};
-use crate::status::{Result, Status};
+use crate::handle::{self, with_handle, Handle, Tag};
+use crate::out;
+use crate::recv::{RecvHandle, RecvMode};
 use crate::types::{MpmcOptions, MpmcStats, Wait};
-use crate::{guard, name_arg, options_arg, out};
 use core::ffi::{c_char, c_int, c_void};
-use core::ptr::NonNull;
-use core::time::Duration;
-use ipcring::mpmc::{Builder, Consumer, ReadGrant};
-use ipcring::{OpenError, RecvError};
+use ipcring::mpmc::{Builder, Consumer};
+use ipcring::OpenError;
 
 /// A receiving end of an MPMC queue (one worker of a pool), opaque to C. Made by
 /// `ipcring_mpmc_consumer_create`, `_open` or `_open_or_create`, freed by
 /// `ipcring_mpmc_consumer_close`.
 #[derive(Debug)]
 pub struct MpmcConsumerHandle {
-    magic: u64,
-    poisoned: bool,
-    /// The consumer, owned (from `Box::leak`); borrowed by `grant` while one is lent.
-    rx: NonNull<Consumer>,
-    /// The message lent to C between `read` and `release`/`keep`. Its lifetime is really
-    /// that of `rx`: see `MpmcConsumerHandle::lend`.
-    grant: Option<ReadGrant<'static>>,
+    tag: Tag,
+    core: RecvHandle<Consumer>,
 }
 
 impl Handle for MpmcConsumerHandle {
     const MAGIC: u64 = u64::from_le_bytes(*b"ipcr-MR\x01");
-    fn magic(&self) -> u64 {
-        self.magic
-    }
-    fn poisoned(&mut self) -> &mut bool {
-        &mut self.poisoned
-    }
-}
-
-/// How a receive waits for a message.
-#[derive(Clone, Copy)]
-enum RecvMode {
-    Block,
-    Try,
-    Timeout(Duration),
-}
-
-impl MpmcConsumerHandle {
-    fn new(rx: Consumer) -> MpmcConsumerHandle {
-        MpmcConsumerHandle {
-            magic: Self::MAGIC,
-            poisoned: false,
-            rx: NonNull::from(Box::leak(Box::new(rx))),
-            grant: None,
-        }
-    }
-
-    /// The consumer, unless a read borrows it.
-    #[inline]
-    fn rx(&mut self) -> Result<&mut Consumer> {
-        if self.grant.is_some() {
-            return Err(Status::IPCRING_ERR_GRANT_PENDING);
-        }
-        // SAFETY: `rx` is owned by this handle and valid until it drops; no grant borrows
-        // it, and the returned borrow is tied to `&mut self`.
-        Ok(unsafe { self.rx.as_mut() })
-    }
-
-    /// Copies the next message into the `cap` bytes at `buf` and stores its length in
-    /// `len`; keeps it for this handle's next receive if it does not fit.
-    #[inline]
-    fn recv(
-        &mut self,
-        buf: *mut c_void,
-        cap: usize,
-        len: NonNull<usize>,
-        how: RecvMode,
-    ) -> Result<()> {
-        if buf.is_null() && cap > 0 {
-            return Err(Status::IPCRING_ERR_NULL_POINTER);
-        }
-        let g = next(self.rx()?, how)?;
-        // SAFETY: a non-NULL out-parameter, writable per the caller's contract.
-        unsafe { len.write(g.len()) };
-        if g.len() > cap {
-            g.keep();
-            return Err(Status::IPCRING_ERR_BUFFER_TOO_SMALL);
-        }
-        if !g.is_empty() {
-            // SAFETY: `buf` is not NULL (as `cap` >= `g.len()` > 0) and writable for `cap`
-            // bytes per the caller's contract; the message is in shared memory, which the
-            // caller's buffer cannot overlap while we hold the handle exclusively.
-            unsafe { core::ptr::copy_nonoverlapping(g.as_ptr(), buf.cast::<u8>(), g.len()) };
-        }
-        Ok(())
-    }
-
-    /// Lends the next message to C through `data` and `len`.
-    fn lend(
-        &mut self,
-        data: NonNull<*const c_void>,
-        len: NonNull<usize>,
-        how: RecvMode,
-    ) -> Result<()> {
-        if self.grant.is_some() {
-            return Err(Status::IPCRING_ERR_GRANT_PENDING);
-        }
-        // SAFETY: `rx` stays valid until the handle drops, and `Drop` ends the grant
-        // before it frees `rx`, so the grant never outlives it. While the grant exists it
-        // holds the only reference: every other use of `rx` goes through `Self::rx`, which
-        // refuses while a grant is pending.
-        let rx: &'static mut Consumer = unsafe { &mut *self.rx.as_ptr() };
-        let g = next(rx, how)?;
-        // SAFETY: non-NULL out-parameters, writable per the caller's contract.
-        unsafe {
-            data.write(g.as_ptr().cast());
-            len.write(g.len());
-        }
-        self.grant = Some(g);
-        Ok(())
-    }
-}
-
-/// The next message, waiting as `how` says.
-#[inline]
-fn next(rx: &mut Consumer, how: RecvMode) -> core::result::Result<ReadGrant<'_>, RecvError> {
-    match how {
-        RecvMode::Block => rx.read(),
-        RecvMode::Try => rx.try_read(),
-        RecvMode::Timeout(d) => rx.read_timeout(d),
-    }
-}
-
-impl Drop for MpmcConsumerHandle {
-    fn drop(&mut self) {
-        self.magic = 0;
-        // A pending read is released, as dropping a `ReadGrant` does in Rust.
-        self.grant = None;
-        // SAFETY: made by `Box::leak` in `new`; the grant that borrowed it is gone.
-        drop(unsafe { Box::from_raw(self.rx.as_ptr()) });
+    fn tag(&mut self) -> &mut Tag {
+        &mut self.tag
     }
 }
 
@@ -147,19 +33,16 @@ unsafe fn attach(
     name: *const c_char,
     opts: *const MpmcOptions,
     out_handle: *mut *mut MpmcConsumerHandle,
-    how: fn(Builder) -> core::result::Result<Consumer, OpenError>,
+    how: fn(Builder) -> Result<Consumer, OpenError>,
 ) -> c_int {
-    guard(|| {
-        let slot = out(out_handle)?;
-        // SAFETY: a non-NULL out-parameter, writable per the contract.
-        unsafe { slot.write(core::ptr::null_mut()) };
-        // SAFETY: forwarded contracts.
-        let (name, opts) = unsafe { (name_arg(name)?, options_arg(opts, MpmcOptions::defaults)?) };
-        let rx = how(opts.builder(name)?)?;
-        // SAFETY: as above.
-        unsafe { slot.write(handle::into_raw(MpmcConsumerHandle::new(rx))) };
-        Ok(())
-    })
+    let open = |name: &str, opts: MpmcOptions| {
+        Ok(MpmcConsumerHandle {
+            tag: Tag::new::<MpmcConsumerHandle>(),
+            core: RecvHandle::new(how(opts.builder(name)?)?),
+        })
+    };
+    // SAFETY: forwarded contract.
+    unsafe { handle::attach(name, opts, MpmcOptions::defaults, out_handle, open) }
 }
 
 /// Creates the MPMC queue `name` and attaches to it as one of its consumers. Fails with
@@ -257,7 +140,11 @@ pub unsafe extern "C" fn ipcring_mpmc_consumer_recv(
     len: *mut usize,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, |h| h.recv(buf, cap, out(len)?, RecvMode::Block)) }
+    unsafe {
+        with_handle(handle, |h| {
+            h.core.recv(buf, cap, out(len)?, RecvMode::Block)
+        })
+    }
 }
 
 /// Like `ipcring_mpmc_consumer_recv`, but returns `IPCRING_ERR_EMPTY` at once when no
@@ -273,7 +160,7 @@ pub unsafe extern "C" fn ipcring_mpmc_consumer_try_recv(
     len: *mut usize,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, |h| h.recv(buf, cap, out(len)?, RecvMode::Try)) }
+    unsafe { with_handle(handle, |h| h.core.recv(buf, cap, out(len)?, RecvMode::Try)) }
 }
 
 /// Like `ipcring_mpmc_consumer_recv`, but waits at most `timeout_ns` nanoseconds, then
@@ -289,9 +176,9 @@ pub unsafe extern "C" fn ipcring_mpmc_consumer_recv_timeout(
     len: *mut usize,
     timeout_ns: u64,
 ) -> c_int {
-    let how = RecvMode::Timeout(Duration::from_nanos(timeout_ns));
+    let how = RecvMode::timeout_ns(timeout_ns);
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, |h| h.recv(buf, cap, out(len)?, how)) }
+    unsafe { with_handle(handle, |h| h.core.recv(buf, cap, out(len)?, how)) }
 }
 
 /// Waits for the next message and lends it in place (zero-copy): `*data` points to its
@@ -316,7 +203,11 @@ pub unsafe extern "C" fn ipcring_mpmc_consumer_read(
     len: *mut usize,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, |h| h.lend(out(data)?, out(len)?, RecvMode::Block)) }
+    unsafe {
+        with_handle(handle, |h| {
+            h.core.lend(out(data)?, out(len)?, RecvMode::Block)
+        })
+    }
 }
 
 /// Like `ipcring_mpmc_consumer_read`, but returns `IPCRING_ERR_EMPTY` at once when no
@@ -331,7 +222,11 @@ pub unsafe extern "C" fn ipcring_mpmc_consumer_try_read(
     len: *mut usize,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, |h| h.lend(out(data)?, out(len)?, RecvMode::Try)) }
+    unsafe {
+        with_handle(handle, |h| {
+            h.core.lend(out(data)?, out(len)?, RecvMode::Try)
+        })
+    }
 }
 
 /// Like `ipcring_mpmc_consumer_read`, but waits at most `timeout_ns` nanoseconds, then
@@ -346,9 +241,9 @@ pub unsafe extern "C" fn ipcring_mpmc_consumer_read_timeout(
     len: *mut usize,
     timeout_ns: u64,
 ) -> c_int {
-    let how = RecvMode::Timeout(Duration::from_nanos(timeout_ns));
+    let how = RecvMode::timeout_ns(timeout_ns);
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, |h| h.lend(out(data)?, out(len)?, how)) }
+    unsafe { with_handle(handle, |h| h.core.lend(out(data)?, out(len)?, how)) }
 }
 
 /// Releases the message lent by `ipcring_mpmc_consumer_read`: it is consumed (never
@@ -361,10 +256,8 @@ pub unsafe extern "C" fn ipcring_mpmc_consumer_read_timeout(
 /// call.
 #[no_mangle]
 pub unsafe extern "C" fn ipcring_mpmc_consumer_release(handle: *mut MpmcConsumerHandle) -> c_int {
-    let release =
-        |h: &mut MpmcConsumerHandle| h.grant.take().map(drop).ok_or(Status::IPCRING_ERR_NO_GRANT);
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, release) }
+    unsafe { with_handle(handle, |h| h.core.release()) }
 }
 
 /// Ends the loan of the message lent by `ipcring_mpmc_consumer_read` without consuming
@@ -378,14 +271,8 @@ pub unsafe extern "C" fn ipcring_mpmc_consumer_release(handle: *mut MpmcConsumer
 /// As `ipcring_mpmc_consumer_release`.
 #[no_mangle]
 pub unsafe extern "C" fn ipcring_mpmc_consumer_keep(handle: *mut MpmcConsumerHandle) -> c_int {
-    let keep = |h: &mut MpmcConsumerHandle| {
-        h.grant
-            .take()
-            .map(ReadGrant::keep)
-            .ok_or(Status::IPCRING_ERR_NO_GRANT)
-    };
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, keep) }
+    unsafe { with_handle(handle, |h| h.core.keep()) }
 }
 
 /// Stores the queue's counters and geometry in `*stats`.
@@ -403,7 +290,7 @@ pub unsafe extern "C" fn ipcring_mpmc_consumer_stats(
 ) -> c_int {
     let read = |h: &mut MpmcConsumerHandle| {
         let stats = out(stats)?;
-        let s = MpmcStats::from(h.rx()?.stats());
+        let s = MpmcStats::from(h.core.rx()?.stats());
         // SAFETY: a non-NULL out-parameter, writable per the contract.
         unsafe { stats.write(s) };
         Ok(())
@@ -425,15 +312,8 @@ pub unsafe extern "C" fn ipcring_mpmc_consumer_max_message(
     handle: *mut MpmcConsumerHandle,
     max: *mut usize,
 ) -> c_int {
-    let read = |h: &mut MpmcConsumerHandle| {
-        let max = out(max)?;
-        let m = h.rx()?.max_message();
-        // SAFETY: a non-NULL out-parameter, writable per the contract.
-        unsafe { max.write(m) };
-        Ok(())
-    };
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, read) }
+    unsafe { with_handle(handle, |h| h.core.max_message(out(max)?)) }
 }
 
 /// Changes how the handle's blocking calls wait.
@@ -451,9 +331,7 @@ pub unsafe extern "C" fn ipcring_mpmc_consumer_set_wait(
 ) -> c_int {
     let set = |h: &mut MpmcConsumerHandle| {
         // SAFETY: NULL or initialised, per the contract.
-        let wait = unsafe { wait.as_ref() }.ok_or(Status::IPCRING_ERR_NULL_POINTER)?;
-        h.rx()?.set_wait_strategy(wait.strategy()?);
-        Ok(())
+        h.core.set_wait(unsafe { wait.as_ref() })
     };
     // SAFETY: forwarded contract.
     unsafe { with_handle(handle, set) }

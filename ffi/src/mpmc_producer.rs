@@ -1,125 +1,25 @@
 //! The MPMC producer handle: attach, send, zero-copy reserve + commit, statistics, close.
 
-use crate::handle::{self, with_handle, Handle};
-use crate::status::{Result, Status};
+use crate::handle::{self, with_handle, Handle, Tag};
+use crate::send::{ReserveMode, SendHandle, SendMode};
 use crate::types::{MpmcOptions, MpmcStats, Wait};
-use crate::{bytes_arg, guard, name_arg, options_arg, out};
+use crate::{bytes_arg, out};
 use core::ffi::{c_char, c_int, c_void};
-use core::ptr::NonNull;
-use core::time::Duration;
-use ipcring::mpmc::{Builder, Producer, WriteGrant};
+use ipcring::mpmc::{Builder, Producer};
 use ipcring::OpenError;
 
 /// A sending end of an MPMC queue, opaque to C. Made by `ipcring_mpmc_producer_create`,
 /// `_open` or `_open_or_create`, freed by `ipcring_mpmc_producer_close`.
 #[derive(Debug)]
 pub struct MpmcProducerHandle {
-    magic: u64,
-    poisoned: bool,
-    /// The producer, owned (from `Box::leak`); borrowed by `grant` while one is lent.
-    tx: NonNull<Producer>,
-    /// The slot lent to C between `reserve` and `commit`/`abort`. Its lifetime is really
-    /// that of `tx`: see `MpmcProducerHandle::reserve`.
-    grant: Option<WriteGrant<'static>>,
+    tag: Tag,
+    core: SendHandle<Producer>,
 }
 
 impl Handle for MpmcProducerHandle {
     const MAGIC: u64 = u64::from_le_bytes(*b"ipcr-MT\x01");
-    fn magic(&self) -> u64 {
-        self.magic
-    }
-    fn poisoned(&mut self) -> &mut bool {
-        &mut self.poisoned
-    }
-}
-
-/// How a send waits for a free slot.
-#[derive(Clone, Copy)]
-enum SendMode {
-    Block,
-    Try,
-    Timeout(Duration),
-}
-
-/// How a reservation waits for a free slot.
-#[derive(Clone, Copy)]
-enum ReserveMode {
-    Block,
-    Try,
-}
-
-impl MpmcProducerHandle {
-    fn new(tx: Producer) -> MpmcProducerHandle {
-        MpmcProducerHandle {
-            magic: Self::MAGIC,
-            poisoned: false,
-            tx: NonNull::from(Box::leak(Box::new(tx))),
-            grant: None,
-        }
-    }
-
-    /// The producer, unless a reservation borrows it.
-    #[inline]
-    fn tx(&mut self) -> Result<&mut Producer> {
-        if self.grant.is_some() {
-            return Err(Status::IPCRING_ERR_GRANT_PENDING);
-        }
-        // SAFETY: `tx` is owned by this handle and valid until it drops; no grant borrows
-        // it, and the returned borrow is tied to `&mut self`.
-        Ok(unsafe { self.tx.as_mut() })
-    }
-
-    #[inline]
-    fn send(&mut self, msg: &[u8], how: SendMode) -> Result<()> {
-        let tx = self.tx()?;
-        match how {
-            SendMode::Block => tx.send(msg),
-            SendMode::Try => tx.try_send(msg),
-            SendMode::Timeout(d) => tx.send_timeout(msg, d),
-        }?;
-        Ok(())
-    }
-
-    /// Reserves a slot for up to `len` bytes in the way `how` says and lends it to C
-    /// through `data`.
-    fn reserve(&mut self, len: usize, how: ReserveMode, data: NonNull<*mut c_void>) -> Result<()> {
-        if self.grant.is_some() {
-            return Err(Status::IPCRING_ERR_GRANT_PENDING);
-        }
-        // SAFETY: `tx` stays valid until the handle drops, and `Drop` ends the grant
-        // before it frees `tx`, so the grant never outlives it. While the grant exists it
-        // holds the only reference: every other use of `tx` goes through `Self::tx`, which
-        // refuses while a grant is pending.
-        let tx: &'static mut Producer = unsafe { &mut *self.tx.as_ptr() };
-        let mut g = match how {
-            ReserveMode::Block => tx.reserve(len),
-            ReserveMode::Try => tx.try_reserve(len),
-        }?;
-        // SAFETY: `data` is a non-NULL out-parameter, writable per the caller's contract.
-        unsafe { data.write(g.as_mut_ptr().cast()) };
-        self.grant = Some(g);
-        Ok(())
-    }
-
-    /// Publishes the first `len` bytes of the pending reservation.
-    fn commit(&mut self, len: usize) -> Result<()> {
-        let g = self.grant.take().ok_or(Status::IPCRING_ERR_NO_GRANT)?;
-        if len > g.len() {
-            self.grant = Some(g);
-            return Err(Status::IPCRING_ERR_INVALID_ARGUMENT);
-        }
-        // Committed or skipped, the reservation is over.
-        Ok(g.commit(len)?)
-    }
-}
-
-impl Drop for MpmcProducerHandle {
-    fn drop(&mut self) {
-        self.magic = 0;
-        // A pending reservation is abandoned: consumers pass its slot.
-        self.grant = None;
-        // SAFETY: made by `Box::leak` in `new`; the grant that borrowed it is gone.
-        drop(unsafe { Box::from_raw(self.tx.as_ptr()) });
+    fn tag(&mut self) -> &mut Tag {
+        &mut self.tag
     }
 }
 
@@ -133,17 +33,14 @@ unsafe fn attach(
     out_handle: *mut *mut MpmcProducerHandle,
     how: fn(Builder) -> core::result::Result<Producer, OpenError>,
 ) -> c_int {
-    guard(|| {
-        let slot = out(out_handle)?;
-        // SAFETY: a non-NULL out-parameter, writable per the contract.
-        unsafe { slot.write(core::ptr::null_mut()) };
-        // SAFETY: forwarded contracts.
-        let (name, opts) = unsafe { (name_arg(name)?, options_arg(opts, MpmcOptions::defaults)?) };
-        let tx = how(opts.builder(name)?)?;
-        // SAFETY: as above.
-        unsafe { slot.write(handle::into_raw(MpmcProducerHandle::new(tx))) };
-        Ok(())
-    })
+    let open = |name: &str, opts: MpmcOptions| {
+        Ok(MpmcProducerHandle {
+            tag: Tag::new::<MpmcProducerHandle>(),
+            core: SendHandle::new(how(opts.builder(name)?)?),
+        })
+    };
+    // SAFETY: forwarded contract.
+    unsafe { handle::attach(name, opts, MpmcOptions::defaults, out_handle, open) }
 }
 
 /// Creates the MPMC queue `name` (the shared-memory object `/dev/shm/ipcring.<name>`) and
@@ -249,7 +146,11 @@ pub unsafe extern "C" fn ipcring_mpmc_producer_send(
     len: usize,
 ) -> c_int {
     // SAFETY: forwarded contracts.
-    unsafe { with_handle(handle, |h| h.send(bytes_arg(data, len)?, SendMode::Block)) }
+    unsafe {
+        with_handle(handle, |h| {
+            h.core.send(bytes_arg(data, len)?, SendMode::Block)
+        })
+    }
 }
 
 /// Sends `len` bytes from `data` if a slot is free now; `IPCRING_ERR_FULL` at once
@@ -267,7 +168,11 @@ pub unsafe extern "C" fn ipcring_mpmc_producer_try_send(
     len: usize,
 ) -> c_int {
     // SAFETY: forwarded contracts.
-    unsafe { with_handle(handle, |h| h.send(bytes_arg(data, len)?, SendMode::Try)) }
+    unsafe {
+        with_handle(handle, |h| {
+            h.core.send(bytes_arg(data, len)?, SendMode::Try)
+        })
+    }
 }
 
 /// Sends `len` bytes from `data`, waiting at most `timeout_ns` nanoseconds for a free
@@ -284,9 +189,9 @@ pub unsafe extern "C" fn ipcring_mpmc_producer_send_timeout(
     len: usize,
     timeout_ns: u64,
 ) -> c_int {
-    let how = SendMode::Timeout(Duration::from_nanos(timeout_ns));
+    let how = SendMode::timeout_ns(timeout_ns);
     // SAFETY: forwarded contracts.
-    unsafe { with_handle(handle, |h| h.send(bytes_arg(data, len)?, how)) }
+    unsafe { with_handle(handle, |h| h.core.send(bytes_arg(data, len)?, how)) }
 }
 
 /// Reserves a slot for a message of up to `len` bytes, waiting while the queue is full,
@@ -311,7 +216,11 @@ pub unsafe extern "C" fn ipcring_mpmc_producer_reserve(
     data: *mut *mut c_void,
 ) -> c_int {
     // SAFETY: forwarded contracts.
-    unsafe { with_handle(handle, |h| h.reserve(len, ReserveMode::Block, out(data)?)) }
+    unsafe {
+        with_handle(handle, |h| {
+            h.core.reserve(len, ReserveMode::Block, out(data)?)
+        })
+    }
 }
 
 /// Like `ipcring_mpmc_producer_reserve`, but returns `IPCRING_ERR_FULL` at once (counted
@@ -326,7 +235,11 @@ pub unsafe extern "C" fn ipcring_mpmc_producer_try_reserve(
     data: *mut *mut c_void,
 ) -> c_int {
     // SAFETY: forwarded contracts.
-    unsafe { with_handle(handle, |h| h.reserve(len, ReserveMode::Try, out(data)?)) }
+    unsafe {
+        with_handle(handle, |h| {
+            h.core.reserve(len, ReserveMode::Try, out(data)?)
+        })
+    }
 }
 
 /// Publishes the first `len` bytes of the pending reservation as one message.
@@ -346,7 +259,7 @@ pub unsafe extern "C" fn ipcring_mpmc_producer_commit(
     len: usize,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, |h| h.commit(len)) }
+    unsafe { with_handle(handle, |h| h.core.commit(len)) }
 }
 
 /// Abandons the pending reservation: consumers pass its slot, nothing is delivered.
@@ -357,10 +270,8 @@ pub unsafe extern "C" fn ipcring_mpmc_producer_commit(
 /// As `ipcring_mpmc_producer_commit`.
 #[no_mangle]
 pub unsafe extern "C" fn ipcring_mpmc_producer_abort(handle: *mut MpmcProducerHandle) -> c_int {
-    let abort =
-        |h: &mut MpmcProducerHandle| h.grant.take().map(drop).ok_or(Status::IPCRING_ERR_NO_GRANT);
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, abort) }
+    unsafe { with_handle(handle, |h| h.core.abort()) }
 }
 
 /// Stores the queue's counters and geometry in `*stats`.
@@ -378,7 +289,7 @@ pub unsafe extern "C" fn ipcring_mpmc_producer_stats(
 ) -> c_int {
     let read = |h: &mut MpmcProducerHandle| {
         let stats = out(stats)?;
-        let s = MpmcStats::from(h.tx()?.stats());
+        let s = MpmcStats::from(h.core.tx()?.stats());
         // SAFETY: a non-NULL out-parameter, writable per the contract.
         unsafe { stats.write(s) };
         Ok(())
@@ -399,15 +310,8 @@ pub unsafe extern "C" fn ipcring_mpmc_producer_max_message(
     handle: *mut MpmcProducerHandle,
     max: *mut usize,
 ) -> c_int {
-    let read = |h: &mut MpmcProducerHandle| {
-        let max = out(max)?;
-        let m = h.tx()?.max_message();
-        // SAFETY: a non-NULL out-parameter, writable per the contract.
-        unsafe { max.write(m) };
-        Ok(())
-    };
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, read) }
+    unsafe { with_handle(handle, |h| h.core.max_message(out(max)?)) }
 }
 
 /// Changes how the handle's blocking calls wait.
@@ -425,9 +329,7 @@ pub unsafe extern "C" fn ipcring_mpmc_producer_set_wait(
 ) -> c_int {
     let set = |h: &mut MpmcProducerHandle| {
         // SAFETY: NULL or initialised, per the contract.
-        let wait = unsafe { wait.as_ref() }.ok_or(Status::IPCRING_ERR_NULL_POINTER)?;
-        h.tx()?.set_wait_strategy(wait.strategy()?);
-        Ok(())
+        h.core.set_wait(unsafe { wait.as_ref() })
     };
     // SAFETY: forwarded contract.
     unsafe { with_handle(handle, set) }

@@ -1,81 +1,34 @@
 //! The producer handle: attach, send, zero-copy reserve + commit, statistics, close.
 
-use crate::handle::{self, with_handle, Handle};
+use crate::handle::{self, with_handle, Handle, Tag};
+use crate::send::{ReserveMode, SendHandle, SendMode};
 use crate::status::{Result, Status};
 use crate::types::{Options, Stats, Wait};
-use crate::{bytes_arg, guard, name_arg, options_arg, out};
+use crate::{bytes_arg, out};
 use core::ffi::{c_char, c_int, c_void};
 use core::ptr::NonNull;
-use core::time::Duration;
-use ipcring::spsc::{Producer, WriteGrant};
+use ipcring::spsc::{Builder, Producer};
+use ipcring::OpenError;
 
 /// The writing end of a ring, opaque to C. Made by `ipcring_producer_create`, `_open` or
 /// `_open_or_create`, freed by `ipcring_producer_close`.
 #[derive(Debug)]
 pub struct ProducerHandle {
-    magic: u64,
-    poisoned: bool,
-    /// The producer, owned (from `Box::leak`); borrowed by `grant` while one is lent.
-    tx: NonNull<Producer>,
-    /// The reservation lent to C between `reserve` and `commit`/`abort`. Its lifetime is
-    /// really that of `tx`: see `ProducerHandle::reserve`.
-    grant: Option<WriteGrant<'static>>,
+    tag: Tag,
+    core: SendHandle<Producer>,
 }
 
 impl Handle for ProducerHandle {
     const MAGIC: u64 = u64::from_le_bytes(*b"ipcr-TX\x01");
-    fn magic(&self) -> u64 {
-        self.magic
-    }
-    fn poisoned(&mut self) -> &mut bool {
-        &mut self.poisoned
+    fn tag(&mut self) -> &mut Tag {
+        &mut self.tag
     }
 }
 
 impl ProducerHandle {
-    fn new(tx: Producer) -> ProducerHandle {
-        ProducerHandle {
-            magic: Self::MAGIC,
-            poisoned: false,
-            tx: NonNull::from(Box::leak(Box::new(tx))),
-            grant: None,
-        }
-    }
-
-    /// The producer, unless a reservation borrows it.
-    #[inline]
-    fn tx(&mut self) -> Result<&mut Producer> {
-        if self.grant.is_some() {
-            return Err(Status::IPCRING_ERR_GRANT_PENDING);
-        }
-        // SAFETY: `tx` is owned by this handle and valid until it drops; no grant borrows
-        // it, and the returned borrow is tied to `&mut self`.
-        Ok(unsafe { self.tx.as_mut() })
-    }
-
-    /// Reserves `len` bytes in the way `how` says and lends them to C through `data`.
-    fn reserve(&mut self, len: usize, how: ReserveMode, data: NonNull<*mut c_void>) -> Result<()> {
-        if self.grant.is_some() {
-            return Err(Status::IPCRING_ERR_GRANT_PENDING);
-        }
-        // SAFETY: `tx` stays valid until the handle drops, and `Drop` ends the grant
-        // before it frees `tx`, so the grant never outlives it. While the grant exists it
-        // holds the only reference: every other use of `tx` goes through `Self::tx`, which
-        // refuses while a grant is pending.
-        let tx: &'static mut Producer = unsafe { &mut *self.tx.as_ptr() };
-        let mut g = match how {
-            ReserveMode::Block => tx.reserve(len),
-            ReserveMode::Try => tx.try_reserve(len),
-        }?;
-        // SAFETY: `data` is a non-NULL out-parameter, writable per the caller's contract.
-        unsafe { data.write(g.as_mut_ptr().cast()) };
-        self.grant = Some(g);
-        Ok(())
-    }
-
     /// Sends what fits of `msgs`, storing the number sent in `sent`.
     fn try_send_batch(&mut self, msgs: &[&[u8]], sent: NonNull<usize>) -> Result<()> {
-        let tx = self.tx()?;
+        let tx = self.core.tx()?;
         // Send the messages before the first one that is too large, then report it: the
         // library would do the same but not say how many went out before it.
         let max = tx.max_message();
@@ -91,40 +44,6 @@ impl ProducerHandle {
         }
         Ok(())
     }
-
-    #[inline]
-    fn send(&mut self, msg: &[u8], how: SendMode) -> Result<()> {
-        let tx = self.tx()?;
-        match how {
-            SendMode::Block => tx.send(msg),
-            SendMode::Try => tx.try_send(msg),
-            SendMode::Timeout(d) => tx.send_timeout(msg, d),
-        }?;
-        Ok(())
-    }
-}
-
-impl Drop for ProducerHandle {
-    fn drop(&mut self) {
-        self.magic = 0;
-        // A pending reservation is abandoned: nothing of it becomes visible.
-        self.grant = None;
-        // SAFETY: made by `Box::leak` in `new`; the grant that borrowed it is gone.
-        drop(unsafe { Box::from_raw(self.tx.as_ptr()) });
-    }
-}
-
-/// How a send waits for room.
-enum SendMode {
-    Block,
-    Try,
-    Timeout(Duration),
-}
-
-/// How a reservation waits for room.
-enum ReserveMode {
-    Block,
-    Try,
 }
 
 /// One message of `ipcring_producer_try_send_batch`: `len` bytes at `data`.
@@ -145,19 +64,16 @@ unsafe fn attach(
     name: *const c_char,
     opts: *const Options,
     out_handle: *mut *mut ProducerHandle,
-    how: fn(ipcring::spsc::Builder) -> core::result::Result<Producer, ipcring::OpenError>,
+    how: fn(Builder) -> core::result::Result<Producer, OpenError>,
 ) -> c_int {
-    guard(|| {
-        let slot = out(out_handle)?;
-        // SAFETY: a non-NULL out-parameter, writable per the contract.
-        unsafe { slot.write(core::ptr::null_mut()) };
-        // SAFETY: forwarded contracts.
-        let (name, opts) = unsafe { (name_arg(name)?, options_arg(opts, Options::defaults)?) };
-        let tx = how(opts.builder(name)?)?;
-        // SAFETY: as above.
-        unsafe { slot.write(handle::into_raw(ProducerHandle::new(tx))) };
-        Ok(())
-    })
+    let open = |name: &str, opts: Options| {
+        Ok(ProducerHandle {
+            tag: Tag::new::<ProducerHandle>(),
+            core: SendHandle::new(how(opts.builder(name)?)?),
+        })
+    };
+    // SAFETY: forwarded contract.
+    unsafe { handle::attach(name, opts, Options::defaults, out_handle, open) }
 }
 
 /// Creates the ring `name` (the shared-memory object `/dev/shm/ipcring.<name>`) and
@@ -256,7 +172,11 @@ pub unsafe extern "C" fn ipcring_producer_send(
     len: usize,
 ) -> c_int {
     // SAFETY: forwarded contracts.
-    unsafe { with_handle(handle, |h| h.send(bytes_arg(data, len)?, SendMode::Block)) }
+    unsafe {
+        with_handle(handle, |h| {
+            h.core.send(bytes_arg(data, len)?, SendMode::Block)
+        })
+    }
 }
 
 /// Sends `len` bytes from `data` if there is room now; `IPCRING_ERR_FULL` at once
@@ -273,7 +193,11 @@ pub unsafe extern "C" fn ipcring_producer_try_send(
     len: usize,
 ) -> c_int {
     // SAFETY: forwarded contracts.
-    unsafe { with_handle(handle, |h| h.send(bytes_arg(data, len)?, SendMode::Try)) }
+    unsafe {
+        with_handle(handle, |h| {
+            h.core.send(bytes_arg(data, len)?, SendMode::Try)
+        })
+    }
 }
 
 /// Sends `len` bytes from `data`, waiting at most `timeout_ns` nanoseconds for room.
@@ -289,13 +213,9 @@ pub unsafe extern "C" fn ipcring_producer_send_timeout(
     len: usize,
     timeout_ns: u64,
 ) -> c_int {
-    let d = Duration::from_nanos(timeout_ns);
+    let how = SendMode::timeout_ns(timeout_ns);
     // SAFETY: forwarded contracts.
-    unsafe {
-        with_handle(handle, |h| {
-            h.send(bytes_arg(data, len)?, SendMode::Timeout(d))
-        })
-    }
+    unsafe { with_handle(handle, |h| h.core.send(bytes_arg(data, len)?, how)) }
 }
 
 /// Sends as many of the `count` messages in `msgs` as fit now, with one publication and
@@ -367,7 +287,11 @@ pub unsafe extern "C" fn ipcring_producer_reserve(
     data: *mut *mut c_void,
 ) -> c_int {
     // SAFETY: forwarded contracts.
-    unsafe { with_handle(handle, |h| h.reserve(len, ReserveMode::Block, out(data)?)) }
+    unsafe {
+        with_handle(handle, |h| {
+            h.core.reserve(len, ReserveMode::Block, out(data)?)
+        })
+    }
 }
 
 /// Like `ipcring_producer_reserve`, but returns `IPCRING_ERR_FULL` at once when there is
@@ -382,7 +306,11 @@ pub unsafe extern "C" fn ipcring_producer_try_reserve(
     data: *mut *mut c_void,
 ) -> c_int {
     // SAFETY: forwarded contracts.
-    unsafe { with_handle(handle, |h| h.reserve(len, ReserveMode::Try, out(data)?)) }
+    unsafe {
+        with_handle(handle, |h| {
+            h.core.reserve(len, ReserveMode::Try, out(data)?)
+        })
+    }
 }
 
 /// Publishes the first `len` bytes of the pending reservation as one message.
@@ -395,17 +323,8 @@ pub unsafe extern "C" fn ipcring_producer_try_reserve(
 /// `handle` is NULL or a live producer handle not used by another thread during the call.
 #[no_mangle]
 pub unsafe extern "C" fn ipcring_producer_commit(handle: *mut ProducerHandle, len: usize) -> c_int {
-    let commit = |h: &mut ProducerHandle| {
-        let g = h.grant.take().ok_or(Status::IPCRING_ERR_NO_GRANT)?;
-        if len > g.len() {
-            h.grant = Some(g);
-            return Err(Status::IPCRING_ERR_INVALID_ARGUMENT);
-        }
-        g.commit(len);
-        Ok(())
-    };
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, commit) }
+    unsafe { with_handle(handle, |h| h.core.commit(len)) }
 }
 
 /// Abandons the pending reservation: the ring is left as it was.
@@ -416,10 +335,8 @@ pub unsafe extern "C" fn ipcring_producer_commit(handle: *mut ProducerHandle, le
 /// As `ipcring_producer_commit`.
 #[no_mangle]
 pub unsafe extern "C" fn ipcring_producer_abort(handle: *mut ProducerHandle) -> c_int {
-    let abort =
-        |h: &mut ProducerHandle| h.grant.take().map(drop).ok_or(Status::IPCRING_ERR_NO_GRANT);
     // SAFETY: forwarded contract.
-    unsafe { with_handle(handle, abort) }
+    unsafe { with_handle(handle, |h| h.core.abort()) }
 }
 
 /// Stores the ring's counters and geometry in `*stats`.
@@ -436,7 +353,7 @@ pub unsafe extern "C" fn ipcring_producer_stats(
 ) -> c_int {
     let read = |h: &mut ProducerHandle| {
         let stats = out(stats)?;
-        let tx = h.tx()?;
+        let tx = h.core.tx()?;
         let s = Stats::new(tx.stats(), tx.max_message());
         // SAFETY: a non-NULL out-parameter, writable per the contract.
         unsafe { stats.write(s) };
@@ -461,9 +378,7 @@ pub unsafe extern "C" fn ipcring_producer_set_wait(
 ) -> c_int {
     let set = |h: &mut ProducerHandle| {
         // SAFETY: NULL or initialised, per the contract.
-        let wait = unsafe { wait.as_ref() }.ok_or(Status::IPCRING_ERR_NULL_POINTER)?;
-        h.tx()?.set_wait_strategy(wait.strategy()?);
-        Ok(())
+        h.core.set_wait(unsafe { wait.as_ref() })
     };
     // SAFETY: forwarded contract.
     unsafe { with_handle(handle, set) }
