@@ -354,11 +354,11 @@ pub fn child(args: &ChildArgs, crowd: Crowd) -> io::Result<()> {
     let mpmc = is_mpmc(args.mech)?;
     if crowd.consumer {
         let mut rx = if mpmc {
-            let b = ipcring::mpmc::Builder::new(&args.name).wait_strategy(s);
-            Rx::Mpmc(b.open_consumer().map_err(err)?)
+            let b = ipcring::mpmc::Builder::new(&args.name).populate(true);
+            Rx::Mpmc(b.wait_strategy(s).open_consumer().map_err(err)?)
         } else {
-            let b = spsc::Builder::new(&args.name).wait_strategy(s);
-            Rx::Spsc(b.open_consumer().map_err(err)?)
+            let b = spsc::Builder::new(&args.name).populate(true);
+            Rx::Spsc(b.wait_strategy(s).open_consumer().map_err(err)?)
         };
         // SYNC(crowd): Release pairs with the parent's Acquire wait.
         control.word(ATTACHED).fetch_add(1, Ordering::Release);
@@ -368,8 +368,8 @@ pub fn child(args: &ChildArgs, crowd: Crowd) -> io::Result<()> {
         println!("{} {} {}", report[0], report[1], report[2]);
     } else {
         let mut tx = if mpmc {
-            let b = ipcring::mpmc::Builder::new(&args.name).wait_strategy(s);
-            Tx::Mpmc(b.open_producer().map_err(err)?)
+            let b = ipcring::mpmc::Builder::new(&args.name).populate(true);
+            Tx::Mpmc(b.wait_strategy(s).open_producer().map_err(err)?)
         } else {
             return Err(io::Error::other("an SPSC ring has one producer"));
         };
