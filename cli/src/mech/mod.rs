@@ -6,6 +6,7 @@
 mod kernel;
 mod memory;
 pub mod mpmc;
+mod pair;
 pub mod ring;
 
 use crate::child::ChildArgs;

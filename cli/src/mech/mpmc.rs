@@ -2,9 +2,9 @@
 //! the wait strategy under test. The round trip of the same two processes as the SPSC
 //! rows, through the many-producer, many-consumer algorithm.
 
+use super::pair::{self, Ends};
 use super::{Link, Mech, Prepared};
 use crate::child::ChildArgs;
-use crate::cleanup::RingName;
 use ipcring::mpmc::{Builder, Consumer, Producer};
 use ipcring::WaitStrategy;
 use std::io;
@@ -13,25 +13,24 @@ use std::io;
 /// message in a queue.
 const SLOTS: usize = ipcring::mpmc::DEFAULT_CAPACITY;
 
-struct MpmcLink {
-    tx: Producer,
-    rx: Consumer,
-    /// The parent's names, unlinked on drop (the child holds none).
-    _names: Vec<RingName>,
-}
+/// MPMC queues, for the round trip of [`pair`].
+struct Mpmc;
 
-impl Link for MpmcLink {
-    fn send(&mut self, msg: &[u8]) {
-        self.tx.send(msg).expect("ipcring mpmc send");
+impl Ends for Mpmc {
+    type Tx = Producer;
+    type Rx = Consumer;
+
+    fn send(tx: &mut Producer, msg: &[u8]) {
+        tx.send(msg).expect("ipcring mpmc send");
     }
 
-    fn recv(&mut self, buf: &mut Vec<u8>) {
-        self.rx.recv_into(buf).expect("ipcring mpmc receive");
+    fn recv(rx: &mut Consumer, buf: &mut Vec<u8>) {
+        rx.recv_into(buf).expect("ipcring mpmc receive");
     }
 
-    fn wakeups(&self) -> Option<u64> {
-        let (a, b) = (self.tx.stats(), self.rx.stats());
-        Some(a.producer_wakeups + a.consumer_wakeups + b.producer_wakeups + b.consumer_wakeups)
+    fn wakeups(tx: &Producer, rx: &Consumer) -> u64 {
+        let (a, b) = (tx.stats(), rx.stats());
+        a.producer_wakeups + a.consumer_wakeups + b.producer_wakeups + b.consumer_wakeups
     }
 }
 
@@ -43,12 +42,7 @@ pub fn strategy(mech: Mech) -> WaitStrategy {
     }
 }
 
-fn err(e: ipcring::OpenError) -> io::Error {
-    io::Error::other(e)
-}
-
 pub fn prepare(mech: Mech, size: usize, tag: &str) -> io::Result<Prepared> {
-    let name = format!("bench-{tag}");
     let opts = |n: &str| {
         Builder::new(n)
             .capacity(SLOTS)
@@ -58,34 +52,22 @@ pub fn prepare(mech: Mech, size: usize, tag: &str) -> io::Result<Prepared> {
             .populate(true)
             .wait_strategy(strategy(mech))
     };
-    let (a, tx) = RingName::create(format!("{name}-a"), |n| {
-        opts(n).create_producer().map_err(err)
-    })?;
-    let (b, rx) = RingName::create(format!("{name}-b"), |n| {
-        opts(n).create_consumer().map_err(err)
-    })?;
-    Ok(Prepared {
-        link: Box::new(MpmcLink {
-            tx,
-            rx,
-            _names: vec![a, b],
-        }),
-        child_fds: Vec::new(),
-        close_after_spawn: Vec::new(),
-        name,
-        id: 0,
-    })
+    pair::prepare::<Mpmc>(
+        tag,
+        |n| opts(n).create_producer(),
+        |n| opts(n).create_consumer(),
+    )
 }
 
 pub fn open(args: &ChildArgs) -> io::Result<Box<dyn Link>> {
-    let opts = |suffix: &str| {
-        Builder::new(&format!("{}-{suffix}", args.name))
+    let opts = |n: &str| {
+        Builder::new(n)
             .populate(true)
             .wait_strategy(strategy(args.mech))
     };
-    Ok(Box::new(MpmcLink {
-        rx: opts("a").open_consumer().map_err(err)?,
-        tx: opts("b").open_producer().map_err(err)?,
-        _names: Vec::new(),
-    }))
+    pair::open::<Mpmc>(
+        &args.name,
+        |n| opts(n).open_consumer(),
+        |n| opts(n).open_producer(),
+    )
 }
