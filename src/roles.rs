@@ -134,15 +134,21 @@ impl<'a> Slots<'a> {
             if !taken {
                 continue;
             }
+            if let Locks::Kernel(_) = self.locks {
+                // Before the generation: a peer that sees the new generation must see the
+                // slot attached, or it would take a slot that was ever held and is not now
+                // for a holder gone (`presence`: Gone, and a `Disconnected` before we even
+                // start). Relaxed: published by the Release half of the bump below.
+                line.attached.store(1, Ordering::Relaxed);
+            }
             // SYNC(attach): AcqRel: the Release half pairs with the Acquire loads in
-            // `presence` and `holds`; the Acquire half orders what we read of the slot after
-            // what the holders before us wrote before they bumped it.
+            // `presence` and `holds` (and publishes `attached` with it); the Acquire half
+            // orders what we read of the slot after what the holders before us wrote
+            // before they bumped it.
             let generation = line
                 .generation
                 .fetch_add(1, Ordering::AcqRel)
                 .wrapping_add(1);
-            // SYNC(attach): Release pairs with the Acquire loads in `presence`.
-            line.attached.store(1, Ordering::Release);
             return Ok(Claim { slot, generation });
         }
         Err(OpenError::RoleTaken {
