@@ -2,7 +2,7 @@
 //! and Rust producers to C consumers (every message checked, each exactly once, in order
 //! per producer), the C bad-input program of MPMC queues, and the workers example.
 
-use super::{leftovers, programs, run, stream, text, Rings, Running, MESSAGE_TIMEOUT};
+use super::{leftovers, programs, run_checks, stream, text, Rings, Running, MESSAGE_TIMEOUT};
 use ipcring::mpmc::{Builder, Consumer, Producer};
 use ipcring::{RecvError, SendError};
 use std::collections::HashMap;
@@ -246,18 +246,7 @@ fn rust_mpmc_producers_to_c_consumers() {
 
 #[test]
 fn mpmc_bad_input_from_c_gets_status_codes() {
-    let rings = Rings::new("mpmc-bad");
-    let out = run(
-        Command::new(&programs().mpmc_input).arg(&rings.0),
-        "mpmc_input",
-    );
-    assert!(out.status.success(), "mpmc_input failed:\n{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains(" 0 failed"),
-        "{}",
-        text(&out)
-    );
-    assert_eq!(leftovers(&rings), Vec::<String>::new());
+    run_checks(&programs().mpmc_input, "mpmc-bad");
 }
 
 #[test]
