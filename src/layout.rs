@@ -121,7 +121,7 @@ pub(crate) struct Counters {
     /// counts).
     pub(crate) high_water: AtomicU64,
     /// A position the kind keeps per slot (for SPSC: where a successor resumes; for
-    /// MPMC: the cell a consumer last claimed).
+    /// MPMC: the position its holder claims or holds, see `mpmc/queue.rs`).
     pub(crate) mark: AtomicU64,
 }
 

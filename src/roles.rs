@@ -111,12 +111,18 @@ impl<'a> Slots<'a> {
         &self.lines[i]
     }
 
-    /// Takes the first free slot of `class` and starts a new generation of it.
+    /// Takes the first free slot of `class` and starts a new generation of it. `fresh` runs
+    /// on the slot once it is ours and, with kernel locks, before peers can see it held: the
+    /// place to clear what a dead holder left that would look like a live holder's.
     ///
     /// # Errors
     /// `RoleTaken` when every slot of the class is held; `Io` if the kernel refuses the
     /// lock for another reason.
-    pub(crate) fn attach(&self, class: Class) -> Result<Claim, OpenError> {
+    pub(crate) fn attach(
+        &self,
+        class: Class,
+        fresh: impl FnOnce(&RoleSlot),
+    ) -> Result<Claim, OpenError> {
         for slot in class.first..class.first + class.count {
             let line = &self.lines[slot].state.0;
             let taken = match self.locks {
@@ -134,12 +140,14 @@ impl<'a> Slots<'a> {
             if !taken {
                 continue;
             }
+            fresh(&self.lines[slot]);
             if let Locks::Kernel(_) = self.locks {
                 // Before the generation: a peer that sees the new generation must see the
                 // slot attached, or it would take a slot that was ever held and is not now
                 // for a holder gone (`presence`: Gone, and a `Disconnected` before we even
-                // start). Relaxed: published by the Release half of the bump below.
-                line.attached.store(1, Ordering::Relaxed);
+                // start). SYNC(attach): Release pairs with the Acquire load in `alive`: a
+                // peer that sees us attached sees what `fresh` cleared.
+                line.attached.store(1, Ordering::Release);
             }
             // SYNC(attach): AcqRel: the Release half pairs with the Acquire loads in
             // `presence` and `holds` (and publishes `attached` with it); the Acquire half
@@ -204,6 +212,15 @@ impl<'a> Slots<'a> {
         owner.generation_matches(line.generation.load(Ordering::Acquire))
             && line.attached.load(Ordering::Acquire) != 0
             && (!thorough || self.locked(owner.slot()))
+    }
+
+    /// Whether slot `slot` has a live holder, whoever it is: it is attached and (if
+    /// `thorough`) its lock is held.
+    pub(crate) fn alive(&self, slot: usize, thorough: bool) -> bool {
+        // SYNC(attach): Acquire pairs with the Release stores in `attach`/`detach`, as in
+        // `holds`.
+        self.lines[slot].state.0.attached.load(Ordering::Acquire) != 0
+            && (!thorough || self.locked(slot))
     }
 
     /// Whether the slot's lock is held by some description other than ours. A lock that

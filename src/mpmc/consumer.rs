@@ -5,7 +5,7 @@ use super::stats::Stats;
 use crate::bytes::ReadAccess;
 use crate::error::RecvError;
 use crate::role::Role;
-use crate::roles::{Owner, Presence};
+use crate::roles::Presence;
 use crate::time::Deadline;
 use crate::wait::{self, Check, WaitStrategy};
 use core::ops::Deref;
@@ -37,15 +37,15 @@ pub struct Consumer {
     /// `recv_value`): the next receive returns it.
     kept: Option<(u64, usize)>,
     /// The uncommitted claim at the head that we wait for, and since when.
-    pending: Option<(u64, Owner, Deadline)>,
+    pending: Option<(u64, Deadline)>,
     empty_polls: u32,
 }
 
 impl Consumer {
     pub(crate) fn attach(q: Queue, strategy: WaitStrategy) -> Consumer {
-        // A consumer that died in the slot we now hold may have left a message claimed:
-        // ours to deliver first, before our own claims overwrite its mark.
-        let kept = match q.adopt(false) {
+        // A consumer that died in the slot we now hold may have left a message taken and
+        // not released: ours to deliver first.
+        let kept = match q.adopt_at(q.inherited, false) {
             Some(Taken::At { pos, len }) => Some((pos, len)),
             _ => None,
         };
@@ -159,6 +159,7 @@ impl Consumer {
         self.value_of(found)
     }
 
+    #[inline]
     fn value_of<T: bytemuck::Pod>(&mut self, (pos, len): (u64, usize)) -> Result<T, RecvError> {
         let expected = core::mem::size_of::<T>();
         if len != expected {
@@ -176,6 +177,7 @@ impl Consumer {
         Ok(value)
     }
 
+    #[inline]
     fn copy_out(&mut self, (pos, len): (u64, usize), buf: &mut Vec<u8>) -> usize {
         // SAFETY: we took `pos` with this length and have not released it.
         let access = unsafe { self.q.read_window(pos, len) };
@@ -197,6 +199,7 @@ impl Consumer {
         }
     }
 
+    #[inline]
     fn release(&mut self, pos: u64) {
         self.q.release(pos);
         bump(&self.q.own().received);
@@ -211,14 +214,14 @@ impl Consumer {
         }
         let thorough = level == Check::Peer;
         loop {
-            match self.q.take()? {
+            match self.q.take(level != Check::Spin)? {
                 Taken::At { pos, len } => {
                     self.pending = None;
                     return Ok(Some((pos, len)));
                 }
-                Taken::Pending { pos, owner } if level != Check::Spin => {
-                    let stalled = self.stalled(pos, owner);
-                    if !self.q.pass(pos, owner, thorough, stalled) {
+                Taken::Pending { pos } if level != Check::Spin => {
+                    let stalled = self.stalled(pos);
+                    if !self.q.pass(pos, thorough, stalled) {
                         return Ok(None);
                     }
                 }
@@ -234,16 +237,16 @@ impl Consumer {
     }
 
     /// Whether the claim at the head has been pending longer than the stall timeout.
-    fn stalled(&mut self, pos: u64, owner: Owner) -> bool {
+    fn stalled(&mut self, pos: u64) -> bool {
         let Some(limit) = self.q.geo.stall else {
             return false;
         };
         match self.pending {
-            Some((p, o, since)) if (p, o) == (pos, owner) => {
+            Some((p, since)) if p == pos => {
                 Deadline::now().as_nanos() - since.as_nanos() >= limit.as_nanos() as u64
             }
             _ => {
-                self.pending = Some((pos, owner, Deadline::now()));
+                self.pending = Some((pos, Deadline::now()));
                 false
             }
         }
@@ -281,7 +284,20 @@ impl Consumer {
             .unwrap_or(Err(RecvError::Empty))
     }
 
+    #[inline]
     fn take_blocking(&mut self, deadline: Option<Deadline>) -> Result<(u64, usize), RecvError> {
+        if self.kept.is_none() {
+            if let Taken::At { pos, len } = self.q.take(false)? {
+                self.pending = None;
+                return Ok((pos, len));
+            }
+        }
+        self.wait_take(deadline)
+    }
+
+    /// Takes a message once one is committed (or kept).
+    #[inline(never)]
+    fn wait_take(&mut self, deadline: Option<Deadline>) -> Result<(u64, usize), RecvError> {
         if let Some(found) = self.look(Check::Spin)? {
             return Ok(found);
         }

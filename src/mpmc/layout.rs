@@ -3,11 +3,12 @@
 //! ```text
 //! line 0       identity
 //! line 1       geometry: slots, slot size, producer and consumer slot counts, stall timeout
-//! line 2       tail: the next position producers try to claim (a hint, see `queue.rs`)
-//! line 3       head: the next position consumers try to take (a hint)
+//! line 2       tail: the next position producers claim (see `queue.rs`)
+//! line 3       head: the next position consumers take
 //! line 4       the consumers' wait line (they sleep there when the queue is empty)
 //! line 5       the producers' wait line (they sleep there when it is full)
-//! line 6...    role slots, 2 lines each: the producers', then the consumers'
+//! line 6...    role slots, 2 lines each: the producers', then the consumers' (a slot's
+//!              `mark` is the position its holder claims or holds)
 //! then         data area: `capacity` cells of `stride` bytes, each a state word (see
 //!              `cell.rs`), a length word and the payload
 //! ```

@@ -157,6 +157,7 @@ impl Producer {
         }
     }
 
+    #[inline]
     fn write(&mut self, pos: u64, msg: &[u8]) -> Result<(), SendError> {
         // SAFETY: `pos` was just claimed by us; `msg` fits the slot (checked at the claim).
         let mut w = unsafe { self.q.write_window(pos, msg.len()) };
@@ -165,12 +166,14 @@ impl Producer {
         self.commit(pos, msg.len())
     }
 
+    #[inline]
     fn commit(&mut self, pos: u64, len: usize) -> Result<(), SendError> {
         self.q.commit(pos, len)?;
         bump(&self.q.own().sent);
         Ok(())
     }
 
+    #[inline]
     fn check_len(&self, len: usize) -> Result<(), SendError> {
         if len > self.q.geo.slot_size {
             return Err(SendError::TooLarge {
@@ -195,11 +198,18 @@ impl Producer {
     }
 
     /// Claims a slot, waiting (until `deadline`) while the queue is full.
+    #[inline]
     fn claim_blocking(&mut self, len: usize, deadline: Option<Deadline>) -> Result<u64, SendError> {
         self.check_len(len)?;
-        if let Claimed::At(pos) = self.q.claim()? {
-            return Ok(self.claimed(pos));
+        match self.q.claim()? {
+            Claimed::At(pos) => Ok(self.claimed(pos)),
+            Claimed::Full { .. } => self.wait_claim(deadline),
         }
+    }
+
+    /// Claims a slot once the full queue has room again.
+    #[inline(never)]
+    fn wait_claim(&mut self, deadline: Option<Deadline>) -> Result<u64, SendError> {
         self.note_full();
         // SAFETY: the line lives in the queue that `self` owns, for the whole wait.
         let line = unsafe { self.q.wait_line_unbound(Role::Producer) };
@@ -232,6 +242,7 @@ impl Producer {
     }
 
     /// Bookkeeping of a successful claim: samples the fill now and then.
+    #[inline]
     fn claimed(&mut self, pos: u64) -> u64 {
         self.unsampled += 1;
         if self.unsampled >= FILL_SAMPLE_EVERY {

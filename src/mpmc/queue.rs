@@ -1,33 +1,45 @@
 //! The MPMC algorithm, on the cells of a queue: what both kinds of handle hold, and every
 //! step that moves a cell from one hand to the next.
 //!
-//! It is the bounded queue of Vyukov (crossbeam's `ArrayQueue`) with one change: a cell is
-//! claimed by a compare-and-swap on the cell's own state word that writes the claimer's
-//! [`Owner`] (slot, generation) with the claim, not by a compare-and-swap on a shared index.
-//! So there is never a moment in which a cell is taken and nobody knows by whom, and a
-//! claim whose owner died can be resolved by anybody who finds it:
+//! It is the bounded queue of Vyukov (crossbeam's `ArrayQueue`): a producer claims the
+//! position `tail` by a compare-and-swap of `tail` to the next one, once the position's
+//! cell is free for it; it writes the payload and commits with a store of the cell's state.
+//! A consumer takes the position `head` the same way once its cell is committed, reads,
+//! and releases the cell with a store that frees it for its next lap. That is one
+//! compare-and-swap and one store per message on each side.
 //!
-//! - a producer's claim (`WRITING`) is skipped: the cell is freed for its next lap;
-//! - a consumer's claim (`READING`) is delivered again: a consumer takes it over, or a
-//!   producer that needs the cell turns it into a message of the current lap in place.
+//! What a crash needs on top of that: who holds each claim. A claim is one compare-and-swap
+//! of an index, which cannot carry an owner; so every handle, before it tries to claim
+//! position `p`, writes `p` as its *mark* in its own role slot, and keeps it there while it
+//! holds the claim (a handle holds at most one). A claimed position whose cell shows that
+//! it is not finished (`FREE` behind the tail: not committed; `READY` behind the head: not
+//! released) is then held by a live handle exactly when some live slot of the role marks
+//! it: the winner of the claim marked it before claiming and moves its mark on only after
+//! it finished the position; a loser's mark lingers only until it tries again or gives up,
+//! and a handle that gives up clears it. So with no live slot marking it, the claim is
+//! *abandoned* ([`Queue::abandoned`]: its holder died, told by the kernel's lock), and:
 //!
-//! `tail` and `head` are hints: the next position to try. A producer tries the cell of
-//! `tail`; if the cell is taken in that lap, it helps `tail` forward and tries the next
-//! one; if it is free, it claims it. Claims are therefore gap-free: every position before a
-//! claimed one is claimed too (the hints only ever pass taken cells). Consumers do the same
-//! from `head` with committed cells. The state words carry the messages' ordering, with the
-//! pairs named at each access; the hints carry one ordering of their own (SYNC(hint)): a
-//! hint is moved past a cell with Release after its state was read, and loaded with
-//! Acquire, so a handle that loads a hint reads each cell's state at least as new as the
-//! one that made the hint pass it — never a lap older than the hint (which it would have
-//! to take for corruption).
+//! - a producer's claim is skipped: the cell is freed for its next lap;
+//! - a consumer's message is delivered again: a consumer takes it over (`ADOPTED`, with the
+//!   adopter's owner in the cell), or a producer that needs the cell turns it into the
+//!   message of its own position in place.
 //!
-//! Committed and released, precisely: a message is **committed** when the compare-and-swap
-//! of its cell from `WRITING` to `READY` succeeds (`send*` and `WriteGrant::commit` return
-//! then); from that moment it is delivered to exactly one consumer, unless that consumer
-//! dies before it **releases** the cell (stores `FREE` of the next lap: the end of
-//! `recv_into`, or the drop of a read grant), in which case it is delivered again, once per
-//! death, and counted as redelivered.
+//! A new holder of a slot clears the mark its predecessor left before anybody can see the
+//! slot held (the `fresh` hook of [`Slots::attach`]), so a dead claim never looks alive.
+//! Every resolution is a compare-and-swap on the cell from the state it was found in, so a
+//! commit or release that came first wins, and a cell is never resolved twice.
+//!
+//! Orderings, named at each access: SYNC(publish) (commit → take), SYNC(release) (release
+//! or skip → the next claim of the cell), SYNC(mark) (a mark, stored before the claim, is
+//! visible to whoever sees the index past the position; a mark moved on means the position
+//! was finished before).
+//!
+//! Committed and released, precisely: a message is **committed** when the store (the
+//! compare-and-swap, with a stall timeout) of its cell's state from `FREE` to `READY`
+//! happens (`send*` and `WriteGrant::commit` return then); from that moment it is delivered
+//! to exactly one consumer, unless that consumer dies before it **releases** the cell
+//! (stores `FREE` of the next lap: the end of `recv_into`, or the drop of a read grant), in
+//! which case it is delivered again, once per death, and counted as redelivered.
 
 use super::cell::{self, Seen, State};
 use super::layout::{Geometry, Mpmc, MpmcHeader, CELL_HEADER};
@@ -41,7 +53,12 @@ use crate::sync::{AtomicU64, Ordering};
 use crate::wait;
 use std::ptr::NonNull;
 
-/// What a producer found at the frontier.
+/// The mark of a handle that holds no claim. (A queue whose positions pass `u64::MAX`
+/// cannot tell a dead claim of that one position from an idle handle's mark until the
+/// handle claims again.)
+const NO_MARK: u64 = u64::MAX;
+
+/// What a producer found at the tail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Claimed {
     /// This position is ours to write.
@@ -59,7 +76,7 @@ pub(crate) enum Taken {
     /// Nothing is committed at the head.
     Empty,
     /// A producer has claimed the head and not committed it yet.
-    Pending { pos: u64, owner: Owner },
+    Pending { pos: u64 },
 }
 
 /// One handle's view of a queue.
@@ -74,6 +91,9 @@ pub(crate) struct Queue {
     role: Role,
     claim: Claim,
     owner: Owner,
+    /// The mark that this handle's predecessor in its slot left (a consumer delivers that
+    /// message again if its holder died with it), or `NO_MARK`.
+    pub(crate) inherited: u64,
     /// This handle's own counters, in its slot.
     own: NonNull<Counters>,
     region: Region<MpmcHeader>,
@@ -84,36 +104,30 @@ pub(crate) struct Queue {
 // is used by one thread at a time (`&mut self` on every operation).
 unsafe impl Send for Queue {}
 
-/// Moves a hint from `from` to `from + 1` unless somebody already moved it.
+/// Whether index value `index` is past position `pos` (within half the position space).
 #[inline]
-fn help(hint: &AtomicU64, from: u64) {
-    // SYNC(hint): Release pairs with the Acquire in `load_hint`: our reading of the cell
-    // of `from` happens before the readings of whoever loads the moved hint.
-    let _ = hint.compare_exchange(
-        from,
-        from.wrapping_add(1),
-        Ordering::Release,
-        Ordering::Relaxed,
-    );
+fn past(index: u64, pos: u64) -> bool {
+    index.wrapping_sub(pos).wrapping_sub(1) < 1 << 63
 }
 
-/// Reads a hint. SYNC(hint): Acquire pairs with the Release in `help` (all changes of a
-/// hint are read-modify-writes, so it synchronises with every `help` before).
-#[inline]
-fn load_hint(hint: &AtomicU64) -> u64 {
-    hint.load(Ordering::Acquire)
-}
-
-/// The next position to try after `from`, whose cell is already a lap past it: the hint
-/// if it is ahead (a busy queue moves on faster than one step at a time), else the next
-/// one, after helping the hint past `from`.
-fn catch_up(hint: &AtomicU64, from: u64) -> u64 {
-    let now = load_hint(hint);
-    if now != from && now.wrapping_sub(from) < 1 << 63 {
+/// Moves the index `index` on from `from`, whose position is over or taken: returns the
+/// position to try next.
+fn advance(index: &AtomicU64, from: u64) -> u64 {
+    // SYNC(mark): Acquire, as every load of an index (see `Queue::abandoned`).
+    let now = index.load(Ordering::Acquire);
+    if now != from {
         return now;
     }
-    help(hint, from);
-    from.wrapping_add(1)
+    // SYNC(mark): AcqRel keeps the release sequence of the index unbroken.
+    match index.compare_exchange(
+        from,
+        from.wrapping_add(1),
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
+        Ok(_) => from.wrapping_add(1),
+        Err(now) => now,
+    }
 }
 
 impl Queue {
@@ -123,7 +137,12 @@ impl Queue {
         role: Role,
         geo: Geometry,
     ) -> Result<Queue, OpenError> {
-        let claim = region.slots().attach(geo.class(role))?;
+        let mut inherited = NO_MARK;
+        let claim = region.slots().attach(geo.class(role), |slot| {
+            // Relaxed: the slot's lock (or flag) orders the predecessor's last mark before
+            // us, and `attach` publishes the cleared one with the slot (SYNC(attach)).
+            inherited = slot.counters.0.mark.swap(NO_MARK, Ordering::Relaxed);
+        })?;
         let own = NonNull::from(&region.slots().get(claim.slot).counters.0);
         let q = Queue {
             data: region.data(),
@@ -134,13 +153,19 @@ impl Queue {
             role,
             claim,
             owner: claim.owner(),
+            inherited,
             own,
             region,
         };
         wait::advertise(q.wait_line(role));
+        if inherited != NO_MARK {
+            // In one process the slot's flag showed it held before the mark was cleared:
+            // whoever waited on that mark looks again.
+            wait::wake_always(q.wait_line(Role::Producer));
+            wait::wake_always(q.wait_line(Role::Consumer));
+        }
         Ok(q)
     }
-
     /// Makes a queue this handle created visible to openers.
     pub(crate) fn publish(&mut self) -> Result<(), OpenError> {
         self.region.publish::<Mpmc>()
@@ -242,42 +267,76 @@ impl Queue {
         2 * self.geo.capacity + 16
     }
 
-    /// Claims the first free position at or after `tail` for writing.
+    /// Stores this handle's mark: the position it is about to claim (or holds).
+    #[inline]
+    fn mark(&self, pos: u64) {
+        // SYNC(mark): Release pairs with the Acquire loads in `abandoned`: whoever sees our
+        // mark moved on from a position sees what we did to its cell before.
+        self.own().mark.store(pos, Ordering::Release);
+    }
+
+    /// Claims the position at `tail` for writing, once its cell is free for it.
     ///
     /// # Errors
     /// `Corrupted` for a state word no ipcring writes.
+    #[inline]
     pub(crate) fn claim(&self) -> Result<Claimed, crate::SendError> {
         let tail = &self.hdr().tail.0.pos;
-        let mut t = load_hint(tail);
+        // SYNC(mark): Acquire, as every load of an index.
+        let t = tail.load(Ordering::Acquire);
+        // SYNC(release): as in `claim_from`.
+        if self.state(t).load(Ordering::Acquire) == cell::free(self.lap(t)) {
+            self.mark(t);
+            // SYNC(mark): as in `claim_from`.
+            if tail
+                .compare_exchange(t, t.wrapping_add(1), Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return Ok(Claimed::At(t));
+            }
+        }
+        self.claim_from(t)
+    }
+
+    /// The general case of [`Queue::claim`], from the tail value `t`.
+    #[inline(never)]
+    fn claim_from(&self, mut t: u64) -> Result<Claimed, crate::SendError> {
+        let tail = &self.hdr().tail.0.pos;
+        // A mark stored by the fast path is cleared below if we give up.
+        let mut marked = true;
         for _ in 0..self.search_limit() {
-            let lap = self.lap(t);
-            let word = self.state(t);
-            // Relaxed: the compare-and-swap below acquires what it needs.
-            let w = word.load(Ordering::Relaxed);
-            match cell::decode(w, lap) {
+            // SYNC(release): Acquire pairs with the Release store that freed the cell (a
+            // consumer's release, a skip, an abort): its accesses to the cell happen
+            // before our writes.
+            let w = self.state(t).load(Ordering::Acquire);
+            match cell::decode(w, self.lap(t)) {
                 Seen::Now(State::Free) => {
-                    // SYNC(release): Acquire pairs with the Release store of the consumer
-                    // that freed the cell (or with the skip that did): its reads of the
-                    // cell are done before we write it.
-                    let claim = cell::writing(lap, self.owner);
-                    if word
-                        .compare_exchange(w, claim, Ordering::Acquire, Ordering::Relaxed)
-                        .is_ok()
-                    {
-                        help(tail, t);
-                        return Ok(Claimed::At(t));
+                    self.mark(t);
+                    marked = true;
+                    // SYNC(mark): AcqRel: the Release half publishes our mark to whoever
+                    // sees the tail past `t`; the Acquire half keeps the sequence whole.
+                    match tail.compare_exchange(
+                        t,
+                        t.wrapping_add(1),
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    ) {
+                        Ok(_) => return Ok(Claimed::At(t)),
+                        Err(now) => t = now,
                     }
                 }
-                Seen::Now(_) => {
-                    help(tail, t);
-                    t = t.wrapping_add(1);
+                Seen::Now(_) | Seen::After => t = advance(tail, t),
+                Seen::Before(state) => {
+                    if marked {
+                        self.mark(NO_MARK);
+                    }
+                    return Ok(Claimed::Full { pos: t, state });
                 }
-                Seen::After => t = catch_up(tail, t),
-                Seen::Before(State::Free) | Seen::Corrupt => {
-                    return Err(crate::SendError::Corrupted)
-                }
-                Seen::Before(state) => return Ok(Claimed::Full { pos: t, state }),
+                Seen::Corrupt => break,
             }
+        }
+        if marked {
+            self.mark(NO_MARK);
         }
         Err(crate::SendError::Corrupted)
     }
@@ -300,137 +359,203 @@ impl Queue {
     /// # Errors
     /// `Skipped` if consumers passed the claim while this producer was stalled (the
     /// message is then never delivered, and the cell is freed).
+    #[inline]
     pub(crate) fn commit(&self, pos: u64, len: usize) -> Result<(), crate::SendError> {
         let lap = self.lap(pos);
-        // Relaxed: published by the Release compare-and-swap below.
+        // Relaxed: published by the Release store below.
         self.len_word(pos).store(len as u64, Ordering::Relaxed);
-        // SYNC(publish): Release pairs with the Acquire compare-and-swap of the consumer
-        // that takes the cell (and with the Acquire of a redeliverer): the payload and the
-        // length are visible to whoever reads the message.
-        match self.state(pos).compare_exchange(
-            cell::writing(lap, self.owner),
-            cell::ready(lap),
-            Ordering::Release,
-            Ordering::Relaxed,
-        ) {
-            Ok(_) => {
-                self.wake(Role::Consumer);
-                Ok(())
-            }
-            Err(_) => {
-                self.end_claim(pos, cell::stalled(lap, self.owner));
-                Err(crate::SendError::Skipped)
-            }
+        let word = self.state(pos);
+        // SYNC(publish): Release pairs with the Acquire load of the consumer that takes
+        // the cell (and of a redeliverer): the payload and the length are visible to
+        // whoever reads the message.
+        if self.geo.stall.is_none() {
+            // Nobody changes a claimed cell but its live producer: a plain store.
+            word.store(cell::ready(lap), Ordering::Release);
+        } else if word
+            .compare_exchange(
+                cell::free(lap),
+                cell::ready(lap),
+                Ordering::Release,
+                Ordering::Relaxed,
+            )
+            .is_err()
+        {
+            // Consumers passed us as stalled: end the quarantine of the cell.
+            self.abort(pos);
+            return Err(crate::SendError::Skipped);
         }
+        self.wake(Role::Consumer);
+        Ok(())
     }
 
-    /// Abandons the claimed position `pos`: consumers pass it.
+    /// Abandons the claimed position `pos`: frees its cell for the next lap, which
+    /// consumers pass. (A stall pass in between changes nothing: the cell is ours to free
+    /// either way.)
     pub(crate) fn abort(&self, pos: u64) {
-        let lap = self.lap(pos);
-        if !self.end_claim(pos, cell::writing(lap, self.owner)) {
-            self.end_claim(pos, cell::stalled(lap, self.owner));
-        }
+        let next = cell::free(self.lap(pos).wrapping_add(1));
+        // SYNC(release): Release pairs with the Acquire load of the next producer of the
+        // cell: our writes of it are done before it writes it.
+        self.state(pos).store(next, Ordering::Release);
+        self.wake(Role::Producer);
     }
 
-    /// Frees our claim of `pos`, if it is still `ours`, for the cell's next lap. Returns
-    /// whether it was.
-    fn end_claim(&self, pos: u64, ours: u64) -> bool {
-        let next = cell::free(self.lap(pos).wrapping_add(1));
-        // SYNC(release): Release pairs with the Acquire claim of the next producer: our
-        // writes of the cell are done before it writes it.
-        let ended = self
-            .state(pos)
-            .compare_exchange(ours, next, Ordering::Release, Ordering::Relaxed)
-            .is_ok();
-        if ended {
-            self.wake(Role::Producer);
+    /// Whether the claim of position `pos` through the index of `role` (the tail for
+    /// producers, the head for consumers) is held by nobody alive: the index is past it
+    /// and no live slot of the role marks it. `thorough` asks the kernel about each slot
+    /// that marks it; without, only a graceful detach counts as gone.
+    ///
+    /// Sound because a claimer marks the position (Release) before its claim moves the
+    /// index (AcqRel), and moves its mark on (Release) only after it finished the
+    /// position: seeing the index past `pos` (Acquire: the index changes only by
+    /// compare-and-swap, so this synchronises with every claim before) we see each
+    /// claimer's mark at `pos` or later, and a later one means the cell already shows the
+    /// position finished, so the compare-and-swap that resolves it fails.
+    fn abandoned(&self, pos: u64, role: Role, thorough: bool) -> bool {
+        let h = self.hdr();
+        let index = match role {
+            Role::Producer => &h.tail.0.pos,
+            Role::Consumer => &h.head.0.pos,
+        };
+        // SYNC(mark): Acquire pairs with the AcqRel claim that moved the index past `pos`.
+        if !past(index.load(Ordering::Acquire), pos) {
+            return false;
         }
-        ended
+        let slots = self.slots();
+        let class = self.geo.class(role);
+        (class.first..class.first + class.count).all(|slot| {
+            let mark = &slots.get(slot).counters.0.mark;
+            // SYNC(mark): Acquire pairs with the Release in `mark`. The mark is read again
+            // after the liveness: a new holder of the slot clears it before it shows the
+            // slot held.
+            mark.load(Ordering::Acquire) != pos
+                || !slots.alive(slot, thorough)
+                || mark.load(Ordering::Acquire) != pos
+        })
     }
 
     /// At a full frontier `pos`, whose cell still holds the position a lap before in
-    /// `state`: if that position's owner is dead (the kernel says so when `thorough`, a
+    /// `state`: if that position's holder is dead (the kernel says so when `thorough`, a
     /// graceful detach otherwise), resolves it so that the queue moves again. A dead
     /// reader's message becomes the message of `pos` (delivered again); a dead or stalled
     /// writer's claim is freed. Returns whether anything changed.
     pub(crate) fn unblock(&self, pos: u64, state: State, thorough: bool) -> bool {
         let lap = self.lap(pos);
         let before = lap.wrapping_sub(1);
+        let old = pos.wrapping_sub(self.geo.capacity as u64);
         let (from, to) = match state {
-            State::Reading(o) if !self.slots().holds(o, thorough) => {
-                (cell::reading(before, o), cell::ready(lap))
+            State::Ready if self.abandoned(old, Role::Consumer, thorough) => {
+                (cell::ready(before), cell::ready(lap))
             }
-            State::Writing(o) if !self.slots().holds(o, thorough) => {
-                (cell::writing(before, o), cell::free(lap))
+            State::Adopted(o) if !self.slots().holds(o, thorough) => {
+                (cell::adopted(before, o), cell::ready(lap))
             }
-            State::Stalled(o) if !self.slots().holds(o, thorough) => {
-                (cell::stalled(before, o), cell::free(lap))
+            State::Free if self.abandoned(old, Role::Producer, thorough) => {
+                (cell::free(before), cell::free(lap))
+            }
+            State::Stalled if self.abandoned(old, Role::Producer, thorough) => {
+                (cell::stalled(before), cell::free(lap))
             }
             _ => return false,
         };
         // SYNC(publish): AcqRel: the Acquire half sees the length and payload that the
         // dead holder's producer published; the Release half publishes them again to the
-        // consumer that takes the cell in its new lap.
-        let done = self
+        // consumer that takes the cell in its new lap (or frees it for the next producer,
+        // SYNC(release)).
+        if self
             .state(pos)
             .compare_exchange(from, to, Ordering::AcqRel, Ordering::Relaxed)
-            .is_ok();
-        if done {
-            let counter = match state {
-                State::Reading(_) => &self.own().redelivered,
-                _ => &self.own().skipped,
-            };
-            bump(counter);
-            self.wake(Role::Consumer);
+            .is_err()
+        {
+            return false;
         }
-        done
+        if to == cell::ready(lap) {
+            bump(&self.own().redelivered);
+            // The message holds `pos` now: the tail passes it.
+            advance(&self.hdr().tail.0.pos, pos);
+        } else {
+            bump(&self.own().skipped);
+        }
+        self.wake(Role::Consumer);
+        true
     }
 
-    /// Takes the first committed message at or after `head`.
+    /// Takes the message at `head`, once its cell is committed. With `pending`, tells a
+    /// claimed head ([`Taken::Pending`]) from an empty queue (a look at the tail, which
+    /// producers write: a spinning consumer does without).
     ///
     /// # Errors
     /// `Corrupted` for a state word no ipcring writes, or a length over the slot size.
-    pub(crate) fn take(&self) -> Result<Taken, crate::RecvError> {
+    #[inline]
+    pub(crate) fn take(&self, pending: bool) -> Result<Taken, crate::RecvError> {
         let head = &self.hdr().head.0.pos;
-        let mut h = load_hint(head);
+        // SYNC(mark): Acquire, as every load of an index.
+        let h = head.load(Ordering::Acquire);
+        // SYNC(publish): as in `take_from`.
+        if self.state(h).load(Ordering::Acquire) == cell::ready(self.lap(h)) {
+            self.mark(h);
+            // SYNC(mark): as in `claim`.
+            if head
+                .compare_exchange(h, h.wrapping_add(1), Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+            {
+                return self.length(h).map(|len| Taken::At { pos: h, len });
+            }
+        }
+        self.take_from(h, pending)
+    }
+
+    /// The general case of [`Queue::take`], from the head value `h`.
+    #[inline(never)]
+    fn take_from(&self, mut h: u64, pending: bool) -> Result<Taken, crate::RecvError> {
+        let head = &self.hdr().head.0.pos;
+        // A mark stored by the fast path is cleared below if we give up.
+        let mut marked = true;
         for _ in 0..self.search_limit() {
-            let lap = self.lap(h);
-            let word = self.state(h);
-            // Relaxed: the compare-and-swap below acquires what it needs.
-            let w = word.load(Ordering::Relaxed);
-            match cell::decode(w, lap) {
+            // SYNC(publish): Acquire pairs with the Release commit (or redelivery).
+            let w = self.state(h).load(Ordering::Acquire);
+            match cell::decode(w, self.lap(h)) {
                 Seen::Now(State::Ready) => {
-                    // Say which cell we read before we claim it, so that a consumer that
-                    // finds us dead finds it (see `adopt`). Relaxed: read only after our
-                    // death, which the kernel orders.
-                    self.own().mark.store(h, Ordering::Relaxed);
-                    // SYNC(publish): Acquire pairs with the Release commit.
-                    let claim = cell::reading(lap, self.owner);
-                    if word
-                        .compare_exchange(w, claim, Ordering::Acquire, Ordering::Relaxed)
-                        .is_ok()
-                    {
-                        help(head, h);
-                        return self.length(h).map(|len| Taken::At { pos: h, len });
+                    self.mark(h);
+                    marked = true;
+                    // SYNC(mark): AcqRel, as in `claim`.
+                    match head.compare_exchange(
+                        h,
+                        h.wrapping_add(1),
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    ) {
+                        Ok(_) => return self.length(h).map(|len| Taken::At { pos: h, len }),
+                        Err(now) => h = now,
                     }
                 }
-                Seen::Now(State::Writing(owner)) => return Ok(Taken::Pending { pos: h, owner }),
-                Seen::Now(State::Free) | Seen::Before(_) => return Ok(Taken::Empty),
-                Seen::Now(_) => {
-                    help(head, h);
-                    h = h.wrapping_add(1);
+                Seen::Now(State::Free)
+                | Seen::Before(State::Ready | State::Adopted(_) | State::Stalled) => {
+                    if marked {
+                        self.mark(NO_MARK);
+                    }
+                    let tail = &self.hdr().tail.0.pos;
+                    // SYNC(mark): Acquire, as every load of an index.
+                    return Ok(if pending && past(tail.load(Ordering::Acquire), h) {
+                        Taken::Pending { pos: h }
+                    } else {
+                        Taken::Empty
+                    });
                 }
-                Seen::After => h = catch_up(head, h),
-                Seen::Corrupt => return Err(crate::RecvError::Corrupted),
+                Seen::Now(_) | Seen::After => h = advance(head, h),
+                Seen::Before(_) | Seen::Corrupt => break,
             }
+        }
+        if marked {
+            self.mark(NO_MARK);
         }
         Err(crate::RecvError::Corrupted)
     }
 
     /// The validated length of the message we just claimed at `pos`; a bad one frees the
     /// cell (its message is lost: the peer scribbled over it).
+    #[inline]
     fn length(&self, pos: u64) -> Result<usize, crate::RecvError> {
-        // Relaxed: ordered after the Acquire claim.
+        // Relaxed: ordered after the Acquire load of the committed state.
         let len = self.len_word(pos).load(Ordering::Relaxed);
         match usize::try_from(len) {
             Ok(len) if len <= self.geo.slot_size => Ok(len),
@@ -454,6 +579,7 @@ impl Queue {
     }
 
     /// Releases the taken position `pos`: its cell is free for the next lap.
+    #[inline]
     pub(crate) fn release(&self, pos: u64) {
         let next = cell::free(self.lap(pos).wrapping_add(1));
         // SYNC(release): Release pairs with the Acquire claim of the producer that writes
@@ -462,79 +588,89 @@ impl Queue {
         self.wake(Role::Producer);
     }
 
-    /// The head is claimed by `owner`, which has not committed: if it is dead (`thorough`:
-    /// asked of the kernel), or `stalled` (it kept the claim longer than the queue's stall
-    /// timeout), passes the claim. A dead owner's cell is freed at once; a stalled one's is
-    /// kept until the owner returns or dies. Returns whether the claim was passed.
-    pub(crate) fn pass(&self, pos: u64, owner: Owner, thorough: bool, stalled: bool) -> bool {
+    /// The head `pos` is claimed by a producer that has not committed: if its claim is
+    /// abandoned (`thorough`: its holder's death asked of the kernel), or `stalled` (the
+    /// claim is older than the queue's stall timeout), passes it. An abandoned claim's cell
+    /// is freed at once; a stalled one's is kept until its producer returns or dies.
+    /// Returns whether the claim was passed.
+    pub(crate) fn pass(&self, pos: u64, thorough: bool, stalled: bool) -> bool {
         let lap = self.lap(pos);
-        let to = if !self.slots().holds(owner, thorough) {
+        let to = if self.abandoned(pos, Role::Producer, thorough) {
             cell::free(lap.wrapping_add(1))
         } else if stalled {
-            cell::stalled(lap, owner)
+            cell::stalled(lap)
         } else {
             return false;
         };
         // SYNC(release): AcqRel: a freed cell is claimed next with Acquire; the dead
-        // owner's detach (or death) is ordered before by `holds`.
-        let done = self
+        // holder's last writes are ordered before by `abandoned`.
+        if self
             .state(pos)
-            .compare_exchange(
-                cell::writing(lap, owner),
-                to,
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            )
-            .is_ok();
-        if done {
-            bump(&self.own().skipped);
-            help(&self.hdr().head.0.pos, pos);
-            self.wake(Role::Producer);
-            self.wake(Role::Consumer);
+            .compare_exchange(cell::free(lap), to, Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+        {
+            return false;
         }
-        done
+        bump(&self.own().skipped);
+        advance(&self.hdr().head.0.pos, pos);
+        self.wake(Role::Producer);
+        self.wake(Role::Consumer);
+        true
     }
 
-    /// Looks for a message that a dead consumer was reading and takes it over, to deliver
-    /// it again. With `thorough`, asks the kernel about every consumer slot whose last
-    /// claimed cell is still claimed by it; without, sees only graceful detaches and
-    /// holders of an earlier generation of a slot (a dead consumer's own successor finds
-    /// its message so, at attach).
+    /// Looks for a message whose reader died and takes it over, to deliver it again: at
+    /// the positions that consumer slots mark (a dead reader's slot keeps its mark until a
+    /// new holder clears it). With `thorough`, asks the kernel about each slot that marks
+    /// such a message; without, sees only graceful detaches.
     pub(crate) fn adopt(&self, thorough: bool) -> Option<Taken> {
         let slots = self.slots();
         let class = self.geo.class(Role::Consumer);
-        for slot in class.first..class.first + class.count {
-            // Our own slot too: a dead holder before us left its mark there.
-            // Relaxed: see `take`; a stale value only finds nothing to adopt.
+        (class.first..class.first + class.count).find_map(|slot| {
+            // Relaxed: only a candidate; `adopt_at` decides.
             let pos = slots.get(slot).counters.0.mark.load(Ordering::Relaxed);
-            let lap = self.lap(pos);
-            let w = self.state(pos).load(Ordering::Relaxed);
-            let Seen::Now(State::Reading(owner)) = cell::decode(w, lap) else {
-                continue;
-            };
-            if owner.slot() != slot || owner == self.owner || slots.holds(owner, thorough) {
-                continue;
-            }
-            self.own().mark.store(pos, Ordering::Relaxed);
-            // SYNC(publish): Acquire pairs with the Release commit that the dead reader
-            // acquired: the message's bytes are visible to us too.
-            let ours = cell::reading(lap, self.owner);
-            if self
-                .state(pos)
-                .compare_exchange(w, ours, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-            {
-                bump(&self.own().redelivered);
-                return Some(match self.length(pos) {
-                    Ok(len) => Taken::At { pos, len },
-                    Err(_) => Taken::Empty,
-                });
-            }
-        }
-        None
+            self.adopt_at(pos, thorough)
+        })
     }
 
-    /// Number of messages in the queue now, as far as the hints tell (for statistics).
+    /// Takes over the message at `pos` if its reader died before releasing it.
+    pub(crate) fn adopt_at(&self, pos: u64, thorough: bool) -> Option<Taken> {
+        if pos == NO_MARK {
+            return None;
+        }
+        let lap = self.lap(pos);
+        let word = self.state(pos);
+        let w = word.load(Ordering::Relaxed);
+        let abandoned = match cell::decode(w, lap) {
+            Seen::Now(State::Ready) => self.abandoned(pos, Role::Consumer, thorough),
+            Seen::Now(State::Adopted(o)) => o != self.owner && !self.slots().holds(o, thorough),
+            _ => false,
+        };
+        if !abandoned {
+            return None;
+        }
+        self.mark(pos);
+        // SYNC(publish): Acquire pairs with the Release commit (or redelivery) that the
+        // dead reader acquired: the message's bytes are visible to us too.
+        if word
+            .compare_exchange(
+                w,
+                cell::adopted(lap, self.owner),
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            )
+            .is_err()
+        {
+            self.mark(NO_MARK);
+            return None;
+        }
+        bump(&self.own().redelivered);
+        Some(match self.length(pos) {
+            Ok(len) => Taken::At { pos, len },
+            Err(_) => Taken::Empty,
+        })
+    }
+
+    /// Number of messages in the queue now, as far as the indexes tell (for statistics).
     pub(crate) fn fill(&self) -> u64 {
         let h = self.hdr();
         // Relaxed: statistics.
@@ -544,7 +680,7 @@ impl Queue {
     }
 }
 
-/// Initialises a new queue whose positions start at `start`: both hints there, and every
+/// Initialises a new queue whose positions start at `start`: both indexes there, and every
 /// cell free for the first position that maps to it.
 pub(crate) fn init(region: &Region<MpmcHeader>, geo: &Geometry, start: u64) {
     let h = region.header();

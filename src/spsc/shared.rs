@@ -53,7 +53,7 @@ impl Ring {
         role: Role,
         geo: Geometry,
     ) -> Result<Ring, OpenError> {
-        let claim = region.slots().attach(class(role))?;
+        let claim = region.slots().attach(class(role), |_| {})?;
         let own = NonNull::from(&region.slots().get(claim.slot).counters.0);
         debug_assert_eq!(region.data().len(), geo.capacity);
         let ring = Ring {
