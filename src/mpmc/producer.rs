@@ -169,7 +169,7 @@ impl Producer {
     #[inline]
     fn commit(&mut self, pos: u64, len: usize) -> Result<(), SendError> {
         self.q.commit(pos, len)?;
-        bump(&self.q.own().sent);
+        self.committed();
         Ok(())
     }
 
@@ -188,7 +188,7 @@ impl Producer {
     fn try_claim(&mut self, len: usize) -> Result<u64, SendError> {
         self.check_len(len)?;
         match self.q.claim()? {
-            Claimed::At(pos) => Ok(self.claimed(pos)),
+            Claimed::At(pos) => Ok(pos),
             Claimed::Full { .. } => {
                 bump(&self.q.own().rejected);
                 self.note_full();
@@ -202,7 +202,7 @@ impl Producer {
     fn claim_blocking(&mut self, len: usize, deadline: Option<Deadline>) -> Result<u64, SendError> {
         self.check_len(len)?;
         match self.q.claim()? {
-            Claimed::At(pos) => Ok(self.claimed(pos)),
+            Claimed::At(pos) => Ok(pos),
             Claimed::Full { .. } => self.wait_claim(deadline),
         }
     }
@@ -238,18 +238,20 @@ impl Producer {
             None
         });
         let pos = outcome.unwrap_or(Err(SendError::Timeout))?;
-        Ok(self.claimed(pos))
+        Ok(pos)
     }
 
-    /// Bookkeeping of a successful claim: samples the fill now and then.
+    /// Bookkeeping of a commit, after it (a claim is held as briefly as can be: a
+    /// producer preempted while it holds one holds up every consumer): samples the fill
+    /// now and then.
     #[inline]
-    fn claimed(&mut self, pos: u64) -> u64 {
+    fn committed(&mut self) {
+        bump(&self.q.own().sent);
         self.unsampled += 1;
         if self.unsampled >= FILL_SAMPLE_EVERY {
             self.unsampled = 0;
             self.note_fill(self.q.fill());
         }
-        pos
     }
 
     /// The queue is full: the high-water mark is its capacity.
