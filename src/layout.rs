@@ -90,8 +90,7 @@ pub(crate) struct WaitLine {
 #[derive(Debug, Default)]
 #[repr(C)]
 pub(crate) struct SlotState {
-    /// Bumped by every attach: a claim recorded as (slot, generation) belongs to a live
-    /// holder only while the slot's generation is still that one and its lock is held.
+    /// Bumped by every attach (0: the slot was never held).
     /// 0 until the slot's first attach.
     pub(crate) generation: AtomicU32,
     /// 1 while a handle is attached; cleared by a graceful detach (a crash leaves it set,

@@ -10,9 +10,10 @@
 //! reused meanwhile, and a slow process is never mistaken for a dead one. OFD locks belong
 //! to the description, not the process: two handles in one process exclude each other too.
 //!
-//! Every attach bumps the slot's generation, so a claim recorded as (slot, generation) is
-//! alive only while that slot is still held *in that generation*: a dead holder's slot taken
-//! over by a new process never makes the dead holder's claims look alive.
+//! Every attach bumps the slot's generation (so peers tell a role never held from one whose
+//! holders all left), and runs a hook of the ring kind on the slot before the slot shows
+//! held: there a kind clears what the dead holder before left in the slot (an MPMC mark),
+//! so that a dead holder's claims never look like the new holder's.
 //!
 //! Heap regions (in one process: tests, loom models) have no file: there the `attached`
 //! flag, taken by compare-and-swap, is the lock, since nobody can die without the process.
@@ -39,44 +40,8 @@ pub(crate) struct Claim {
     pub(crate) generation: u32,
 }
 
-impl Claim {
-    /// Bits of an [`Owner`] that name the slot.
-    const SLOT_BITS: u32 = 7;
-    /// Bits of an [`Owner`] that carry the generation (its low bits).
-    const GEN_BITS: u32 = Owner::BITS - Self::SLOT_BITS;
-
-    /// This claim as it is recorded in shared memory next to what it claims.
-    pub(crate) fn owner(self) -> Owner {
-        debug_assert!(self.slot < MAX_SLOTS);
-        let generation = self.generation & ((1 << Self::GEN_BITS) - 1);
-        Owner((self.slot as u32) << Self::GEN_BITS | generation)
-    }
-}
-
 /// Most role slots a segment can have, all roles together.
-pub(crate) const MAX_SLOTS: usize = 1 << Claim::SLOT_BITS;
-
-/// A [`Claim`] packed into [`Owner::BITS`] bits: the slot, and the low bits of the
-/// generation. Read back from shared memory, it is only a claim to check: the slot number
-/// may be out of range, and the generation matches only while that holder lives (a
-/// generation recurs after 2^22 attaches of one slot, long after any of its claims was
-/// resolved).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Owner(pub(crate) u32);
-
-impl Owner {
-    /// Width of an owner in shared words.
-    pub(crate) const BITS: u32 = 29;
-
-    /// The slot this owner names (not necessarily one that exists).
-    pub(crate) fn slot(self) -> usize {
-        (self.0 >> Claim::GEN_BITS) as usize
-    }
-
-    fn generation_matches(self, generation: u32) -> bool {
-        (self.0 ^ generation) & ((1 << Claim::GEN_BITS) - 1) == 0
-    }
-}
+pub(crate) const MAX_SLOTS: usize = 128;
 
 /// What is known of the holders of a role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,26 +164,11 @@ impl<'a> Slots<'a> {
         }
     }
 
-    /// Whether `owner` is a live holder of a slot in the generation it recorded: its slot
-    /// exists, is in that generation, attached, and (if `thorough`) its lock is held. A
-    /// dead holder's slot taken over by a new one is not alive for the old claims.
-    pub(crate) fn holds(&self, owner: Owner, thorough: bool) -> bool {
-        let Some(line) = self.lines.get(owner.slot()) else {
-            return false;
-        };
-        let line = &line.state.0;
-        // SYNC(attach): Acquire pairs with the Release stores in `attach`/`detach`: what the
-        // holder published before it detached is visible once we see it gone.
-        owner.generation_matches(line.generation.load(Ordering::Acquire))
-            && line.attached.load(Ordering::Acquire) != 0
-            && (!thorough || self.locked(owner.slot()))
-    }
-
     /// Whether slot `slot` has a live holder, whoever it is: it is attached and (if
     /// `thorough`) its lock is held.
     pub(crate) fn alive(&self, slot: usize, thorough: bool) -> bool {
-        // SYNC(attach): Acquire pairs with the Release stores in `attach`/`detach`, as in
-        // `holds`.
+        // SYNC(attach): Acquire pairs with the Release stores in `attach`/`detach`: what the
+        // holder published before it detached is visible once we see it gone.
         self.lines[slot].state.0.attached.load(Ordering::Acquire) != 0
             && (!thorough || self.locked(slot))
     }

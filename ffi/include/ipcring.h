@@ -59,9 +59,9 @@
 #define IPCRING_MPMC_MAX_SLOTS 16777216
 
 /**
- * Largest slot of an MPMC queue, in bytes (1 GiB): its largest message.
+ * Largest slot of an MPMC queue, in bytes (256 MiB): its largest message.
  */
-#define IPCRING_MPMC_MAX_SLOT_SIZE 1073741824
+#define IPCRING_MPMC_MAX_SLOT_SIZE 268435456
 
 /**
  * Most producers, and most consumers, attached to one MPMC queue at once.

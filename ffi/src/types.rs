@@ -28,8 +28,8 @@ pub const IPCRING_DEFAULT_CAPACITY: usize = 0x10_0000;
 pub const IPCRING_MAX_NAME_LEN: usize = 247;
 /// Most slots of an MPMC queue (2^24).
 pub const IPCRING_MPMC_MAX_SLOTS: usize = 0x100_0000;
-/// Largest slot of an MPMC queue, in bytes (1 GiB): its largest message.
-pub const IPCRING_MPMC_MAX_SLOT_SIZE: usize = 0x4000_0000;
+/// Largest slot of an MPMC queue, in bytes (256 MiB): its largest message.
+pub const IPCRING_MPMC_MAX_SLOT_SIZE: usize = 0x1000_0000;
 /// Most producers, and most consumers, attached to one MPMC queue at once.
 pub const IPCRING_MPMC_MAX_ROLE_SLOTS: usize = 64;
 /// Slots of an MPMC queue created with default options.

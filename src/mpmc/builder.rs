@@ -64,7 +64,7 @@ impl crate::Builder<Shape> {
         self
     }
 
-    /// Largest message when creating, in bytes: from 1 to 1 GiB. Each slot takes this
+    /// Largest message when creating, in bytes: from 1 byte to 256 MiB. Each slot takes this
     /// much (padded to 8) plus 16 bytes.
     pub fn slot_size(mut self, bytes: usize) -> Builder {
         self.kind.geo.slot_size = bytes;

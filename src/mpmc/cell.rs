@@ -1,38 +1,40 @@
-//! The state word of an MPMC cell: what happens to the cell, for which lap.
+//! The state word of an MPMC cell: what happens to the cell, for which lap, and the length
+//! of the message it holds. A cell is this word and the payload.
 //!
-//! Position `p` lives in cell `p & mask`, in lap `p >> log2(capacity)`. The first word of a
-//! cell says which lap the cell is at and what happens to it in that lap:
+//! Position `p` lives in cell `p & mask`, in lap `p >> log2(capacity)`. The word:
 //!
 //! ```text
 //!  63          32 31   29 28             0
 //! +--------------+-------+----------------+
-//! |  lap (u32)   |  tag  |     owner      |
+//! |  lap (u32)   |  tag  |     length     |
 //! +--------------+-------+----------------+
 //! ```
 //!
 //! - `FREE`: position `lap` of the cell may be written by the producer that claims it (all
 //!   zero: lap 0). Claimed (the tail moved past it) and still `FREE`: being written.
-//! - `READY`: committed; the length is in the cell's second word. Taken (the head moved past
-//!   it) and still `READY`: being read. Releasing it makes the cell `FREE` for the next lap.
-//! - `ADOPTED(owner)`: a message whose first reader died, taken over by the consumer
-//!   `owner` to deliver it again.
+//! - `READY(length)`: committed. Taken (the head moved past it) and still `READY`: being
+//!   read. Releasing it makes the cell `FREE` for the next lap. There are two `READY` tags:
+//!   a consumer that takes over a dead reader's message flips from one to the other, so
+//!   that of several that try at once, one compare-and-swap wins.
 //! - `STALLED`: a live producer's claim that consumers gave up waiting for (the queue's
 //!   stall timeout): they pass it, but the cell is quarantined until its producer comes back
 //!   (its commit fails and frees the cell) or dies, so that a late write of the payload can
 //!   never land in a cell that holds another message.
 
-use crate::roles::Owner;
-
 /// Version of this format, part of the layout hash.
-pub(crate) const FORMAT: u64 = 2;
+pub(crate) const FORMAT: u64 = 3;
 
-const TAG_SHIFT: u32 = Owner::BITS;
-const OWNER_MASK: u64 = (1 << Owner::BITS) - 1;
+/// Bits of the length field: the largest message is `2^LEN_BITS - 1` bytes.
+pub(crate) const LEN_BITS: u32 = 29;
+
+const TAG_SHIFT: u32 = LEN_BITS;
+const LEN_MASK: u64 = (1 << LEN_BITS) - 1;
 const TAG_MASK: u64 = 0b111 << TAG_SHIFT;
 
 const FREE: u64 = 0;
 const READY: u64 = 2 << TAG_SHIFT;
-const ADOPTED: u64 = 3 << TAG_SHIFT;
+/// The other `READY` tag (see the module docs).
+const READY_FLIPPED: u64 = 3 << TAG_SHIFT;
 const STALLED: u64 = 4 << TAG_SHIFT;
 
 /// The word of a cell free for its lap `lap`.
@@ -41,16 +43,30 @@ pub(crate) fn free(lap: u32) -> u64 {
     (lap as u64) << 32 | FREE
 }
 
-/// The word of a cell committed in lap `lap`.
+/// The word of a message of `len` bytes committed in lap `lap` (`len` < 2^29).
 #[inline]
-pub(crate) fn ready(lap: u32) -> u64 {
-    (lap as u64) << 32 | READY
+pub(crate) fn ready(lap: u32, len: usize) -> u64 {
+    debug_assert!((len as u64) <= LEN_MASK);
+    (lap as u64) << 32 | READY | len as u64
 }
 
-/// The word of a message of lap `lap` taken over by the consumer `owner`.
+/// Whether `w` is a committed message of lap `lap` (under either tag).
 #[inline]
-pub(crate) fn adopted(lap: u32, owner: Owner) -> u64 {
-    (lap as u64) << 32 | ADOPTED | owner.0 as u64
+pub(crate) fn is_ready(w: u64, lap: u32) -> bool {
+    w & !(LEN_MASK | 1 << TAG_SHIFT) == ready(lap, 0)
+}
+
+/// The length field of a word.
+#[inline]
+pub(crate) fn len(w: u64) -> u64 {
+    w & LEN_MASK
+}
+
+/// The word of a committed message `w` taken over by a new reader: the same message under
+/// the other `READY` tag.
+#[inline]
+pub(crate) fn flipped(w: u64) -> u64 {
+    w ^ 1 << TAG_SHIFT
 }
 
 /// The word of a stalled producer's claim in lap `lap`.
@@ -64,7 +80,6 @@ pub(crate) fn stalled(lap: u32) -> u64 {
 pub(crate) enum State {
     Free,
     Ready,
-    Adopted(Owner),
     Stalled,
 }
 
@@ -84,11 +99,9 @@ pub(crate) enum Seen {
 /// Decodes the word `w` of the cell of a position in lap `lap`.
 #[inline]
 pub(crate) fn decode(w: u64, lap: u32) -> Seen {
-    let owner = Owner((w & OWNER_MASK) as u32);
-    let state = match (w & TAG_MASK, owner.0) {
+    let state = match (w & TAG_MASK, len(w)) {
         (FREE, 0) => State::Free,
-        (READY, 0) => State::Ready,
-        (ADOPTED, _) => State::Adopted(owner),
+        (READY | READY_FLIPPED, _) => State::Ready,
         (STALLED, 0) => State::Stalled,
         _ => return Seen::Corrupt,
     };
@@ -110,14 +123,18 @@ mod tests {
 
     #[test]
     fn words_round_trip_at_every_lap_distance() {
-        let o = Owner(0x1234_5678 & OWNER_MASK as u32);
         for lap in [0u32, 1, 7, u32::MAX] {
+            let r = ready(lap, LEN_MASK as usize);
             assert_eq!(decode(free(lap), lap), Seen::Now(State::Free));
-            assert_eq!(decode(ready(lap), lap), Seen::Now(State::Ready));
-            assert_eq!(decode(adopted(lap, o), lap), Seen::Now(State::Adopted(o)));
+            assert_eq!(decode(r, lap), Seen::Now(State::Ready));
+            assert_eq!(decode(flipped(r), lap), Seen::Now(State::Ready));
+            assert_eq!(flipped(flipped(r)), r);
+            assert!(is_ready(r, lap) && is_ready(flipped(r), lap));
+            assert!(!is_ready(r, lap.wrapping_add(1)) && !is_ready(free(lap), lap));
+            assert_eq!(len(flipped(r)), LEN_MASK);
             assert_eq!(decode(stalled(lap), lap), Seen::Now(State::Stalled));
             let next = lap.wrapping_add(1);
-            assert_eq!(decode(ready(lap), next), Seen::Before(State::Ready));
+            assert_eq!(decode(ready(lap, 3), next), Seen::Before(State::Ready));
             assert_eq!(decode(free(next), lap), Seen::After);
             assert_eq!(decode(free(lap.wrapping_add(5)), lap), Seen::After);
             assert_eq!(decode(free(lap.wrapping_sub(2)), lap), Seen::Corrupt);
@@ -125,12 +142,11 @@ mod tests {
     }
 
     #[test]
-    fn unknown_tags_and_stray_owner_bits_are_corrupt() {
+    fn unknown_tags_and_stray_length_bits_are_corrupt() {
         for tag in [1, 5, 6, 7] {
             assert_eq!(decode(tag << TAG_SHIFT, 0), Seen::Corrupt);
         }
         assert_eq!(decode(FREE | 1, 0), Seen::Corrupt);
-        assert_eq!(decode(READY | 9, 0), Seen::Corrupt);
         assert_eq!(decode(STALLED | 3, 0), Seen::Corrupt);
     }
 }

@@ -10,7 +10,7 @@
 //! line 6...    role slots, 2 lines each: the producers', then the consumers' (a slot's
 //!              `mark` is the position its holder claims or holds)
 //! then         data area: `capacity` cells of `stride` bytes, each a state word (see
-//!              `cell.rs`), a length word and the payload
+//!              `cell.rs`, with the message's length) and the payload
 //! ```
 
 use crate::error::OpenError;
@@ -24,14 +24,17 @@ use core::time::Duration;
 /// Most cells a queue can have.
 pub const MAX_SLOTS_PER_QUEUE: usize = 1 << 24;
 /// Largest slot, in bytes (the largest message).
-pub const MAX_SLOT_SIZE: usize = 1 << 30;
+pub const MAX_SLOT_SIZE: usize = 1 << 28;
 /// Largest data area, in bytes (64 GiB).
 pub(crate) const MAX_DATA: usize = 1 << 36;
 /// Most producer (and most consumer) slots a queue can have.
 pub const MAX_ROLE_SLOTS: usize = MAX_SLOTS / 2;
 
-/// Bytes of a cell before its payload: the state word and the length word.
-pub(crate) const CELL_HEADER: usize = 16;
+/// Bytes of a cell before its payload: the state word.
+pub(crate) const CELL_HEADER: usize = 8;
+
+// The largest message fits the length field of the state word.
+const _: () = assert!(MAX_SLOT_SIZE < 1 << super::cell::LEN_BITS);
 
 /// Line 1: the geometry, written by the creator before READY.
 #[derive(Debug, Default)]
@@ -80,7 +83,7 @@ pub(crate) struct Geometry {
 }
 
 impl Geometry {
-    /// Bytes of one cell: the two words and the payload, padded to 8.
+    /// Bytes of one cell: the state word and the payload, padded to 8.
     pub(crate) fn stride(&self) -> usize {
         CELL_HEADER + self.slot_size.next_multiple_of(8)
     }
@@ -134,7 +137,12 @@ impl Geometry {
         }
         if self.slot_size == 0 || self.slot_size > MAX_SLOT_SIZE {
             let nearest = self.slot_size.clamp(1, MAX_SLOT_SIZE);
-            return flaw("slot_size", self.slot_size, "from 1 byte to 1 GiB", nearest);
+            return flaw(
+                "slot_size",
+                self.slot_size,
+                "from 1 byte to 256 MiB",
+                nearest,
+            );
         }
         if cap.saturating_mul(self.stride()) > MAX_DATA {
             let nearest = (MAX_DATA / self.stride()).next_power_of_two() / 2;

@@ -6,9 +6,9 @@
 //! queue makes `send` wait and `try_send` fail at once with `Full` (counted as rejected).
 //!
 //! Crashes: a producer that dies between claiming a slot and committing it never stalls
-//! the consumers: its claim names it (slot and generation, recorded by the same atomic
-//! operation as the claim), and once the kernel has released its role lock the claim is
-//! passed (counted as skipped). A consumer that dies while it holds a message (during
+//! the consumers: before it claims, it marks the position in its role slot, so every claim
+//! has a known holder from the moment it exists, and once the kernel has released the dead
+//! holder's role lock the claim is passed (counted as skipped). A consumer that dies while it holds a message (during
 //! `recv_into`, or a `read` grant) does not lose it: another consumer, or a producer that
 //! needs the slot, delivers it again (counted as redelivered). So delivery is exactly once
 //! while nobody crashes, and at least once for the messages of a crashed consumer.

@@ -215,17 +215,17 @@ impl Producer {
         let line = unsafe { self.q.wait_line_unbound(Role::Producer) };
         let q = &self.q;
         let outcome = wait::block_on(self.strategy, 0, line, deadline, |level| {
-            let (pos, state) = match q.claim() {
+            let (pos, word) = match q.claim() {
                 Ok(Claimed::At(pos)) => return Some(Ok(pos)),
                 Err(e) => return Some(Err(e)),
-                Ok(Claimed::Full { pos, state }) => (pos, state),
+                Ok(Claimed::Full { pos, word }) => (pos, word),
             };
             if level == Check::Spin {
                 return None;
             }
             // The cell we need may be held by a dead consumer or producer.
             let thorough = level == Check::Peer;
-            let unblocked = q.unblock(pos, state, thorough);
+            let unblocked = q.unblock(pos, word, thorough);
             if unblocked || q.presence(Role::Consumer, thorough) == Presence::Gone {
                 // Look once more; with nobody left to free a slot, give up.
                 return match q.claim() {

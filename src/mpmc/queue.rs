@@ -20,9 +20,10 @@
 //! *abandoned* ([`Queue::abandoned`]: its holder died, told by the kernel's lock), and:
 //!
 //! - a producer's claim is skipped: the cell is freed for its next lap;
-//! - a consumer's message is delivered again: a consumer takes it over (`ADOPTED`, with the
-//!   adopter's owner in the cell), or a producer that needs the cell turns it into the
-//!   message of its own position in place.
+//! - a consumer's message is delivered again: a consumer takes it over (it marks the
+//!   position and flips the cell's `READY` tag: of several that try, one compare-and-swap
+//!   wins), or a producer that needs the cell turns it into the message of its own position
+//!   in place.
 //!
 //! A new holder of a slot clears the mark its predecessor left before anybody can see the
 //! slot held (the `fresh` hook of [`Slots::attach`]), so a dead claim never looks alive.
@@ -35,7 +36,8 @@
 //! was finished before).
 //!
 //! Committed and released, precisely: a message is **committed** when the store (the
-//! compare-and-swap, with a stall timeout) of its cell's state from `FREE` to `READY`
+//! compare-and-swap, with a stall timeout) of its cell's state from `FREE` to `READY` (with
+//! the length)
 //! happens (`send*` and `WriteGrant::commit` return then); from that moment it is delivered
 //! to exactly one consumer, unless that consumer dies before it **releases** the cell
 //! (stores `FREE` of the next lap: the end of `recv_into`, or the drop of a read grant), in
@@ -48,7 +50,7 @@ use crate::error::OpenError;
 use crate::layout::{Counters, WaitLine};
 use crate::region::Region;
 use crate::role::Role;
-use crate::roles::{Claim, Owner, Presence, Slots};
+use crate::roles::{Claim, Presence, Slots};
 use crate::sync::{AtomicU64, Ordering};
 use crate::wait;
 use std::ptr::NonNull;
@@ -63,9 +65,9 @@ const NO_MARK: u64 = u64::MAX;
 pub(crate) enum Claimed {
     /// This position is ours to write.
     At(u64),
-    /// The queue is full: the cell of `pos` still holds the position a lap before it, in
-    /// this state.
-    Full { pos: u64, state: State },
+    /// The queue is full: the cell of `pos` still holds the position a lap before it; its
+    /// state word is `word`.
+    Full { pos: u64, word: u64 },
 }
 
 /// What a consumer found at the head.
@@ -90,7 +92,6 @@ pub(crate) struct Queue {
     stride: usize,
     role: Role,
     claim: Claim,
-    owner: Owner,
     /// The mark that this handle's predecessor in its slot left (a consumer delivers that
     /// message again if its holder died with it), or `NO_MARK`.
     pub(crate) inherited: u64,
@@ -152,7 +153,6 @@ impl Queue {
             stride: geo.stride(),
             role,
             claim,
-            owner: claim.owner(),
             inherited,
             own,
             region,
@@ -254,12 +254,6 @@ impl Queue {
         self.data.word(self.offset(pos))
     }
 
-    /// The length word of the cell of `pos`.
-    #[inline]
-    fn len_word(&self, pos: u64) -> &AtomicU64 {
-        self.data.word(self.offset(pos) + 8)
-    }
-
     /// Most cells one claim or take looks at before it gives up: a lap, and as many again
     /// for compare-and-swaps lost to other handles. Only a peer that scribbles over the
     /// states can make a search run that long.
@@ -326,11 +320,11 @@ impl Queue {
                     }
                 }
                 Seen::Now(_) | Seen::After => t = advance(tail, t),
-                Seen::Before(state) => {
+                Seen::Before(_) => {
                     if marked {
                         self.mark(NO_MARK);
                     }
-                    return Ok(Claimed::Full { pos: t, state });
+                    return Ok(Claimed::Full { pos: t, word: w });
                 }
                 Seen::Corrupt => break,
             }
@@ -362,19 +356,17 @@ impl Queue {
     #[inline]
     pub(crate) fn commit(&self, pos: u64, len: usize) -> Result<(), crate::SendError> {
         let lap = self.lap(pos);
-        // Relaxed: published by the Release store below.
-        self.len_word(pos).store(len as u64, Ordering::Relaxed);
         let word = self.state(pos);
         // SYNC(publish): Release pairs with the Acquire load of the consumer that takes
         // the cell (and of a redeliverer): the payload and the length are visible to
         // whoever reads the message.
         if self.geo.stall.is_none() {
             // Nobody changes a claimed cell but its live producer: a plain store.
-            word.store(cell::ready(lap), Ordering::Release);
+            word.store(cell::ready(lap, len), Ordering::Release);
         } else if word
             .compare_exchange(
                 cell::free(lap),
-                cell::ready(lap),
+                cell::ready(lap, len),
                 Ordering::Release,
                 Ordering::Relaxed,
             )
@@ -433,42 +425,38 @@ impl Queue {
         })
     }
 
-    /// At a full frontier `pos`, whose cell still holds the position a lap before in
-    /// `state`: if that position's holder is dead (the kernel says so when `thorough`, a
-    /// graceful detach otherwise), resolves it so that the queue moves again. A dead
-    /// reader's message becomes the message of `pos` (delivered again); a dead or stalled
-    /// writer's claim is freed. Returns whether anything changed.
-    pub(crate) fn unblock(&self, pos: u64, state: State, thorough: bool) -> bool {
+    /// At a full frontier `pos`, whose cell still holds the position a lap before in the
+    /// state `word`: if that position's holder is dead (the kernel says so when
+    /// `thorough`, a graceful detach otherwise), resolves it so that the queue moves again.
+    /// A dead reader's message becomes the message of `pos` (delivered again); a dead or
+    /// stalled writer's claim is freed. Returns whether anything changed.
+    pub(crate) fn unblock(&self, pos: u64, word: u64, thorough: bool) -> bool {
         let lap = self.lap(pos);
-        let before = lap.wrapping_sub(1);
         let old = pos.wrapping_sub(self.geo.capacity as u64);
-        let (from, to) = match state {
-            State::Ready if self.abandoned(old, Role::Consumer, thorough) => {
-                (cell::ready(before), cell::ready(lap))
+        let (role, to) = match cell::decode(word, lap) {
+            Seen::Before(State::Ready) => {
+                (Role::Consumer, cell::ready(lap, cell::len(word) as usize))
             }
-            State::Adopted(o) if !self.slots().holds(o, thorough) => {
-                (cell::adopted(before, o), cell::ready(lap))
-            }
-            State::Free if self.abandoned(old, Role::Producer, thorough) => {
-                (cell::free(before), cell::free(lap))
-            }
-            State::Stalled if self.abandoned(old, Role::Producer, thorough) => {
-                (cell::stalled(before), cell::free(lap))
-            }
+            Seen::Before(State::Free | State::Stalled) => (Role::Producer, cell::free(lap)),
             _ => return false,
         };
-        // SYNC(publish): AcqRel: the Acquire half sees the length and payload that the
-        // dead holder's producer published; the Release half publishes them again to the
-        // consumer that takes the cell in its new lap (or frees it for the next producer,
+        // SYNC(mark): `word` was loaded with Acquire (in `claim`): if it is an adopter's
+        // flipped word, `abandoned` sees the adopter's mark.
+        if !self.abandoned(old, role, thorough) {
+            return false;
+        }
+        // SYNC(publish): AcqRel: the Acquire half sees the payload that the dead holder's
+        // producer published; the Release half publishes it again to the consumer that
+        // takes the cell in its new lap (or frees it for the next producer,
         // SYNC(release)).
         if self
             .state(pos)
-            .compare_exchange(from, to, Ordering::AcqRel, Ordering::Relaxed)
+            .compare_exchange(word, to, Ordering::AcqRel, Ordering::Relaxed)
             .is_err()
         {
             return false;
         }
-        if to == cell::ready(lap) {
+        if role == Role::Consumer {
             bump(&self.own().redelivered);
             // The message holds `pos` now: the tail passes it.
             advance(&self.hdr().tail.0.pos, pos);
@@ -491,14 +479,15 @@ impl Queue {
         // SYNC(mark): Acquire, as every load of an index.
         let h = head.load(Ordering::Acquire);
         // SYNC(publish): as in `take_from`.
-        if self.state(h).load(Ordering::Acquire) == cell::ready(self.lap(h)) {
+        let w = self.state(h).load(Ordering::Acquire);
+        if cell::is_ready(w, self.lap(h)) {
             self.mark(h);
             // SYNC(mark): as in `claim`.
             if head
                 .compare_exchange(h, h.wrapping_add(1), Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
             {
-                return self.length(h).map(|len| Taken::At { pos: h, len });
+                return self.length(h, w).map(|len| Taken::At { pos: h, len });
             }
         }
         self.take_from(h, pending)
@@ -524,12 +513,11 @@ impl Queue {
                         Ordering::AcqRel,
                         Ordering::Acquire,
                     ) {
-                        Ok(_) => return self.length(h).map(|len| Taken::At { pos: h, len }),
+                        Ok(_) => return self.length(h, w).map(|len| Taken::At { pos: h, len }),
                         Err(now) => h = now,
                     }
                 }
-                Seen::Now(State::Free)
-                | Seen::Before(State::Ready | State::Adopted(_) | State::Stalled) => {
+                Seen::Now(State::Free) | Seen::Before(State::Ready | State::Stalled) => {
                     if marked {
                         self.mark(NO_MARK);
                     }
@@ -551,13 +539,11 @@ impl Queue {
         Err(crate::RecvError::Corrupted)
     }
 
-    /// The validated length of the message we just claimed at `pos`; a bad one frees the
-    /// cell (its message is lost: the peer scribbled over it).
+    /// The validated length of the message we just took at `pos`, whose state word was
+    /// `w`; a bad one frees the cell (its message is lost: the peer scribbled over it).
     #[inline]
-    fn length(&self, pos: u64) -> Result<usize, crate::RecvError> {
-        // Relaxed: ordered after the Acquire load of the committed state.
-        let len = self.len_word(pos).load(Ordering::Relaxed);
-        match usize::try_from(len) {
+    fn length(&self, pos: u64, w: u64) -> Result<usize, crate::RecvError> {
+        match usize::try_from(cell::len(w)) {
             Ok(len) if len <= self.geo.slot_size => Ok(len),
             _ => {
                 self.release(pos);
@@ -637,34 +623,29 @@ impl Queue {
         if pos == NO_MARK {
             return None;
         }
-        let lap = self.lap(pos);
         let word = self.state(pos);
-        let w = word.load(Ordering::Relaxed);
-        let abandoned = match cell::decode(w, lap) {
-            Seen::Now(State::Ready) => self.abandoned(pos, Role::Consumer, thorough),
-            Seen::Now(State::Adopted(o)) => o != self.owner && !self.slots().holds(o, thorough),
-            _ => false,
-        };
-        if !abandoned {
+        // SYNC(mark): Acquire pairs with the Release half of an earlier adopter's flip: if
+        // we see its word, we see its mark.
+        let w = word.load(Ordering::Acquire);
+        if !cell::is_ready(w, self.lap(pos)) || !self.abandoned(pos, Role::Consumer, thorough) {
             return None;
         }
         self.mark(pos);
-        // SYNC(publish): Acquire pairs with the Release commit (or redelivery) that the
-        // dead reader acquired: the message's bytes are visible to us too.
+        // The flip makes the word change, so that of several adopters one wins. AcqRel:
+        // SYNC(publish), the Acquire half pairs with the Release commit (or redelivery)
+        // that the dead reader acquired: the message's bytes are visible to us too;
+        // SYNC(mark), the Release half publishes our mark to whoever reads the flipped word
+        // (a producer at the full frontier, another adopter), as a take's claim of the head
+        // does for the first reader.
         if word
-            .compare_exchange(
-                w,
-                cell::adopted(lap, self.owner),
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            )
+            .compare_exchange(w, cell::flipped(w), Ordering::AcqRel, Ordering::Relaxed)
             .is_err()
         {
             self.mark(NO_MARK);
             return None;
         }
         bump(&self.own().redelivered);
-        Some(match self.length(pos) {
+        Some(match self.length(pos, w) {
             Ok(len) => Taken::At { pos, len },
             Err(_) => Taken::Empty,
         })

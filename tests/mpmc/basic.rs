@@ -147,7 +147,7 @@ fn bad_geometry_gets_its_own_error() {
     invalid(b().capacity(3), "capacity");
     invalid(b().capacity(1 << 25), "capacity");
     invalid(b().slot_size(0), "slot_size");
-    invalid(b().slot_size((1 << 30) + 1), "slot_size");
+    invalid(b().slot_size((1 << 28) + 1), "slot_size");
     invalid(b().capacity(1 << 24).slot_size(1 << 20), "capacity");
     invalid(b().producers(0), "producers");
     invalid(b().producers(65), "producers");
