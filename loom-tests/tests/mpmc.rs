@@ -4,7 +4,7 @@
 //! flag is the lock, so the others see it gone as they would see a process die.
 #![cfg(ipcring_loom)]
 
-use ipcring::mpmc::HeapQueue;
+use ipcring::mpmc::{Consumer, HeapQueue, Producer};
 use ipcring::{RecvError, WaitStrategy};
 use ipcring_loom_tests::{message, model};
 use loom::thread;
@@ -18,7 +18,7 @@ fn queue() -> HeapQueue {
 }
 
 /// Receives until `Disconnected`, with blocking calls.
-fn drain(rx: &mut ipcring::mpmc::Consumer) -> Vec<Vec<u8>> {
+fn drain(rx: &mut Consumer) -> Vec<Vec<u8>> {
     let mut got = Vec::new();
     let mut buf = Vec::new();
     loop {
@@ -105,6 +105,18 @@ fn a_dead_producers_claim_is_skipped() {
     });
 }
 
+/// A fresh queue, full with messages 1 and 2 of 8 bytes, and its producer and two
+/// consumers (the first one to die holding a message).
+fn two_sent_and_two_readers() -> (Producer, Consumer, Consumer) {
+    let q = queue();
+    let mut tx = q.producer(PARK).unwrap();
+    let dead = q.consumer(PARK).unwrap();
+    let rx = q.consumer(PARK).unwrap();
+    tx.send(&message(1, 8)).unwrap();
+    tx.send(&message(2, 8)).unwrap();
+    (tx, dead, rx)
+}
+
 /// A consumer dies while it holds a message lent by `read`, racing the other consumer for
 /// the two messages that the (gone) producer left: the survivor receives both, the dead
 /// reader's again (counted). Until the holder dies, the survivor may see `Disconnected`
@@ -113,12 +125,7 @@ fn a_dead_producers_claim_is_skipped() {
 #[test]
 fn a_dead_consumers_message_is_delivered_again() {
     model(|| {
-        let q = queue();
-        let mut tx = q.producer(PARK).unwrap();
-        let mut dead = q.consumer(PARK).unwrap();
-        let mut rx = q.consumer(PARK).unwrap();
-        tx.send(&message(1, 8)).unwrap();
-        tx.send(&message(2, 8)).unwrap();
+        let (tx, mut dead, mut rx) = two_sent_and_two_readers();
         drop(tx);
         let t = thread::spawn(move || {
             if let Ok(g) = dead.read() {
@@ -148,12 +155,7 @@ fn a_dead_consumers_message_is_delivered_again() {
 #[test]
 fn a_producer_redelivers_a_dead_readers_message_at_a_full_queue() {
     model(|| {
-        let q = queue();
-        let mut tx = q.producer(PARK).unwrap();
-        let mut dead = q.consumer(PARK).unwrap();
-        let mut rx = q.consumer(PARK).unwrap();
-        tx.send(&message(1, 8)).unwrap();
-        tx.send(&message(2, 8)).unwrap();
+        let (mut tx, mut dead, mut rx) = two_sent_and_two_readers();
         // `keep` ends the loan (so loom's tracker of the bytes is not leaked, as with a
         // forgotten grant: the cell is written again here) but not the claim.
         dead.read().unwrap().keep();
