@@ -55,9 +55,11 @@ use crate::sync::{AtomicU64, Ordering};
 use crate::wait;
 use std::ptr::NonNull;
 
-/// The mark of a handle that holds no claim. (A queue whose positions pass `u64::MAX`
-/// cannot tell a dead claim of that one position from an idle handle's mark until the
-/// handle claims again.)
+/// The mark of a handle that holds no claim. Known defect: it is also the position
+/// `u64::MAX`, so in a queue whose positions pass it (only with a start position near the
+/// end of the range), a claim of that one position whose holder dies looks held for as
+/// long as any live handle of the role is idle (idle handles keep storing this value):
+/// the queue stalls there.
 const NO_MARK: u64 = u64::MAX;
 
 /// What a producer found at the tail.
