@@ -12,7 +12,7 @@
 //!
 //! Every attach bumps the slot's generation (so peers tell a role never held from one whose
 //! holders all left), and runs a hook of the ring kind on the slot before the slot shows
-//! held: there a kind clears what the dead holder before left in the slot (an MPMC mark),
+//! held: there a kind replaces what the dead holder before left in the slot (an MPMC mark),
 //! so that a dead holder's claims never look like the new holder's.
 //!
 //! Heap regions (in one process: tests, loom models) have no file: there the `attached`
@@ -111,7 +111,7 @@ impl<'a> Slots<'a> {
                 // slot attached, or it would take a slot that was ever held and is not now
                 // for a holder gone (`presence`: Gone, and a `Disconnected` before we even
                 // start). SYNC(attach): Release pairs with the Acquire load in `alive`: a
-                // peer that sees us attached sees what `fresh` cleared.
+                // peer that sees us attached sees what `fresh` wrote.
                 line.attached.store(1, Ordering::Release);
             }
             // SYNC(attach): AcqRel: the Release half pairs with the Acquire loads in

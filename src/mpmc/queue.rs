@@ -16,7 +16,7 @@
 //! released) is then held by a live handle exactly when some live slot of the role marks
 //! it: the winner of the claim marked it before claiming and moves its mark on only after
 //! it finished the position; a loser's mark lingers only until it tries again or gives up,
-//! and a handle that gives up clears it. So with no live slot marking it, the claim is
+//! and a handle that gives up moves it away ([`idle`]). So with no live slot marking it, the claim is
 //! *abandoned* ([`Queue::abandoned`]: its holder died, told by the kernel's lock), and:
 //!
 //! - a producer's claim is skipped: the cell is freed for its next lap;
@@ -25,8 +25,13 @@
 //!   wins), or a producer that needs the cell turns it into the message of its own position
 //!   in place.
 //!
-//! A new holder of a slot clears the mark its predecessor left before anybody can see the
-//! slot held (the `fresh` hook of [`Slots::attach`]), so a dead claim never looks alive.
+//! A handle that holds no claim marks a position half the position space away from the
+//! last one it looked at ([`idle`]), which no unfinished claim can be for the next 2^63
+//! positions; and only positions at most a lap behind an index can be unfinished (a
+//! cell is not claimed again before its position is finished), so a mark outside that lap
+//! (an idle one, a stale one, garbage) is never taken for a claim. A new holder of a slot
+//! replaces the mark its predecessor left before anybody can see the slot held (the
+//! `fresh` hook of [`Slots::attach`]), so a dead claim never looks alive.
 //! Every resolution is a compare-and-swap on the cell from the state it was found in, so a
 //! commit or release that came first wins, and a cell is never resolved twice.
 //!
@@ -55,12 +60,14 @@ use crate::sync::{AtomicU64, Ordering};
 use crate::wait;
 use std::ptr::NonNull;
 
-/// The mark of a handle that holds no claim. Known defect: it is also the position
-/// `u64::MAX`, so in a queue whose positions pass it (only with a start position near the
-/// end of the range), a claim of that one position whose holder dies looks held for as
-/// long as any live handle of the role is idle (idle handles keep storing this value):
-/// the queue stalls there.
-const NO_MARK: u64 = u64::MAX;
+/// The mark of a handle that holds no claim and last looked at position `pos`: the
+/// position half the position space away. A claim of that position could be unfinished
+/// only after 2^63 more positions (millennia at any rate of messages) with this handle
+/// idle all along; until then the mark names no claim that [`Queue::abandoned`] asks about.
+#[inline]
+fn idle(pos: u64) -> u64 {
+    pos ^ 1 << 63
+}
 
 /// What a producer found at the tail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +102,7 @@ pub(crate) struct Queue {
     role: Role,
     claim: Claim,
     /// The mark that this handle's predecessor in its slot left (a consumer delivers that
-    /// message again if its holder died with it), or `NO_MARK`.
+    /// message again if its holder died with it).
     pub(crate) inherited: u64,
     /// This handle's own counters, in its slot.
     own: NonNull<Counters>,
@@ -111,6 +118,15 @@ unsafe impl Send for Queue {}
 #[inline]
 fn past(index: u64, pos: u64) -> bool {
     index.wrapping_sub(pos).wrapping_sub(1) < 1 << 63
+}
+
+/// Whether index value `index` is past position `pos` by at most `capacity`: the only
+/// positions whose claims through that index can be unfinished. (The cell of an
+/// unfinished position is not free for its next lap, so no producer claims the position
+/// a lap later, and neither index passes it.)
+#[inline]
+fn within_lap(index: u64, pos: u64, capacity: usize) -> bool {
+    index.wrapping_sub(pos).wrapping_sub(1) < capacity as u64
 }
 
 /// Moves the index `index` on from `from`, whose position is over or taken: returns the
@@ -140,11 +156,16 @@ impl Queue {
         role: Role,
         geo: Geometry,
     ) -> Result<Queue, OpenError> {
-        let mut inherited = NO_MARK;
+        let index = index_of(region.header(), role);
+        let mut inherited = 0;
+        let mut unfinished = false;
         let claim = region.slots().attach(geo.class(role), |slot| {
             // Relaxed: the slot's lock (or flag) orders the predecessor's last mark before
-            // us, and `attach` publishes the cleared one with the slot (SYNC(attach)).
-            inherited = slot.counters.0.mark.swap(NO_MARK, Ordering::Relaxed);
+            // us, and `attach` publishes the replaced one with the slot (SYNC(attach)). The
+            // index only places our idle mark and tells whether the old one may matter.
+            let at = index.load(Ordering::Relaxed);
+            inherited = slot.counters.0.mark.swap(idle(at), Ordering::Relaxed);
+            unfinished = within_lap(at, inherited, geo.capacity);
         })?;
         let own = NonNull::from(&region.slots().get(claim.slot).counters.0);
         let q = Queue {
@@ -160,8 +181,8 @@ impl Queue {
             region,
         };
         wait::advertise(q.wait_line(role));
-        if inherited != NO_MARK {
-            // In one process the slot's flag showed it held before the mark was cleared:
+        if unfinished {
+            // In one process the slot's flag showed it held before the mark was replaced:
             // whoever waited on that mark looks again.
             wait::wake_always(q.wait_line(Role::Producer));
             wait::wake_always(q.wait_line(Role::Consumer));
@@ -298,7 +319,7 @@ impl Queue {
     #[inline(never)]
     fn claim_from(&self, mut t: u64) -> Result<Claimed, crate::SendError> {
         let tail = &self.hdr().tail.0.pos;
-        // A mark stored by the fast path is cleared below if we give up.
+        // A mark stored by the fast path is moved away below if we give up.
         let mut marked = true;
         for _ in 0..self.search_limit() {
             // SYNC(release): Acquire pairs with the Release store that freed the cell (a
@@ -324,7 +345,7 @@ impl Queue {
                 Seen::Now(_) | Seen::After => t = advance(tail, t),
                 Seen::Before(_) => {
                     if marked {
-                        self.mark(NO_MARK);
+                        self.mark(idle(t));
                     }
                     return Ok(Claimed::Full { pos: t, word: w });
                 }
@@ -332,7 +353,7 @@ impl Queue {
             }
         }
         if marked {
-            self.mark(NO_MARK);
+            self.mark(idle(t));
         }
         Err(crate::SendError::Corrupted)
     }
@@ -395,7 +416,7 @@ impl Queue {
 
     /// Whether the claim of position `pos` through the index of `role` (the tail for
     /// producers, the head for consumers) is held by nobody alive: the index is past it
-    /// and no live slot of the role marks it. `thorough` asks the kernel about each slot
+    /// (by at most a lap: see [`within_lap`]) and no live slot of the role marks it. `thorough` asks the kernel about each slot
     /// that marks it; without, only a graceful detach counts as gone.
     ///
     /// Sound because a claimer marks the position (Release) before its claim moves the
@@ -405,13 +426,9 @@ impl Queue {
     /// claimer's mark at `pos` or later, and a later one means the cell already shows the
     /// position finished, so the compare-and-swap that resolves it fails.
     fn abandoned(&self, pos: u64, role: Role, thorough: bool) -> bool {
-        let h = self.hdr();
-        let index = match role {
-            Role::Producer => &h.tail.0.pos,
-            Role::Consumer => &h.head.0.pos,
-        };
+        let index = index_of(self.hdr(), role);
         // SYNC(mark): Acquire pairs with the AcqRel claim that moved the index past `pos`.
-        if !past(index.load(Ordering::Acquire), pos) {
+        if !within_lap(index.load(Ordering::Acquire), pos, self.geo.capacity) {
             return false;
         }
         let slots = self.slots();
@@ -419,7 +436,7 @@ impl Queue {
         (class.first..class.first + class.count).all(|slot| {
             let mark = &slots.get(slot).counters.0.mark;
             // SYNC(mark): Acquire pairs with the Release in `mark`. The mark is read again
-            // after the liveness: a new holder of the slot clears it before it shows the
+            // after the liveness: a new holder of the slot replaces it before it shows the
             // slot held.
             mark.load(Ordering::Acquire) != pos
                 || !slots.alive(slot, thorough)
@@ -499,7 +516,7 @@ impl Queue {
     #[inline(never)]
     fn take_from(&self, mut h: u64, pending: bool) -> Result<Taken, crate::RecvError> {
         let head = &self.hdr().head.0.pos;
-        // A mark stored by the fast path is cleared below if we give up.
+        // A mark stored by the fast path is moved away below if we give up.
         let mut marked = true;
         for _ in 0..self.search_limit() {
             // SYNC(publish): Acquire pairs with the Release commit (or redelivery).
@@ -521,7 +538,7 @@ impl Queue {
                 }
                 Seen::Now(State::Free) | Seen::Before(State::Ready | State::Stalled) => {
                     if marked {
-                        self.mark(NO_MARK);
+                        self.mark(idle(h));
                     }
                     let tail = &self.hdr().tail.0.pos;
                     // SYNC(mark): Acquire, as every load of an index.
@@ -536,7 +553,7 @@ impl Queue {
             }
         }
         if marked {
-            self.mark(NO_MARK);
+            self.mark(idle(h));
         }
         Err(crate::RecvError::Corrupted)
     }
@@ -608,7 +625,7 @@ impl Queue {
 
     /// Looks for a message whose reader died and takes it over, to deliver it again: at
     /// the positions that consumer slots mark (a dead reader's slot keeps its mark until a
-    /// new holder clears it). With `thorough`, asks the kernel about each slot that marks
+    /// new holder replaces it). With `thorough`, asks the kernel about each slot that marks
     /// such a message; without, sees only graceful detaches.
     pub(crate) fn adopt(&self, thorough: bool) -> Option<Taken> {
         let slots = self.slots();
@@ -622,9 +639,6 @@ impl Queue {
 
     /// Takes over the message at `pos` if its reader died before releasing it.
     pub(crate) fn adopt_at(&self, pos: u64, thorough: bool) -> Option<Taken> {
-        if pos == NO_MARK {
-            return None;
-        }
         let word = self.state(pos);
         // SYNC(mark): Acquire pairs with the Release half of an earlier adopter's flip: if
         // we see its word, we see its mark.
@@ -643,7 +657,7 @@ impl Queue {
             .compare_exchange(w, cell::flipped(w), Ordering::AcqRel, Ordering::Relaxed)
             .is_err()
         {
-            self.mark(NO_MARK);
+            self.mark(idle(pos));
             return None;
         }
         bump(&self.own().redelivered);
@@ -660,6 +674,14 @@ impl Queue {
         let tail = h.tail.0.pos.load(Ordering::Relaxed);
         let head = h.head.0.pos.load(Ordering::Relaxed);
         tail.wrapping_sub(head).min(self.geo.capacity as u64)
+    }
+}
+
+/// The index that claims of `role` move: the tail for producers, the head for consumers.
+fn index_of(h: &MpmcHeader, role: Role) -> &AtomicU64 {
+    match role {
+        Role::Producer => &h.tail.0.pos,
+        Role::Consumer => &h.head.0.pos,
     }
 }
 

@@ -324,3 +324,56 @@ fn a_consumer_in_a_dead_consumers_slot_delivers_its_message_first() {
     let s = rx.stats();
     assert_eq!((s.sent, s.received, s.redelivered), (2, 2, 1));
 }
+
+/// A producer that died holding the claim of position `u64::MAX` is passed while another
+/// producer is attached and idle: an idle handle's mark names no claim, whatever the
+/// position.
+#[test]
+fn a_dead_claim_of_position_u64_max_is_passed_while_another_producer_idles() {
+    let _w = watchdog("a_dead_claim_of_position_u64_max", LIMIT);
+    let q = HeapQueue::new(4, 8, 2, u64::MAX - 1);
+    let mut dead = q.producer(WaitStrategy::Park).expect("producer");
+    let mut idle = q.producer(WaitStrategy::Park).expect("producer");
+    let mut rx = q.consumer(WaitStrategy::Park).expect("consumer");
+    dead.send(b"a").expect("send at u64::MAX - 1");
+    std::mem::forget(dead.reserve(8).expect("claim u64::MAX"));
+    drop(dead);
+    let mut buf = Vec::new();
+    assert_eq!(rx.recv_into(&mut buf), Ok(1));
+    let short = Duration::from_millis(20);
+    assert_eq!(
+        rx.recv_timeout_into(&mut buf, short),
+        Err(RecvError::Timeout)
+    );
+    assert_eq!(
+        rx.stats().skipped,
+        1,
+        "the dead claim is passed while `idle` idles"
+    );
+    idle.send(b"b").expect("send at 0");
+    assert_eq!(rx.recv_timeout_into(&mut buf, short), Ok(1));
+    assert_eq!(buf, b"b");
+}
+
+/// A mark a lap or more behind the head names no message, even where the cell it maps to
+/// holds a message of the same (32-bit) lap: here the zero mark of a consumer slot never
+/// held, `2^33` positions back in a queue of two cells, while a live consumer holds the
+/// message in that cell. Another consumer must not deliver it again.
+#[test]
+fn a_mark_a_lap_behind_the_head_is_never_taken_for_a_held_message() {
+    let _w = watchdog("a_mark_a_lap_behind_the_head", LIMIT);
+    let q = HeapQueue::new(2, 8, 3, 1 << 33);
+    let mut tx = q.producer(WaitStrategy::Park).expect("producer");
+    let mut holder = q.consumer(WaitStrategy::Park).expect("consumer");
+    let mut other = q.consumer(WaitStrategy::Park).expect("consumer");
+    tx.send(b"once").expect("send");
+    let held = holder.read().expect("read");
+    let mut buf = Vec::new();
+    assert_eq!(
+        other.recv_timeout_into(&mut buf, Duration::from_millis(20)),
+        Err(RecvError::Timeout)
+    );
+    assert_eq!(&*held, b"once");
+    drop(held);
+    assert_eq!(other.stats().redelivered, 0);
+}
