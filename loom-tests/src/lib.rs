@@ -41,3 +41,16 @@ where
         builder.check(f);
     }
 }
+
+/// Receives from an MPMC queue with blocking calls until `Disconnected`.
+pub fn drain(rx: &mut ipcring::mpmc::Consumer) -> Vec<Vec<u8>> {
+    let mut got = Vec::new();
+    let mut buf = Vec::new();
+    loop {
+        match rx.recv_into(&mut buf) {
+            Ok(_) => got.push(buf.clone()),
+            Err(ipcring::RecvError::Disconnected) => return got,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}

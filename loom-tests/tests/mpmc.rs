@@ -5,8 +5,8 @@
 #![cfg(ipcring_loom)]
 
 use ipcring::mpmc::{Consumer, HeapQueue, Producer};
-use ipcring::{RecvError, WaitStrategy};
-use ipcring_loom_tests::{message, model};
+use ipcring::WaitStrategy;
+use ipcring_loom_tests::{drain, message, model};
 use loom::thread;
 
 const PARK: WaitStrategy = WaitStrategy::Park;
@@ -15,19 +15,6 @@ const PARK: WaitStrategy = WaitStrategy::Park;
 /// that the models cross it and wrap the cells.
 fn queue() -> HeapQueue {
     HeapQueue::new(2, 8, 2, u64::MAX - 2)
-}
-
-/// Receives until `Disconnected`, with blocking calls.
-fn drain(rx: &mut Consumer) -> Vec<Vec<u8>> {
-    let mut got = Vec::new();
-    let mut buf = Vec::new();
-    loop {
-        match rx.recv_into(&mut buf) {
-            Ok(_) => got.push(buf.clone()),
-            Err(RecvError::Disconnected) => return got,
-            Err(e) => panic!("{e}"),
-        }
-    }
 }
 
 /// Two producers send one message each (one of them after abandoning a claim), two

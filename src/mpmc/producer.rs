@@ -308,6 +308,17 @@ impl WriteGrant<'_> {
     }
 }
 
+#[cfg(ipcring_loom)]
+impl WriteGrant<'_> {
+    /// Model hook: ends the loan and keeps the claim, as a producer that dies between
+    /// claim and commit. (`mem::forget` would leave loom's tracker of the bytes open, so
+    /// that the next writer of the cell would look concurrent with this one.)
+    #[doc(hidden)]
+    pub fn leak_claim(mut self) {
+        self.open = false;
+    }
+}
+
 impl Deref for WriteGrant<'_> {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
