@@ -36,7 +36,8 @@ pub struct Consumer {
     /// A message taken and handed back by [`ReadGrant::keep`] (or a wrong-sized
     /// `recv_value`): the next receive returns it.
     kept: Option<(u64, usize)>,
-    /// The uncommitted claim at the head that we wait for, and since when.
+    /// The uncommitted claim at the head that we waited for last, and since when (once
+    /// the head has moved on, it names another position and is not looked at).
     pending: Option<(u64, Deadline)>,
     empty_polls: u32,
 }
@@ -287,9 +288,8 @@ impl Consumer {
     #[inline]
     fn take_blocking(&mut self, deadline: Option<Deadline>) -> Result<(u64, usize), RecvError> {
         if self.kept.is_none() {
-            if let Taken::At { pos, len } = self.q.take(false)? {
-                self.pending = None;
-                return Ok((pos, len));
+            if let Ok(found) = self.q.take_fast() {
+                return Ok(found);
             }
         }
         self.wait_take(deadline)

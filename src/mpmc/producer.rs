@@ -12,8 +12,11 @@ use crate::wait::{self, Check, WaitStrategy};
 use core::ops::{Deref, DerefMut};
 use std::time::Duration;
 
-/// How many claims pass between two samples of the queue's fill (for the high-water mark).
-const FILL_SAMPLE_EVERY: u32 = 64;
+/// The queue's fill is sampled (for the high-water mark) by the producer that commits a
+/// position that is a multiple of this (a power of two): once per this many messages,
+/// whoever sends them, with no count of its own to keep.
+const FILL_SAMPLE_EVERY: u64 = 64;
+const _: () = assert!(FILL_SAMPLE_EVERY.is_power_of_two());
 
 /// A sending handle of an MPMC queue. Any number of producers (up to the queue's producer
 /// slots) send at once, from any processes; each message goes to exactly one consumer, and
@@ -34,17 +37,11 @@ const FILL_SAMPLE_EVERY: u32 = 64;
 pub struct Producer {
     q: Queue,
     strategy: WaitStrategy,
-    /// Claims since the last sample of the fill.
-    unsampled: u32,
 }
 
 impl Producer {
     pub(crate) fn attach(q: Queue, strategy: WaitStrategy) -> Producer {
-        Producer {
-            q,
-            strategy,
-            unsampled: 0,
-        }
+        Producer { q, strategy }
     }
 
     /// Largest message, in bytes: the slot size.
@@ -102,7 +99,11 @@ impl Producer {
     /// # Errors
     /// As [`Producer::send`].
     pub fn send_value<T: bytemuck::Pod>(&mut self, value: &T) -> Result<(), SendError> {
-        self.send(bytemuck::bytes_of(value))
+        // Inlined here rather than through `send`: the copy has a length known at compile
+        // time.
+        let msg = bytemuck::bytes_of(value);
+        let pos = self.claim_blocking(msg.len(), None)?;
+        self.write(pos, msg)
     }
 
     /// Sends the bytes of a plain-old-data value if there is a free slot now.
@@ -110,7 +111,9 @@ impl Producer {
     /// # Errors
     /// As [`Producer::try_send`].
     pub fn try_send_value<T: bytemuck::Pod>(&mut self, value: &T) -> Result<(), SendError> {
-        self.try_send(bytemuck::bytes_of(value))
+        let msg = bytemuck::bytes_of(value);
+        let pos = self.try_claim(msg.len())?;
+        self.write(pos, msg)
     }
 
     /// Claims a slot for a message of up to `len` bytes and lends it for writing in place;
@@ -169,7 +172,7 @@ impl Producer {
     #[inline]
     fn commit(&mut self, pos: u64, len: usize) -> Result<(), SendError> {
         self.q.commit(pos, len)?;
-        self.committed();
+        self.committed(pos);
         Ok(())
     }
 
@@ -241,15 +244,13 @@ impl Producer {
         Ok(pos)
     }
 
-    /// Bookkeeping of a commit, after it (a claim is held as briefly as can be: a
-    /// producer preempted while it holds one holds up every consumer): samples the fill
-    /// now and then.
+    /// Bookkeeping of the commit of `pos`, after it (a claim is held as briefly as can
+    /// be: a producer preempted while it holds one holds up every consumer): counts it and
+    /// now and then samples the fill.
     #[inline]
-    fn committed(&mut self) {
+    fn committed(&mut self, pos: u64) {
         bump(&self.q.own().sent);
-        self.unsampled += 1;
-        if self.unsampled >= FILL_SAMPLE_EVERY {
-            self.unsampled = 0;
+        if pos & (FILL_SAMPLE_EVERY - 1) == 0 {
             self.note_fill(self.q.fill());
         }
     }

@@ -494,22 +494,35 @@ impl Queue {
     /// `Corrupted` for a state word no ipcring writes, or a length over the slot size.
     #[inline]
     pub(crate) fn take(&self, pending: bool) -> Result<Taken, crate::RecvError> {
+        match self.take_fast() {
+            Ok((pos, len)) => Ok(Taken::At { pos, len }),
+            Err(h) => self.take_from(h, pending),
+        }
+    }
+
+    /// The common case of a take: the head's message is committed with a length that
+    /// fits the slot, and our compare-and-swap of the head wins; returns its position and
+    /// length. Otherwise the head value it saw, for [`Queue::take_from`].
+    #[inline]
+    pub(crate) fn take_fast(&self) -> Result<(u64, usize), u64> {
         let head = &self.hdr().head.0.pos;
         // SYNC(mark): Acquire, as every load of an index.
         let h = head.load(Ordering::Acquire);
         // SYNC(publish): as in `take_from`.
         let w = self.state(h).load(Ordering::Acquire);
-        if cell::is_ready(w, self.lap(h)) {
+        // At most 2^29 - 1: fits.
+        let len = cell::len(w) as usize;
+        if cell::is_ready(w, self.lap(h)) && len <= self.geo.slot_size {
             self.mark(h);
             // SYNC(mark): as in `claim`.
             if head
                 .compare_exchange(h, h.wrapping_add(1), Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
             {
-                return self.length(h, w).map(|len| Taken::At { pos: h, len });
+                return Ok((h, len));
             }
         }
-        self.take_from(h, pending)
+        Err(h)
     }
 
     /// The general case of [`Queue::take`], from the head value `h`.
