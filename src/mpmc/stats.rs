@@ -20,8 +20,8 @@ pub struct Stats {
     pub skipped: u64,
     /// Messages of dead consumers that were delivered again.
     pub redelivered: u64,
-    /// The most messages producers saw in the queue (sampled every 64 claims of each
-    /// producer, and the capacity whenever one found it full).
+    /// The most messages producers saw in the queue (sampled once every 1024 messages,
+    /// and the capacity whenever one found it full).
     pub high_water: u64,
     /// Futex wake calls made by producers (a busy queue makes none).
     pub producer_wakeups: u64,
