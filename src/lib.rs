@@ -52,6 +52,8 @@
 
 mod builder;
 mod bytes;
+#[cfg(feature = "crash-points")]
+pub mod crash;
 mod error;
 mod futex;
 mod layout;

@@ -167,6 +167,8 @@ impl Producer {
         let mut w = unsafe { self.q.write_window(pos, msg.len()) };
         w.fill(msg);
         w.end();
+        #[cfg(feature = "crash-points")]
+        crate::crash::reached(crate::crash::Point::MpmcBeforeCommit);
         self.commit(pos, msg.len())
     }
 
@@ -304,6 +306,8 @@ impl WriteGrant<'_> {
         if let Some(a) = self.access.take() {
             a.end();
         }
+        #[cfg(feature = "crash-points")]
+        crate::crash::reached(crate::crash::Point::MpmcBeforeCommit);
         // Committed or skipped, the claim is over: `drop` must not abort it.
         self.open = false;
         self.producer.commit(self.pos, n)

@@ -242,20 +242,26 @@ impl ChildProc {
     }
 
     /// Waits (bounded) for the child to exit, and asserts that it succeeded.
-    pub fn wait_success(mut self, within: Duration) {
+    pub fn wait_success(self, within: Duration) {
+        let role = self.role.clone();
+        let status = self.wait_exit(within);
+        assert!(status.success(), "child {role} failed: {status}");
+    }
+
+    /// Waits (bounded) for the child to exit; returns how it ended.
+    pub fn wait_exit(mut self, within: Duration) -> std::process::ExitStatus {
         let deadline = Instant::now() + within;
         loop {
             match self.child.try_wait().expect("wait for the child") {
                 Some(status) => {
                     self.reaped = true;
                     live().pids.retain(|&p| p != self.child.id());
-                    assert!(status.success(), "child {} failed: {status}", self.role);
-                    return;
+                    return status;
                 }
                 None if Instant::now() >= deadline => {
                     panic!("child {} did not exit within {within:?}", self.role)
                 }
-                None => std::thread::sleep(Duration::from_millis(5)),
+                None => std::thread::sleep(Duration::from_millis(1)),
             }
         }
     }

@@ -1,6 +1,7 @@
 //! MPMC under crashes, with real processes: `kill -9` of producers and consumers at random
-//! moments, a producer killed between claim and commit, and a stopped producer whose late
-//! commit is refused.
+//! moments, a producer killed between claim and commit (holding a grant, and with the
+//! `crash-points` feature inside `send`), and a stopped producer whose late commit is
+//! refused.
 //!
 //! Who received what is recorded in files written before each release (consumers) and
 //! after each commit (producers), one byte per message, so that a `kill -9` loses nothing
@@ -110,6 +111,22 @@ pub fn claimer(queue: &str, arg: &str) {
             match g.commit(8) {
                 Err(SendError::Skipped) => say("refused", ""),
                 other => say("committed", format!("{other:?}")),
+            }
+        }
+        #[cfg(feature = "crash-points")]
+        "crash" => {
+            // Sends messages of producer 1 with `send`, armed to die inside the send of
+            // message number `path` (here a count, not a path), after its claim.
+            let passes: u64 = path.parse().expect("a count of passes");
+            let mut tx = Producer::open(queue).expect("open a producer");
+            ipcring::crash::arm(ipcring::crash::Point::MpmcBeforeCommit, passes);
+            say("ready", "");
+            let mut buf = [0u8; SLOT];
+            for n in 0.. {
+                let seq = seq_of(1, n);
+                let msg = &mut buf[..len_of(seq)];
+                crate::common::fill(seq, msg);
+                tx.send(msg).expect("send");
             }
         }
         other => panic!("unknown claimer role {other:?}"),
@@ -338,4 +355,44 @@ fn a_stopped_producers_late_commit_is_refused() {
         tx.try_send(&[n]).expect("a free slot");
     }
     assert_eq!(tx.try_send(b"x"), Err(SendError::Full));
+}
+
+/// A producer that dies inside `send`, between its claim and its commit (the test-only
+/// crash point, which a random kill almost never hits): the consumer passes the claim and
+/// receives what was sent before and behind it, never the dead send's bytes.
+#[cfg(feature = "crash-points")]
+#[test]
+fn a_producer_that_dies_inside_send_is_skipped() {
+    use std::os::unix::process::ExitStatusExt;
+    let _w = watchdog("dies inside send", Duration::from_secs(60));
+    let ring = RingGuard::new("crash-point");
+    let mut rx = Builder::new(ring.name())
+        .capacity(8)
+        .slot_size(SLOT)
+        .create_consumer()
+        .expect("create the queue");
+    let mut tx = Producer::open(ring.name()).expect("a live producer");
+    let crasher = spawn("claimer", ring.name(), "crash 2");
+    crasher.expect("ready", Duration::from_secs(30));
+    let status = crasher.wait_exit(Duration::from_secs(30));
+    let seen = Instant::now();
+    assert_eq!(status.signal(), Some(9), "the crash point killed the child");
+    tx.send(b"behind the dead claim").expect("send");
+    let mut buf = Vec::new();
+    for n in 0..2 {
+        rx.recv_into(&mut buf)
+            .expect("a message sent before the death");
+        assert_eq!(checked(&buf), seq_of(1, n));
+    }
+    assert_eq!(rx.recv_into(&mut buf), Ok(21));
+    let took = seen.elapsed();
+    assert_eq!(buf, b"behind the dead claim");
+    let s = rx.stats();
+    assert_eq!((s.sent, s.received, s.skipped), (3, 3, 1));
+    println!("the dead send's claim was passed {took:?} after the death was seen");
+    // Generous, as in the kill -9 trials: this machine is shared.
+    assert!(
+        took < Duration::from_secs(2),
+        "a death stalled the queue for {took:?}"
+    );
 }
