@@ -48,7 +48,8 @@ use core::time::Duration;
 #[non_exhaustive]
 pub enum WaitStrategy {
     /// Spin until ready: the lowest latency, one CPU kept busy. Checks the peer's liveness
-    /// every few thousand iterations.
+    /// every few thousand iterations. (An MPMC producer whose full queue waits for another
+    /// producer's claim, a lap old, yields between looks: that producer may need the CPU.)
     BusySpin,
     /// Spin `spins` times, yield `yields` times, then park on the futex. The default.
     SpinThenPark {

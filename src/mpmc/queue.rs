@@ -444,6 +444,13 @@ impl Queue {
         })
     }
 
+    /// Whether the full frontier `pos`, whose cell's state word is `word`, waits for a
+    /// producer: the position a lap before is claimed and not committed. A queue that
+    /// filled a whole lap behind an open claim suggests that its producer is not running.
+    pub(crate) fn behind_a_claim(&self, pos: u64, word: u64) -> bool {
+        cell::decode(word, self.lap(pos)) == Seen::Before(State::Free)
+    }
+
     /// At a full frontier `pos`, whose cell still holds the position a lap before in the
     /// state `word`: if that position's holder is dead (the kernel says so when
     /// `thorough`, a graceful detach otherwise), resolves it so that the queue moves again.
