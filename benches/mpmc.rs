@@ -26,6 +26,8 @@
 //! sum of the values. Run with `cargo bench --bench mpmc`; the cross-process rows are in
 //! `ipcring bench` (BENCHMARKS.md).
 
+#[path = "support/ends.rs"]
+mod ends;
 #[path = "support/pin.rs"]
 mod pin;
 #[path = "support/team.rs"]
@@ -33,104 +35,9 @@ mod team;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};
-use crossbeam_queue::ArrayQueue;
-use ipcring::mpmc::HeapQueue;
-use ipcring::{spsc, WaitStrategy};
-use std::sync::Arc;
+use ends::{cb_ends, mpmc_ends, spsc_ends};
 use std::time::{Duration, Instant};
 use team::{Rx, Team, Tx, END};
-
-/// Slots of every queue: ipcring's 8-byte slots take 24 bytes each (16 of cell header),
-/// `ArrayQueue`'s 16 (a stamp and the value).
-const CAPACITY: usize = 1 << 15;
-/// Data area of the SPSC rings, in bytes: 32 768 records of 8 bytes.
-const SPSC_BYTES: usize = 1 << 19;
-
-struct MpmcTx(ipcring::mpmc::Producer);
-struct MpmcRx(ipcring::mpmc::Consumer);
-struct SpscTx(spsc::Producer);
-struct SpscRx(spsc::Consumer);
-struct CbTx(Arc<ArrayQueue<u64>>);
-struct CbRx(Arc<ArrayQueue<u64>>);
-
-impl Tx for MpmcTx {
-    #[inline]
-    fn put(&mut self, v: u64) {
-        self.0.send_value(&v).expect("mpmc send");
-    }
-}
-
-impl Rx for MpmcRx {
-    #[inline]
-    fn take(&mut self) -> u64 {
-        self.0.recv_value().expect("mpmc receive")
-    }
-}
-
-impl Tx for SpscTx {
-    #[inline]
-    fn put(&mut self, v: u64) {
-        self.0.send_value(&v).expect("spsc send");
-    }
-}
-
-impl Rx for SpscRx {
-    #[inline]
-    fn take(&mut self) -> u64 {
-        self.0.recv_value().expect("spsc receive")
-    }
-}
-
-impl Tx for CbTx {
-    #[inline]
-    fn put(&mut self, v: u64) {
-        while self.0.push(v).is_err() {
-            std::hint::spin_loop();
-        }
-    }
-}
-
-impl Rx for CbRx {
-    #[inline]
-    fn take(&mut self) -> u64 {
-        loop {
-            if let Some(v) = self.0.pop() {
-                return v;
-            }
-            std::hint::spin_loop();
-        }
-    }
-}
-
-/// `p` producers and `c` consumers of one fresh ipcring MPMC queue (role slots: exactly
-/// the larger of the two), busy-spinning.
-fn mpmc_ends(p: usize, c: usize) -> (Vec<MpmcTx>, Vec<MpmcRx>) {
-    let q = HeapQueue::new(CAPACITY, 8, p.max(c), 0);
-    let s = WaitStrategy::BusySpin;
-    (
-        (0..p)
-            .map(|_| MpmcTx(q.producer(s).expect("a slot")))
-            .collect(),
-        (0..c)
-            .map(|_| MpmcRx(q.consumer(s).expect("a slot")))
-            .collect(),
-    )
-}
-
-/// `p` producers and `c` consumers of one fresh `ArrayQueue`.
-fn cb_ends(p: usize, c: usize) -> (Vec<CbTx>, Vec<CbRx>) {
-    let q = Arc::new(ArrayQueue::new(CAPACITY));
-    (
-        (0..p).map(|_| CbTx(q.clone())).collect(),
-        (0..c).map(|_| CbRx(q.clone())).collect(),
-    )
-}
-
-/// The two ends of a fresh SPSC ring, busy-spinning.
-fn spsc_ends() -> (SpscTx, SpscRx) {
-    let (tx, rx) = spsc::heap_pair(SPSC_BYTES, WaitStrategy::BusySpin, 0);
-    (SpscTx(tx), SpscRx(rx))
-}
 
 /// The two CPUs of the benches, chosen in `main` before the main thread pins itself.
 static CPUS: std::sync::OnceLock<Option<(usize, usize)>> = std::sync::OnceLock::new();
