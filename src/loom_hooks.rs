@@ -32,6 +32,6 @@ impl WaitCounter {
     pub fn add(&self) {
         // SYNC(publish): Release pairs with the Acquire load in `wait_for`.
         self.value.fetch_add(1, Ordering::Release);
-        wait::wake(&self.line);
+        wait::wake(&self.line, false);
     }
 }

@@ -36,21 +36,21 @@ pub(crate) fn asymmetric_fences() -> bool {
 
 /// The waker's half of the StoreLoad barrier between "publish" and "look for a waiter".
 ///
-/// A full fence, unless the waiter promised to issue the heavy half ([`heavy_fence`]) and
-/// this process is registered to receive it: then a compiler fence is enough, because the
-/// waiter's `membarrier` runs a full barrier on this thread's CPU at some point between
-/// its announcement and its re-check. Either our load of the announcement comes after
-/// that point and sees it, or our publication came before it and is visible to the
-/// re-check.
+/// A full fence, unless `light`: the waiter promised to issue the heavy half
+/// ([`heavy_fence`]) and this process is registered to receive it ([`asymmetric_fences`]).
+/// Then a compiler fence is enough, because the waiter's `membarrier` runs a full barrier
+/// on this thread's CPU at some point between its announcement and its re-check. Either
+/// our load of the announcement comes after that point and sees it, or our publication
+/// came before it and is visible to the re-check.
 #[inline(always)]
-pub(crate) fn light_fence(waiter_is_heavy: bool) {
+pub(crate) fn light_fence(light: bool) {
     #[cfg(not(ipcring_loom))]
-    if waiter_is_heavy && membarrier::registered() {
+    if light {
         core::sync::atomic::compiler_fence(Ordering::SeqCst);
         return;
     }
     #[cfg(ipcring_loom)]
-    let _ = waiter_is_heavy;
+    let _ = light;
     fence_seqcst();
 }
 
@@ -80,17 +80,10 @@ mod membarrier {
     /// This process's state; written once (racing initialisers agree).
     static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
 
-    /// Whether registration already succeeded (a cheap check for the hot path).
-    #[inline(always)]
-    pub(super) fn registered() -> bool {
-        // Relaxed: a process-global flag that goes from UNKNOWN to its final value once;
-        // reading UNKNOWN only makes the caller use a full fence.
-        STATE.load(Ordering::Relaxed) == READY
-    }
-
     /// Probes and registers, once.
     pub(super) fn ready() -> bool {
-        // Relaxed: as in `registered`.
+        // Relaxed: a process-global flag that goes from UNKNOWN to its final value once
+        // (the registration itself is a syscall that completed).
         match STATE.load(Ordering::Relaxed) {
             READY => true,
             UNAVAILABLE => false,
@@ -103,7 +96,7 @@ mod membarrier {
         let needed = MembarrierQuery::GLOBAL_EXPEDITED | MembarrierQuery::REGISTER_GLOBAL_EXPEDITED;
         let ok = membarrier_query().contains(needed)
             && membarrier(MembarrierCommand::RegisterGlobalExpedited).is_ok();
-        // Relaxed: see `registered`; the registration itself is a syscall that completed.
+        // Relaxed: as in `ready`.
         STATE.store(if ok { READY } else { UNAVAILABLE }, Ordering::Relaxed);
         ok
     }

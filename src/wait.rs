@@ -215,12 +215,13 @@ fn park<T>(
 }
 
 /// Wakes whoever sleeps on `line`, if anybody announced it; called after publishing.
-/// Returns whether a wake-up was sent.
+/// `registered`: what [`advertise`] returned to the calling handle. Returns whether a
+/// wake-up was sent.
 #[inline(always)]
-pub(crate) fn wake(line: &WaitLine) -> bool {
+pub(crate) fn wake(line: &WaitLine, registered: bool) -> bool {
     // SYNC(wait-announce): pairs with the fence in `park`; orders our publication before
     // the load of `announced`. Relaxed load of `heavy`: it only picks the kind of fence.
-    light_fence(line.heavy.load(Ordering::Relaxed) != 0);
+    light_fence(registered && line.heavy.load(Ordering::Relaxed) != 0);
     // Relaxed: ordered by the fence above. The swap consumes the announcement, so that
     // the messages published before the sleepers run do not each make a syscall.
     line.announced.load(Ordering::Relaxed) != 0 && wake_announced(line)
@@ -254,15 +255,18 @@ pub(crate) fn prepare(line: &WaitLine) {
 /// Called by a handle that attaches and may wait on `line`: withdraws, for good, the
 /// promise that every waiter there issues heavy fences if this process cannot (so that
 /// wakers fall back to full fences). Also registers this process to receive heavy fences,
-/// for its own wake-ups.
+/// for its own wake-ups; returns whether it is registered, which the handle keeps and
+/// passes to [`wake`] (it never changes once known).
 ///
 /// A waker that read the promise a moment before it was withdrawn may miss the new
 /// waiter's first sleep, which then ends with its slice ([`PARK_SLICE`]).
-pub(crate) fn advertise(line: &WaitLine) {
-    if !asymmetric_fences() {
+pub(crate) fn advertise(line: &WaitLine) -> bool {
+    let registered = asymmetric_fences();
+    if !registered {
         // Relaxed: read by wakers only to choose their fence (see `park` and `wake`).
         line.heavy.store(0, Ordering::Relaxed);
     }
+    registered
 }
 
 /// Wakes whoever sleeps on `line` unconditionally (detach paths, not the hot path).

@@ -1,6 +1,6 @@
 //! The receiving side of an MPMC queue.
 
-use super::queue::{bump, Queue, Taken};
+use super::queue::{bump, Queue, Spot, Taken};
 use super::stats::Stats;
 use crate::bytes::ReadAccess;
 use crate::error::RecvError;
@@ -35,7 +35,7 @@ pub struct Consumer {
     strategy: WaitStrategy,
     /// A message taken and handed back by [`ReadGrant::keep`] (or a wrong-sized
     /// `recv_value`): the next receive returns it.
-    kept: Option<(u64, usize)>,
+    kept: Option<(Spot, usize)>,
     /// The uncommitted claim at the head that we waited for last, and since when (once
     /// the head has moved on, it names another position and is not looked at).
     pending: Option<(u64, Deadline)>,
@@ -47,7 +47,7 @@ impl Consumer {
         // A consumer that died in the slot we now hold may have left a message taken and
         // not released: ours to deliver first.
         let kept = match q.adopt_at(q.inherited, false) {
-            Some(Taken::At { pos, len }) => Some((pos, len)),
+            Some(Taken::At { at, len }) => Some((at, len)),
             _ => None,
         };
         Consumer {
@@ -161,39 +161,39 @@ impl Consumer {
     }
 
     #[inline]
-    fn value_of<T: bytemuck::Pod>(&mut self, (pos, len): (u64, usize)) -> Result<T, RecvError> {
+    fn value_of<T: bytemuck::Pod>(&mut self, (at, len): (Spot, usize)) -> Result<T, RecvError> {
         let expected = core::mem::size_of::<T>();
         if len != expected {
-            self.kept = Some((pos, len));
+            self.kept = Some((at, len));
             return Err(RecvError::WrongSize {
                 found: len,
                 expected,
             });
         }
-        // SAFETY: we took `pos` with this length and have not released it.
-        let access = unsafe { self.q.read_window(pos, len) };
+        // SAFETY: we took `at` with this length and have not released it.
+        let access = unsafe { self.q.read_window(at, len) };
         let value = bytemuck::pod_read_unaligned(access.slice());
         access.end();
-        self.release(pos);
+        self.release(at);
         Ok(value)
     }
 
     #[inline]
-    fn copy_out(&mut self, (pos, len): (u64, usize), buf: &mut Vec<u8>) -> usize {
-        // SAFETY: we took `pos` with this length and have not released it.
-        let access = unsafe { self.q.read_window(pos, len) };
+    fn copy_out(&mut self, (at, len): (Spot, usize), buf: &mut Vec<u8>) -> usize {
+        // SAFETY: we took `at` with this length and have not released it.
+        let access = unsafe { self.q.read_window(at, len) };
         access.copy_into(buf);
         access.end();
-        self.release(pos);
+        self.release(at);
         len
     }
 
-    fn grant(&mut self, (pos, len): (u64, usize)) -> ReadGrant<'_> {
-        // SAFETY: we took `pos` with this length; the grant releases it.
-        let access = unsafe { self.q.read_window(pos, len) };
+    fn grant(&mut self, (at, len): (Spot, usize)) -> ReadGrant<'_> {
+        // SAFETY: we took `at` with this length; the grant releases it.
+        let access = unsafe { self.q.read_window(at, len) };
         ReadGrant {
             consumer: self,
-            pos,
+            at,
             len,
             access: Some(access),
             release: true,
@@ -201,24 +201,24 @@ impl Consumer {
     }
 
     #[inline]
-    fn release(&mut self, pos: u64) {
-        self.q.release(pos);
+    fn release(&mut self, at: Spot) {
+        self.q.release(at);
         bump(&self.q.own().received);
     }
 
     /// One look for a message. `level` says how much it may cost: at `Spin` only the
     /// head; from `Park` on, also passing a dead producer's claim (asked of the kernel at
     /// `Peer`) or a stalled one, and adopting a dead consumer's message.
-    fn look(&mut self, level: Check) -> Result<Option<(u64, usize)>, RecvError> {
+    fn look(&mut self, level: Check) -> Result<Option<(Spot, usize)>, RecvError> {
         if let Some(kept) = self.kept.take() {
             return Ok(Some(kept));
         }
         let thorough = level == Check::Peer;
         loop {
             match self.q.take(level != Check::Spin)? {
-                Taken::At { pos, len } => {
+                Taken::At { at, len } => {
                     self.pending = None;
-                    return Ok(Some((pos, len)));
+                    return Ok(Some((at, len)));
                 }
                 Taken::Pending { pos } if level != Check::Spin => {
                     let stalled = self.stalled(pos);
@@ -228,7 +228,7 @@ impl Consumer {
                 }
                 Taken::Empty if level != Check::Spin => {
                     return Ok(match self.q.adopt(thorough) {
-                        Some(Taken::At { pos, len }) => Some((pos, len)),
+                        Some(Taken::At { at, len }) => Some((at, len)),
                         _ => None,
                     });
                 }
@@ -255,7 +255,7 @@ impl Consumer {
 
     /// If every producer is gone, looks once more and reports `Disconnected` when the
     /// queue is drained.
-    fn check_producers(&mut self, thorough: bool) -> Option<Result<(u64, usize), RecvError>> {
+    fn check_producers(&mut self, thorough: bool) -> Option<Result<(Spot, usize), RecvError>> {
         if self.q.presence(Role::Producer, thorough) != Presence::Gone {
             return None;
         }
@@ -270,7 +270,7 @@ impl Consumer {
         }
     }
 
-    fn try_take(&mut self) -> Result<(u64, usize), RecvError> {
+    fn try_take(&mut self) -> Result<(Spot, usize), RecvError> {
         self.empty_polls += 1;
         let level = if self.empty_polls >= EMPTY_POLLS_PER_CHECK {
             self.empty_polls = 0;
@@ -286,7 +286,7 @@ impl Consumer {
     }
 
     #[inline]
-    fn take_blocking(&mut self, deadline: Option<Deadline>) -> Result<(u64, usize), RecvError> {
+    fn take_blocking(&mut self, deadline: Option<Deadline>) -> Result<(Spot, usize), RecvError> {
         if self.kept.is_none() {
             if let Ok(found) = self.q.take_fast() {
                 return Ok(found);
@@ -297,7 +297,7 @@ impl Consumer {
 
     /// Takes a message once one is committed (or kept).
     #[inline(never)]
-    fn wait_take(&mut self, deadline: Option<Deadline>) -> Result<(u64, usize), RecvError> {
+    fn wait_take(&mut self, deadline: Option<Deadline>) -> Result<(Spot, usize), RecvError> {
         if let Some(found) = self.look(Check::Spin)? {
             return Ok(found);
         }
@@ -330,7 +330,7 @@ impl Drop for Consumer {
 #[derive(Debug)]
 pub struct ReadGrant<'a> {
     consumer: &'a mut Consumer,
-    pos: u64,
+    at: Spot,
     len: usize,
     access: Option<ReadAccess>,
     /// Whether dropping the grant releases the message (`keep` clears it).
@@ -342,7 +342,7 @@ impl ReadGrant<'_> {
     /// returns it again.
     pub fn keep(mut self) {
         self.release = false;
-        self.consumer.kept = Some((self.pos, self.len));
+        self.consumer.kept = Some((self.at, self.len));
     }
 }
 
@@ -359,7 +359,7 @@ impl Drop for ReadGrant<'_> {
             a.end();
         }
         if self.release {
-            self.consumer.release(self.pos);
+            self.consumer.release(self.at);
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The sending side of an MPMC queue.
 
-use super::queue::{bump, Claimed, Queue};
+use super::queue::{bump, Claimed, Queue, Spot};
 use super::stats::Stats;
 use crate::bytes::WriteAccess;
 use crate::error::SendError;
@@ -72,8 +72,8 @@ impl Producer {
     /// full and every consumer that was attached is gone; `Skipped` (see
     /// [`crate::mpmc::Builder::stall_timeout`]); `Corrupted`.
     pub fn send(&mut self, msg: &[u8]) -> Result<(), SendError> {
-        let pos = self.claim_blocking(msg.len(), None)?;
-        self.write(pos, msg)
+        let at = self.claim_blocking(msg.len(), None)?;
+        self.write(at, msg)
     }
 
     /// Sends `msg` if there is a free slot now; `Err(Full)` at once otherwise (counted as
@@ -82,8 +82,8 @@ impl Producer {
     /// # Errors
     /// `Full`, `TooLarge`, `Skipped`, `Corrupted`.
     pub fn try_send(&mut self, msg: &[u8]) -> Result<(), SendError> {
-        let pos = self.try_claim(msg.len())?;
-        self.write(pos, msg)
+        let at = self.try_claim(msg.len())?;
+        self.write(at, msg)
     }
 
     /// Sends `msg`, waiting at most `timeout` for a free slot.
@@ -91,8 +91,8 @@ impl Producer {
     /// # Errors
     /// `Timeout`, or as [`Producer::send`].
     pub fn send_timeout(&mut self, msg: &[u8], timeout: Duration) -> Result<(), SendError> {
-        let pos = self.claim_blocking(msg.len(), Some(Deadline::after(timeout)))?;
-        self.write(pos, msg)
+        let at = self.claim_blocking(msg.len(), Some(Deadline::after(timeout)))?;
+        self.write(at, msg)
     }
 
     /// Sends the bytes of a plain-old-data value.
@@ -103,8 +103,8 @@ impl Producer {
         // Inlined here rather than through `send`: the copy has a length known at compile
         // time.
         let msg = bytemuck::bytes_of(value);
-        let pos = self.claim_blocking(msg.len(), None)?;
-        self.write(pos, msg)
+        let at = self.claim_blocking(msg.len(), None)?;
+        self.write(at, msg)
     }
 
     /// Sends the bytes of a plain-old-data value if there is a free slot now.
@@ -113,8 +113,8 @@ impl Producer {
     /// As [`Producer::try_send`].
     pub fn try_send_value<T: bytemuck::Pod>(&mut self, value: &T) -> Result<(), SendError> {
         let msg = bytemuck::bytes_of(value);
-        let pos = self.try_claim(msg.len())?;
-        self.write(pos, msg)
+        let at = self.try_claim(msg.len())?;
+        self.write(at, msg)
     }
 
     /// Claims a slot for a message of up to `len` bytes and lends it for writing in place;
@@ -136,8 +136,8 @@ impl Producer {
     /// # Errors
     /// As [`Producer::send`].
     pub fn reserve(&mut self, len: usize) -> Result<WriteGrant<'_>, SendError> {
-        let pos = self.claim_blocking(len, None)?;
-        Ok(self.grant(pos, len))
+        let at = self.claim_blocking(len, None)?;
+        Ok(self.grant(at, len))
     }
 
     /// Like [`Producer::reserve`], but `Err(Full)` at once when no slot is free.
@@ -145,16 +145,16 @@ impl Producer {
     /// # Errors
     /// As [`Producer::try_send`].
     pub fn try_reserve(&mut self, len: usize) -> Result<WriteGrant<'_>, SendError> {
-        let pos = self.try_claim(len)?;
-        Ok(self.grant(pos, len))
+        let at = self.try_claim(len)?;
+        Ok(self.grant(at, len))
     }
 
-    fn grant(&mut self, pos: u64, len: usize) -> WriteGrant<'_> {
-        // SAFETY: `pos` was just claimed by us for up to the slot size.
-        let access = unsafe { self.q.write_window(pos, len) };
+    fn grant(&mut self, at: Spot, len: usize) -> WriteGrant<'_> {
+        // SAFETY: `at` was just claimed by us for up to the slot size.
+        let access = unsafe { self.q.write_window(at, len) };
         WriteGrant {
             producer: self,
-            pos,
+            at,
             len,
             access: Some(access),
             open: true,
@@ -162,20 +162,20 @@ impl Producer {
     }
 
     #[inline]
-    fn write(&mut self, pos: u64, msg: &[u8]) -> Result<(), SendError> {
-        // SAFETY: `pos` was just claimed by us; `msg` fits the slot (checked at the claim).
-        let mut w = unsafe { self.q.write_window(pos, msg.len()) };
+    fn write(&mut self, at: Spot, msg: &[u8]) -> Result<(), SendError> {
+        // SAFETY: `at` was just claimed by us; `msg` fits the slot (checked at the claim).
+        let mut w = unsafe { self.q.write_window(at, msg.len()) };
         w.fill(msg);
         w.end();
         #[cfg(feature = "crash-points")]
         crate::crash::reached(crate::crash::Point::MpmcBeforeCommit);
-        self.commit(pos, msg.len())
+        self.commit(at, msg.len())
     }
 
     #[inline]
-    fn commit(&mut self, pos: u64, len: usize) -> Result<(), SendError> {
-        self.q.commit(pos, len)?;
-        self.committed(pos);
+    fn commit(&mut self, at: Spot, len: usize) -> Result<(), SendError> {
+        self.q.commit(at, len)?;
+        self.committed(at.pos);
         Ok(())
     }
 
@@ -191,10 +191,10 @@ impl Producer {
     }
 
     /// Claims a slot now, or `Full` (counted).
-    fn try_claim(&mut self, len: usize) -> Result<u64, SendError> {
+    fn try_claim(&mut self, len: usize) -> Result<Spot, SendError> {
         self.check_len(len)?;
         match self.q.claim()? {
-            Claimed::At(pos) => Ok(pos),
+            Claimed::At(at) => Ok(at),
             Claimed::Full { .. } => {
                 bump(&self.q.own().rejected);
                 self.note_full();
@@ -205,24 +205,28 @@ impl Producer {
 
     /// Claims a slot, waiting (until `deadline`) while the queue is full.
     #[inline]
-    fn claim_blocking(&mut self, len: usize, deadline: Option<Deadline>) -> Result<u64, SendError> {
+    fn claim_blocking(
+        &mut self,
+        len: usize,
+        deadline: Option<Deadline>,
+    ) -> Result<Spot, SendError> {
         self.check_len(len)?;
         match self.q.claim()? {
-            Claimed::At(pos) => Ok(pos),
+            Claimed::At(at) => Ok(at),
             Claimed::Full { .. } => self.wait_claim(deadline),
         }
     }
 
     /// Claims a slot once the full queue has room again.
     #[inline(never)]
-    fn wait_claim(&mut self, deadline: Option<Deadline>) -> Result<u64, SendError> {
+    fn wait_claim(&mut self, deadline: Option<Deadline>) -> Result<Spot, SendError> {
         self.note_full();
         // SAFETY: the line lives in the queue that `self` owns, for the whole wait.
         let line = unsafe { self.q.wait_line_unbound(Role::Producer) };
         let q = &self.q;
         let outcome = wait::block_on(self.strategy, 0, line, deadline, |level| {
             let (pos, word) = match q.claim() {
-                Ok(Claimed::At(pos)) => return Some(Ok(pos)),
+                Ok(Claimed::At(at)) => return Some(Ok(at)),
                 Err(e) => return Some(Err(e)),
                 Ok(Claimed::Full { pos, word }) => (pos, word),
             };
@@ -242,7 +246,7 @@ impl Producer {
             if unblocked || q.presence(Role::Consumer, thorough) == Presence::Gone {
                 // Look once more; with nobody left to free a slot, give up.
                 return match q.claim() {
-                    Ok(Claimed::At(pos)) => Some(Ok(pos)),
+                    Ok(Claimed::At(at)) => Some(Ok(at)),
                     Err(e) => Some(Err(e)),
                     Ok(Claimed::Full { .. }) if !unblocked => Some(Err(SendError::Disconnected)),
                     Ok(Claimed::Full { .. }) => None,
@@ -250,8 +254,7 @@ impl Producer {
             }
             None
         });
-        let pos = outcome.unwrap_or(Err(SendError::Timeout))?;
-        Ok(pos)
+        outcome.unwrap_or(Err(SendError::Timeout))
     }
 
     /// Bookkeeping of the commit of `pos`, after it (a claim is held as briefly as can
@@ -292,7 +295,7 @@ impl Drop for Producer {
 #[derive(Debug)]
 pub struct WriteGrant<'a> {
     producer: &'a mut Producer,
-    pos: u64,
+    at: Spot,
     len: usize,
     access: Option<WriteAccess>,
     /// Until committed: dropping the grant abandons the claim.
@@ -317,7 +320,7 @@ impl WriteGrant<'_> {
         crate::crash::reached(crate::crash::Point::MpmcBeforeCommit);
         // Committed or skipped, the claim is over: `drop` must not abort it.
         self.open = false;
-        self.producer.commit(self.pos, n)
+        self.producer.commit(self.at, n)
     }
 }
 
@@ -351,7 +354,7 @@ impl Drop for WriteGrant<'_> {
             a.end();
         }
         if self.open {
-            self.producer.q.abort(self.pos);
+            self.producer.q.abort(self.at);
         }
     }
 }

@@ -69,11 +69,19 @@ fn idle(pos: u64) -> u64 {
     pos ^ 1 << 63
 }
 
+/// A position and the offset of its cell in the data area, worked out once for all the
+/// steps of one send or receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Spot {
+    pub(crate) pos: u64,
+    off: usize,
+}
+
 /// What a producer found at the tail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Claimed {
     /// This position is ours to write.
-    At(u64),
+    At(Spot),
     /// The queue is full: the cell of `pos` still holds the position a lap before it; its
     /// state word is `word`.
     Full { pos: u64, word: u64 },
@@ -83,7 +91,7 @@ pub(crate) enum Claimed {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Taken {
     /// This position's message (of `len` bytes) is ours to read.
-    At { pos: u64, len: usize },
+    At { at: Spot, len: usize },
     /// Nothing is committed at the head.
     Empty,
     /// A producer has claimed the head and not committed it yet.
@@ -101,6 +109,8 @@ pub(crate) struct Queue {
     stride: usize,
     role: Role,
     claim: Claim,
+    /// Whether this process receives heavy fences (see `wait::advertise`).
+    registered: bool,
     /// The mark that this handle's predecessor in its slot left (a consumer delivers that
     /// message again if its holder died with it).
     pub(crate) inherited: u64,
@@ -168,7 +178,7 @@ impl Queue {
             unfinished = within_lap(at, inherited, geo.capacity);
         })?;
         let own = NonNull::from(&region.slots().get(claim.slot).counters.0);
-        let q = Queue {
+        let mut q = Queue {
             data: region.data(),
             geo,
             mask: geo.capacity as u64 - 1,
@@ -176,11 +186,12 @@ impl Queue {
             stride: geo.stride(),
             role,
             claim,
+            registered: false,
             inherited,
             own,
             region,
         };
-        wait::advertise(q.wait_line(role));
+        q.registered = wait::advertise(q.wait_line(role));
         if unfinished {
             // In one process the slot's flag showed it held before the mark was replaced:
             // whoever waited on that mark looks again.
@@ -256,7 +267,7 @@ impl Queue {
     /// Wakes the sleepers of `role`, if any announced themselves (counted).
     #[inline]
     fn wake(&self, role: Role) {
-        if wait::wake(self.wait_line(role)) {
+        if wait::wake(self.wait_line(role), self.registered) {
             bump(&self.own().wakeups);
         }
     }
@@ -275,6 +286,14 @@ impl Queue {
     #[inline]
     fn state(&self, pos: u64) -> &AtomicU64 {
         self.data.word(self.offset(pos))
+    }
+
+    #[inline]
+    fn spot(&self, pos: u64) -> Spot {
+        Spot {
+            pos,
+            off: self.offset(pos),
+        }
     }
 
     /// Most cells one claim or take looks at before it gives up: a lap, and as many again
@@ -301,15 +320,16 @@ impl Queue {
         let tail = &self.hdr().tail.0.pos;
         // SYNC(mark): Acquire, as every load of an index.
         let t = tail.load(Ordering::Acquire);
+        let at = self.spot(t);
         // SYNC(release): as in `claim_from`.
-        if self.state(t).load(Ordering::Acquire) == cell::free(self.lap(t)) {
+        if self.data.word(at.off).load(Ordering::Acquire) == cell::free(self.lap(t)) {
             self.mark(t);
             // SYNC(mark): as in `claim_from`.
             if tail
                 .compare_exchange(t, t.wrapping_add(1), Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
             {
-                return Ok(Claimed::At(t));
+                return Ok(Claimed::At(at));
             }
         }
         self.claim_from(t)
@@ -338,7 +358,7 @@ impl Queue {
                         Ordering::AcqRel,
                         Ordering::Acquire,
                     ) {
-                        Ok(_) => return Ok(Claimed::At(t)),
+                        Ok(_) => return Ok(Claimed::At(self.spot(t))),
                         Err(now) => t = now,
                     }
                 }
@@ -364,22 +384,22 @@ impl Queue {
     /// `pos` was claimed by this handle and not committed or aborted yet; `len` is at most
     /// the slot size.
     #[inline]
-    pub(crate) unsafe fn write_window(&self, pos: u64, len: usize) -> WriteAccess {
+    pub(crate) unsafe fn write_window(&self, at: Spot, len: usize) -> WriteAccess {
         debug_assert!(len <= self.geo.slot_size);
         // SAFETY: the cell lies inside the data area and its payload holds `slot_size`
         // bytes; our claim keeps everybody else out of it.
-        unsafe { self.data.write(self.offset(pos) + CELL_HEADER, len) }
+        unsafe { self.data.write(at.off + CELL_HEADER, len) }
     }
 
-    /// Commits the claimed position `pos` as a message of `len` bytes.
+    /// Commits the claimed position `at` as a message of `len` bytes.
     ///
     /// # Errors
     /// `Skipped` if consumers passed the claim while this producer was stalled (the
     /// message is then never delivered, and the cell is freed).
     #[inline]
-    pub(crate) fn commit(&self, pos: u64, len: usize) -> Result<(), crate::SendError> {
-        let lap = self.lap(pos);
-        let word = self.state(pos);
+    pub(crate) fn commit(&self, at: Spot, len: usize) -> Result<(), crate::SendError> {
+        let lap = self.lap(at.pos);
+        let word = self.data.word(at.off);
         // SYNC(publish): Release pairs with the Acquire load of the consumer that takes
         // the cell (and of a redeliverer): the payload and the length are visible to
         // whoever reads the message.
@@ -396,27 +416,28 @@ impl Queue {
             .is_err()
         {
             // Consumers passed us as stalled: end the quarantine of the cell.
-            self.abort(pos);
+            self.abort(at);
             return Err(crate::SendError::Skipped);
         }
         self.wake(Role::Consumer);
         Ok(())
     }
 
-    /// Abandons the claimed position `pos`: frees its cell for the next lap, which
+    /// Abandons the claimed position `at`: frees its cell for the next lap, which
     /// consumers pass. (A stall pass in between changes nothing: the cell is ours to free
     /// either way.)
-    pub(crate) fn abort(&self, pos: u64) {
-        let next = cell::free(self.lap(pos).wrapping_add(1));
+    pub(crate) fn abort(&self, at: Spot) {
+        let next = cell::free(self.lap(at.pos).wrapping_add(1));
         // SYNC(release): Release pairs with the Acquire load of the next producer of the
         // cell: our writes of it are done before it writes it.
-        self.state(pos).store(next, Ordering::Release);
+        self.data.word(at.off).store(next, Ordering::Release);
         self.wake(Role::Producer);
     }
 
     /// Whether the claim of position `pos` through the index of `role` (the tail for
     /// producers, the head for consumers) is held by nobody alive: the index is past it
-    /// (by at most a lap: see [`within_lap`]) and no live slot of the role marks it. `thorough` asks the kernel about each slot
+    /// (by at most a lap: see [`within_lap`]) and no live slot of the role marks it.
+    /// `thorough` asks the kernel about each slot
     /// that marks it; without, only a graceful detach counts as gone.
     ///
     /// Sound because a claimer marks the position (Release) before its claim moves the
@@ -502,7 +523,7 @@ impl Queue {
     #[inline]
     pub(crate) fn take(&self, pending: bool) -> Result<Taken, crate::RecvError> {
         match self.take_fast() {
-            Ok((pos, len)) => Ok(Taken::At { pos, len }),
+            Ok((at, len)) => Ok(Taken::At { at, len }),
             Err(h) => self.take_from(h, pending),
         }
     }
@@ -511,12 +532,13 @@ impl Queue {
     /// fits the slot, and our compare-and-swap of the head wins; returns its position and
     /// length. Otherwise the head value it saw, for [`Queue::take_from`].
     #[inline]
-    pub(crate) fn take_fast(&self) -> Result<(u64, usize), u64> {
+    pub(crate) fn take_fast(&self) -> Result<(Spot, usize), u64> {
         let head = &self.hdr().head.0.pos;
         // SYNC(mark): Acquire, as every load of an index.
         let h = head.load(Ordering::Acquire);
+        let at = self.spot(h);
         // SYNC(publish): as in `take_from`.
-        let w = self.state(h).load(Ordering::Acquire);
+        let w = self.data.word(at.off).load(Ordering::Acquire);
         // At most 2^29 - 1: fits.
         let len = cell::len(w) as usize;
         if cell::is_ready(w, self.lap(h)) && len <= self.geo.slot_size {
@@ -526,7 +548,7 @@ impl Queue {
                 .compare_exchange(h, h.wrapping_add(1), Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
             {
-                return Ok((h, len));
+                return Ok((at, len));
             }
         }
         Err(h)
@@ -552,7 +574,10 @@ impl Queue {
                         Ordering::AcqRel,
                         Ordering::Acquire,
                     ) {
-                        Ok(_) => return self.length(h, w).map(|len| Taken::At { pos: h, len }),
+                        Ok(_) => {
+                            let at = self.spot(h);
+                            return self.length(h, w).map(|len| Taken::At { at, len });
+                        }
                         Err(now) => h = now,
                     }
                 }
@@ -585,7 +610,7 @@ impl Queue {
         match usize::try_from(cell::len(w)) {
             Ok(len) if len <= self.geo.slot_size => Ok(len),
             _ => {
-                self.release(pos);
+                self.release(self.spot(pos));
                 Err(crate::RecvError::Corrupted)
             }
         }
@@ -594,22 +619,22 @@ impl Queue {
     /// The payload window of a taken position.
     ///
     /// # Safety
-    /// `pos` was taken by this handle (with this `len`) and not released yet.
+    /// `at` was taken by this handle (with this `len`) and not released yet.
     #[inline]
-    pub(crate) unsafe fn read_window(&self, pos: u64, len: usize) -> ReadAccess {
+    pub(crate) unsafe fn read_window(&self, at: Spot, len: usize) -> ReadAccess {
         debug_assert!(len <= self.geo.slot_size);
         // SAFETY: the cell lies inside the data area and its payload holds `slot_size`
         // bytes; our claim keeps producers out of it until we release it.
-        unsafe { self.data.read(self.offset(pos) + CELL_HEADER, len) }
+        unsafe { self.data.read(at.off + CELL_HEADER, len) }
     }
 
-    /// Releases the taken position `pos`: its cell is free for the next lap.
+    /// Releases the taken position `at`: its cell is free for the next lap.
     #[inline]
-    pub(crate) fn release(&self, pos: u64) {
-        let next = cell::free(self.lap(pos).wrapping_add(1));
+    pub(crate) fn release(&self, at: Spot) {
+        let next = cell::free(self.lap(at.pos).wrapping_add(1));
         // SYNC(release): Release pairs with the Acquire claim of the producer that writes
         // the cell next: our reads of it are done before.
-        self.state(pos).store(next, Ordering::Release);
+        self.data.word(at.off).store(next, Ordering::Release);
         self.wake(Role::Producer);
     }
 
@@ -682,7 +707,10 @@ impl Queue {
         }
         bump(&self.own().redelivered);
         Some(match self.length(pos, w) {
-            Ok(len) => Taken::At { pos, len },
+            Ok(len) => Taken::At {
+                at: self.spot(pos),
+                len,
+            },
             Err(_) => Taken::Empty,
         })
     }

@@ -456,7 +456,7 @@ impl Consumer {
         // their bytes.
         hdr.read.0.pos.store(self.pos, Ordering::Release);
         self.published = self.pos;
-        if wait::wake(&hdr.producer_wait.0) {
+        if wait::wake(&hdr.producer_wait.0, self.ring.registered) {
             self.wakeups = self.wakeups.wrapping_add(1);
             // Relaxed: statistics.
             self.ring

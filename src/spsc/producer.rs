@@ -339,7 +339,7 @@ impl Producer {
         self.sent = self.sent.wrapping_add(count);
         // Relaxed: statistics, on the producer's own line.
         self.ring.own().sent.store(self.sent, Ordering::Relaxed);
-        if wait::wake(&self.ring.hdr().consumer_wait.0) {
+        if wait::wake(&self.ring.hdr().consumer_wait.0, self.ring.registered) {
             self.wakeups = self.wakeups.wrapping_add(1);
             self.ring
                 .own()

@@ -21,6 +21,8 @@ pub(crate) struct Ring {
     pub(crate) max_message: usize,
     role: Role,
     claim: Claim,
+    /// Whether this process receives heavy fences (see `wait::advertise`).
+    pub(crate) registered: bool,
     /// This handle's own counters, in its slot (on its hot path).
     own: NonNull<Counters>,
     region: Region<SpscHeader>,
@@ -56,18 +58,19 @@ impl Ring {
         let claim = region.slots().attach(class(role), |_| {})?;
         let own = NonNull::from(&region.slots().get(claim.slot).counters.0);
         debug_assert_eq!(region.data().len(), geo.capacity);
-        let ring = Ring {
+        let mut ring = Ring {
             data: region.data(),
             capacity: geo.capacity,
             mask: geo.capacity - 1,
             max_message: geo.max_message,
             role,
             claim,
+            registered: false,
             own,
             region,
         };
         // SAFETY: the line lives in the ring's memory, which `ring` keeps alive.
-        wait::advertise(unsafe { ring.wait_line(role) });
+        ring.registered = wait::advertise(unsafe { ring.wait_line(role) });
         Ok(ring)
     }
 
