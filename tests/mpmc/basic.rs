@@ -249,27 +249,56 @@ fn positions_crossing_u64_max_keep_order() {
 #[test]
 fn many_threads_deliver_every_message_exactly_once_in_order_per_producer() {
     let _w = watchdog("many_threads_deliver", LIMIT);
-    const PER_PRODUCER: u64 = 20_000;
     let q = HeapQueue::new(64, 24, 8, u64::MAX - 1000);
-    let producers: Vec<_> = (0..4u64)
+    stream_and_check(&q, 4, 4, 20_000, WaitStrategy::default());
+}
+
+/// Two producers and two consumers, all busy-spinning (more threads than this machine's
+/// CPUs, so that claims and takes are preempted half-way), through queues of two and four
+/// cells: every message exactly once, in order per producer.
+#[test]
+fn busy_threads_through_tiny_queues_deliver_every_message_exactly_once() {
+    let _w = watchdog("busy_threads_through_tiny_queues", LIMIT);
+    for capacity in [2, 4] {
+        let q = HeapQueue::new(capacity, 24, 2, u64::MAX - 100);
+        stream_and_check(&q, 2, 2, 50_000, WaitStrategy::BusySpin);
+    }
+}
+
+/// Streams `per_producer` messages from each of `producers` threads to `consumers`
+/// threads through `q`, all waiting with `strategy`, and checks that every message
+/// arrives exactly once, intact, and in order per producer.
+fn stream_and_check(
+    q: &HeapQueue,
+    producers: u64,
+    consumers: usize,
+    per_producer: u64,
+    strategy: WaitStrategy,
+) {
+    let senders: Vec<_> = (0..producers)
         .map(|p| {
-            let mut tx = q.producer(WaitStrategy::default()).expect("producer");
+            let mut tx = q.producer(strategy).expect("producer");
             std::thread::spawn(move || {
-                for n in 0..PER_PRODUCER {
+                for n in 0..per_producer {
                     let seq = p << 32 | n;
                     tx.send(&message(seq, 8 + (n % 17) as usize)).expect("send");
                 }
             })
         })
         .collect();
-    let consumers: Vec<_> = (0..4)
+    let receivers: Vec<_> = (0..consumers)
         .map(|_| {
-            let mut rx = q.consumer(WaitStrategy::default()).expect("consumer");
+            let mut rx = q.consumer(strategy).expect("consumer");
             std::thread::spawn(move || {
                 let mut buf = Vec::new();
                 let mut last: HashMap<u64, u64> = HashMap::new();
                 let mut got = Vec::new();
-                while rx.recv_into(&mut buf).is_ok() {
+                loop {
+                    match rx.recv_into(&mut buf) {
+                        Ok(_) => {}
+                        Err(RecvError::Disconnected) => break,
+                        Err(e) => panic!("receive: {e}"),
+                    }
                     let seq = u64::from_le_bytes(buf[..8].try_into().expect("stamp"));
                     check(seq, 8 + ((seq & 0xffff_ffff) % 17) as usize, &buf);
                     let (p, n) = (seq >> 32, seq & 0xffff_ffff);
@@ -283,16 +312,16 @@ fn many_threads_deliver_every_message_exactly_once_in_order_per_producer() {
             })
         })
         .collect();
-    for p in producers {
+    for p in senders {
         p.join().expect("producer");
     }
-    let mut all: Vec<u64> = consumers
+    let mut all: Vec<u64> = receivers
         .into_iter()
         .flat_map(|c| c.join().expect("consumer"))
         .collect();
     all.sort_unstable();
-    let want: Vec<u64> = (0..4u64)
-        .flat_map(|p| (0..PER_PRODUCER).map(move |n| p << 32 | n))
+    let want: Vec<u64> = (0..producers)
+        .flat_map(|p| (0..per_producer).map(move |n| p << 32 | n))
         .collect();
     assert_eq!(all.len(), want.len());
     assert!(all == want, "every message exactly once");
