@@ -15,7 +15,7 @@ use std::time::Duration;
 /// The queue's fill is sampled (for the high-water mark) by the producer that commits a
 /// position that is a multiple of this (a power of two): once per this many messages,
 /// whoever sends them, with no count of its own to keep. A sample reads the head, the
-/// consumers' hottest line: once every 64 messages cost streaming a third of its rate.
+/// consumers' hottest line, so it is kept rare.
 const FILL_SAMPLE_EVERY: u64 = 1024;
 const _: () = assert!(FILL_SAMPLE_EVERY.is_power_of_two());
 

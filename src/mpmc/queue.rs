@@ -16,8 +16,9 @@
 //! released) is then held by a live handle exactly when some live slot of the role marks
 //! it: the winner of the claim marked it before claiming and moves its mark on only after
 //! it finished the position; a loser's mark lingers only until it tries again or gives up,
-//! and a handle that gives up moves it away ([`idle`]). So with no live slot marking it, the claim is
-//! *abandoned* ([`Queue::abandoned`]: its holder died, told by the kernel's lock), and:
+//! and a handle that gives up moves it away ([`idle`]). So with no live slot marking it,
+//! the claim is *abandoned* ([`Queue::abandoned`]: its holder died, told by the kernel's
+//! lock), and:
 //!
 //! - a producer's claim is skipped: the cell is freed for its next lap;
 //! - a consumer's message is delivered again: a consumer takes it over (it marks the
