@@ -26,6 +26,7 @@ mod heap;
 mod layout;
 mod producer;
 mod queue;
+mod recovery;
 mod stats;
 
 pub use builder::{Builder, Shape, DEFAULT_CAPACITY, DEFAULT_ROLE_SLOTS, DEFAULT_SLOT_SIZE};

@@ -32,9 +32,8 @@
 //! cell is not claimed again before its position is finished), so a mark outside that lap
 //! (an idle one, a stale one, garbage) is never taken for a claim. A new holder of a slot
 //! replaces the mark its predecessor left before anybody can see the slot held (the
-//! `fresh` hook of [`Slots::attach`]), so a dead claim never looks alive.
-//! Every resolution is a compare-and-swap on the cell from the state it was found in, so a
-//! commit or release that came first wins, and a cell is never resolved twice.
+//! `fresh` hook of [`Slots::attach`]), so a dead claim never looks alive. The steps that
+//! resolve an abandoned claim are in `recovery.rs`.
 //!
 //! Orderings, named at each access: SYNC(publish) (commit → take), SYNC(release) (release
 //! or skip → the next claim of the cell), SYNC(mark) (a mark, stored before the claim, is
@@ -66,7 +65,7 @@ use std::ptr::NonNull;
 /// only after 2^63 more positions (millennia at any rate of messages) with this handle
 /// idle all along; until then the mark names no claim that [`Queue::abandoned`] asks about.
 #[inline]
-fn idle(pos: u64) -> u64 {
+pub(super) fn idle(pos: u64) -> u64 {
     pos ^ 1 << 63
 }
 
@@ -136,13 +135,13 @@ fn past(index: u64, pos: u64) -> bool {
 /// unfinished position is not free for its next lap, so no producer claims the position
 /// a lap later, and neither index passes it.)
 #[inline]
-fn within_lap(index: u64, pos: u64, capacity: usize) -> bool {
+pub(super) fn within_lap(index: u64, pos: u64, capacity: usize) -> bool {
     index.wrapping_sub(pos).wrapping_sub(1) < capacity as u64
 }
 
 /// Moves the index `index` on from `from`, whose position is over or taken: returns the
 /// position to try next.
-fn advance(index: &AtomicU64, from: u64) -> u64 {
+pub(super) fn advance(index: &AtomicU64, from: u64) -> u64 {
     // SYNC(mark): Acquire, as every load of an index (see `Queue::abandoned`).
     let now = index.load(Ordering::Acquire);
     if now != from {
@@ -267,14 +266,14 @@ impl Queue {
 
     /// Wakes the sleepers of `role`, if any announced themselves (counted).
     #[inline]
-    fn wake(&self, role: Role) {
+    pub(super) fn wake(&self, role: Role) {
         if wait::wake(self.wait_line(role), self.registered) {
             bump(&self.own().wakeups);
         }
     }
 
     #[inline]
-    fn lap(&self, pos: u64) -> u32 {
+    pub(super) fn lap(&self, pos: u64) -> u32 {
         (pos >> self.shift) as u32
     }
 
@@ -285,12 +284,12 @@ impl Queue {
 
     /// The state word of the cell of `pos`.
     #[inline]
-    fn state(&self, pos: u64) -> &AtomicU64 {
+    pub(super) fn state(&self, pos: u64) -> &AtomicU64 {
         self.data.word(self.offset(pos))
     }
 
     #[inline]
-    fn spot(&self, pos: u64) -> Spot {
+    pub(super) fn spot(&self, pos: u64) -> Spot {
         Spot {
             pos,
             off: self.offset(pos),
@@ -306,7 +305,7 @@ impl Queue {
 
     /// Stores this handle's mark: the position it is about to claim (or holds).
     #[inline]
-    fn mark(&self, pos: u64) {
+    pub(super) fn mark(&self, pos: u64) {
         // SYNC(mark): Release pairs with the Acquire loads in `abandoned`: whoever sees our
         // mark moved on from a position sees what we did to its cell before.
         self.own().mark.store(pos, Ordering::Release);
@@ -435,86 +434,6 @@ impl Queue {
         self.wake(Role::Producer);
     }
 
-    /// Whether the claim of position `pos` through the index of `role` (the tail for
-    /// producers, the head for consumers) is held by nobody alive: the index is past it
-    /// (by at most a lap: see [`within_lap`]) and no live slot of the role marks it.
-    /// `thorough` asks the kernel about each slot
-    /// that marks it; without, only a graceful detach counts as gone.
-    ///
-    /// Sound because a claimer marks the position (Release) before its claim moves the
-    /// index (AcqRel), and moves its mark on (Release) only after it finished the
-    /// position: seeing the index past `pos` (Acquire: the index changes only by
-    /// compare-and-swap, so this synchronises with every claim before) we see each
-    /// claimer's mark at `pos` or later, and a later one means the cell already shows the
-    /// position finished, so the compare-and-swap that resolves it fails.
-    fn abandoned(&self, pos: u64, role: Role, thorough: bool) -> bool {
-        let index = index_of(self.hdr(), role);
-        // SYNC(mark): Acquire pairs with the AcqRel claim that moved the index past `pos`.
-        if !within_lap(index.load(Ordering::Acquire), pos, self.geo.capacity) {
-            return false;
-        }
-        let slots = self.slots();
-        let class = self.geo.class(role);
-        (class.first..class.first + class.count).all(|slot| {
-            let mark = &slots.get(slot).counters.0.mark;
-            // SYNC(mark): Acquire pairs with the Release in `mark`. The mark is read again
-            // after the liveness: a new holder of the slot replaces it before it shows the
-            // slot held.
-            mark.load(Ordering::Acquire) != pos
-                || !slots.alive(slot, thorough)
-                || mark.load(Ordering::Acquire) != pos
-        })
-    }
-
-    /// Whether the full frontier `pos`, whose cell's state word is `word`, waits for a
-    /// producer: the position a lap before is claimed and not committed. A queue that
-    /// filled a whole lap behind an open claim suggests that its producer is not running.
-    pub(crate) fn behind_a_claim(&self, pos: u64, word: u64) -> bool {
-        cell::decode(word, self.lap(pos)) == Seen::Before(State::Free)
-    }
-
-    /// At a full frontier `pos`, whose cell still holds the position a lap before in the
-    /// state `word`: if that position's holder is dead (the kernel says so when
-    /// `thorough`, a graceful detach otherwise), resolves it so that the queue moves again.
-    /// A dead reader's message becomes the message of `pos` (delivered again); a dead or
-    /// stalled writer's claim is freed. Returns whether anything changed.
-    pub(crate) fn unblock(&self, pos: u64, word: u64, thorough: bool) -> bool {
-        let lap = self.lap(pos);
-        let old = pos.wrapping_sub(self.geo.capacity as u64);
-        let (role, to) = match cell::decode(word, lap) {
-            Seen::Before(State::Ready) => {
-                (Role::Consumer, cell::ready(lap, cell::len(word) as usize))
-            }
-            Seen::Before(State::Free | State::Stalled) => (Role::Producer, cell::free(lap)),
-            _ => return false,
-        };
-        // SYNC(mark): `word` was loaded with Acquire (in `claim`): if it is an adopter's
-        // flipped word, `abandoned` sees the adopter's mark.
-        if !self.abandoned(old, role, thorough) {
-            return false;
-        }
-        // SYNC(publish): AcqRel: the Acquire half sees the payload that the dead holder's
-        // producer published; the Release half publishes it again to the consumer that
-        // takes the cell in its new lap (or frees it for the next producer,
-        // SYNC(release)).
-        if self
-            .state(pos)
-            .compare_exchange(word, to, Ordering::AcqRel, Ordering::Relaxed)
-            .is_err()
-        {
-            return false;
-        }
-        if role == Role::Consumer {
-            bump(&self.own().redelivered);
-            // The message holds `pos` now: the tail passes it.
-            advance(&self.hdr().tail.0.pos, pos);
-        } else {
-            bump(&self.own().skipped);
-        }
-        self.wake(Role::Consumer);
-        true
-    }
-
     /// Takes the message at `head`, once its cell is committed. With `pending`, tells a
     /// claimed head ([`Taken::Pending`]) from an empty queue (a look at the tail, which
     /// producers write: a spinning consumer does without).
@@ -607,7 +526,7 @@ impl Queue {
     /// The validated length of the message we just took at `pos`, whose state word was
     /// `w`; a bad one frees the cell (its message is lost: the peer scribbled over it).
     #[inline]
-    fn length(&self, pos: u64, w: u64) -> Result<usize, crate::RecvError> {
+    pub(super) fn length(&self, pos: u64, w: u64) -> Result<usize, crate::RecvError> {
         match usize::try_from(cell::len(w)) {
             Ok(len) if len <= self.geo.slot_size => Ok(len),
             _ => {
@@ -639,83 +558,6 @@ impl Queue {
         self.wake(Role::Producer);
     }
 
-    /// The head `pos` is claimed by a producer that has not committed: if its claim is
-    /// abandoned (`thorough`: its holder's death asked of the kernel), or `stalled` (the
-    /// claim is older than the queue's stall timeout), passes it. An abandoned claim's cell
-    /// is freed at once; a stalled one's is kept until its producer returns or dies.
-    /// Returns whether the claim was passed.
-    pub(crate) fn pass(&self, pos: u64, thorough: bool, stalled: bool) -> bool {
-        let lap = self.lap(pos);
-        let to = if self.abandoned(pos, Role::Producer, thorough) {
-            cell::free(lap.wrapping_add(1))
-        } else if stalled {
-            cell::stalled(lap)
-        } else {
-            return false;
-        };
-        // SYNC(release): AcqRel: a freed cell is claimed next with Acquire; the dead
-        // holder's last writes are ordered before by `abandoned`.
-        if self
-            .state(pos)
-            .compare_exchange(cell::free(lap), to, Ordering::AcqRel, Ordering::Relaxed)
-            .is_err()
-        {
-            return false;
-        }
-        bump(&self.own().skipped);
-        advance(&self.hdr().head.0.pos, pos);
-        self.wake(Role::Producer);
-        self.wake(Role::Consumer);
-        true
-    }
-
-    /// Looks for a message whose reader died and takes it over, to deliver it again: at
-    /// the positions that consumer slots mark (a dead reader's slot keeps its mark until a
-    /// new holder replaces it). With `thorough`, asks the kernel about each slot that marks
-    /// such a message; without, sees only graceful detaches.
-    pub(crate) fn adopt(&self, thorough: bool) -> Option<Taken> {
-        let slots = self.slots();
-        let class = self.geo.class(Role::Consumer);
-        (class.first..class.first + class.count).find_map(|slot| {
-            // Relaxed: only a candidate; `adopt_at` decides.
-            let pos = slots.get(slot).counters.0.mark.load(Ordering::Relaxed);
-            self.adopt_at(pos, thorough)
-        })
-    }
-
-    /// Takes over the message at `pos` if its reader died before releasing it.
-    pub(crate) fn adopt_at(&self, pos: u64, thorough: bool) -> Option<Taken> {
-        let word = self.state(pos);
-        // SYNC(mark): Acquire pairs with the Release half of an earlier adopter's flip: if
-        // we see its word, we see its mark.
-        let w = word.load(Ordering::Acquire);
-        if !cell::is_ready(w, self.lap(pos)) || !self.abandoned(pos, Role::Consumer, thorough) {
-            return None;
-        }
-        self.mark(pos);
-        // The flip makes the word change, so that of several adopters one wins. AcqRel:
-        // SYNC(publish), the Acquire half pairs with the Release commit (or redelivery)
-        // that the dead reader acquired: the message's bytes are visible to us too;
-        // SYNC(mark), the Release half publishes our mark to whoever reads the flipped word
-        // (a producer at the full frontier, another adopter), as a take's claim of the head
-        // does for the first reader.
-        if word
-            .compare_exchange(w, cell::flipped(w), Ordering::AcqRel, Ordering::Relaxed)
-            .is_err()
-        {
-            self.mark(idle(pos));
-            return None;
-        }
-        bump(&self.own().redelivered);
-        Some(match self.length(pos, w) {
-            Ok(len) => Taken::At {
-                at: self.spot(pos),
-                len,
-            },
-            Err(_) => Taken::Empty,
-        })
-    }
-
     /// Number of messages in the queue now, as far as the indexes tell (for statistics).
     pub(crate) fn fill(&self) -> u64 {
         let h = self.hdr();
@@ -727,7 +569,7 @@ impl Queue {
 }
 
 /// The index that claims of `role` move: the tail for producers, the head for consumers.
-fn index_of(h: &MpmcHeader, role: Role) -> &AtomicU64 {
+pub(super) fn index_of(h: &MpmcHeader, role: Role) -> &AtomicU64 {
     match role {
         Role::Producer => &h.tail.0.pos,
         Role::Consumer => &h.head.0.pos,
