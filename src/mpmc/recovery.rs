@@ -16,15 +16,16 @@ impl Queue {
     /// Whether the claim of position `pos` through the index of `role` (the tail for
     /// producers, the head for consumers) is held by nobody alive: the index is past it
     /// (by at most a lap: see [`within_lap`]) and no live slot of the role marks it.
-    /// `thorough` asks the kernel about each slot
-    /// that marks it; without, only a graceful detach counts as gone.
+    /// `thorough` asks the kernel about each slot that marks it; without, only a graceful
+    /// detach counts as gone.
     ///
     /// Sound because a claimer marks the position (Release) before its claim moves the
-    /// index (AcqRel), and moves its mark on (Release) only after it finished the
-    /// position: seeing the index past `pos` (Acquire: the index changes only by
-    /// compare-and-swap, so this synchronises with every claim before) we see each
-    /// claimer's mark at `pos` or later, and a later one means the cell already shows the
-    /// position finished, so the compare-and-swap that resolves it fails.
+    /// index (AcqRel), and moves its mark on (Release: to a later position, or to an idle
+    /// mark) only after it finished the position: seeing the index past `pos` (Acquire:
+    /// the index changes only by compare-and-swap, so this synchronises with every claim
+    /// before) we see each claimer's mark at `pos` or moved on, and a moved one means the
+    /// cell already shows the position finished, so the compare-and-swap that resolves it
+    /// fails.
     fn abandoned(&self, pos: u64, role: Role, thorough: bool) -> bool {
         let index = index_of(self.hdr(), role);
         // SYNC(mark): Acquire pairs with the AcqRel claim that moved the index past `pos`.
