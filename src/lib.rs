@@ -52,6 +52,7 @@
 
 mod builder;
 mod bytes;
+mod claims;
 #[cfg(feature = "crash-points")]
 pub mod crash;
 mod error;

@@ -1,8 +1,9 @@
 //! The receiving side of an MPMC queue.
 
-use super::queue::{bump, Queue, Spot, Taken};
+use super::queue::{Queue, Spot, Taken};
 use super::stats::Stats;
 use crate::bytes::ReadAccess;
+use crate::claims::bump;
 use crate::error::RecvError;
 use crate::role::Role;
 use crate::roles::Presence;

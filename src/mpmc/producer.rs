@@ -1,8 +1,9 @@
 //! The sending side of an MPMC queue.
 
-use super::queue::{bump, Claimed, Queue, Spot};
+use super::queue::{Claimed, Queue, Spot};
 use super::stats::Stats;
 use crate::bytes::WriteAccess;
+use crate::claims::bump;
 use crate::error::SendError;
 use crate::role::Role;
 use crate::roles::Presence;

@@ -8,17 +8,9 @@
 //! and releases the cell with a store that frees it for its next lap. That is one
 //! compare-and-swap and one store per message on each side.
 //!
-//! What a crash needs on top of that: who holds each claim. A claim is one compare-and-swap
-//! of an index, which cannot carry an owner; so every handle, before it tries to claim
-//! position `p`, writes `p` as its *mark* in its own role slot, and keeps it there while it
-//! holds the claim (a handle holds at most one). A claimed position whose cell shows that
-//! it is not finished (`FREE` behind the tail: not committed; `READY` behind the head: not
-//! released) is then held by a live handle exactly when some live slot of the role marks
-//! it: the winner of the claim marked it before claiming and moves its mark on only after
-//! it finished the position; a loser's mark lingers only until it tries again or gives up,
-//! and a handle that gives up moves it away ([`idle`]). So with no live slot marking it,
-//! the claim is *abandoned* ([`Queue::abandoned`]: its holder died, told by the kernel's
-//! lock), and:
+//! What a crash needs on top of that: who holds each claim. Every handle marks the
+//! position it is about to claim in its role slot (see `claims.rs`), so that a claim whose
+//! holder died is told from a live one ([`crate::claims::abandoned`]), and:
 //!
 //! - a producer's claim is skipped: the cell is freed for its next lap;
 //! - a consumer's message is delivered again: a consumer takes it over (it marks the
@@ -26,14 +18,7 @@
 //!   wins), or a producer that needs the cell turns it into the message of its own position
 //!   in place.
 //!
-//! A handle that holds no claim marks a position half the position space away from the
-//! last one it looked at ([`idle`]), which no unfinished claim can be for the next 2^63
-//! positions; and only positions at most a lap behind an index can be unfinished (a
-//! cell is not claimed again before its position is finished), so a mark outside that lap
-//! (an idle one, a stale one, garbage) is never taken for a claim. A new holder of a slot
-//! replaces the mark its predecessor left before anybody can see the slot held (the
-//! `fresh` hook of [`Slots::attach`]), so a dead claim never looks alive. The steps that
-//! resolve an abandoned claim are in `recovery.rs`.
+//! The steps that resolve an abandoned claim are in `recovery.rs`.
 //!
 //! Orderings, named at each access: SYNC(publish) (commit → take), SYNC(release) (release
 //! or skip → the next claim of the cell), SYNC(mark) (a mark, stored before the claim, is
@@ -51,6 +36,7 @@
 use super::cell::{self, Seen, State};
 use super::layout::{Geometry, Mpmc, MpmcHeader, CELL_HEADER};
 use crate::bytes::{Bytes, ReadAccess, WriteAccess};
+use crate::claims::{self, advance, bump, idle, past, within_lap};
 use crate::error::OpenError;
 use crate::layout::{Counters, WaitLine};
 use crate::region::Region;
@@ -59,15 +45,6 @@ use crate::roles::{Claim, Presence, Slots};
 use crate::sync::{AtomicU64, Ordering};
 use crate::wait;
 use std::ptr::NonNull;
-
-/// The mark of a handle that holds no claim and last looked at position `pos`: the
-/// position half the position space away. A claim of that position could be unfinished
-/// only after 2^63 more positions (millennia at any rate of messages) with this handle
-/// idle all along; until then the mark names no claim that [`Queue::abandoned`] asks about.
-#[inline]
-pub(super) fn idle(pos: u64) -> u64 {
-    pos ^ 1 << 63
-}
 
 /// A position and the offset of its cell in the data area, worked out once for all the
 /// steps of one send or receive.
@@ -123,41 +100,6 @@ pub(crate) struct Queue {
 // all shared accesses go through atomics or protocol-guarded windows. Not `Sync`: a handle
 // is used by one thread at a time (`&mut self` on every operation).
 unsafe impl Send for Queue {}
-
-/// Whether index value `index` is past position `pos` (within half the position space).
-#[inline]
-fn past(index: u64, pos: u64) -> bool {
-    index.wrapping_sub(pos).wrapping_sub(1) < 1 << 63
-}
-
-/// Whether index value `index` is past position `pos` by at most `capacity`: the only
-/// positions whose claims through that index can be unfinished. (The cell of an
-/// unfinished position is not free for its next lap, so no producer claims the position
-/// a lap later, and neither index passes it.)
-#[inline]
-pub(super) fn within_lap(index: u64, pos: u64, capacity: usize) -> bool {
-    index.wrapping_sub(pos).wrapping_sub(1) < capacity as u64
-}
-
-/// Moves the index `index` on from `from`, whose position is over or taken: returns the
-/// position to try next.
-pub(super) fn advance(index: &AtomicU64, from: u64) -> u64 {
-    // SYNC(mark): Acquire, as every load of an index (see `Queue::abandoned`).
-    let now = index.load(Ordering::Acquire);
-    if now != from {
-        return now;
-    }
-    // SYNC(mark): AcqRel keeps the release sequence of the index unbroken.
-    match index.compare_exchange(
-        from,
-        from.wrapping_add(1),
-        Ordering::AcqRel,
-        Ordering::Acquire,
-    ) {
-        Ok(_) => from.wrapping_add(1),
-        Err(now) => now,
-    }
-}
 
 impl Queue {
     /// Attaches `role` to the queue in `region`: takes a slot or fails with `RoleTaken`.
@@ -306,9 +248,7 @@ impl Queue {
     /// Stores this handle's mark: the position it is about to claim (or holds).
     #[inline]
     pub(super) fn mark(&self, pos: u64) {
-        // SYNC(mark): Release pairs with the Acquire loads in `abandoned`: whoever sees our
-        // mark moved on from a position sees what we did to its cell before.
-        self.own().mark.store(pos, Ordering::Release);
+        claims::mark(self.own(), pos);
     }
 
     /// Claims the position at `tail` for writing, once its cell is free for it.
@@ -595,14 +535,4 @@ pub(crate) fn init(region: &Region<MpmcHeader>, geo: &Geometry, start: u64) {
     }
     wait::prepare(&h.consumer_wait.0);
     wait::prepare(&h.producer_wait.0);
-}
-
-/// Adds one to a counter of our own slot (one writer: a load and a store).
-#[inline]
-pub(crate) fn bump(counter: &AtomicU64) {
-    // Relaxed: statistics, written by the slot's holder only.
-    counter.store(
-        counter.load(Ordering::Relaxed).wrapping_add(1),
-        Ordering::Relaxed,
-    );
 }

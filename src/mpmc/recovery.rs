@@ -8,41 +8,19 @@
 //! marks that the test reads, and why it is sound, are in `queue.rs`.
 
 use super::cell::{self, Seen, State};
-use super::queue::{advance, bump, idle, index_of, within_lap, Queue, Taken};
+use super::queue::{index_of, Queue, Taken};
+use crate::claims::{self, advance, bump, idle};
 use crate::role::Role;
 use crate::sync::Ordering;
 
 impl Queue {
     /// Whether the claim of position `pos` through the index of `role` (the tail for
-    /// producers, the head for consumers) is held by nobody alive: the index is past it
-    /// (by at most a lap: see [`within_lap`]) and no live slot of the role marks it.
-    /// `thorough` asks the kernel about each slot that marks it; without, only a graceful
-    /// detach counts as gone.
-    ///
-    /// Sound because a claimer marks the position (Release) before its claim moves the
-    /// index (AcqRel), and moves its mark on (Release: to a later position, or to an idle
-    /// mark) only after it finished the position: seeing the index past `pos` (Acquire:
-    /// the index changes only by compare-and-swap, so this synchronises with every claim
-    /// before) we see each claimer's mark at `pos` or moved on, and a moved one means the
-    /// cell already shows the position finished, so the compare-and-swap that resolves it
-    /// fails.
+    /// producers, the head for consumers) is held by nobody alive (see
+    /// [`claims::abandoned`]).
     fn abandoned(&self, pos: u64, role: Role, thorough: bool) -> bool {
         let index = index_of(self.hdr(), role);
-        // SYNC(mark): Acquire pairs with the AcqRel claim that moved the index past `pos`.
-        if !within_lap(index.load(Ordering::Acquire), pos, self.geo.capacity) {
-            return false;
-        }
-        let slots = self.slots();
         let class = self.geo.class(role);
-        (class.first..class.first + class.count).all(|slot| {
-            let mark = &slots.get(slot).counters.0.mark;
-            // SYNC(mark): Acquire pairs with the Release in `mark`. The mark is read again
-            // after the liveness: a new holder of the slot replaces it before it shows the
-            // slot held.
-            mark.load(Ordering::Acquire) != pos
-                || !slots.alive(slot, thorough)
-                || mark.load(Ordering::Acquire) != pos
-        })
+        claims::abandoned(self.slots(), class, index, pos, self.geo.capacity, thorough)
     }
 
     /// Whether the full frontier `pos`, whose cell's state word is `word`, waits for a
