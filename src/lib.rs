@@ -52,6 +52,7 @@
 
 mod builder;
 mod bytes;
+mod cells;
 mod claims;
 #[cfg(feature = "crash-points")]
 pub mod crash;

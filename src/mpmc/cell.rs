@@ -1,14 +1,7 @@
 //! The state word of an MPMC cell: what happens to the cell, for which lap, and the length
 //! of the message it holds. A cell is this word and the payload.
 //!
-//! Position `p` lives in cell `p & mask`, in lap `p >> log2(capacity)`. The word:
-//!
-//! ```text
-//!  63          32 31   29 28             0
-//! +--------------+-------+----------------+
-//! |  lap (u32)   |  tag  |     length     |
-//! +--------------+-------+----------------+
-//! ```
+//! The word packs a lap, a tag and a length (see `cells.rs`). The tags:
 //!
 //! - `FREE`: position `lap` of the cell may be written by the producer that claims it (all
 //!   zero: lap 0). Claimed (the tail moved past it) and still `FREE`: being written.
@@ -24,12 +17,8 @@
 /// Version of this format, part of the layout hash.
 pub(crate) const FORMAT: u64 = 3;
 
-/// Bits of the length field: the largest message is `2^LEN_BITS - 1` bytes.
-pub(crate) const LEN_BITS: u32 = 29;
-
-const TAG_SHIFT: u32 = LEN_BITS;
-const LEN_MASK: u64 = (1 << LEN_BITS) - 1;
-const TAG_MASK: u64 = 0b111 << TAG_SHIFT;
+pub(crate) use crate::cells::len;
+use crate::cells::{lap_of, word, LEN_MASK, TAG_MASK, TAG_SHIFT};
 
 const FREE: u64 = 0;
 const READY: u64 = 2 << TAG_SHIFT;
@@ -40,26 +29,19 @@ const STALLED: u64 = 4 << TAG_SHIFT;
 /// The word of a cell free for its lap `lap`.
 #[inline]
 pub(crate) fn free(lap: u32) -> u64 {
-    (lap as u64) << 32 | FREE
+    word(lap, FREE, 0)
 }
 
 /// The word of a message of `len` bytes committed in lap `lap` (`len` < 2^29).
 #[inline]
 pub(crate) fn ready(lap: u32, len: usize) -> u64 {
-    debug_assert!((len as u64) <= LEN_MASK);
-    (lap as u64) << 32 | READY | len as u64
+    word(lap, READY, len)
 }
 
 /// Whether `w` is a committed message of lap `lap` (under either tag).
 #[inline]
 pub(crate) fn is_ready(w: u64, lap: u32) -> bool {
     w & !(LEN_MASK | 1 << TAG_SHIFT) == ready(lap, 0)
-}
-
-/// The length field of a word.
-#[inline]
-pub(crate) fn len(w: u64) -> u64 {
-    w & LEN_MASK
 }
 
 /// The word of a committed message `w` taken over by a new reader: the same message under
@@ -72,7 +54,7 @@ pub(crate) fn flipped(w: u64) -> u64 {
 /// The word of a stalled producer's claim in lap `lap`.
 #[inline]
 pub(crate) fn stalled(lap: u32) -> u64 {
-    (lap as u64) << 32 | STALLED
+    word(lap, STALLED, 0)
 }
 
 /// What happens to a cell in one lap.
@@ -105,7 +87,7 @@ pub(crate) fn decode(w: u64, lap: u32) -> Seen {
         (STALLED, 0) => State::Stalled,
         _ => return Seen::Corrupt,
     };
-    let at = (w >> 32) as u32;
+    let at = lap_of(w);
     if at == lap {
         Seen::Now(state)
     } else if at == lap.wrapping_sub(1) {

@@ -13,28 +13,17 @@
 //!              `cell.rs`, with the message's length) and the payload
 //! ```
 
+use crate::cells::{self, Flaw};
 use crate::error::OpenError;
 use crate::layout::{self, Identity, Kind, Line, WaitLine, LINE};
 use crate::role::Role;
-use crate::roles::{Class, MAX_SLOTS};
+use crate::roles::Class;
 use crate::segment::Spec;
 use crate::sync::{AtomicU64, Ordering};
 use core::time::Duration;
 
 /// Most cells a queue can have.
-pub const MAX_SLOTS_PER_QUEUE: usize = 1 << 24;
-/// Largest slot, in bytes (the largest message).
-pub const MAX_SLOT_SIZE: usize = 1 << 28;
-/// Largest data area, in bytes (64 GiB).
-pub(crate) const MAX_DATA: usize = 1 << 36;
-/// Most producer (and most consumer) slots a queue can have.
-pub const MAX_ROLE_SLOTS: usize = MAX_SLOTS / 2;
-
-/// Bytes of a cell before its payload: the state word.
-pub(crate) const CELL_HEADER: usize = 8;
-
-// The largest message fits the length field of the state word.
-const _: () = assert!(MAX_SLOT_SIZE < 1 << super::cell::LEN_BITS);
+pub const MAX_SLOTS_PER_QUEUE: usize = cells::MAX_CELLS;
 
 /// Line 1: the geometry, written by the creator before READY.
 #[derive(Debug, Default)]
@@ -85,7 +74,7 @@ pub(crate) struct Geometry {
 impl Geometry {
     /// Bytes of one cell: the state word and the payload, padded to 8.
     pub(crate) fn stride(&self) -> usize {
-        CELL_HEADER + self.slot_size.next_multiple_of(8)
+        cells::stride(self.slot_size)
     }
 
     /// The slots of a role.
@@ -106,64 +95,15 @@ impl Geometry {
 
     /// Checks a geometry asked for by a user.
     pub(crate) fn check(self) -> Result<Geometry, OpenError> {
-        self.flaw().map_or(Ok(self), |f| {
-            Err(OpenError::InvalidGeometry {
-                what: f.what,
-                value: f.value,
-                reason: f.reason,
-            })
-        })
+        self.flaw().map_or(Ok(self), |f| Err(f.invalid()))
     }
 
     /// What is wrong with this geometry, if anything.
     fn flaw(&self) -> Option<Flaw> {
-        let flaw = |what, value: usize, reason, nearest: usize| {
-            Some(Flaw {
-                what,
-                value: value as u64,
-                reason,
-                nearest: nearest as u64,
-            })
-        };
-        let cap = self.capacity;
-        if !cap.is_power_of_two() || cap > MAX_SLOTS_PER_QUEUE {
-            let nearest = cap.clamp(1, MAX_SLOTS_PER_QUEUE).next_power_of_two();
-            return flaw(
-                "capacity",
-                cap,
-                "a power of two from 1 to 2^24 slots",
-                nearest,
-            );
-        }
-        if self.slot_size == 0 || self.slot_size > MAX_SLOT_SIZE {
-            let nearest = self.slot_size.clamp(1, MAX_SLOT_SIZE);
-            return flaw(
-                "slot_size",
-                self.slot_size,
-                "from 1 byte to 256 MiB",
-                nearest,
-            );
-        }
-        if cap.saturating_mul(self.stride()) > MAX_DATA {
-            let nearest = (MAX_DATA / self.stride()).next_power_of_two() / 2;
-            return flaw("capacity", cap, "slots x cell size up to 64 GiB", nearest);
-        }
-        for (what, n) in [("producers", self.producers), ("consumers", self.consumers)] {
-            if n == 0 || n > MAX_ROLE_SLOTS {
-                let nearest = n.clamp(1, MAX_ROLE_SLOTS);
-                return flaw(what, n, "from 1 to 64 role slots", nearest);
-            }
-        }
-        None
+        cells::flaw(self.capacity, self.slot_size)
+            .or_else(|| cells::role_flaw("producers", self.producers))
+            .or_else(|| cells::role_flaw("consumers", self.consumers))
     }
-}
-
-/// A field of a geometry out of its range.
-struct Flaw {
-    what: &'static str,
-    value: u64,
-    reason: &'static str,
-    nearest: u64,
 }
 
 /// The MPMC kind, as the segment module sees it.
@@ -213,14 +153,7 @@ impl Spec for Mpmc {
             consumers: get(&geo.consumers),
             stall: (stall != 0).then(|| Duration::from_nanos(stall)),
         };
-        match g.flaw() {
-            None => Ok(g),
-            Some(f) => Err(OpenError::BadGeometry {
-                what: f.what,
-                found: f.value,
-                expected: f.nearest,
-            }),
-        }
+        g.flaw().map_or(Ok(g), |f| Err(f.corrupt()))
     }
 }
 
@@ -234,7 +167,7 @@ const LAYOUT_HASH: u64 = layout::hash(&[
     core::mem::offset_of!(MpmcHeader, head) as u64,
     core::mem::offset_of!(MpmcHeader, consumer_wait) as u64,
     core::mem::offset_of!(MpmcHeader, producer_wait) as u64,
-    CELL_HEADER as u64,
+    cells::CELL_HEADER as u64,
     super::cell::FORMAT,
 ]);
 

@@ -29,9 +29,10 @@ mod queue;
 mod recovery;
 mod stats;
 
+pub use crate::cells::{MAX_ROLE_SLOTS, MAX_SLOT_SIZE};
 pub use builder::{Builder, Shape, DEFAULT_CAPACITY, DEFAULT_ROLE_SLOTS, DEFAULT_SLOT_SIZE};
 pub use consumer::{Consumer, ReadGrant};
 pub use heap::HeapQueue;
-pub use layout::{MAX_ROLE_SLOTS, MAX_SLOTS_PER_QUEUE, MAX_SLOT_SIZE};
+pub use layout::MAX_SLOTS_PER_QUEUE;
 pub use producer::{Producer, WriteGrant};
 pub use stats::Stats;

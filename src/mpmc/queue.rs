@@ -34,8 +34,10 @@
 //! which case it is delivered again, once per death, and counted as redelivered.
 
 use super::cell::{self, Seen, State};
-use super::layout::{Geometry, Mpmc, MpmcHeader, CELL_HEADER};
-use crate::bytes::{Bytes, ReadAccess, WriteAccess};
+use super::layout::{Geometry, Mpmc, MpmcHeader};
+use crate::bytes::{ReadAccess, WriteAccess};
+use crate::cells::Cells;
+pub(crate) use crate::cells::Spot;
 use crate::claims::{self, advance, bump, idle, past, within_lap};
 use crate::error::OpenError;
 use crate::layout::{Counters, WaitLine};
@@ -45,14 +47,6 @@ use crate::roles::{Claim, Presence, Slots};
 use crate::sync::{AtomicU64, Ordering};
 use crate::wait;
 use std::ptr::NonNull;
-
-/// A position and the offset of its cell in the data area, worked out once for all the
-/// steps of one send or receive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Spot {
-    pub(crate) pos: u64,
-    off: usize,
-}
 
 /// What a producer found at the tail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,12 +72,9 @@ pub(crate) enum Taken {
 /// One handle's view of a queue.
 #[derive(Debug)]
 pub(crate) struct Queue {
-    data: Bytes,
+    cells: Cells,
     /// Private copies, never re-read from shared memory.
     pub(crate) geo: Geometry,
-    mask: u64,
-    shift: u32,
-    stride: usize,
     role: Role,
     claim: Claim,
     /// Whether this process receives heavy fences (see `wait::advertise`).
@@ -121,11 +112,8 @@ impl Queue {
         })?;
         let own = NonNull::from(&region.slots().get(claim.slot).counters.0);
         let mut q = Queue {
-            data: region.data(),
+            cells: Cells::new(region.data(), geo.capacity, geo.slot_size),
             geo,
-            mask: geo.capacity as u64 - 1,
-            shift: geo.capacity.trailing_zeros(),
-            stride: geo.stride(),
             role,
             claim,
             registered: false,
@@ -216,26 +204,18 @@ impl Queue {
 
     #[inline]
     pub(super) fn lap(&self, pos: u64) -> u32 {
-        (pos >> self.shift) as u32
-    }
-
-    #[inline]
-    fn offset(&self, pos: u64) -> usize {
-        (pos & self.mask) as usize * self.stride
+        self.cells.lap(pos)
     }
 
     /// The state word of the cell of `pos`.
     #[inline]
     pub(super) fn state(&self, pos: u64) -> &AtomicU64 {
-        self.data.word(self.offset(pos))
+        self.cells.state(pos)
     }
 
     #[inline]
     pub(super) fn spot(&self, pos: u64) -> Spot {
-        Spot {
-            pos,
-            off: self.offset(pos),
-        }
+        self.cells.spot(pos)
     }
 
     /// Most cells one claim or take looks at before it gives up: a lap, and as many again
@@ -262,7 +242,7 @@ impl Queue {
         let t = tail.load(Ordering::Acquire);
         let at = self.spot(t);
         // SYNC(release): as in `claim_from`.
-        if self.data.word(at.off).load(Ordering::Acquire) == cell::free(self.lap(t)) {
+        if self.cells.word(at).load(Ordering::Acquire) == cell::free(self.lap(t)) {
             self.mark(t);
             // SYNC(mark): as in `claim_from`.
             if tail
@@ -325,10 +305,8 @@ impl Queue {
     /// the slot size.
     #[inline]
     pub(crate) unsafe fn write_window(&self, at: Spot, len: usize) -> WriteAccess {
-        debug_assert!(len <= self.geo.slot_size);
-        // SAFETY: the cell lies inside the data area and its payload holds `slot_size`
-        // bytes; our claim keeps everybody else out of it.
-        unsafe { self.data.write(at.off + CELL_HEADER, len) }
+        // SAFETY: our claim keeps everybody else out of the cell (the caller's contract).
+        unsafe { self.cells.write_window(at, len) }
     }
 
     /// Commits the claimed position `at` as a message of `len` bytes.
@@ -339,7 +317,7 @@ impl Queue {
     #[inline]
     pub(crate) fn commit(&self, at: Spot, len: usize) -> Result<(), crate::SendError> {
         let lap = self.lap(at.pos);
-        let word = self.data.word(at.off);
+        let word = self.cells.word(at);
         // SYNC(publish): Release pairs with the Acquire load of the consumer that takes
         // the cell (and of a redeliverer): the payload and the length are visible to
         // whoever reads the message.
@@ -370,7 +348,7 @@ impl Queue {
         let next = cell::free(self.lap(at.pos).wrapping_add(1));
         // SYNC(release): Release pairs with the Acquire load of the next producer of the
         // cell: our writes of it are done before it writes it.
-        self.data.word(at.off).store(next, Ordering::Release);
+        self.cells.word(at).store(next, Ordering::Release);
         self.wake(Role::Producer);
     }
 
@@ -398,7 +376,7 @@ impl Queue {
         let h = head.load(Ordering::Acquire);
         let at = self.spot(h);
         // SYNC(publish): as in `take_from`.
-        let w = self.data.word(at.off).load(Ordering::Acquire);
+        let w = self.cells.word(at).load(Ordering::Acquire);
         // At most 2^29 - 1: fits.
         let len = cell::len(w) as usize;
         if cell::is_ready(w, self.lap(h)) && len <= self.geo.slot_size {
@@ -482,10 +460,9 @@ impl Queue {
     /// `at` was taken by this handle (with this `len`) and not released yet.
     #[inline]
     pub(crate) unsafe fn read_window(&self, at: Spot, len: usize) -> ReadAccess {
-        debug_assert!(len <= self.geo.slot_size);
-        // SAFETY: the cell lies inside the data area and its payload holds `slot_size`
-        // bytes; our claim keeps producers out of it until we release it.
-        unsafe { self.data.read(at.off + CELL_HEADER, len) }
+        // SAFETY: our claim keeps producers out of the cell until we release it (the
+        // caller's contract).
+        unsafe { self.cells.read_window(at, len) }
     }
 
     /// Releases the taken position `at`: its cell is free for the next lap.
@@ -494,7 +471,7 @@ impl Queue {
         let next = cell::free(self.lap(at.pos).wrapping_add(1));
         // SYNC(release): Release pairs with the Acquire claim of the producer that writes
         // the cell next: our reads of it are done before.
-        self.data.word(at.off).store(next, Ordering::Release);
+        self.cells.word(at).store(next, Ordering::Release);
         self.wake(Role::Producer);
     }
 
@@ -520,19 +497,11 @@ pub(super) fn index_of(h: &MpmcHeader, role: Role) -> &AtomicU64 {
 /// cell free for the first position that maps to it.
 pub(crate) fn init(region: &Region<MpmcHeader>, geo: &Geometry, start: u64) {
     let h = region.header();
-    let data = region.data();
-    let mask = geo.capacity as u64 - 1;
-    let shift = geo.capacity.trailing_zeros();
     // Relaxed: a segment's header is published by its READY store; a heap queue reaches
     // other threads only by being moved or cloned into them.
     h.tail.0.pos.store(start, Ordering::Relaxed);
     h.head.0.pos.store(start, Ordering::Relaxed);
-    for i in 0..geo.capacity as u64 {
-        let first = start.wrapping_add(i.wrapping_sub(start) & mask);
-        let w = cell::free((first >> shift) as u32);
-        data.word(i as usize * geo.stride())
-            .store(w, Ordering::Relaxed);
-    }
+    Cells::new(region.data(), geo.capacity, geo.slot_size).init(start, cell::free);
     wait::prepare(&h.consumer_wait.0);
     wait::prepare(&h.producer_wait.0);
 }
