@@ -234,4 +234,51 @@ impl Cells {
                 .store(first(self.lap(pos)), Ordering::Relaxed);
         }
     }
+
+    /// Writes `src` (at most the slot size) into the payload of `at` word by word, with
+    /// atomic stores: readers may copy the cell at the same time (and discard what they
+    /// read, see [`Cells::load`]).
+    pub(crate) fn store(&self, at: Spot, src: &[u8]) {
+        debug_assert!(src.len() <= self.slot_size);
+        let base = at.off + CELL_HEADER;
+        for (i, chunk) in src.chunks(8).enumerate() {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            // Relaxed: the cell's state word orders the payload (a fence and the commit).
+            self.data
+                .word(base + 8 * i)
+                .store(u64::from_ne_bytes(w), Ordering::Relaxed);
+        }
+    }
+
+    /// The payload word `i` of `at`, read atomically: a writer may change the cell at
+    /// the same time, so the caller validates what it read afterwards.
+    #[inline(always)]
+    fn payload_word(&self, at: Spot, i: usize) -> [u8; 8] {
+        // Relaxed: the caller's fence and second look at the state word order it.
+        let w = self.data.word(at.off + CELL_HEADER + 8 * i);
+        w.load(Ordering::Relaxed).to_ne_bytes()
+    }
+
+    /// Replaces the contents of `buf` with `len` bytes (at most the slot size) of the
+    /// payload of `at`, read word by word with atomic loads (see `payload_word`).
+    pub(crate) fn load(&self, at: Spot, len: usize, buf: &mut Vec<u8>) {
+        debug_assert!(len <= self.slot_size);
+        buf.clear();
+        buf.reserve(len);
+        for i in 0..len.div_ceil(8) {
+            let n = (len - 8 * i).min(8);
+            buf.extend_from_slice(&self.payload_word(at, i)[..n]);
+        }
+    }
+
+    /// Fills `dst` (at most the slot size) with the first bytes of the payload of `at`,
+    /// read word by word with atomic loads (see `payload_word`).
+    pub(crate) fn load_to(&self, at: Spot, dst: &mut [u8]) {
+        debug_assert!(dst.len() <= self.slot_size);
+        for (i, chunk) in dst.chunks_mut(8).enumerate() {
+            let n = chunk.len();
+            chunk.copy_from_slice(&self.payload_word(at, i)[..n]);
+        }
+    }
 }

@@ -13,15 +13,21 @@ pub enum Point {
     /// In an MPMC producer, after it claimed a slot and wrote the payload, before the
     /// commit: in every `send` and in `WriteGrant::commit`.
     MpmcBeforeCommit,
+    /// In a broadcast publisher, after it claimed a slot and wrote the payload, before
+    /// the commit: in every `send` and in `WriteGrant::commit`.
+    BroadcastBeforeCommit,
 }
 
 /// Passes left before the death at [`Point::MpmcBeforeCommit`]; `u64::MAX`: not armed.
 /// (A process-local test switch, not shared memory: plain `core` atomics.)
 static MPMC_BEFORE_COMMIT: AtomicU64 = AtomicU64::new(u64::MAX);
+/// The same for [`Point::BroadcastBeforeCommit`].
+static BROADCAST_BEFORE_COMMIT: AtomicU64 = AtomicU64::new(u64::MAX);
 
 fn counter(point: Point) -> &'static AtomicU64 {
     match point {
         Point::MpmcBeforeCommit => &MPMC_BEFORE_COMMIT,
+        Point::BroadcastBeforeCommit => &BROADCAST_BEFORE_COMMIT,
     }
 }
 

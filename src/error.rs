@@ -209,4 +209,16 @@ pub enum RecvError {
     /// The producer wrote an impossible record header into shared memory.
     #[error("shared ring state is corrupted")]
     Corrupted,
+    /// A lossy topic's publishers overwrote `missed` messages before this subscriber read
+    /// them (a claim of a dead publisher among them counts too); the next receive resumes
+    /// at the oldest message the topic holds.
+    #[error("overtaken by the publishers: {missed} messages lost")]
+    Lagged {
+        /// Positions lost since the last message received.
+        missed: u64,
+    },
+    /// This subscriber kept the publishers of a lossless topic waiting longer than the
+    /// topic's `max_lag` and was evicted; it has joined again at the next message.
+    #[error("evicted for keeping the publishers waiting; joined again at the next message")]
+    Evicted,
 }

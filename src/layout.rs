@@ -37,6 +37,8 @@ pub(crate) enum Kind {
     Spsc = 1,
     /// Many producers, many consumers, fixed-size cells.
     Mpmc = 2,
+    /// Many publishers, many subscribers that each see every message, fixed-size cells.
+    Broadcast = 3,
 }
 
 /// A value alone on its own 128-byte line.
@@ -120,8 +122,15 @@ pub(crate) struct Counters {
     /// counts).
     pub(crate) high_water: AtomicU64,
     /// A position the kind keeps per slot (for SPSC: where a successor resumes; for
-    /// MPMC: the position its holder claims or holds, see `mpmc/queue.rs`).
+    /// MPMC: the position its holder claims or holds, see `claims.rs`; for a broadcast
+    /// subscriber: its cursor).
     pub(crate) mark: AtomicU64,
+    /// Messages this holder never received because publishers overwrote them first (a
+    /// lossy broadcast subscriber that was lapped).
+    pub(crate) missed: AtomicU64,
+    /// Subscribers this holder evicted (a broadcast publisher), or times this holder was
+    /// evicted (a broadcast subscriber).
+    pub(crate) evicted: AtomicU64,
 }
 
 /// One role slot: its attachment and, on a line of their own (they change with every
@@ -161,6 +170,7 @@ pub(crate) const CORE_HASH: u64 = hash(&[
     core::mem::offset_of!(WaitLine, heavy) as u64,
     core::mem::offset_of!(RoleSlot, counters) as u64,
     core::mem::offset_of!(Counters, mark) as u64,
+    core::mem::offset_of!(Counters, evicted) as u64,
     core::mem::size_of::<Counters>() as u64,
     SLOT_SIZE as u64,
 ]);
@@ -198,5 +208,7 @@ mod abi_asserts {
     const _: () = assert!(offset_of!(Counters, redelivered) == 40);
     const _: () = assert!(offset_of!(Counters, high_water) == 48);
     const _: () = assert!(offset_of!(Counters, mark) == 56);
-    const _: () = assert!(size_of::<Counters>() == 64);
+    const _: () = assert!(offset_of!(Counters, missed) == 64);
+    const _: () = assert!(offset_of!(Counters, evicted) == 72);
+    const _: () = assert!(size_of::<Counters>() == 80);
 }

@@ -50,6 +50,7 @@
 #![deny(unsafe_op_in_unsafe_fn, missing_docs, missing_debug_implementations)]
 #![warn(clippy::undocumented_unsafe_blocks, unreachable_pub)]
 
+pub mod broadcast;
 mod builder;
 mod bytes;
 mod cells;

@@ -19,9 +19,9 @@
 //! flag, taken by compare-and-swap, is the lock, since nobody can die without the process.
 
 use crate::error::OpenError;
-use crate::layout::RoleSlot;
+use crate::layout::{Counters, RoleSlot};
 use crate::role::Role;
-use crate::sync::Ordering;
+use crate::sync::{AtomicU64, Ordering};
 use rustix::fd::{AsRawFd, BorrowedFd};
 use std::io;
 
@@ -31,6 +31,25 @@ pub(crate) struct Class {
     pub(crate) role: Role,
     pub(crate) first: usize,
     pub(crate) count: usize,
+}
+
+impl Class {
+    /// The slots of `role` in a ring whose `producers` producer slots come first, then its
+    /// `consumers` consumer slots.
+    pub(crate) fn of(role: Role, producers: usize, consumers: usize) -> Class {
+        match role {
+            Role::Producer => Class {
+                role,
+                first: 0,
+                count: producers,
+            },
+            Role::Consumer => Class {
+                role,
+                first: producers,
+                count: consumers,
+            },
+        }
+    }
 }
 
 /// A slot held by this handle, in the generation its attach made.
@@ -171,6 +190,26 @@ impl<'a> Slots<'a> {
         // holder published before it detached is visible once we see it gone.
         self.lines[slot].state.0.attached.load(Ordering::Acquire) != 0
             && (!thorough || self.locked(slot))
+    }
+
+    /// The sum of the counter `field` over the slots of `class` (statistics).
+    pub(crate) fn total(&self, class: Class, field: fn(&Counters) -> &AtomicU64) -> u64 {
+        self.counters(class, field).fold(0, u64::wrapping_add)
+    }
+
+    /// The largest value of the counter `field` over the slots of `class` (statistics).
+    pub(crate) fn most(&self, class: Class, field: fn(&Counters) -> &AtomicU64) -> u64 {
+        self.counters(class, field).max().unwrap_or(0)
+    }
+
+    fn counters(
+        &self,
+        class: Class,
+        field: fn(&Counters) -> &AtomicU64,
+    ) -> impl Iterator<Item = u64> + '_ {
+        // Relaxed: statistics, each counter on its own.
+        (class.first..class.first + class.count)
+            .map(move |i| field(&self.lines[i].counters.0).load(Ordering::Relaxed))
     }
 
     /// Whether the slot's lock is held by some description other than ours. A lock that

@@ -6,9 +6,9 @@
 //! so the ring algorithms, which import only from here, are the code that loom checks.
 
 #[cfg(not(ipcring_loom))]
-pub(crate) use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+pub(crate) use core::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 #[cfg(ipcring_loom)]
-pub(crate) use loom::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+pub(crate) use loom::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
 #[cfg(ipcring_loom)]
 pub(crate) use loom::{
     cell::{ConstPtr, MutPtr, UnsafeCell},

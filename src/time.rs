@@ -19,6 +19,11 @@ impl Deadline {
         Deadline(Deadline::now().0.saturating_add(ns))
     }
 
+    /// Time since this moment (zero if it is still to come).
+    pub(crate) fn elapsed(self) -> Duration {
+        Duration::from_nanos(Deadline::now().0.saturating_sub(self.0))
+    }
+
     /// Whether this moment has passed.
     pub(crate) fn passed(self) -> bool {
         Deadline::now() >= self

@@ -79,18 +79,7 @@ impl Geometry {
 
     /// The slots of a role.
     pub(crate) fn class(&self, role: Role) -> Class {
-        match role {
-            Role::Producer => Class {
-                role,
-                first: 0,
-                count: self.producers,
-            },
-            Role::Consumer => Class {
-                role,
-                first: self.producers,
-                count: self.consumers,
-            },
-        }
+        Class::of(role, self.producers, self.consumers)
     }
 
     /// Checks a geometry asked for by a user.

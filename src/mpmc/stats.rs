@@ -3,7 +3,7 @@
 use super::queue::Queue;
 use crate::layout::Counters;
 use crate::role::Role;
-use crate::sync::{AtomicU64, Ordering};
+use crate::sync::AtomicU64;
 
 /// Counters of a queue, read from its shared header: sums over the producer and consumer
 /// slots, which carry them on from one holder to the next.
@@ -36,27 +36,22 @@ pub struct Stats {
 impl Stats {
     pub(crate) fn read(q: &Queue) -> Stats {
         let slots = q.slots();
-        let sum = |role: Role, field: fn(&Counters) -> &AtomicU64, max: bool| {
-            let class = q.geo.class(role);
-            (class.first..class.first + class.count)
-                .map(|i| {
-                    // Relaxed: statistics, each counter on its own.
-                    field(&slots.get(i).counters.0).load(Ordering::Relaxed)
-                })
-                .fold(0u64, |a, v| if max { a.max(v) } else { a.wrapping_add(v) })
-        };
+        let producers = q.geo.class(Role::Producer);
+        let consumers = q.geo.class(Role::Consumer);
         let both = |field: fn(&Counters) -> &AtomicU64| {
-            sum(Role::Producer, field, false).wrapping_add(sum(Role::Consumer, field, false))
+            slots
+                .total(producers, field)
+                .wrapping_add(slots.total(consumers, field))
         };
         Stats {
-            sent: sum(Role::Producer, |c| &c.sent, false),
-            received: sum(Role::Consumer, |c| &c.received, false),
-            rejected: sum(Role::Producer, |c| &c.rejected, false),
+            sent: slots.total(producers, |c| &c.sent),
+            received: slots.total(consumers, |c| &c.received),
+            rejected: slots.total(producers, |c| &c.rejected),
             skipped: both(|c| &c.skipped),
             redelivered: both(|c| &c.redelivered),
-            high_water: sum(Role::Producer, |c| &c.high_water, true),
-            producer_wakeups: sum(Role::Producer, |c| &c.wakeups, false),
-            consumer_wakeups: sum(Role::Consumer, |c| &c.wakeups, false),
+            high_water: slots.most(producers, |c| &c.high_water),
+            producer_wakeups: slots.total(producers, |c| &c.wakeups),
+            consumer_wakeups: slots.total(consumers, |c| &c.wakeups),
             capacity: q.geo.capacity as u64,
             slot_size: q.geo.slot_size as u64,
         }

@@ -1,0 +1,240 @@
+//! Creating and opening broadcast topics: the kind's part of [`crate::Builder`], and the
+//! shortcuts on the handles.
+
+use super::layout::{Broadcast, Geometry};
+use super::topic::{init, Join, Topic};
+use super::{Publisher, Subscriber};
+use crate::error::OpenError;
+use crate::role::Role;
+use std::time::Duration;
+
+/// Slots of [`Builder`] when none are given.
+pub const DEFAULT_CAPACITY: usize = 1024;
+/// Slot size of [`Builder`] when none is given, in bytes.
+pub const DEFAULT_SLOT_SIZE: usize = 256;
+/// Publisher and subscriber slots of [`Builder`] when none are given.
+pub const DEFAULT_ROLE_SLOTS: usize = 16;
+
+/// The broadcast part of a [`Builder`]: cells, their size, role slots, mode, and where a
+/// subscriber joins.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    geo: Geometry,
+    join: Join,
+}
+
+impl Default for Shape {
+    fn default() -> Shape {
+        Shape {
+            geo: Geometry {
+                capacity: DEFAULT_CAPACITY,
+                slot_size: DEFAULT_SLOT_SIZE,
+                publishers: DEFAULT_ROLE_SLOTS,
+                subscribers: DEFAULT_ROLE_SLOTS,
+                lossy: false,
+                max_lag: None,
+                start: 0,
+            },
+            join: Join::Next,
+        }
+    }
+}
+
+/// Options of a broadcast topic, and the six ways to attach to one. The options every kind
+/// shares (mode, populate, wait strategy) are those of [`crate::Builder`].
+///
+/// ```
+/// # let name = format!("doc-broadcast-builder-{}", std::process::id());
+/// use ipcring::broadcast::Builder;
+/// let mut telemetry = Builder::new(&name)
+///     .capacity(4096)          // slots: the messages the topic holds, a power of two
+///     .slot_size(128)          // bytes per message at most
+///     .max_subscribers(8)      // subscribers attached at once, at most
+///     .lossy(true)             // overwrite the oldest rather than wait
+///     .create_publisher()?;
+/// let mut dashboard = Builder::new(&name).open_subscriber()?;
+/// telemetry.send(b"cpu 42%")?;
+/// let mut buf = Vec::new();
+/// dashboard.recv_into(&mut buf)?;
+/// assert_eq!(buf, b"cpu 42%");
+/// # drop((telemetry, dashboard));
+/// # ipcring::unlink(&name)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type Builder = crate::Builder<Shape>;
+
+impl crate::Builder<Shape> {
+    /// Number of slots (cells) when creating: a power of two from 1 to 2^24. Each holds
+    /// one message; the topic holds the last `slots` messages.
+    pub fn capacity(mut self, slots: usize) -> Builder {
+        self.kind.geo.capacity = slots;
+        self
+    }
+
+    /// Largest message when creating, in bytes: from 1 byte to 256 MiB. Each slot takes
+    /// this much (padded to 8) plus 8 bytes.
+    pub fn slot_size(mut self, bytes: usize) -> Builder {
+        self.kind.geo.slot_size = bytes;
+        self
+    }
+
+    /// How many publishers may be attached at once when creating: 1 to 64.
+    pub fn publishers(mut self, n: usize) -> Builder {
+        self.kind.geo.publishers = n;
+        self
+    }
+
+    /// How many subscribers may be attached at once when creating: 1 to 64. One more
+    /// gets [`OpenError::RoleTaken`].
+    pub fn max_subscribers(mut self, n: usize) -> Builder {
+        self.kind.geo.subscribers = n;
+        self
+    }
+
+    /// When creating: `true` makes a lossy topic, whose publishers never wait and
+    /// overwrite the oldest messages (a subscriber that falls a lap behind gets
+    /// [`crate::RecvError::Lagged`]); `false` (the default) a lossless one, whose
+    /// publishers wait for the slowest live subscriber. Fixed for the topic's life.
+    pub fn lossy(mut self, yes: bool) -> Builder {
+        self.kind.geo.lossy = yes;
+        self
+    }
+
+    /// When creating a lossless topic: evict a live subscriber that keeps a publisher
+    /// waiting on a full topic for `lag` (by default publishers wait for a live
+    /// subscriber however long it takes; dead ones are always evicted). The evicted
+    /// subscriber's next receive returns [`crate::RecvError::Evicted`]. Ignored by lossy
+    /// topics.
+    pub fn max_lag(mut self, lag: Duration) -> Builder {
+        self.kind.geo.max_lag = Some(lag);
+        self
+    }
+
+    /// For a subscriber: start at the oldest message the topic still holds, rather than
+    /// at the next one published (the default).
+    pub fn from_oldest(mut self, yes: bool) -> Builder {
+        self.kind.join = if yes { Join::Oldest } else { Join::Next };
+        self
+    }
+
+    /// Creates the topic and attaches as a publisher.
+    ///
+    /// # Errors
+    /// See [`Publisher::create`].
+    pub fn create_publisher(self) -> Result<Publisher, OpenError> {
+        Ok(Publisher::attach(
+            self.create(Role::Producer)?,
+            self.strategy,
+        ))
+    }
+
+    /// Opens the topic as a publisher.
+    ///
+    /// # Errors
+    /// See [`Publisher::open`].
+    pub fn open_publisher(self) -> Result<Publisher, OpenError> {
+        Ok(Publisher::attach(self.open(Role::Producer)?, self.strategy))
+    }
+
+    /// Opens the topic as a publisher, creating it if it does not exist.
+    ///
+    /// # Errors
+    /// See [`Publisher::create`] and [`Publisher::open`].
+    pub fn open_or_create_publisher(self) -> Result<Publisher, OpenError> {
+        let t = self.open_or_create(|b| b.open(Role::Producer), |b| b.create(Role::Producer))?;
+        Ok(Publisher::attach(t, self.strategy))
+    }
+
+    /// Creates the topic and attaches as a subscriber.
+    ///
+    /// # Errors
+    /// See [`Subscriber::create`].
+    pub fn create_subscriber(self) -> Result<Subscriber, OpenError> {
+        let t = self.create(Role::Consumer)?;
+        Ok(Subscriber::attach(t, self.strategy, self.kind.join))
+    }
+
+    /// Opens the topic as a subscriber.
+    ///
+    /// # Errors
+    /// See [`Subscriber::open`].
+    pub fn open_subscriber(self) -> Result<Subscriber, OpenError> {
+        let t = self.open(Role::Consumer)?;
+        Ok(Subscriber::attach(t, self.strategy, self.kind.join))
+    }
+
+    /// Opens the topic as a subscriber, creating it if it does not exist.
+    ///
+    /// # Errors
+    /// See [`Subscriber::create`] and [`Subscriber::open`].
+    pub fn open_or_create_subscriber(self) -> Result<Subscriber, OpenError> {
+        let t = self.open_or_create(|b| b.open(Role::Consumer), |b| b.create(Role::Consumer))?;
+        Ok(Subscriber::attach(t, self.strategy, self.kind.join))
+    }
+
+    fn create(&self, role: Role) -> Result<Topic, OpenError> {
+        let geo = Geometry {
+            start: self.start,
+            ..self.kind.geo
+        }
+        .check()?;
+        let region = self.create_region::<Broadcast>(&geo)?;
+        init(&region, &geo);
+        // Attach before READY, so that no opener can take our slot first.
+        let mut t = Topic::attach(region, role, geo)?;
+        t.publish()?;
+        Ok(t)
+    }
+
+    fn open(&self, role: Role) -> Result<Topic, OpenError> {
+        let (region, geo) = self.open_region::<Broadcast>()?;
+        Topic::attach(region, role, geo)
+    }
+}
+
+impl Publisher {
+    /// Creates the lossless topic `name` with `capacity` slots of `slot_size` bytes (and
+    /// the default role slots: 16 publishers, 16 subscribers) and attaches as a
+    /// publisher. See [`Builder`] for options.
+    ///
+    /// # Errors
+    /// `InvalidName`, `InvalidGeometry`, `AlreadyExists`, `NoSpace`, `PermissionDenied`,
+    /// `Io`.
+    pub fn create(name: &str, capacity: usize, slot_size: usize) -> Result<Publisher, OpenError> {
+        Builder::new(name)
+            .capacity(capacity)
+            .slot_size(slot_size)
+            .create_publisher()
+    }
+
+    /// Opens the existing topic `name` as a publisher.
+    ///
+    /// # Errors
+    /// `NotFound`, `RoleTaken` (every publisher slot is held), any validation error of the
+    /// segment (`NotIpcring`, `KindMismatch`, `VersionMismatch`, `Truncated`...).
+    pub fn open(name: &str) -> Result<Publisher, OpenError> {
+        Builder::new(name).open_publisher()
+    }
+}
+
+impl Subscriber {
+    /// Creates the lossless topic `name` with `capacity` slots of `slot_size` bytes and
+    /// attaches as a subscriber. See [`Builder`] for options.
+    ///
+    /// # Errors
+    /// As [`Publisher::create`].
+    pub fn create(name: &str, capacity: usize, slot_size: usize) -> Result<Subscriber, OpenError> {
+        Builder::new(name)
+            .capacity(capacity)
+            .slot_size(slot_size)
+            .create_subscriber()
+    }
+
+    /// Opens the existing topic `name` as a subscriber, at the next message published.
+    ///
+    /// # Errors
+    /// As [`Publisher::open`] (`RoleTaken`: the topic has its `max_subscribers`).
+    pub fn open(name: &str) -> Result<Subscriber, OpenError> {
+        Builder::new(name).open_subscriber()
+    }
+}

@@ -1,0 +1,356 @@
+//! The sending side of a broadcast topic.
+
+use super::stats::Stats;
+use super::topic::{Claimed, Topic};
+use crate::bytes::WriteAccess;
+use crate::cells::Spot;
+use crate::claims::{self, bump};
+use crate::error::SendError;
+use crate::role::Role;
+use crate::sync::Ordering;
+use crate::time::Deadline;
+use crate::wait::{self, Check, WaitStrategy};
+use core::ops::{Deref, DerefMut};
+use std::time::Duration;
+
+/// How long a non-blocking send that finds a lossless topic full goes between two looks
+/// at whether the subscribers that block it are alive (a syscall each).
+const TRY_CHECK_EVERY: Duration = Duration::from_millis(1);
+
+/// A publishing handle of a topic. Any number of publishers (up to the topic's publisher
+/// slots) publish at once, from any processes; every subscriber receives every message,
+/// all in one order. `Send`, not `Sync`.
+///
+/// ```
+/// # let name = format!("doc-pub-{}", std::process::id());
+/// use ipcring::broadcast::{Publisher, Subscriber};
+/// let mut alice = Publisher::create(&name, 64, 256)?;  // 64 slots of 256 bytes
+/// let mut bob = Subscriber::open(&name)?;
+/// let mut carol = Subscriber::open(&name)?;
+/// alice.send(b"hello, room")?;
+/// let mut buf = Vec::new();
+/// bob.recv_into(&mut buf)?;
+/// assert_eq!(buf, b"hello, room");
+/// carol.recv_into(&mut buf)?;
+/// assert_eq!(buf, b"hello, room");
+/// # ipcring::unlink(&name)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Publisher {
+    t: Topic,
+    strategy: WaitStrategy,
+    /// Lossless topics: the first position we may not claim before we look at the
+    /// subscribers' cursors again.
+    limit: u64,
+    /// Since when the topic has been full for us (for `max_lag`), if it is.
+    full_since: Option<Deadline>,
+    /// When a non-blocking send last asked the kernel about the subscribers.
+    last_check: Option<Deadline>,
+}
+
+impl Publisher {
+    pub(crate) fn attach(t: Topic, strategy: WaitStrategy) -> Publisher {
+        // Relaxed: a first guess; the limit is checked against the cursors when reached.
+        let limit = t.tail().load(Ordering::Relaxed);
+        Publisher {
+            t,
+            strategy,
+            limit,
+            full_since: None,
+            last_check: None,
+        }
+    }
+
+    /// Largest message, in bytes: the slot size.
+    pub fn max_message(&self) -> usize {
+        self.t.geo.slot_size
+    }
+
+    /// Number of slots (cells) of the topic: the messages it holds.
+    pub fn capacity(&self) -> usize {
+        self.t.geo.capacity
+    }
+
+    /// Whether the topic is lossy (publishers overwrite the oldest messages) rather than
+    /// lossless (publishers wait for the slowest subscriber).
+    pub fn is_lossy(&self) -> bool {
+        self.t.geo.lossy
+    }
+
+    /// How blocking calls wait.
+    pub fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
+        self.strategy = strategy;
+    }
+
+    /// Counters of the topic, read from shared memory.
+    pub fn stats(&self) -> Stats {
+        Stats::read(&self.t)
+    }
+
+    /// Publishes `msg`, waiting while a lossless topic is full.
+    ///
+    /// # Errors
+    /// `TooLarge` if `msg` is longer than the slot size; `Corrupted`.
+    pub fn send(&mut self, msg: &[u8]) -> Result<(), SendError> {
+        let at = self.claim_blocking(msg.len(), None)?;
+        self.write(at, msg);
+        Ok(())
+    }
+
+    /// Publishes `msg` if a lossless topic has room now; `Err(Full)` at once otherwise
+    /// (counted as rejected). A lossy topic always has room.
+    ///
+    /// # Errors
+    /// `Full`, `TooLarge`, `Corrupted`.
+    pub fn try_send(&mut self, msg: &[u8]) -> Result<(), SendError> {
+        let at = self.try_claim(msg.len())?;
+        self.write(at, msg);
+        Ok(())
+    }
+
+    /// Publishes `msg`, waiting at most `timeout` for room.
+    ///
+    /// # Errors
+    /// `Timeout`, or as [`Publisher::send`].
+    pub fn send_timeout(&mut self, msg: &[u8], timeout: Duration) -> Result<(), SendError> {
+        let at = self.claim_blocking(msg.len(), Some(Deadline::after(timeout)))?;
+        self.write(at, msg);
+        Ok(())
+    }
+
+    /// Publishes the bytes of a plain-old-data value.
+    ///
+    /// # Errors
+    /// As [`Publisher::send`].
+    pub fn send_value<T: bytemuck::Pod>(&mut self, value: &T) -> Result<(), SendError> {
+        self.send(bytemuck::bytes_of(value))
+    }
+
+    /// Publishes the bytes of a plain-old-data value if there is room now.
+    ///
+    /// # Errors
+    /// As [`Publisher::try_send`].
+    pub fn try_send_value<T: bytemuck::Pod>(&mut self, value: &T) -> Result<(), SendError> {
+        self.try_send(bytemuck::bytes_of(value))
+    }
+
+    /// Claims a slot for a message of up to `len` bytes and lends it for writing in
+    /// place; waits while a lossless topic is full. Nothing is visible to subscribers
+    /// until [`WriteGrant::commit`]; dropping the grant abandons the slot (subscribers
+    /// pass it). In a lossy topic, a subscriber that was lapped may copy the slot while
+    /// it is written, and drops what it copied.
+    ///
+    /// ```
+    /// # let name = format!("doc-pub-reserve-{}", std::process::id());
+    /// # let mut tx = ipcring::broadcast::Publisher::create(&name, 8, 64)?;
+    /// # let mut rx = ipcring::broadcast::Subscriber::open(&name)?;
+    /// let mut g = tx.reserve(64)?;
+    /// g[..5].copy_from_slice(b"hello");
+    /// g.commit(5);
+    /// let mut buf = Vec::new();
+    /// rx.recv_into(&mut buf)?;
+    /// assert_eq!(buf, b"hello");
+    /// # ipcring::unlink(&name)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Publisher::send`].
+    pub fn reserve(&mut self, len: usize) -> Result<WriteGrant<'_>, SendError> {
+        let at = self.claim_blocking(len, None)?;
+        Ok(self.grant(at, len))
+    }
+
+    /// Like [`Publisher::reserve`], but `Err(Full)` at once when a lossless topic has no
+    /// room.
+    ///
+    /// # Errors
+    /// As [`Publisher::try_send`].
+    pub fn try_reserve(&mut self, len: usize) -> Result<WriteGrant<'_>, SendError> {
+        let at = self.try_claim(len)?;
+        Ok(self.grant(at, len))
+    }
+
+    fn grant(&mut self, at: Spot, len: usize) -> WriteGrant<'_> {
+        // SAFETY: `at` was just claimed by us for up to the slot size.
+        let access = unsafe { self.t.write_window(at, len) };
+        WriteGrant {
+            publisher: self,
+            at,
+            len,
+            access: Some(access),
+        }
+    }
+
+    #[inline]
+    fn write(&mut self, at: Spot, msg: &[u8]) {
+        self.t.write(at, msg);
+        #[cfg(feature = "crash-points")]
+        crate::crash::reached(crate::crash::Point::BroadcastBeforeCommit);
+        self.commit(at, msg.len());
+    }
+
+    #[inline]
+    fn commit(&mut self, at: Spot, len: usize) {
+        self.t.commit(at, len);
+        bump(&self.t.own().sent);
+    }
+
+    fn check_len(&self, len: usize) -> Result<(), SendError> {
+        if len > self.t.geo.slot_size {
+            return Err(SendError::TooLarge {
+                len,
+                max: self.t.geo.slot_size,
+            });
+        }
+        Ok(())
+    }
+
+    /// Claims a slot now, or `Full` (counted).
+    fn try_claim(&mut self, len: usize) -> Result<Spot, SendError> {
+        self.check_len(len)?;
+        // Paced by time: the subscribers that hold a full topic are asked about at most
+        // once a millisecond, however often the sender tries.
+        let due = match self.last_check {
+            Some(t) => t.elapsed() >= TRY_CHECK_EVERY,
+            None => true,
+        };
+        let level = if self.full_since.is_some() && due {
+            self.last_check = Some(Deadline::now());
+            Check::Peer
+        } else {
+            Check::Park
+        };
+        match self.claim_once(level)? {
+            Some(at) => Ok(at),
+            None => {
+                bump(&self.t.own().rejected);
+                Err(SendError::Full)
+            }
+        }
+    }
+
+    /// Claims a slot, waiting (until `deadline`) while a lossless topic is full.
+    #[inline]
+    fn claim_blocking(
+        &mut self,
+        len: usize,
+        deadline: Option<Deadline>,
+    ) -> Result<Spot, SendError> {
+        self.check_len(len)?;
+        match self.claim_once(Check::Spin)? {
+            Some(at) => Ok(at),
+            None => self.wait_claim(deadline),
+        }
+    }
+
+    /// Claims a slot once a full topic has room (or the claim a lap before is resolved).
+    #[inline(never)]
+    fn wait_claim(&mut self, deadline: Option<Deadline>) -> Result<Spot, SendError> {
+        // SAFETY: the line lives in the topic that `self` owns, for the whole wait.
+        let line = unsafe { self.t.wait_line_unbound(Role::Producer) };
+        let outcome = wait::block_on(self.strategy, 0, line, deadline, |level| {
+            self.claim_once(level).transpose()
+        });
+        outcome.unwrap_or(Err(SendError::Timeout))
+    }
+
+    /// One try at a claim: `None` while a lossless topic has no room or the cell waits for
+    /// the claim a lap before. `level` says how much it may cost: from `Park` on, it also
+    /// skips that claim if its holder detached without finishing it, and at `Peer` asks
+    /// the kernel (and evicts dead subscribers that hold the topic full).
+    fn claim_once(&mut self, level: Check) -> Result<Option<Spot>, SendError> {
+        let thorough = level == Check::Peer;
+        for _ in 0..2 {
+            let limit = (!self.t.geo.lossy).then_some(self.limit);
+            match self.t.claim(limit)? {
+                Claimed::At(at) => {
+                    self.full_since = None;
+                    return Ok(Some(at));
+                }
+                Claimed::Full { pos } => {
+                    let since = *self.full_since.get_or_insert_with(Deadline::now);
+                    let evict_live = self.t.geo.max_lag.is_some_and(|lag| since.elapsed() >= lag);
+                    let room = self.t.room(pos, thorough, evict_live);
+                    self.note_fill(room.fill);
+                    self.limit = room.limit;
+                    if !claims::past(room.limit, pos) {
+                        return Ok(None);
+                    }
+                }
+                Claimed::Behind { pos, word } => {
+                    if level == Check::Spin || !self.t.skip_abandoned(pos, word, thorough) {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn note_fill(&self, fill: u64) {
+        let hw = &self.t.own().high_water;
+        // Relaxed: statistics, written by this slot's holder only.
+        if fill > hw.load(Ordering::Relaxed) {
+            hw.store(fill, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Drop for Publisher {
+    fn drop(&mut self) {
+        self.t.detach();
+    }
+}
+
+/// A slot of the topic, lent for writing in place. Dereferences to the reserved bytes.
+///
+/// [`WriteGrant::commit`] publishes the first `n` of them; dropping the grant without
+/// committing abandons the slot, which subscribers then pass.
+#[derive(Debug)]
+pub struct WriteGrant<'a> {
+    publisher: &'a mut Publisher,
+    at: Spot,
+    len: usize,
+    /// Until committed: dropping the grant with it abandons the claim.
+    access: Option<WriteAccess>,
+}
+
+impl WriteGrant<'_> {
+    /// Publishes the first `n` bytes as one message.
+    ///
+    /// # Panics
+    /// If `n` is larger than the reserved length.
+    pub fn commit(mut self, n: usize) {
+        assert!(n <= self.len, "commit({n}) of a {}-byte grant", self.len);
+        if let Some(a) = self.access.take() {
+            a.end();
+        }
+        #[cfg(feature = "crash-points")]
+        crate::crash::reached(crate::crash::Point::BroadcastBeforeCommit);
+        self.publisher.commit(self.at, n);
+    }
+}
+
+impl Deref for WriteGrant<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.access.as_ref().map_or(&[], WriteAccess::slice)
+    }
+}
+
+impl DerefMut for WriteGrant<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        self.access.as_mut().map_or(&mut [], WriteAccess::slice_mut)
+    }
+}
+
+impl Drop for WriteGrant<'_> {
+    fn drop(&mut self) {
+        if let Some(a) = self.access.take() {
+            a.end();
+            self.publisher.t.abort(self.at);
+        }
+    }
+}

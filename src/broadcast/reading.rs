@@ -1,0 +1,97 @@
+//! How a subscriber reads the position at its cursor: it looks at the cell's word, copies
+//! a committed message out word by word, then looks at the word again; a copy during which
+//! the word changed raced with a publisher that overwrote the cell, and is dropped.
+
+use super::cell::{self, Seen, State};
+use super::topic::Topic;
+use crate::cells::Spot;
+use crate::claims;
+use crate::error::RecvError;
+use crate::sync::{fence, Ordering};
+
+/// What a subscriber found at its cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Look {
+    /// A committed message of `len` bytes; its cell's word was `word` (see
+    /// [`Topic::intact`]).
+    Ready { at: Spot, len: usize, word: u64 },
+    /// The position holds no message: pass it.
+    Skip,
+    /// The position is claimed and not committed yet; the cell's word is `word`.
+    Pending { word: u64 },
+    /// Nothing is published at the position yet.
+    Empty,
+    /// A publisher claimed the cell for a later position: the message is gone.
+    Overwritten,
+}
+
+impl Topic {
+    /// Looks at position `c`, a subscriber's cursor.
+    ///
+    /// # Errors
+    /// `Corrupted` for a state word no ipcring writes, or a length over the slot size.
+    #[inline]
+    pub(crate) fn look(&self, c: u64) -> Result<Look, RecvError> {
+        let at = self.cells.spot(c);
+        // SYNC(publish): Acquire pairs with the Release commit: the payload is visible.
+        let w = self.cells.word(at).load(Ordering::Acquire);
+        Ok(match cell::decode(w, self.cells.lap(c)) {
+            Seen::Now(State::Ready) => {
+                let len = cell::len(w) as usize;
+                if len > self.geo.slot_size {
+                    return Err(RecvError::Corrupted);
+                }
+                Look::Ready { at, len, word: w }
+            }
+            Seen::Now(State::Skipped) => Look::Skip,
+            Seen::Now(State::Writing) => Look::Pending { word: w },
+            Seen::Before(_) | Seen::TwoBefore => {
+                // SYNC(mark): Acquire, as every load of an index.
+                if claims::past(self.tail().load(Ordering::Acquire), c) {
+                    Look::Pending { word: w }
+                } else {
+                    Look::Empty
+                }
+            }
+            Seen::After => Look::Overwritten,
+            Seen::Corrupt => return Err(RecvError::Corrupted),
+        })
+    }
+
+    /// Copies the message found by [`Topic::look`] into `buf` (replacing its contents).
+    #[inline]
+    pub(crate) fn copy_into(&self, at: Spot, len: usize, buf: &mut Vec<u8>) {
+        self.cells.load(at, len, buf);
+    }
+
+    /// Copies the message found by [`Topic::look`] into `dst`, which has its length.
+    #[inline]
+    pub(crate) fn copy_to(&self, at: Spot, dst: &mut [u8]) {
+        self.cells.load_to(at, dst);
+    }
+
+    /// Whether the cell of `at` still holds the message whose word was `word`, after a
+    /// copy of it: if not, the copy may be torn and must be dropped.
+    #[inline]
+    pub(crate) fn intact(&self, at: Spot, word: u64) -> bool {
+        // SYNC(seqlock): the Acquire fence pairs with the Release fence after the
+        // `WRITING` mark of a publisher that overwrites the cell: if our copy read any of
+        // its payload writes, the load below sees the mark (or later).
+        fence(Ordering::Acquire);
+        // Relaxed: ordered by the fence.
+        self.cells.word(at).load(Ordering::Relaxed) == word
+    }
+
+    /// The oldest position a lossy topic may still hold, for a subscriber at `c` whose
+    /// message was overwritten: a lap behind the tail, and past `c`.
+    pub(crate) fn oldest_after(&self, c: u64) -> u64 {
+        // SYNC(mark): Acquire, as every load of an index.
+        let t = self.tail().load(Ordering::Acquire);
+        let oldest = t.wrapping_sub(self.geo.capacity as u64);
+        if claims::past(oldest, c) {
+            oldest
+        } else {
+            c.wrapping_add(1)
+        }
+    }
+}

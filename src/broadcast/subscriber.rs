@@ -1,0 +1,334 @@
+//! The receiving side of a broadcast topic.
+
+use super::reading::Look;
+use super::stats::{Stats, SubscriberStats};
+use super::topic::{Join, Topic};
+use crate::cells::Spot;
+use crate::claims::{self, bump};
+use crate::error::RecvError;
+use crate::role::Role;
+use crate::roles::Presence;
+use crate::sync::Ordering;
+use crate::time::Deadline;
+use crate::wait::{self, Check, WaitStrategy};
+use std::time::Duration;
+
+/// How many empty non-blocking polls pass between two checks that ask the kernel about
+/// the publishers.
+const EMPTY_POLLS_PER_CHECK: u32 = 64;
+
+/// Most positions one receive passes (skipped positions, overwritten ones of a join's
+/// backlog) before it looks at the clock and the wait strategy again.
+const PASSES_PER_LOOK: usize = 1024;
+
+/// A subscribing handle of a topic: receives every message published after it joined
+/// (or, with [`crate::broadcast::Builder::from_oldest`], every message the topic still
+/// held then), in the one order that every subscriber sees. `Send`, not `Sync`.
+///
+/// In a lossy topic a subscriber that falls a lap behind is overtaken: its next receive
+/// returns [`RecvError::Lagged`] with the exact number of positions it lost, and the one
+/// after resumes at the oldest message still held. In a lossless topic publishers wait
+/// for it, unless the topic has a `max_lag` and it kept them waiting that long: then it
+/// is evicted, and its next receive returns [`RecvError::Evicted`] and rejoins at the
+/// next message.
+///
+/// ```
+/// # let name = format!("doc-sub-{}", std::process::id());
+/// use ipcring::broadcast::{Publisher, Subscriber};
+/// let mut rx = Subscriber::create(&name, 64, 8)?;
+/// let mut tx = Publisher::open(&name)?;
+/// tx.send_value(&42u64)?;
+/// assert_eq!(rx.recv_value::<u64>()?, 42);
+/// # ipcring::unlink(&name)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Subscriber {
+    t: Topic,
+    strategy: WaitStrategy,
+    /// The next position to read.
+    cursor: u64,
+    /// The cursor as last published in our slot (lossless topics).
+    published: u64,
+    /// The first position that publishers of a lossless topic are sure to hold for us;
+    /// the ones before (the backlog of a join at the oldest message) may be overwritten
+    /// before we read them, and are passed silently then.
+    safe: u64,
+    /// A publisher evicted us: the next receive says so.
+    evicted: bool,
+    empty_polls: u32,
+}
+
+impl Subscriber {
+    pub(crate) fn attach(t: Topic, strategy: WaitStrategy, join: Join) -> Subscriber {
+        let (cursor, safe) = t.join(join);
+        Subscriber {
+            t,
+            strategy,
+            cursor,
+            published: cursor,
+            safe,
+            evicted: false,
+            empty_polls: 0,
+        }
+    }
+
+    /// Largest message, in bytes: the slot size.
+    pub fn max_message(&self) -> usize {
+        self.t.geo.slot_size
+    }
+
+    /// Number of slots (cells) of the topic: the messages it holds.
+    pub fn capacity(&self) -> usize {
+        self.t.geo.capacity
+    }
+
+    /// Whether the topic is lossy.
+    pub fn is_lossy(&self) -> bool {
+        self.t.geo.lossy
+    }
+
+    /// How blocking calls wait.
+    pub fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
+        self.strategy = strategy;
+    }
+
+    /// Counters of the topic, read from shared memory.
+    pub fn stats(&self) -> Stats {
+        Stats::read(&self.t)
+    }
+
+    /// This subscriber's own counters (those of its role slot, carried on from the
+    /// slot's earlier holders).
+    pub fn own_stats(&self) -> SubscriberStats {
+        let c = self.t.own();
+        // Relaxed: statistics.
+        SubscriberStats {
+            received: c.received.load(Ordering::Relaxed),
+            missed: c.missed.load(Ordering::Relaxed),
+            evicted: c.evicted.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Receives the next message into `buf` (replacing its contents), waiting until one
+    /// is published; returns its length.
+    ///
+    /// # Errors
+    /// `Lagged` (lossy topics: messages were overwritten before we read them; the next
+    /// receive resumes at the oldest message held), `Evicted` (lossless topics with a
+    /// `max_lag`), `Disconnected` (every publisher is gone and nothing is left),
+    /// `Corrupted`.
+    pub fn recv_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, RecvError> {
+        self.recv(None, true, None, |t, at, len| {
+            t.copy_into(at, len, buf);
+            len
+        })
+    }
+
+    /// Receives the next message into `buf` if one is published; `Err(Empty)` otherwise.
+    ///
+    /// # Errors
+    /// `Empty`, or as [`Subscriber::recv_into`].
+    pub fn try_recv_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, RecvError> {
+        self.recv(None, false, None, |t, at, len| {
+            t.copy_into(at, len, buf);
+            len
+        })
+    }
+
+    /// Receives the next message into `buf`, waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// `Timeout`, or as [`Subscriber::recv_into`].
+    pub fn recv_timeout_into(
+        &mut self,
+        buf: &mut Vec<u8>,
+        timeout: Duration,
+    ) -> Result<usize, RecvError> {
+        let deadline = Some(Deadline::after(timeout));
+        self.recv(deadline, true, None, |t, at, len| {
+            t.copy_into(at, len, buf);
+            len
+        })
+    }
+
+    /// Receives the next message as a plain-old-data value.
+    ///
+    /// # Errors
+    /// `WrongSize` if the message does not have the size of `T` (it is not consumed), or
+    /// as [`Subscriber::recv_into`].
+    pub fn recv_value<T: bytemuck::Pod>(&mut self) -> Result<T, RecvError> {
+        self.recv_value_with(true)
+    }
+
+    /// Receives the next message as a plain-old-data value, if one is published.
+    ///
+    /// # Errors
+    /// `Empty`, or as [`Subscriber::recv_value`].
+    pub fn try_recv_value<T: bytemuck::Pod>(&mut self) -> Result<T, RecvError> {
+        self.recv_value_with(false)
+    }
+
+    fn recv_value_with<T: bytemuck::Pod>(&mut self, block: bool) -> Result<T, RecvError> {
+        let size = core::mem::size_of::<T>();
+        self.recv(None, block, Some(size), |t, at, _| {
+            let mut v = T::zeroed();
+            t.copy_to(at, bytemuck::bytes_of_mut(&mut v));
+            v
+        })
+    }
+
+    /// Receives one message with `take` (which copies it out), waiting if `block` (until
+    /// `deadline`). `size`: the length the message must have.
+    fn recv<R>(
+        &mut self,
+        deadline: Option<Deadline>,
+        block: bool,
+        size: Option<usize>,
+        mut take: impl FnMut(&Topic, Spot, usize) -> R,
+    ) -> Result<R, RecvError> {
+        if self.evicted {
+            self.evicted = false;
+            return Err(self.rejoin());
+        }
+        if !block {
+            self.empty_polls += 1;
+            let level = if self.empty_polls >= EMPTY_POLLS_PER_CHECK {
+                self.empty_polls = 0;
+                Check::Peer
+            } else {
+                Check::Park
+            };
+            return self
+                .step(level, size, &mut take)
+                .unwrap_or(Err(RecvError::Empty));
+        }
+        if let Some(done) = self.step(Check::Spin, size, &mut take) {
+            return done;
+        }
+        // SAFETY: the line lives in the topic that `self` owns, for the whole wait.
+        let line = unsafe { self.t.wait_line_unbound(Role::Consumer) };
+        wait::block_on(self.strategy, 0, line, deadline, |level| {
+            self.step(level, size, &mut take)
+        })
+        .unwrap_or(Err(RecvError::Timeout))
+    }
+
+    /// One look at the cursor, passing what holds no message: `None` if we must wait.
+    /// `level` says how much it may cost: from `Park` on, it also skips a claim whose
+    /// publisher is gone (asked of the kernel at `Peer`) and notices that every publisher
+    /// is gone.
+    fn step<R>(
+        &mut self,
+        level: Check,
+        size: Option<usize>,
+        take: &mut impl FnMut(&Topic, Spot, usize) -> R,
+    ) -> Option<Result<R, RecvError>> {
+        let thorough = level == Check::Peer;
+        for _ in 0..PASSES_PER_LOOK {
+            let look = match self.t.look(self.cursor) {
+                Ok(look) => look,
+                Err(e) => return Some(Err(e)),
+            };
+            match look {
+                Look::Ready { at, len, word } => {
+                    if let Some(size) = size.filter(|&s| s != len) {
+                        return Some(Err(RecvError::WrongSize {
+                            found: len,
+                            expected: size,
+                        }));
+                    }
+                    let r = take(&self.t, at, len);
+                    if self.t.intact(at, word) {
+                        bump(&self.t.own().received);
+                        self.pass();
+                        return Some(Ok(r));
+                    }
+                    if let Some(e) = self.overwritten() {
+                        return Some(Err(e));
+                    }
+                }
+                Look::Skip => self.pass(),
+                Look::Overwritten => {
+                    if let Some(e) = self.overwritten() {
+                        return Some(Err(e));
+                    }
+                }
+                Look::Pending { word } => {
+                    if level == Check::Spin || !self.t.skip_abandoned(self.cursor, word, thorough) {
+                        return None;
+                    }
+                }
+                Look::Empty => {
+                    if level == Check::Spin
+                        || self.t.presence(Role::Producer, thorough) != Presence::Gone
+                    {
+                        return None;
+                    }
+                    // Everything the publishers committed before they left is visible now
+                    // (the detach flag is Acquire; a death is seen through a syscall).
+                    return match self.t.look(self.cursor) {
+                        Ok(Look::Empty) => Some(Err(RecvError::Disconnected)),
+                        Ok(_) => self.step(Check::Park, size, take),
+                        Err(e) => Some(Err(e)),
+                    };
+                }
+            }
+        }
+        None
+    }
+
+    /// Moves the cursor past the position it names, and publishes it in a lossless topic.
+    #[inline]
+    fn pass(&mut self) {
+        self.cursor = self.cursor.wrapping_add(1);
+        if !self.t.geo.lossy {
+            if !self.t.publish_cursor(self.published, self.cursor) {
+                self.evicted = true;
+            }
+            self.published = self.cursor;
+        }
+    }
+
+    /// The message at the cursor was overwritten before we read it. A lossy topic says how
+    /// many messages we lost, and resumes at the oldest one held; a lossless one passes it
+    /// silently if it was in a join's backlog, and otherwise we were evicted.
+    fn overwritten(&mut self) -> Option<RecvError> {
+        if self.t.geo.lossy {
+            let resume = self.t.oldest_after(self.cursor);
+            let missed = resume.wrapping_sub(self.cursor);
+            let counter = &self.t.own().missed;
+            // Relaxed: statistics, written by this slot's holder only.
+            counter.store(
+                counter.load(Ordering::Relaxed).wrapping_add(missed),
+                Ordering::Relaxed,
+            );
+            self.cursor = resume;
+            return Some(RecvError::Lagged { missed });
+        }
+        if claims::past(self.safe, self.cursor) {
+            self.pass();
+            return None;
+        }
+        if self.evicted || self.t.was_evicted(self.published) {
+            self.evicted = false;
+            return Some(self.rejoin());
+        }
+        Some(RecvError::Corrupted)
+    }
+
+    /// Joins again at the next message after an eviction; the error to report.
+    fn rejoin(&mut self) -> RecvError {
+        let (cursor, safe) = self.t.rejoin();
+        self.cursor = cursor;
+        self.published = cursor;
+        self.safe = safe;
+        RecvError::Evicted
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        self.t.detach();
+    }
+}

@@ -1,0 +1,384 @@
+//! The broadcast algorithm, on the cells of a topic: what every handle holds, and how
+//! publishers claim, write and commit positions. Subscribers' reads are in `reading.rs`;
+//! how lossless publishers wait for them, in `room.rs`.
+//!
+//! Publishers claim the position `tail` by a compare-and-swap of `tail` to the next one,
+//! once the position's cell has finished the lap before (committed or skipped), marking
+//! it first in their role slot so that a claim always has a known holder (see
+//! `claims.rs`). The claimer marks the cell `WRITING` for its lap, writes the payload and
+//! commits with a store of `READY` and the length. Position `p` holds message number `p`
+//! of the topic: every subscriber reads the positions in order, so all see one order.
+//!
+//! Subscribers never write the data area (except to skip an abandoned claim). Each keeps a
+//! cursor, the next position it reads, as the mark of its role slot. In a lossless topic a
+//! publisher claims `t` only once every live subscriber's cursor is past `t - capacity`,
+//! the position whose cell `t` reuses; in a lossy one it claims at once and overwrites.
+//! A subscriber copies a message out and then looks at the cell's word again (a seqlock):
+//! a copy that raced with an overwrite is discarded, never returned.
+//!
+//! A cell is written only by the publisher of its position: a publisher that finds the
+//! cell's previous position still claimed (`WRITING`, or claimed and not yet marked) waits
+//! for it, or skips it if its holder died, whatever the mode.
+//!
+//! Orderings: SYNC(publish) (commit → read), SYNC(seqlock) (the `WRITING` mark, before
+//! the payload, → a reader's second look), SYNC(cursor) (a subscriber's cursor → the
+//! publisher that overwrites what it read), SYNC(mark) (see `claims.rs`).
+
+use super::cell::{self, Seen, State};
+use super::layout::{Broadcast, BroadcastHeader, Geometry};
+use crate::bytes::WriteAccess;
+use crate::cells::{Cells, Spot};
+use crate::claims::{self, advance, idle};
+use crate::error::{OpenError, SendError};
+use crate::layout::{Counters, WaitLine};
+use crate::region::Region;
+use crate::role::Role;
+use crate::roles::{Claim, Presence, Slots};
+use crate::sync::{fence, fence_seqcst, AtomicU64, Ordering};
+use crate::wait;
+use std::ptr::NonNull;
+
+/// What a publisher found at the tail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Claimed {
+    /// This position is ours to write.
+    At(Spot),
+    /// A lossless topic has no room for position `pos` before the subscribers at or
+    /// behind `limit - capacity` read on (see `room.rs`).
+    Full { pos: u64 },
+    /// The cell of the tail still waits for the position a lap before, `pos`, whose
+    /// publisher has not finished it; the cell's word is `word`.
+    Behind { pos: u64, word: u64 },
+}
+
+/// Where a new subscriber starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Join {
+    /// At the next message published.
+    Next,
+    /// At the oldest message the topic still holds.
+    Oldest,
+}
+
+/// One handle's view of a topic.
+#[derive(Debug)]
+pub(crate) struct Topic {
+    pub(super) cells: Cells,
+    /// Private copies, never re-read from shared memory.
+    pub(crate) geo: Geometry,
+    role: Role,
+    claim: Claim,
+    /// Whether this process receives heavy fences (see `wait::advertise`).
+    registered: bool,
+    /// This handle's own counters, in its slot.
+    own: NonNull<Counters>,
+    region: Region<BroadcastHeader>,
+}
+
+// SAFETY: `own` and the cells point into the memory of `region`, which moves with the
+// topic; all shared accesses go through atomics or protocol-guarded windows. Not `Sync`: a
+// handle is used by one thread at a time (`&mut self` on every operation).
+unsafe impl Send for Topic {}
+
+impl Topic {
+    /// Attaches `role` to the topic in `region`: takes a slot or fails with `RoleTaken`.
+    /// A publisher's slot gets an idle mark; a subscriber's, a cursor at the tail, which
+    /// holds publishers back from then on (see [`Topic::join`]).
+    pub(crate) fn attach(
+        region: Region<BroadcastHeader>,
+        role: Role,
+        geo: Geometry,
+    ) -> Result<Topic, OpenError> {
+        let tail = &region.header().tail.0.pos;
+        let claim = region.slots().attach(geo.class(role), |slot| {
+            // Relaxed: the slot's attach publishes the mark with the slot (SYNC(attach));
+            // the tail only places it. A dead predecessor's claim or cursor is replaced.
+            let at = tail.load(Ordering::Relaxed);
+            let mark = match role {
+                Role::Producer => idle(at),
+                Role::Consumer => at,
+            };
+            slot.counters.0.mark.store(mark, Ordering::Relaxed);
+        })?;
+        let own = NonNull::from(&region.slots().get(claim.slot).counters.0);
+        let mut t = Topic {
+            cells: Cells::new(region.data(), geo.capacity, geo.slot_size),
+            geo,
+            role,
+            claim,
+            registered: false,
+            own,
+            region,
+        };
+        t.registered = wait::advertise(t.wait_line(role));
+        Ok(t)
+    }
+
+    /// Makes a topic this handle created visible to openers.
+    pub(crate) fn publish(&mut self) -> Result<(), OpenError> {
+        self.region.publish::<Broadcast>()
+    }
+
+    /// The shared header.
+    #[inline]
+    pub(crate) fn hdr(&self) -> &BroadcastHeader {
+        self.region.header()
+    }
+
+    /// The tail: the next position publishers claim.
+    #[inline]
+    pub(super) fn tail(&self) -> &AtomicU64 {
+        &self.hdr().tail.0.pos
+    }
+
+    /// The role slots.
+    pub(crate) fn slots(&self) -> Slots<'_> {
+        self.region.slots()
+    }
+
+    /// This handle's own counters.
+    #[inline]
+    pub(crate) fn own(&self) -> &Counters {
+        // SAFETY: `own` points into the region's memory, which lives as long as `self`;
+        // counters are atomics, valid for any bit pattern.
+        unsafe { self.own.as_ref() }
+    }
+
+    /// The wait line of `of` (producers: publishers; consumers: subscribers).
+    pub(crate) fn wait_line(&self, of: Role) -> &WaitLine {
+        let h = self.hdr();
+        match of {
+            Role::Producer => &h.publisher_wait.0,
+            Role::Consumer => &h.subscriber_wait.0,
+        }
+    }
+
+    /// The wait line of `of`, with a lifetime detached from `&self`, so that a wait loop
+    /// can borrow the handle mutably while it sleeps on the line.
+    ///
+    /// # Safety
+    /// The returned reference must not outlive `self`.
+    pub(crate) unsafe fn wait_line_unbound<'b>(&self, of: Role) -> &'b WaitLine {
+        // SAFETY: per the contract, the memory outlives the reference.
+        let h = unsafe { self.region.header_unbound() };
+        match of {
+            Role::Producer => &h.publisher_wait.0,
+            Role::Consumer => &h.subscriber_wait.0,
+        }
+    }
+
+    /// Whether anybody holds a slot of `role`; `thorough` asks the kernel.
+    pub(crate) fn presence(&self, role: Role, thorough: bool) -> Presence {
+        self.slots().presence(self.geo.class(role), thorough)
+    }
+
+    /// Graceful detach: clears the slot's flag and wakes the other side's sleepers so
+    /// that they notice at once (publishers stop waiting for a subscriber that left).
+    pub(crate) fn detach(&self) {
+        self.slots().detach(self.claim);
+        let other = match self.role {
+            Role::Producer => Role::Consumer,
+            Role::Consumer => Role::Producer,
+        };
+        wait::wake_always(self.wait_line(other));
+    }
+
+    /// Wakes the sleepers of `role`, if any announced themselves (counted).
+    #[inline]
+    pub(super) fn wake(&self, role: Role) {
+        if wait::wake(self.wait_line(role), self.registered) {
+            claims::bump(&self.own().wakeups);
+        }
+    }
+
+    /// Stores this handle's mark.
+    #[inline]
+    pub(super) fn mark(&self, pos: u64) {
+        claims::mark(self.own(), pos);
+    }
+
+    /// Claims the position at the tail for writing, once its cell finished the lap
+    /// before. In a lossless topic, `limit` is the first position that has no room yet
+    /// (see `room.rs`); a lossy one passes `None`.
+    ///
+    /// # Errors
+    /// `Corrupted` for a state word no ipcring writes.
+    pub(crate) fn claim(&self, limit: Option<u64>) -> Result<Claimed, SendError> {
+        let tail = self.tail();
+        // SYNC(mark): Acquire, as every load of an index.
+        let mut t = tail.load(Ordering::Acquire);
+        // Whether our mark names a position that we tried and lost (moved away below).
+        let mut marked = false;
+        let found = 'search: {
+            for _ in 0..self.geo.capacity + 16 {
+                if limit.is_some_and(|l| !claims::past(l, t)) {
+                    break 'search Ok(Claimed::Full { pos: t });
+                }
+                // SYNC(publish): Acquire pairs with the Release that finished the cell's
+                // last position (a commit, a skip): its writes of the cell happen before
+                // ours.
+                let w = self.cells.state(t).load(Ordering::Acquire);
+                match cell::decode(w, self.cells.lap(t)) {
+                    Seen::Before(State::Ready | State::Skipped) => {
+                        self.mark(t);
+                        marked = true;
+                        // SYNC(mark): AcqRel: the Release half publishes our mark to
+                        // whoever sees the tail past `t`; the Acquire half keeps the
+                        // sequence whole.
+                        match tail.compare_exchange(
+                            t,
+                            t.wrapping_add(1),
+                            Ordering::AcqRel,
+                            Ordering::Acquire,
+                        ) {
+                            Ok(_) => return Ok(Claimed::At(self.start_writing(t))),
+                            Err(now) => t = now,
+                        }
+                    }
+                    Seen::Before(State::Writing) | Seen::TwoBefore => {
+                        let pos = t.wrapping_sub(self.geo.capacity as u64);
+                        break 'search Ok(Claimed::Behind { pos, word: w });
+                    }
+                    Seen::Now(_) | Seen::After => t = advance(tail, t),
+                    Seen::Corrupt => break,
+                }
+            }
+            Err(SendError::Corrupted)
+        };
+        if marked {
+            self.mark(idle(t));
+        }
+        found
+    }
+
+    /// Marks the cell of our new claim `t` as being written, before any byte of the
+    /// payload changes.
+    fn start_writing(&self, t: u64) -> Spot {
+        let at = self.cells.spot(t);
+        // Relaxed, then SYNC(seqlock): the Release fence orders the mark before every
+        // payload write below it, so a reader whose Acquire fence follows a copy that saw
+        // one of those writes sees the mark in its second look, and drops the copy.
+        self.cells
+            .word(at)
+            .store(cell::writing(self.cells.lap(t)), Ordering::Relaxed);
+        fence(Ordering::Release);
+        at
+    }
+
+    /// Writes `msg` (at most the slot size) as the payload of our claim `at`.
+    pub(crate) fn write(&self, at: Spot, msg: &[u8]) {
+        self.cells.store(at, msg);
+    }
+
+    /// The payload window of our claim `at`, for writing in place.
+    ///
+    /// # Safety
+    /// `at` is our claim, not committed or aborted yet; `len` is at most the slot size.
+    pub(crate) unsafe fn write_window(&self, at: Spot, len: usize) -> WriteAccess {
+        // SAFETY: only the publisher of a position writes its cell (the caller's claim).
+        unsafe { self.cells.write_window(at, len) }
+    }
+
+    /// Commits our claim `at` as a message of `len` bytes, and moves our mark away.
+    pub(crate) fn commit(&self, at: Spot, len: usize) {
+        let lap = self.cells.lap(at.pos);
+        // SYNC(publish): Release pairs with the Acquire load of every subscriber that
+        // reads the cell: the payload and the length are visible to it.
+        self.cells
+            .word(at)
+            .store(cell::ready(lap, len), Ordering::Release);
+        self.mark(idle(at.pos));
+        self.wake(Role::Consumer);
+    }
+
+    /// Abandons our claim `at`: the position holds no message, and subscribers pass it.
+    pub(crate) fn abort(&self, at: Spot) {
+        let lap = self.cells.lap(at.pos);
+        // SYNC(publish): Release, as a commit: the next publisher of the cell writes after.
+        self.cells
+            .word(at)
+            .store(cell::skipped(lap), Ordering::Release);
+        self.mark(idle(at.pos));
+        self.wake(Role::Consumer);
+    }
+
+    /// Skips the claim of position `pos` if its holder is dead (`thorough`: asked of the
+    /// kernel; otherwise only a graceful detach counts), given the cell's word `word` as
+    /// found: still the lap before (claimed, not yet marked) or `WRITING` of `pos`. A
+    /// compare-and-swap from that word, so a commit that came first wins. Returns whether
+    /// it skipped.
+    pub(super) fn skip_abandoned(&self, pos: u64, word: u64, thorough: bool) -> bool {
+        let lap = self.cells.lap(pos);
+        match cell::decode(word, lap) {
+            Seen::Now(State::Writing) | Seen::Before(State::Ready | State::Skipped) => {}
+            _ => return false,
+        }
+        let class = self.geo.class(Role::Producer);
+        let cap = self.geo.capacity;
+        if !claims::abandoned(self.slots(), class, self.tail(), pos, cap, thorough) {
+            return false;
+        }
+        // SYNC(publish): AcqRel: the next publisher of the cell (Acquire) writes after;
+        // the dead holder's last writes are ordered before by `abandoned`.
+        let skipped = self
+            .cells
+            .state(pos)
+            .compare_exchange(
+                word,
+                cell::skipped(lap),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            )
+            .is_ok();
+        if skipped {
+            claims::bump(&self.own().skipped);
+            self.wake(Role::Consumer);
+            self.wake(Role::Producer);
+        }
+        skipped
+    }
+
+    /// A cursor at the tail as it is now, for a subscriber that joins (or joins again
+    /// after an eviction): stored first (as the attach hook does) so that publishers
+    /// hold back for it, then the tail read again; positions from that tail on are safe
+    /// from overwriting in a lossless topic. With `Join::Oldest`, starts at the oldest
+    /// position the topic holds instead (a lap back, or its first position), whose cells
+    /// publishers may still be overwriting for a while: the subscriber passes those
+    /// silently. Returns (cursor, first safe position).
+    pub(super) fn join(&self, how: Join) -> (u64, u64) {
+        // SYNC(cursor): the SeqCst fence pairs with the one in `room.rs`: a publisher whose
+        // look at the cursors missed ours read a tail that ours is not older than, and
+        // claims no position a lap past it.
+        fence_seqcst();
+        // Acquire, as every load of an index.
+        let safe = self.tail().load(Ordering::Acquire);
+        let cursor = match how {
+            Join::Next => safe,
+            Join::Oldest => {
+                let start = self.geo.start;
+                let cap = self.geo.capacity as u64;
+                if claims::within_lap(safe.wrapping_add(1), start, self.geo.capacity) {
+                    start
+                } else {
+                    safe.wrapping_sub(cap)
+                }
+            }
+        };
+        // SYNC(cursor): Release pairs with the Acquire loads of publishers in `room.rs`.
+        self.own().mark.store(cursor, Ordering::Release);
+        (cursor, safe)
+    }
+}
+
+/// Initialises a new topic whose positions start at `start`: the tail there, and every
+/// cell skipped for the lap before the first position that maps to it.
+pub(crate) fn init(region: &Region<BroadcastHeader>, geo: &Geometry) {
+    let h = region.header();
+    // Relaxed: a segment's header is published by its READY store; a heap topic reaches
+    // other threads only by being moved or cloned into them.
+    h.tail.0.pos.store(geo.start, Ordering::Relaxed);
+    let cells = Cells::new(region.data(), geo.capacity, geo.slot_size);
+    cells.init(geo.start, |lap| cell::skipped(lap.wrapping_sub(1)));
+    wait::prepare(&h.subscriber_wait.0);
+    wait::prepare(&h.publisher_wait.0);
+}

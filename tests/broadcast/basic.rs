@@ -1,0 +1,272 @@
+//! The broadcast API in one process: every subscriber sees every message in order, sizes,
+//! grants, values, joining, role slots, bad input and counters.
+
+use crate::common::{check, message, watchdog, RingGuard};
+use ipcring::broadcast::{Builder, Publisher, Subscriber};
+use ipcring::{OpenError, RecvError, Role, SendError};
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn topic(ring: &RingGuard, capacity: usize, slot_size: usize) -> Publisher {
+    Builder::new(ring.name())
+        .capacity(capacity)
+        .slot_size(slot_size)
+        .create_publisher()
+        .expect("create the topic")
+}
+
+#[test]
+fn every_subscriber_receives_every_message_in_order_across_many_laps() {
+    let _w = watchdog("every_subscriber_receives_every_message", LIMIT);
+    let ring = RingGuard::new("order");
+    let mut tx = topic(&ring, 8, 40);
+    let mut subs: Vec<Subscriber> = (0..3)
+        .map(|_| Subscriber::open(ring.name()).expect("subscribe"))
+        .collect();
+    let mut buf = Vec::new();
+    for seq in 0..999u64 {
+        let len = (seq % 33) as usize + 8;
+        tx.send(&message(seq, len)).expect("send");
+        if seq % 8 == 7 {
+            for rx in &mut subs {
+                for back in (seq - 7)..=seq {
+                    assert_eq!(rx.recv_into(&mut buf), Ok((back % 33) as usize + 8));
+                    check(back, (back % 33) as usize + 8, &buf);
+                }
+            }
+        }
+    }
+    for rx in &mut subs {
+        for back in 992..999 {
+            assert_eq!(rx.recv_into(&mut buf), Ok((back % 33) as usize + 8));
+        }
+        assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Empty));
+    }
+    let s = tx.stats();
+    assert_eq!((s.published, s.received, s.missed), (999, 3 * 999, 0));
+    assert_eq!(subs[0].own_stats().received, 999);
+}
+
+#[test]
+fn a_full_lossless_topic_refuses_try_send_until_the_slowest_subscriber_reads() {
+    let ring = RingGuard::new("full");
+    let mut tx = topic(&ring, 4, 8);
+    let mut fast = Subscriber::open(ring.name()).expect("subscribe");
+    let mut slow = Subscriber::open(ring.name()).expect("subscribe");
+    for v in 0..4u64 {
+        tx.try_send_value(&v).expect("room");
+    }
+    for v in 0..4u64 {
+        assert_eq!(fast.recv_value::<u64>(), Ok(v));
+    }
+    assert_eq!(tx.try_send_value(&4u64), Err(SendError::Full));
+    assert_eq!(
+        tx.send_timeout(b"x", Duration::from_millis(20)),
+        Err(SendError::Timeout)
+    );
+    assert_eq!(slow.recv_value::<u64>(), Ok(0));
+    tx.try_send_value(&4u64)
+        .expect("one slot freed by the slowest");
+    assert_eq!(tx.try_send_value(&5u64), Err(SendError::Full));
+    for v in 1..5u64 {
+        assert_eq!(slow.recv_value::<u64>(), Ok(v));
+    }
+    assert_eq!(fast.recv_value::<u64>(), Ok(4));
+    let s = tx.stats();
+    assert_eq!((s.published, s.rejected, s.high_water), (5, 2, 4));
+}
+
+#[test]
+fn a_subscriber_that_leaves_no_longer_holds_the_publishers() {
+    let ring = RingGuard::new("leave");
+    let mut tx = topic(&ring, 2, 8);
+    let slow = Subscriber::open(ring.name()).expect("subscribe");
+    tx.send(b"a").expect("send");
+    tx.send(b"b").expect("send");
+    assert_eq!(tx.try_send(b"c"), Err(SendError::Full));
+    drop(slow);
+    tx.try_send(b"c").expect("nobody to wait for");
+}
+
+#[test]
+fn a_lossless_topic_without_subscribers_never_fills() {
+    let ring = RingGuard::new("void");
+    let mut tx = topic(&ring, 2, 8);
+    for v in 0..100u64 {
+        tx.try_send_value(&v).expect("nobody to wait for");
+    }
+    let mut rx = Subscriber::open(ring.name()).expect("subscribe");
+    assert_eq!(rx.try_recv_value::<u64>(), Err(RecvError::Empty));
+    tx.send_value(&100u64).expect("send");
+    assert_eq!(rx.recv_value::<u64>(), Ok(100));
+}
+
+#[test]
+fn a_subscriber_joins_at_the_next_message_or_at_the_oldest_held() {
+    let ring = RingGuard::new("join");
+    let mut tx = topic(&ring, 4, 8);
+    tx.send_value(&0u64).expect("send");
+    let mut early = Builder::new(ring.name())
+        .from_oldest(true)
+        .open_subscriber()
+        .expect("subscribe");
+    for v in 1..6u64 {
+        tx.try_send_value(&v).ok();
+    }
+    // The early one holds the topic: 0..4 went in, 4 and 5 found it full.
+    assert_eq!(early.recv_value::<u64>(), Ok(0));
+    let mut next = Subscriber::open(ring.name()).expect("subscribe");
+    let mut oldest = Builder::new(ring.name())
+        .from_oldest(true)
+        .open_subscriber()
+        .expect("subscribe");
+    // The oldest message held is 0 still: `oldest` holds the topic until it reads it.
+    assert_eq!(tx.try_send_value(&6u64), Err(ipcring::SendError::Full));
+    for v in 0..4u64 {
+        assert_eq!(oldest.recv_value::<u64>(), Ok(v));
+    }
+    tx.send_value(&6u64).expect("room for one");
+    assert_eq!(next.recv_value::<u64>(), Ok(6));
+    assert_eq!(oldest.recv_value::<u64>(), Ok(6));
+    for v in [1, 2, 3, 6] {
+        assert_eq!(early.recv_value::<u64>(), Ok(v));
+    }
+}
+
+#[test]
+fn a_young_topic_joined_at_the_oldest_starts_at_its_first_message() {
+    let ring = RingGuard::new("young");
+    let mut tx = Builder::new(ring.name())
+        .capacity(16)
+        .slot_size(8)
+        .start_position(u64::MAX - 3)
+        .create_publisher()
+        .expect("create");
+    for v in 0..5u64 {
+        tx.send_value(&v).expect("send");
+    }
+    let mut rx = Builder::new(ring.name())
+        .from_oldest(true)
+        .open_subscriber()
+        .expect("subscribe");
+    for v in 0..5u64 {
+        assert_eq!(rx.recv_value::<u64>(), Ok(v));
+    }
+    assert_eq!(rx.try_recv_value::<u64>(), Err(RecvError::Empty));
+}
+
+#[test]
+fn empty_and_full_size_messages_round_trip_and_larger_ones_are_refused() {
+    let ring = RingGuard::new("sizes");
+    let mut tx = topic(&ring, 4, 13);
+    let mut rx = Subscriber::open(ring.name()).expect("subscribe");
+    let mut buf = vec![1, 2, 3];
+    tx.send(b"").expect("empty message");
+    tx.send(&[7; 13]).expect("a message of the slot size");
+    assert_eq!(
+        tx.send(&[0; 14]),
+        Err(SendError::TooLarge { len: 14, max: 13 })
+    );
+    assert_eq!(
+        tx.try_reserve(14).map(drop),
+        Err(SendError::TooLarge { len: 14, max: 13 })
+    );
+    assert_eq!(rx.recv_into(&mut buf), Ok(0));
+    assert!(buf.is_empty());
+    assert_eq!(rx.recv_into(&mut buf), Ok(13));
+    assert_eq!(buf, [7; 13]);
+}
+
+#[test]
+fn a_grant_commits_what_was_written_and_an_abandoned_one_is_passed() {
+    let ring = RingGuard::new("grant");
+    let mut tx = topic(&ring, 4, 16);
+    let mut rx = Subscriber::open(ring.name()).expect("subscribe");
+    let mut g = tx.reserve(16).expect("reserve");
+    assert_eq!(g.len(), 16);
+    g[..5].copy_from_slice(b"first");
+    g.commit(5);
+    drop(tx.reserve(16).expect("reserve"));
+    tx.send(b"third").expect("send");
+    let mut buf = Vec::new();
+    assert_eq!(rx.recv_into(&mut buf), Ok(5));
+    assert_eq!(buf, b"first");
+    assert_eq!(rx.recv_into(&mut buf), Ok(5));
+    assert_eq!(buf, b"third");
+}
+
+#[test]
+fn a_value_of_the_wrong_size_stays_in_the_topic() {
+    let ring = RingGuard::new("value");
+    let mut tx = topic(&ring, 4, 16);
+    let mut rx = Subscriber::open(ring.name()).expect("subscribe");
+    tx.send_value(&7u32).expect("send");
+    assert_eq!(
+        rx.recv_value::<u64>(),
+        Err(RecvError::WrongSize {
+            found: 4,
+            expected: 8
+        })
+    );
+    assert_eq!(rx.recv_value::<u32>(), Ok(7));
+}
+
+#[test]
+fn one_subscriber_more_than_max_subscribers_is_refused_by_name() {
+    let ring = RingGuard::new("roles");
+    let _tx = Builder::new(ring.name())
+        .capacity(4)
+        .slot_size(8)
+        .max_subscribers(2)
+        .create_publisher()
+        .expect("create");
+    let _a = Subscriber::open(ring.name()).expect("first");
+    let b = Subscriber::open(ring.name()).expect("second");
+    match Subscriber::open(ring.name()) {
+        Err(OpenError::RoleTaken {
+            role: Role::Consumer,
+            slots: 2,
+        }) => {}
+        other => panic!("a third subscriber: {other:?}"),
+    }
+    drop(b);
+    Subscriber::open(ring.name()).expect("a slot freed");
+}
+
+#[test]
+fn bad_geometry_and_another_kind_are_refused_with_their_own_errors() {
+    let ring = RingGuard::new("bad");
+    let create = |b: Builder| b.create_publisher().map(drop);
+    for (b, what) in [
+        (Builder::new(ring.name()).capacity(3), "capacity"),
+        (Builder::new(ring.name()).slot_size(0), "slot_size"),
+        (Builder::new(ring.name()).max_subscribers(0), "subscribers"),
+        (Builder::new(ring.name()).max_subscribers(65), "subscribers"),
+        (Builder::new(ring.name()).publishers(0), "publishers"),
+    ] {
+        match create(b) {
+            Err(OpenError::InvalidGeometry { what: w, .. }) => assert_eq!(w, what),
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+    let _q = ipcring::mpmc::Producer::create(ring.name(), 4, 8).expect("an MPMC queue");
+    match Subscriber::open(ring.name()) {
+        Err(OpenError::KindMismatch {
+            found: 2,
+            expected: 3,
+        }) => {}
+        other => panic!("a subscriber on an MPMC queue: {other:?}"),
+    }
+}
+
+#[test]
+fn publishers_that_all_leave_disconnect_a_drained_subscriber() {
+    let ring = RingGuard::new("disc");
+    let mut tx = topic(&ring, 4, 8);
+    let mut rx = Subscriber::open(ring.name()).expect("subscribe");
+    tx.send_value(&1u64).expect("send");
+    drop(tx);
+    assert_eq!(rx.recv_value::<u64>(), Ok(1));
+    assert_eq!(rx.recv_value::<u64>(), Err(RecvError::Disconnected));
+}

@@ -1,0 +1,33 @@
+//! Integration tests of broadcast topics: in one process, across real processes, and
+//! under crashes.
+//!
+//! Multi-process tests run this test binary again as a child (`--exact
+//! child_process_entry`) with the role, the topic and an argument in environment
+//! variables; the entry point does nothing in a normal run. Every test that can block runs
+//! under a watchdog that kills the children, removes the topics and aborts after a limit,
+//! so that a hang fails; topics are removed by guards, also when a test fails.
+
+mod basic;
+#[path = "../common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+mod modes;
+mod process;
+
+#[test]
+fn child_process_entry() {
+    let Ok(role) = std::env::var(common::ROLE_VAR) else {
+        return;
+    };
+    let _watchdog = common::child_setup();
+    let topic = std::env::var(common::RING_VAR).expect("topic name");
+    let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
+    let play: fn(&str, &str) = match role.as_str() {
+        "publisher" => process::publisher,
+        "subscriber" => process::subscriber,
+        "slow-subscriber" => process::slow_subscriber,
+        "stuck-subscriber" => process::stuck_subscriber,
+        other => panic!("unknown child role {other:?}"),
+    };
+    play(&topic, &arg);
+}
