@@ -50,6 +50,7 @@
 #![deny(unsafe_op_in_unsafe_fn, missing_docs, missing_debug_implementations)]
 #![warn(clippy::undocumented_unsafe_blocks, unreachable_pub)]
 
+mod attachment;
 pub mod broadcast;
 mod builder;
 mod bytes;
@@ -59,6 +60,7 @@ mod claims;
 pub mod crash;
 mod error;
 mod futex;
+mod grant;
 mod layout;
 #[cfg(ipcring_loom)]
 #[doc(hidden)]

@@ -182,7 +182,7 @@ impl crate::Builder<Shape> {
         init(&region, &geo);
         // Attach before READY, so that no opener can take our slot first.
         let mut t = Topic::attach(region, role, geo)?;
-        t.publish()?;
+        t.publish::<Broadcast>()?;
         Ok(t)
     }
 

@@ -2,15 +2,14 @@
 
 use super::stats::Stats;
 use super::topic::{Claimed, Topic};
-use crate::bytes::WriteAccess;
 use crate::cells::Spot;
 use crate::claims::{self, bump};
 use crate::error::SendError;
+use crate::grant::Writer;
 use crate::role::Role;
 use crate::sync::Ordering;
 use crate::time::Deadline;
 use crate::wait::{self, Check, WaitStrategy};
-use core::ops::{Deref, DerefMut};
 use std::time::Duration;
 
 /// How long a non-blocking send that finds a lossless topic full goes between two looks
@@ -175,24 +174,19 @@ impl Publisher {
     fn grant(&mut self, at: Spot, len: usize) -> WriteGrant<'_> {
         // SAFETY: `at` was just claimed by us for up to the slot size.
         let access = unsafe { self.t.write_window(at, len) };
-        WriteGrant {
-            publisher: self,
-            at,
-            len,
-            access: Some(access),
-        }
+        WriteGrant::new(self, at, len, access)
     }
 
     #[inline]
     fn write(&mut self, at: Spot, msg: &[u8]) {
         self.t.write(at, msg);
-        #[cfg(feature = "crash-points")]
-        crate::crash::reached(crate::crash::Point::BroadcastBeforeCommit);
         self.commit(at, msg.len());
     }
 
     #[inline]
     fn commit(&mut self, at: Spot, len: usize) {
+        #[cfg(feature = "crash-points")]
+        crate::crash::reached(crate::crash::Point::BroadcastBeforeCommit);
         self.t.commit(at, len);
         bump(&self.t.own().sent);
     }
@@ -304,53 +298,19 @@ impl Drop for Publisher {
     }
 }
 
-/// A slot of the topic, lent for writing in place. Dereferences to the reserved bytes.
-///
-/// [`WriteGrant::commit`] publishes the first `n` of them; dropping the grant without
-/// committing abandons the slot, which subscribers then pass.
-#[derive(Debug)]
-pub struct WriteGrant<'a> {
-    publisher: &'a mut Publisher,
-    at: Spot,
-    len: usize,
-    /// Until committed: dropping the grant with it abandons the claim.
-    access: Option<WriteAccess>,
-}
+/// A slot of the topic, lent for writing in place (see [`Publisher::reserve`]).
+/// Dropping the grant without committing abandons the slot, which subscribers then pass.
+pub type WriteGrant<'a> = crate::grant::WriteGrant<'a, Publisher>;
 
-impl WriteGrant<'_> {
-    /// Publishes the first `n` bytes as one message.
-    ///
-    /// # Panics
-    /// If `n` is larger than the reserved length.
-    pub fn commit(mut self, n: usize) {
-        assert!(n <= self.len, "commit({n}) of a {}-byte grant", self.len);
-        if let Some(a) = self.access.take() {
-            a.end();
-        }
-        #[cfg(feature = "crash-points")]
-        crate::crash::reached(crate::crash::Point::BroadcastBeforeCommit);
-        self.publisher.commit(self.at, n);
+impl Writer for Publisher {
+    type At = Spot;
+    type Committed = ();
+
+    fn commit_at(&mut self, at: Spot, n: usize) {
+        self.commit(at, n);
     }
-}
 
-impl Deref for WriteGrant<'_> {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        self.access.as_ref().map_or(&[], WriteAccess::slice)
-    }
-}
-
-impl DerefMut for WriteGrant<'_> {
-    fn deref_mut(&mut self) -> &mut [u8] {
-        self.access.as_mut().map_or(&mut [], WriteAccess::slice_mut)
-    }
-}
-
-impl Drop for WriteGrant<'_> {
-    fn drop(&mut self) {
-        if let Some(a) = self.access.take() {
-            a.end();
-            self.publisher.t.abort(self.at);
-        }
+    fn abort_at(&mut self, at: Spot) {
+        self.t.abort(at);
     }
 }

@@ -25,18 +25,19 @@
 //! publisher that overwrites what it read), SYNC(mark) (see `claims.rs`).
 
 use super::cell::{self, Seen, State};
-use super::layout::{Broadcast, BroadcastHeader, Geometry};
+use super::layout::{BroadcastHeader, Geometry};
+use crate::attachment::{Attachment, WaitLines};
 use crate::bytes::WriteAccess;
 use crate::cells::{Cells, Spot};
 use crate::claims::{self, advance, idle};
 use crate::error::{OpenError, SendError};
-use crate::layout::{Counters, WaitLine};
+use crate::layout::WaitLine;
 use crate::region::Region;
 use crate::role::Role;
-use crate::roles::{Claim, Presence, Slots};
+use crate::roles::Presence;
 use crate::sync::{fence, fence_seqcst, AtomicU64, Ordering};
 use crate::wait;
-use std::ptr::NonNull;
+use core::ops::{Deref, DerefMut};
 
 /// What a publisher found at the tail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,25 +61,42 @@ pub(crate) enum Join {
     Oldest,
 }
 
-/// One handle's view of a topic.
+/// One handle's view of a topic: its attachment (memory, slot, counters, wait lines, all
+/// reached through `Deref`) and the topic's cells.
 #[derive(Debug)]
 pub(crate) struct Topic {
     pub(super) cells: Cells,
     /// Private copies, never re-read from shared memory.
     pub(crate) geo: Geometry,
-    role: Role,
-    claim: Claim,
-    /// Whether this process receives heavy fences (see `wait::advertise`).
-    registered: bool,
-    /// This handle's own counters, in its slot.
-    own: NonNull<Counters>,
-    region: Region<BroadcastHeader>,
+    at: Attachment<BroadcastHeader>,
 }
 
-// SAFETY: `own` and the cells point into the memory of `region`, which moves with the
+// SAFETY: the cells point into the memory of the attachment's region, which moves with the
 // topic; all shared accesses go through atomics or protocol-guarded windows. Not `Sync`: a
 // handle is used by one thread at a time (`&mut self` on every operation).
 unsafe impl Send for Topic {}
+
+impl Deref for Topic {
+    type Target = Attachment<BroadcastHeader>;
+    fn deref(&self) -> &Attachment<BroadcastHeader> {
+        &self.at
+    }
+}
+
+impl DerefMut for Topic {
+    fn deref_mut(&mut self) -> &mut Attachment<BroadcastHeader> {
+        &mut self.at
+    }
+}
+
+impl WaitLines for BroadcastHeader {
+    fn line(&self, role: Role) -> &WaitLine {
+        match role {
+            Role::Producer => &self.publisher_wait.0,
+            Role::Consumer => &self.subscriber_wait.0,
+        }
+    }
+}
 
 impl Topic {
     /// Attaches `role` to the topic in `region`: takes a slot or fails with `RoleTaken`.
@@ -89,40 +107,21 @@ impl Topic {
         role: Role,
         geo: Geometry,
     ) -> Result<Topic, OpenError> {
-        let tail = &region.header().tail.0.pos;
-        let claim = region.slots().attach(geo.class(role), |slot| {
+        let at = Attachment::attach(region, geo.class(role), |h, slot| {
             // Relaxed: the slot's attach publishes the mark with the slot (SYNC(attach));
             // the tail only places it. A dead predecessor's claim or cursor is replaced.
-            let at = tail.load(Ordering::Relaxed);
+            let at = h.tail.0.pos.load(Ordering::Relaxed);
             let mark = match role {
                 Role::Producer => idle(at),
                 Role::Consumer => at,
             };
             slot.counters.0.mark.store(mark, Ordering::Relaxed);
         })?;
-        let own = NonNull::from(&region.slots().get(claim.slot).counters.0);
-        let mut t = Topic {
-            cells: Cells::new(region.data(), geo.capacity, geo.slot_size),
+        Ok(Topic {
+            cells: Cells::new(at.region().data(), geo.capacity, geo.slot_size),
             geo,
-            role,
-            claim,
-            registered: false,
-            own,
-            region,
-        };
-        t.registered = wait::advertise(t.wait_line(role));
-        Ok(t)
-    }
-
-    /// Makes a topic this handle created visible to openers.
-    pub(crate) fn publish(&mut self) -> Result<(), OpenError> {
-        self.region.publish::<Broadcast>()
-    }
-
-    /// The shared header.
-    #[inline]
-    pub(crate) fn hdr(&self) -> &BroadcastHeader {
-        self.region.header()
+            at,
+        })
     }
 
     /// The tail: the next position publishers claim.
@@ -131,64 +130,9 @@ impl Topic {
         &self.hdr().tail.0.pos
     }
 
-    /// The role slots.
-    pub(crate) fn slots(&self) -> Slots<'_> {
-        self.region.slots()
-    }
-
-    /// This handle's own counters.
-    #[inline]
-    pub(crate) fn own(&self) -> &Counters {
-        // SAFETY: `own` points into the region's memory, which lives as long as `self`;
-        // counters are atomics, valid for any bit pattern.
-        unsafe { self.own.as_ref() }
-    }
-
-    /// The wait line of `of` (producers: publishers; consumers: subscribers).
-    pub(crate) fn wait_line(&self, of: Role) -> &WaitLine {
-        let h = self.hdr();
-        match of {
-            Role::Producer => &h.publisher_wait.0,
-            Role::Consumer => &h.subscriber_wait.0,
-        }
-    }
-
-    /// The wait line of `of`, with a lifetime detached from `&self`, so that a wait loop
-    /// can borrow the handle mutably while it sleeps on the line.
-    ///
-    /// # Safety
-    /// The returned reference must not outlive `self`.
-    pub(crate) unsafe fn wait_line_unbound<'b>(&self, of: Role) -> &'b WaitLine {
-        // SAFETY: per the contract, the memory outlives the reference.
-        let h = unsafe { self.region.header_unbound() };
-        match of {
-            Role::Producer => &h.publisher_wait.0,
-            Role::Consumer => &h.subscriber_wait.0,
-        }
-    }
-
     /// Whether anybody holds a slot of `role`; `thorough` asks the kernel.
     pub(crate) fn presence(&self, role: Role, thorough: bool) -> Presence {
-        self.slots().presence(self.geo.class(role), thorough)
-    }
-
-    /// Graceful detach: clears the slot's flag and wakes the other side's sleepers so
-    /// that they notice at once (publishers stop waiting for a subscriber that left).
-    pub(crate) fn detach(&self) {
-        self.slots().detach(self.claim);
-        let other = match self.role {
-            Role::Producer => Role::Consumer,
-            Role::Consumer => Role::Producer,
-        };
-        wait::wake_always(self.wait_line(other));
-    }
-
-    /// Wakes the sleepers of `role`, if any announced themselves (counted).
-    #[inline]
-    pub(super) fn wake(&self, role: Role) {
-        if wait::wake(self.wait_line(role), self.registered) {
-            claims::bump(&self.own().wakeups);
-        }
+        self.at.presence(self.geo.class(role), thorough)
     }
 
     /// Stores this handle's mark.

@@ -155,7 +155,7 @@ impl crate::Builder<Shape> {
         init(&region, &geo, self.start);
         // Attach before READY, so that no opener can take our slot first.
         let mut q = Queue::attach(region, role, geo)?;
-        q.publish()?;
+        q.publish::<Mpmc>()?;
         Ok(q)
     }
 

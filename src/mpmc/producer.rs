@@ -2,15 +2,14 @@
 
 use super::queue::{Claimed, Queue, Spot};
 use super::stats::Stats;
-use crate::bytes::WriteAccess;
 use crate::claims::bump;
 use crate::error::SendError;
+use crate::grant::Writer;
 use crate::role::Role;
 use crate::roles::Presence;
 use crate::sync::{yield_now, Ordering};
 use crate::time::Deadline;
 use crate::wait::{self, Check, WaitStrategy};
-use core::ops::{Deref, DerefMut};
 use std::time::Duration;
 
 /// The queue's fill is sampled (for the high-water mark) by the producer that commits a
@@ -153,13 +152,7 @@ impl Producer {
     fn grant(&mut self, at: Spot, len: usize) -> WriteGrant<'_> {
         // SAFETY: `at` was just claimed by us for up to the slot size.
         let access = unsafe { self.q.write_window(at, len) };
-        WriteGrant {
-            producer: self,
-            at,
-            len,
-            access: Some(access),
-            open: true,
-        }
+        WriteGrant::new(self, at, len, access)
     }
 
     #[inline]
@@ -168,13 +161,13 @@ impl Producer {
         let mut w = unsafe { self.q.write_window(at, msg.len()) };
         w.fill(msg);
         w.end();
-        #[cfg(feature = "crash-points")]
-        crate::crash::reached(crate::crash::Point::MpmcBeforeCommit);
         self.commit(at, msg.len())
     }
 
     #[inline]
     fn commit(&mut self, at: Spot, len: usize) -> Result<(), SendError> {
+        #[cfg(feature = "crash-points")]
+        crate::crash::reached(crate::crash::Point::MpmcBeforeCommit);
         self.q.commit(at, len)?;
         self.committed(at.pos);
         Ok(())
@@ -289,73 +282,21 @@ impl Drop for Producer {
     }
 }
 
-/// A slot of the queue, lent for writing in place. Dereferences to the reserved bytes.
-///
-/// [`WriteGrant::commit`] publishes the first `n` of them; dropping the grant without
-/// committing abandons the slot, which consumers then pass.
-#[derive(Debug)]
-pub struct WriteGrant<'a> {
-    producer: &'a mut Producer,
-    at: Spot,
-    len: usize,
-    access: Option<WriteAccess>,
-    /// Until committed: dropping the grant abandons the claim.
-    open: bool,
-}
+/// A slot of the queue, lent for writing in place (see [`Producer::reserve`]).
+/// [`WriteGrant::commit`] returns `Err(Skipped)` if consumers passed the claim while the
+/// producer stalled (see [`crate::mpmc::Builder::stall_timeout`]); dropping the grant
+/// without committing abandons the slot, which consumers then pass.
+pub type WriteGrant<'a> = crate::grant::WriteGrant<'a, Producer>;
 
-impl WriteGrant<'_> {
-    /// Publishes the first `n` bytes as one message.
-    ///
-    /// # Errors
-    /// `Skipped` if consumers passed this claim while the producer stalled (see
-    /// [`crate::mpmc::Builder::stall_timeout`]): the message is not delivered.
-    ///
-    /// # Panics
-    /// If `n` is larger than the reserved length.
-    pub fn commit(mut self, n: usize) -> Result<(), SendError> {
-        assert!(n <= self.len, "commit({n}) of a {}-byte grant", self.len);
-        if let Some(a) = self.access.take() {
-            a.end();
-        }
-        #[cfg(feature = "crash-points")]
-        crate::crash::reached(crate::crash::Point::MpmcBeforeCommit);
-        // Committed or skipped, the claim is over: `drop` must not abort it.
-        self.open = false;
-        self.producer.commit(self.at, n)
+impl Writer for Producer {
+    type At = Spot;
+    type Committed = Result<(), SendError>;
+
+    fn commit_at(&mut self, at: Spot, n: usize) -> Result<(), SendError> {
+        self.commit(at, n)
     }
-}
 
-#[cfg(ipcring_loom)]
-impl WriteGrant<'_> {
-    /// Model hook: ends the loan and keeps the claim, as a producer that dies between
-    /// claim and commit. (`mem::forget` would leave loom's tracker of the bytes open, so
-    /// that the next writer of the cell would look concurrent with this one.)
-    #[doc(hidden)]
-    pub fn leak_claim(mut self) {
-        self.open = false;
-    }
-}
-
-impl Deref for WriteGrant<'_> {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        self.access.as_ref().map_or(&[], WriteAccess::slice)
-    }
-}
-
-impl DerefMut for WriteGrant<'_> {
-    fn deref_mut(&mut self) -> &mut [u8] {
-        self.access.as_mut().map_or(&mut [], WriteAccess::slice_mut)
-    }
-}
-
-impl Drop for WriteGrant<'_> {
-    fn drop(&mut self) {
-        if let Some(a) = self.access.take() {
-            a.end();
-        }
-        if self.open {
-            self.producer.q.abort(self.at);
-        }
+    fn abort_at(&mut self, at: Spot) {
+        self.q.abort(at);
     }
 }

@@ -34,19 +34,20 @@
 //! which case it is delivered again, once per death, and counted as redelivered.
 
 use super::cell::{self, Seen, State};
-use super::layout::{Geometry, Mpmc, MpmcHeader};
+use super::layout::{Geometry, MpmcHeader};
+use crate::attachment::{Attachment, WaitLines};
 use crate::bytes::{ReadAccess, WriteAccess};
 use crate::cells::Cells;
 pub(crate) use crate::cells::Spot;
-use crate::claims::{self, advance, bump, idle, past, within_lap};
+use crate::claims::{self, advance, idle, past, within_lap};
 use crate::error::OpenError;
-use crate::layout::{Counters, WaitLine};
+use crate::layout::WaitLine;
 use crate::region::Region;
 use crate::role::Role;
-use crate::roles::{Claim, Presence, Slots};
+use crate::roles::Presence;
 use crate::sync::{AtomicU64, Ordering};
 use crate::wait;
-use std::ptr::NonNull;
+use core::ops::{Deref, DerefMut};
 
 /// What a producer found at the tail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,28 +70,45 @@ pub(crate) enum Taken {
     Pending { pos: u64 },
 }
 
-/// One handle's view of a queue.
+/// One handle's view of a queue: its attachment (memory, slot, counters, wait lines, all
+/// reached through `Deref`) and the queue's cells.
 #[derive(Debug)]
 pub(crate) struct Queue {
     cells: Cells,
     /// Private copies, never re-read from shared memory.
     pub(crate) geo: Geometry,
-    role: Role,
-    claim: Claim,
-    /// Whether this process receives heavy fences (see `wait::advertise`).
-    registered: bool,
     /// The mark that this handle's predecessor in its slot left (a consumer delivers that
     /// message again if its holder died with it).
     pub(crate) inherited: u64,
-    /// This handle's own counters, in its slot.
-    own: NonNull<Counters>,
-    region: Region<MpmcHeader>,
+    at: Attachment<MpmcHeader>,
 }
 
-// SAFETY: `own` and `data` point into the memory of `region`, which moves with the queue;
-// all shared accesses go through atomics or protocol-guarded windows. Not `Sync`: a handle
-// is used by one thread at a time (`&mut self` on every operation).
+// SAFETY: the cells point into the memory of the attachment's region, which moves with the
+// queue; all shared accesses go through atomics or protocol-guarded windows. Not `Sync`: a
+// handle is used by one thread at a time (`&mut self` on every operation).
 unsafe impl Send for Queue {}
+
+impl Deref for Queue {
+    type Target = Attachment<MpmcHeader>;
+    fn deref(&self) -> &Attachment<MpmcHeader> {
+        &self.at
+    }
+}
+
+impl DerefMut for Queue {
+    fn deref_mut(&mut self) -> &mut Attachment<MpmcHeader> {
+        &mut self.at
+    }
+}
+
+impl WaitLines for MpmcHeader {
+    fn line(&self, role: Role) -> &WaitLine {
+        match role {
+            Role::Producer => &self.producer_wait.0,
+            Role::Consumer => &self.consumer_wait.0,
+        }
+    }
+}
 
 impl Queue {
     /// Attaches `role` to the queue in `region`: takes a slot or fails with `RoleTaken`.
@@ -99,29 +117,22 @@ impl Queue {
         role: Role,
         geo: Geometry,
     ) -> Result<Queue, OpenError> {
-        let index = index_of(region.header(), role);
         let mut inherited = 0;
         let mut unfinished = false;
-        let claim = region.slots().attach(geo.class(role), |slot| {
+        let at = Attachment::attach(region, geo.class(role), |h, slot| {
             // Relaxed: the slot's lock (or flag) orders the predecessor's last mark before
             // us, and `attach` publishes the replaced one with the slot (SYNC(attach)). The
             // index only places our idle mark and tells whether the old one may matter.
-            let at = index.load(Ordering::Relaxed);
+            let at = index_of(h, role).load(Ordering::Relaxed);
             inherited = slot.counters.0.mark.swap(idle(at), Ordering::Relaxed);
             unfinished = within_lap(at, inherited, geo.capacity);
         })?;
-        let own = NonNull::from(&region.slots().get(claim.slot).counters.0);
-        let mut q = Queue {
-            cells: Cells::new(region.data(), geo.capacity, geo.slot_size),
+        let q = Queue {
+            cells: Cells::new(at.region().data(), geo.capacity, geo.slot_size),
             geo,
-            role,
-            claim,
-            registered: false,
             inherited,
-            own,
-            region,
+            at,
         };
-        q.registered = wait::advertise(q.wait_line(role));
         if unfinished {
             // In one process the slot's flag showed it held before the mark was replaced:
             // whoever waited on that mark looks again.
@@ -130,76 +141,10 @@ impl Queue {
         }
         Ok(q)
     }
-    /// Makes a queue this handle created visible to openers.
-    pub(crate) fn publish(&mut self) -> Result<(), OpenError> {
-        self.region.publish::<Mpmc>()
-    }
 
-    /// The shared header.
-    #[inline]
-    pub(crate) fn hdr(&self) -> &MpmcHeader {
-        self.region.header()
-    }
-
-    /// The role slots.
-    pub(crate) fn slots(&self) -> Slots<'_> {
-        self.region.slots()
-    }
-
-    /// This handle's own counters.
-    #[inline]
-    pub(crate) fn own(&self) -> &Counters {
-        // SAFETY: `own` points into the region's memory, which lives as long as `self`;
-        // counters are atomics, valid for any bit pattern.
-        unsafe { self.own.as_ref() }
-    }
-
-    /// The wait line of `of`.
-    pub(crate) fn wait_line(&self, of: Role) -> &WaitLine {
-        let h = self.hdr();
-        match of {
-            Role::Producer => &h.producer_wait.0,
-            Role::Consumer => &h.consumer_wait.0,
-        }
-    }
-
-    /// The wait line of `of`, with a lifetime detached from `&self`, so that a wait loop
-    /// can borrow the handle mutably while it sleeps on the line.
-    ///
-    /// # Safety
-    /// The returned reference must not outlive `self`.
-    pub(crate) unsafe fn wait_line_unbound<'b>(&self, of: Role) -> &'b WaitLine {
-        // SAFETY: per the contract, the memory outlives the reference.
-        let h = unsafe { self.region.header_unbound() };
-        match of {
-            Role::Producer => &h.producer_wait.0,
-            Role::Consumer => &h.consumer_wait.0,
-        }
-    }
-
-    /// Whether anybody holds a slot of `role`; `thorough` asks the kernel (a syscall per
-    /// attached slot).
+    /// Whether anybody holds a slot of `role`; `thorough` asks the kernel.
     pub(crate) fn presence(&self, role: Role, thorough: bool) -> Presence {
-        self.slots().presence(self.geo.class(role), thorough)
-    }
-
-    /// Graceful detach: clears the slot's flag and wakes the other side's sleepers so
-    /// that they notice at once.
-    pub(crate) fn detach(&self) {
-        self.slots().detach(self.claim);
-        let other = match self.role {
-            Role::Producer => Role::Consumer,
-            Role::Consumer => Role::Producer,
-        };
-        wait::wake_always(self.wait_line(other));
-    }
-
-    /// Wakes the sleepers of `role`, if any announced themselves (counted).
-    #[inline]
-    pub(super) fn wake(&self, role: Role) {
-        if wait::wake(self.wait_line(role), self.registered) {
-            bump(&self.own().wakeups);
-        }
+        self.at.presence(self.geo.class(role), thorough)
     }
 
     #[inline]

@@ -5,12 +5,12 @@ use super::shared::Ring;
 use super::stats::Stats;
 use crate::bytes::WriteAccess;
 use crate::error::{OpenError, SendError};
+use crate::grant::Writer;
 use crate::role::Role;
 use crate::roles::Presence;
 use crate::sync::Ordering;
 use crate::time::Deadline;
 use crate::wait::{self, Check, WaitStrategy};
-use core::ops::{Deref, DerefMut};
 use std::time::Duration;
 
 /// The writing handle of an SPSC ring. `Send`, not `Sync`: one thread writes at a time.
@@ -41,8 +41,11 @@ pub struct Producer {
 }
 
 /// Where a reserved record goes.
+// Public in a private module: the room that a public write grant holds, never named
+// outside the crate.
+#[allow(unreachable_pub)]
 #[derive(Debug, Clone, Copy)]
-struct Slot {
+pub struct Slot {
     /// Position of the padding record in front of it, if the record did not fit before
     /// the end of the area.
     pad_at: Option<u64>,
@@ -276,12 +279,7 @@ impl Producer {
     fn grant(&mut self, slot: Slot, len: usize) -> WriteGrant<'_> {
         // SAFETY: the slot was claimed for `len` payload bytes.
         let access = unsafe { self.window(slot.pos, len) };
-        WriteGrant {
-            producer: self,
-            slot,
-            len,
-            access: Some(access),
-        }
+        WriteGrant::new(self, slot, len, access)
     }
 
     /// The payload window of a claimed record.
@@ -497,43 +495,17 @@ impl Drop for Producer {
     }
 }
 
-/// Room for one message, written in place. Dereferences to the reserved bytes.
-///
-/// [`WriteGrant::commit`] publishes the first `n` of them; dropping the grant without
-/// committing abandons the reservation and leaves the ring as it was.
-#[derive(Debug)]
-pub struct WriteGrant<'a> {
-    producer: &'a mut Producer,
-    slot: Slot,
-    len: usize,
-    access: Option<WriteAccess>,
-}
+/// Room for one message, written in place (see [`Producer::reserve`]). Dropping the grant
+/// without committing abandons the reservation and leaves the ring as it was.
+pub type WriteGrant<'a> = crate::grant::WriteGrant<'a, Producer>;
 
-impl WriteGrant<'_> {
-    /// Publishes the first `n` bytes as one message.
-    ///
-    /// # Panics
-    /// If `n` is larger than the reserved length.
-    pub fn commit(mut self, n: usize) {
-        assert!(n <= self.len, "commit({n}) of a {}-byte grant", self.len);
-        if let Some(a) = self.access.take() {
-            a.end();
-        }
-        self.producer.commit_slot(self.slot, n);
-    }
-}
+impl Writer for Producer {
+    type At = Slot;
+    type Committed = ();
 
-impl Deref for WriteGrant<'_> {
-    type Target = [u8];
-    #[inline]
-    fn deref(&self) -> &[u8] {
-        self.access.as_ref().map_or(&[], WriteAccess::slice)
+    fn commit_at(&mut self, slot: Slot, n: usize) {
+        self.commit_slot(slot, n);
     }
-}
 
-impl DerefMut for WriteGrant<'_> {
-    #[inline]
-    fn deref_mut(&mut self) -> &mut [u8] {
-        self.access.as_mut().map_or(&mut [], WriteAccess::slice_mut)
-    }
+    fn abort_at(&mut self, _: Slot) {}
 }
