@@ -34,6 +34,35 @@ impl<K: Default> Builder<K> {
     }
 }
 
+/// The options of a kind whose rings are cells of a fixed size (MPMC queues, broadcast
+/// topics), which [`Builder`] sets for it.
+// Public in a private module: bounds the public setters below, implemented by the kinds.
+#[allow(unreachable_pub)]
+pub trait Cellular {
+    /// Sets the number of cells.
+    #[doc(hidden)]
+    fn set_capacity(&mut self, slots: usize);
+    /// Sets the largest message.
+    #[doc(hidden)]
+    fn set_slot_size(&mut self, bytes: usize);
+}
+
+impl<K: Cellular> Builder<K> {
+    /// Number of slots (cells) when creating: a power of two from 1 to 2^24. Each holds
+    /// one message.
+    pub fn capacity(mut self, slots: usize) -> Builder<K> {
+        self.kind.set_capacity(slots);
+        self
+    }
+
+    /// Largest message when creating, in bytes: from 1 byte to 256 MiB. Each slot takes
+    /// this much (padded to 8) plus 8 bytes.
+    pub fn slot_size(mut self, bytes: usize) -> Builder<K> {
+        self.kind.set_slot_size(bytes);
+        self
+    }
+}
+
 impl<K> Builder<K> {
     /// Permission bits of a created segment (default 0600; 0660 lets the group in).
     pub fn mode(mut self, mode: u32) -> Builder<K> {

@@ -16,7 +16,8 @@
 
 use crate::bytes::{Bytes, ReadAccess, WriteAccess};
 use crate::error::OpenError;
-use crate::roles::MAX_SLOTS;
+use crate::role::Role;
+use crate::roles::{Class, MAX_SLOTS};
 use crate::sync::{AtomicU64, Ordering};
 
 /// Most cells a ring can have.
@@ -41,6 +42,8 @@ pub(crate) const LEN_MASK: u64 = (1 << LEN_BITS) - 1;
 pub(crate) const TAG_MASK: u64 = 0b111 << TAG_SHIFT;
 
 const _: () = assert!(MAX_SLOT_SIZE < 1 << LEN_BITS);
+#[cfg(not(ipcring_loom))]
+const _: () = assert!(core::mem::size_of::<ShapeWords>() == 32);
 
 /// The state word of lap `lap` with tag `tag` (already shifted) and length `len`.
 #[inline]
@@ -105,8 +108,78 @@ impl Flaw {
     }
 }
 
+/// The geometry that every kind of cells has, as stored first on its geometry line.
+#[derive(Debug, Default)]
+#[repr(C)]
+pub(crate) struct ShapeWords {
+    /// Cells (a power of two).
+    pub(crate) capacity: AtomicU64,
+    /// Largest payload of one message.
+    pub(crate) slot_size: AtomicU64,
+    /// Role slots of producers (publishers).
+    pub(crate) producers: AtomicU64,
+    /// Role slots of consumers (subscribers).
+    pub(crate) consumers: AtomicU64,
+}
+
+/// Private copies of a ring's [`ShapeWords`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Shape {
+    pub(crate) capacity: usize,
+    pub(crate) slot_size: usize,
+    pub(crate) producers: usize,
+    pub(crate) consumers: usize,
+}
+
+impl Shape {
+    /// The slots of a role: the producers' first, then the consumers'.
+    pub(crate) fn class(&self, role: Role) -> Class {
+        Class::of(role, self.producers, self.consumers)
+    }
+
+    /// Role slots of both roles.
+    pub(crate) fn slots(&self) -> usize {
+        self.producers + self.consumers
+    }
+
+    /// Bytes of the data area.
+    pub(crate) fn data_len(&self) -> usize {
+        self.capacity * stride(self.slot_size)
+    }
+
+    /// What is wrong with this shape, if anything; `roles` names the two roles' counts
+    /// (`["producers", "consumers"]`...).
+    pub(crate) fn flaw(&self, roles: [&'static str; 2]) -> Option<Flaw> {
+        flaw(self.capacity, self.slot_size)
+            .or_else(|| role_flaw(roles[0], self.producers))
+            .or_else(|| role_flaw(roles[1], self.consumers))
+    }
+
+    /// Writes the shape into a header being created (published by its READY store).
+    pub(crate) fn store(&self, w: &ShapeWords) {
+        // Relaxed: published by the segment's READY store.
+        w.capacity.store(self.capacity as u64, Ordering::Relaxed);
+        w.slot_size.store(self.slot_size as u64, Ordering::Relaxed);
+        w.producers.store(self.producers as u64, Ordering::Relaxed);
+        w.consumers.store(self.consumers as u64, Ordering::Relaxed);
+    }
+
+    /// Reads the shape of a header that any process may have written (validated by the
+    /// caller, with [`Shape::flaw`]).
+    pub(crate) fn load(w: &ShapeWords) -> Shape {
+        // Relaxed: ordered after the Acquire of READY.
+        let get = |a: &AtomicU64| usize::try_from(a.load(Ordering::Relaxed)).unwrap_or(usize::MAX);
+        Shape {
+            capacity: get(&w.capacity),
+            slot_size: get(&w.slot_size),
+            producers: get(&w.producers),
+            consumers: get(&w.consumers),
+        }
+    }
+}
+
 /// What is wrong with `capacity` cells of `slot_size` bytes, if anything.
-pub(crate) fn flaw(capacity: usize, slot_size: usize) -> Option<Flaw> {
+fn flaw(capacity: usize, slot_size: usize) -> Option<Flaw> {
     if !capacity.is_power_of_two() || capacity > MAX_CELLS {
         let nearest = capacity.clamp(1, MAX_CELLS).next_power_of_two();
         let reason = "a power of two from 1 to 2^24 slots";
@@ -127,7 +200,7 @@ pub(crate) fn flaw(capacity: usize, slot_size: usize) -> Option<Flaw> {
 }
 
 /// What is wrong with `n` role slots for `what` (`"producers"`...), if anything.
-pub(crate) fn role_flaw(what: &'static str, n: usize) -> Option<Flaw> {
+fn role_flaw(what: &'static str, n: usize) -> Option<Flaw> {
     (n == 0 || n > MAX_ROLE_SLOTS).then(|| {
         let nearest = n.clamp(1, MAX_ROLE_SLOTS);
         Flaw::new(what, n, "from 1 to 64 role slots", nearest)
@@ -156,9 +229,10 @@ pub(crate) struct Cells {
 }
 
 impl Cells {
-    /// The cells of `data`: `capacity` (a power of two) of `slot_size` bytes.
-    pub(crate) fn new(data: Bytes, capacity: usize, slot_size: usize) -> Cells {
-        debug_assert!(capacity.is_power_of_two() && capacity * stride(slot_size) <= data.len());
+    /// The cells of `data`, of shape `shape`.
+    pub(crate) fn new(data: Bytes, shape: &Shape) -> Cells {
+        let (capacity, slot_size) = (shape.capacity, shape.slot_size);
+        debug_assert!(capacity.is_power_of_two() && shape.data_len() <= data.len());
         Cells {
             data,
             mask: capacity as u64 - 1,

@@ -70,6 +70,13 @@ pub(crate) struct Identity {
     pub(crate) total_size: AtomicU64,
 }
 
+/// A position that handles advance (an index of a ring of cells).
+#[derive(Debug, Default)]
+#[repr(C)]
+pub(crate) struct Position {
+    pub(crate) pos: AtomicU64,
+}
+
 /// Where the threads of one side sleep: an announcement, the futex word, and whether
 /// every process that waits here issues heavy fences.
 #[derive(Debug, Default)]
@@ -211,4 +218,5 @@ mod abi_asserts {
     const _: () = assert!(offset_of!(Counters, missed) == 64);
     const _: () = assert!(offset_of!(Counters, evicted) == 72);
     const _: () = assert!(size_of::<Counters>() == 80);
+    const _: () = assert!(size_of::<Position>() == 8);
 }

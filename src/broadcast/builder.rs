@@ -4,6 +4,8 @@
 use super::layout::{Broadcast, Geometry};
 use super::topic::{init, Join, Topic};
 use super::{Publisher, Subscriber};
+use crate::builder::Cellular;
+use crate::cells::Shape as Cells;
 use crate::error::OpenError;
 use crate::role::Role;
 use std::time::Duration;
@@ -27,16 +29,28 @@ impl Default for Shape {
     fn default() -> Shape {
         Shape {
             geo: Geometry {
-                capacity: DEFAULT_CAPACITY,
-                slot_size: DEFAULT_SLOT_SIZE,
-                publishers: DEFAULT_ROLE_SLOTS,
-                subscribers: DEFAULT_ROLE_SLOTS,
+                cells: Cells {
+                    capacity: DEFAULT_CAPACITY,
+                    slot_size: DEFAULT_SLOT_SIZE,
+                    producers: DEFAULT_ROLE_SLOTS,
+                    consumers: DEFAULT_ROLE_SLOTS,
+                },
                 lossy: false,
                 max_lag: None,
                 start: 0,
             },
             join: Join::Next,
         }
+    }
+}
+
+impl Cellular for Shape {
+    fn set_capacity(&mut self, slots: usize) {
+        self.geo.cells.capacity = slots;
+    }
+
+    fn set_slot_size(&mut self, bytes: usize) {
+        self.geo.cells.slot_size = bytes;
     }
 }
 
@@ -64,30 +78,16 @@ impl Default for Shape {
 pub type Builder = crate::Builder<Shape>;
 
 impl crate::Builder<Shape> {
-    /// Number of slots (cells) when creating: a power of two from 1 to 2^24. Each holds
-    /// one message; the topic holds the last `slots` messages.
-    pub fn capacity(mut self, slots: usize) -> Builder {
-        self.kind.geo.capacity = slots;
-        self
-    }
-
-    /// Largest message when creating, in bytes: from 1 byte to 256 MiB. Each slot takes
-    /// this much (padded to 8) plus 8 bytes.
-    pub fn slot_size(mut self, bytes: usize) -> Builder {
-        self.kind.geo.slot_size = bytes;
-        self
-    }
-
     /// How many publishers may be attached at once when creating: 1 to 64.
     pub fn publishers(mut self, n: usize) -> Builder {
-        self.kind.geo.publishers = n;
+        self.kind.geo.cells.producers = n;
         self
     }
 
     /// How many subscribers may be attached at once when creating: 1 to 64. One more
     /// gets [`OpenError::RoleTaken`].
     pub fn max_subscribers(mut self, n: usize) -> Builder {
-        self.kind.geo.subscribers = n;
+        self.kind.geo.cells.consumers = n;
         self
     }
 

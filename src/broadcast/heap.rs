@@ -3,6 +3,7 @@
 use super::layout::{Broadcast, Geometry};
 use super::topic::{init, Join, Topic};
 use super::{Publisher, Subscriber};
+use crate::cells::Shape;
 use crate::error::OpenError;
 use crate::region::Heap;
 use crate::role::Role;
@@ -32,10 +33,12 @@ impl HeapTopic {
         start: u64,
     ) -> HeapTopic {
         let geo = Geometry {
-            capacity,
-            slot_size,
-            publishers: roles,
-            subscribers: roles,
+            cells: Shape {
+                capacity,
+                slot_size,
+                producers: roles,
+                consumers: roles,
+            },
             lossy,
             max_lag,
             start,

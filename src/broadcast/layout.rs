@@ -14,9 +14,9 @@
 //!              `cell.rs`, with the message's length) and the payload
 //! ```
 
-use crate::cells::{self, Flaw};
+use crate::cells::{self, Flaw, Shape, ShapeWords};
 use crate::error::OpenError;
-use crate::layout::{self, Identity, Kind, Line, WaitLine, LINE};
+use crate::layout::{self, Identity, Kind, Line, Position, WaitLine, LINE};
 use crate::role::Role;
 use crate::roles::Class;
 use crate::segment::Spec;
@@ -27,14 +27,8 @@ use core::time::Duration;
 #[derive(Debug, Default)]
 #[repr(C)]
 pub(crate) struct GeometryLine {
-    /// Cells (a power of two).
-    pub(crate) capacity: AtomicU64,
-    /// Largest payload of one message.
-    pub(crate) slot_size: AtomicU64,
-    /// Publisher role slots.
-    pub(crate) publishers: AtomicU64,
-    /// Subscriber role slots.
-    pub(crate) subscribers: AtomicU64,
+    /// Cells, their size, publisher and subscriber slots.
+    pub(crate) cells: ShapeWords,
     /// 1: publishers overwrite the oldest messages; 0: they wait for the slowest
     /// subscriber.
     pub(crate) lossy: AtomicU64,
@@ -44,13 +38,6 @@ pub(crate) struct GeometryLine {
     /// The first position of the topic (where subscribers that join at the oldest
     /// retained message start while the topic has not yet filled a lap).
     pub(crate) start: AtomicU64,
-}
-
-/// A position that publishers advance.
-#[derive(Debug, Default)]
-#[repr(C)]
-pub(crate) struct Position {
-    pub(crate) pos: AtomicU64,
 }
 
 /// Everything of a broadcast segment before its role slots.
@@ -64,13 +51,11 @@ pub(crate) struct BroadcastHeader {
     pub(crate) publisher_wait: Line<WaitLine>,
 }
 
-/// Private copies of a topic's geometry.
+/// Private copies of a topic's geometry (the cells' producers are publishers, their
+/// consumers subscribers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Geometry {
-    pub(crate) capacity: usize,
-    pub(crate) slot_size: usize,
-    pub(crate) publishers: usize,
-    pub(crate) subscribers: usize,
+    pub(crate) cells: Shape,
     pub(crate) lossy: bool,
     pub(crate) max_lag: Option<Duration>,
     pub(crate) start: u64,
@@ -79,7 +64,7 @@ pub(crate) struct Geometry {
 impl Geometry {
     /// The slots of a role: publishers are producers, subscribers consumers.
     pub(crate) fn class(&self, role: Role) -> Class {
-        Class::of(role, self.publishers, self.subscribers)
+        self.cells.class(role)
     }
 
     /// Checks a geometry asked for by a user.
@@ -89,9 +74,7 @@ impl Geometry {
 
     /// What is wrong with this geometry, if anything.
     fn flaw(&self) -> Option<Flaw> {
-        cells::flaw(self.capacity, self.slot_size)
-            .or_else(|| cells::role_flaw("publishers", self.publishers))
-            .or_else(|| cells::role_flaw("subscribers", self.subscribers))
+        self.cells.flaw(["publishers", "subscribers"])
     }
 }
 
@@ -110,33 +93,28 @@ impl Spec for Broadcast {
     }
 
     fn slots(g: &Geometry) -> usize {
-        g.publishers + g.subscribers
+        g.cells.slots()
     }
 
     fn data_len(g: &Geometry) -> usize {
-        g.capacity * cells::stride(g.slot_size)
+        g.cells.data_len()
     }
 
     fn store(h: &BroadcastHeader, g: &Geometry) {
-        // Relaxed: published by the segment's READY store.
         let geo = &h.geometry.0;
+        g.cells.store(&geo.cells);
         let lag = g
             .max_lag
             .map_or(0, |d| d.as_nanos().clamp(1, u64::MAX as u128) as u64);
-        geo.capacity.store(g.capacity as u64, Ordering::Relaxed);
-        geo.slot_size.store(g.slot_size as u64, Ordering::Relaxed);
-        geo.publishers.store(g.publishers as u64, Ordering::Relaxed);
-        geo.subscribers
-            .store(g.subscribers as u64, Ordering::Relaxed);
+        // Relaxed: published by the segment's READY store.
         geo.lossy.store(u64::from(g.lossy), Ordering::Relaxed);
         geo.max_lag_ns.store(lag, Ordering::Relaxed);
         geo.start.store(g.start, Ordering::Relaxed);
     }
 
     fn load(h: &BroadcastHeader) -> Result<Geometry, OpenError> {
-        // Relaxed: ordered after the Acquire of READY; the values are validated here.
         let geo = &h.geometry.0;
-        let get = |a: &AtomicU64| usize::try_from(a.load(Ordering::Relaxed)).unwrap_or(usize::MAX);
+        // Relaxed: ordered after the Acquire of READY; the values are validated here.
         let lossy = geo.lossy.load(Ordering::Relaxed);
         if lossy > 1 {
             return Err(OpenError::BadGeometry {
@@ -147,10 +125,7 @@ impl Spec for Broadcast {
         }
         let lag = geo.max_lag_ns.load(Ordering::Relaxed);
         let g = Geometry {
-            capacity: get(&geo.capacity),
-            slot_size: get(&geo.slot_size),
-            publishers: get(&geo.publishers),
-            subscribers: get(&geo.subscribers),
+            cells: Shape::load(&geo.cells),
             lossy: lossy == 1,
             max_lag: (lag != 0).then(|| Duration::from_nanos(lag)),
             start: geo.start.load(Ordering::Relaxed),
@@ -183,10 +158,7 @@ const _: () = assert!(core::mem::size_of::<BroadcastHeader>() == 5 * LINE);
 mod abi_asserts {
     use super::*;
     use core::mem::offset_of;
-    const _: () = assert!(offset_of!(GeometryLine, capacity) == 0);
-    const _: () = assert!(offset_of!(GeometryLine, slot_size) == 8);
-    const _: () = assert!(offset_of!(GeometryLine, publishers) == 16);
-    const _: () = assert!(offset_of!(GeometryLine, subscribers) == 24);
+    const _: () = assert!(offset_of!(GeometryLine, cells) == 0);
     const _: () = assert!(offset_of!(GeometryLine, lossy) == 32);
     const _: () = assert!(offset_of!(GeometryLine, max_lag_ns) == 40);
     const _: () = assert!(offset_of!(GeometryLine, start) == 48);

@@ -63,12 +63,12 @@ impl Publisher {
 
     /// Largest message, in bytes: the slot size.
     pub fn max_message(&self) -> usize {
-        self.t.geo.slot_size
+        self.t.geo.cells.slot_size
     }
 
     /// Number of slots (cells) of the topic: the messages it holds.
     pub fn capacity(&self) -> usize {
-        self.t.geo.capacity
+        self.t.geo.cells.capacity
     }
 
     /// Whether the topic is lossy (publishers overwrite the oldest messages) rather than
@@ -192,10 +192,10 @@ impl Publisher {
     }
 
     fn check_len(&self, len: usize) -> Result<(), SendError> {
-        if len > self.t.geo.slot_size {
+        if len > self.t.geo.cells.slot_size {
             return Err(SendError::TooLarge {
                 len,
-                max: self.t.geo.slot_size,
+                max: self.t.geo.cells.slot_size,
             });
         }
         Ok(())

@@ -38,7 +38,7 @@ impl Topic {
         Ok(match cell::decode(w, self.cells.lap(c)) {
             Seen::Now(State::Ready) => {
                 let len = cell::len(w) as usize;
-                if len > self.geo.slot_size {
+                if len > self.geo.cells.slot_size {
                     return Err(RecvError::Corrupted);
                 }
                 Look::Ready { at, len, word: w }
@@ -87,7 +87,7 @@ impl Topic {
     pub(crate) fn oldest_after(&self, c: u64) -> u64 {
         // SYNC(mark): Acquire, as every load of an index.
         let t = self.tail().load(Ordering::Acquire);
-        let oldest = t.wrapping_sub(self.geo.capacity as u64);
+        let oldest = t.wrapping_sub(self.geo.cells.capacity as u64);
         if claims::past(oldest, c) {
             oldest
         } else {

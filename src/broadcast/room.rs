@@ -53,7 +53,7 @@ impl Topic {
         // either we see its slot and cursor below, or its look at the tail, after its
         // fence, sees `t` or later, and it reads nothing that `t + capacity` overwrites.
         fence_seqcst();
-        let cap = self.geo.capacity as u64;
+        let cap = self.geo.cells.capacity as u64;
         let slots = self.slots();
         let class = self.geo.class(Role::Consumer);
         let mut oldest = t;

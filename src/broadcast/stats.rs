@@ -58,7 +58,7 @@ impl Stats {
         let high_water = if t.geo.lossy {
             // Relaxed: statistics.
             let written = t.tail().load(Ordering::Relaxed).wrapping_sub(t.geo.start);
-            written.min(t.geo.capacity as u64)
+            written.min(t.geo.cells.capacity as u64)
         } else {
             slots.most(publishers, |c| &c.high_water)
         };
@@ -74,8 +74,8 @@ impl Stats {
             high_water,
             publisher_wakeups: slots.total(publishers, |c| &c.wakeups),
             subscriber_wakeups: slots.total(subscribers, |c| &c.wakeups),
-            capacity: t.geo.capacity as u64,
-            slot_size: t.geo.slot_size as u64,
+            capacity: t.geo.cells.capacity as u64,
+            slot_size: t.geo.cells.slot_size as u64,
             lossy: t.geo.lossy,
         }
     }

@@ -75,12 +75,12 @@ impl Subscriber {
 
     /// Largest message, in bytes: the slot size.
     pub fn max_message(&self) -> usize {
-        self.t.geo.slot_size
+        self.t.geo.cells.slot_size
     }
 
     /// Number of slots (cells) of the topic: the messages it holds.
     pub fn capacity(&self) -> usize {
-        self.t.geo.capacity
+        self.t.geo.cells.capacity
     }
 
     /// Whether the topic is lossy.

@@ -118,7 +118,7 @@ impl Topic {
             slot.counters.0.mark.store(mark, Ordering::Relaxed);
         })?;
         Ok(Topic {
-            cells: Cells::new(at.region().data(), geo.capacity, geo.slot_size),
+            cells: Cells::new(at.region().data(), &geo.cells),
             geo,
             at,
         })
@@ -154,7 +154,7 @@ impl Topic {
         // Whether our mark names a position that we tried and lost (moved away below).
         let mut marked = false;
         let found = 'search: {
-            for _ in 0..self.geo.capacity + 16 {
+            for _ in 0..self.geo.cells.capacity + 16 {
                 if limit.is_some_and(|l| !claims::past(l, t)) {
                     break 'search Ok(Claimed::Full { pos: t });
                 }
@@ -180,7 +180,7 @@ impl Topic {
                         }
                     }
                     Seen::Before(State::Writing) | Seen::TwoBefore => {
-                        let pos = t.wrapping_sub(self.geo.capacity as u64);
+                        let pos = t.wrapping_sub(self.geo.cells.capacity as u64);
                         break 'search Ok(Claimed::Behind { pos, word: w });
                     }
                     Seen::Now(_) | Seen::After => t = advance(tail, t),
@@ -258,7 +258,7 @@ impl Topic {
             _ => return false,
         }
         let class = self.geo.class(Role::Producer);
-        let cap = self.geo.capacity;
+        let cap = self.geo.cells.capacity;
         if !claims::abandoned(self.slots(), class, self.tail(), pos, cap, thorough) {
             return false;
         }
@@ -300,8 +300,8 @@ impl Topic {
             Join::Next => safe,
             Join::Oldest => {
                 let start = self.geo.start;
-                let cap = self.geo.capacity as u64;
-                if claims::within_lap(safe.wrapping_add(1), start, self.geo.capacity) {
+                let cap = self.geo.cells.capacity as u64;
+                if claims::within_lap(safe.wrapping_add(1), start, self.geo.cells.capacity) {
                     start
                 } else {
                     safe.wrapping_sub(cap)
@@ -321,7 +321,7 @@ pub(crate) fn init(region: &Region<BroadcastHeader>, geo: &Geometry) {
     // Relaxed: a segment's header is published by its READY store; a heap topic reaches
     // other threads only by being moved or cloned into them.
     h.tail.0.pos.store(geo.start, Ordering::Relaxed);
-    let cells = Cells::new(region.data(), geo.capacity, geo.slot_size);
+    let cells = Cells::new(region.data(), &geo.cells);
     cells.init(geo.start, |lap| cell::skipped(lap.wrapping_sub(1)));
     wait::prepare(&h.subscriber_wait.0);
     wait::prepare(&h.publisher_wait.0);

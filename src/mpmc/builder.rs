@@ -4,6 +4,8 @@
 use super::layout::{Geometry, Mpmc};
 use super::queue::{init, Queue};
 use super::{Consumer, Producer};
+use crate::builder::Cellular;
+use crate::cells::Shape as Cells;
 use crate::error::OpenError;
 use crate::role::Role;
 use std::time::Duration;
@@ -25,13 +27,25 @@ impl Default for Shape {
     fn default() -> Shape {
         Shape {
             geo: Geometry {
-                capacity: DEFAULT_CAPACITY,
-                slot_size: DEFAULT_SLOT_SIZE,
-                producers: DEFAULT_ROLE_SLOTS,
-                consumers: DEFAULT_ROLE_SLOTS,
+                cells: Cells {
+                    capacity: DEFAULT_CAPACITY,
+                    slot_size: DEFAULT_SLOT_SIZE,
+                    producers: DEFAULT_ROLE_SLOTS,
+                    consumers: DEFAULT_ROLE_SLOTS,
+                },
                 stall: None,
             },
         }
+    }
+}
+
+impl Cellular for Shape {
+    fn set_capacity(&mut self, slots: usize) {
+        self.geo.cells.capacity = slots;
+    }
+
+    fn set_slot_size(&mut self, bytes: usize) {
+        self.geo.cells.slot_size = bytes;
     }
 }
 
@@ -57,29 +71,15 @@ impl Default for Shape {
 pub type Builder = crate::Builder<Shape>;
 
 impl crate::Builder<Shape> {
-    /// Number of slots (cells) when creating: a power of two from 1 to 2^24. Each holds
-    /// one message.
-    pub fn capacity(mut self, slots: usize) -> Builder {
-        self.kind.geo.capacity = slots;
-        self
-    }
-
-    /// Largest message when creating, in bytes: from 1 byte to 256 MiB. Each slot takes this
-    /// much (padded to 8) plus 16 bytes.
-    pub fn slot_size(mut self, bytes: usize) -> Builder {
-        self.kind.geo.slot_size = bytes;
-        self
-    }
-
     /// How many producers may be attached at once when creating: 1 to 64.
     pub fn producers(mut self, n: usize) -> Builder {
-        self.kind.geo.producers = n;
+        self.kind.geo.cells.producers = n;
         self
     }
 
     /// How many consumers may be attached at once when creating: 1 to 64.
     pub fn consumers(mut self, n: usize) -> Builder {
-        self.kind.geo.consumers = n;
+        self.kind.geo.cells.consumers = n;
         self
     }
 

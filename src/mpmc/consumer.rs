@@ -62,12 +62,12 @@ impl Consumer {
 
     /// Largest message, in bytes: the slot size.
     pub fn max_message(&self) -> usize {
-        self.q.geo.slot_size
+        self.q.geo.cells.slot_size
     }
 
     /// Number of slots (cells) of the queue.
     pub fn capacity(&self) -> usize {
-        self.q.geo.capacity
+        self.q.geo.cells.capacity
     }
 
     /// How blocking calls wait.

@@ -3,6 +3,7 @@
 use super::layout::{Geometry, Mpmc};
 use super::queue::{init, Queue};
 use super::{Consumer, Producer};
+use crate::cells::Shape;
 use crate::error::OpenError;
 use crate::region::Heap;
 use crate::role::Role;
@@ -23,10 +24,12 @@ impl HeapQueue {
     /// If the geometry is not valid (see [`super::Builder`]).
     pub fn new(capacity: usize, slot_size: usize, roles: usize, start: u64) -> HeapQueue {
         let geo = Geometry {
-            capacity,
-            slot_size,
-            producers: roles,
-            consumers: roles,
+            cells: Shape {
+                capacity,
+                slot_size,
+                producers: roles,
+                consumers: roles,
+            },
             stall: None,
         }
         .check()

@@ -13,9 +13,9 @@
 //!              `cell.rs`, with the message's length) and the payload
 //! ```
 
-use crate::cells::{self, Flaw};
+use crate::cells::{self, Flaw, Shape, ShapeWords};
 use crate::error::OpenError;
-use crate::layout::{self, Identity, Kind, Line, WaitLine, LINE};
+use crate::layout::{self, Identity, Kind, Line, Position, WaitLine, LINE};
 use crate::role::Role;
 use crate::roles::Class;
 use crate::segment::Spec;
@@ -29,24 +29,11 @@ pub const MAX_SLOTS_PER_QUEUE: usize = cells::MAX_CELLS;
 #[derive(Debug, Default)]
 #[repr(C)]
 pub(crate) struct GeometryLine {
-    /// Cells (a power of two).
-    pub(crate) capacity: AtomicU64,
-    /// Largest payload of one message.
-    pub(crate) slot_size: AtomicU64,
-    /// Producer role slots.
-    pub(crate) producers: AtomicU64,
-    /// Consumer role slots.
-    pub(crate) consumers: AtomicU64,
+    /// Cells, their size, producer and consumer slots.
+    pub(crate) cells: ShapeWords,
     /// How long consumers wait for a live producer's commit before they pass its claim,
     /// in nanoseconds; 0 for ever.
     pub(crate) stall_ns: AtomicU64,
-}
-
-/// A position that every side advances.
-#[derive(Debug, Default)]
-#[repr(C)]
-pub(crate) struct Position {
-    pub(crate) pos: AtomicU64,
 }
 
 /// Everything of an MPMC segment before its role slots.
@@ -64,22 +51,14 @@ pub(crate) struct MpmcHeader {
 /// Private copies of an MPMC queue's geometry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Geometry {
-    pub(crate) capacity: usize,
-    pub(crate) slot_size: usize,
-    pub(crate) producers: usize,
-    pub(crate) consumers: usize,
+    pub(crate) cells: Shape,
     pub(crate) stall: Option<Duration>,
 }
 
 impl Geometry {
-    /// Bytes of one cell: the state word and the payload, padded to 8.
-    pub(crate) fn stride(&self) -> usize {
-        cells::stride(self.slot_size)
-    }
-
     /// The slots of a role.
     pub(crate) fn class(&self, role: Role) -> Class {
-        Class::of(role, self.producers, self.consumers)
+        self.cells.class(role)
     }
 
     /// Checks a geometry asked for by a user.
@@ -89,9 +68,7 @@ impl Geometry {
 
     /// What is wrong with this geometry, if anything.
     fn flaw(&self) -> Option<Flaw> {
-        cells::flaw(self.capacity, self.slot_size)
-            .or_else(|| cells::role_flaw("producers", self.producers))
-            .or_else(|| cells::role_flaw("consumers", self.consumers))
+        self.cells.flaw(["producers", "consumers"])
     }
 }
 
@@ -110,36 +87,29 @@ impl Spec for Mpmc {
     }
 
     fn slots(g: &Geometry) -> usize {
-        g.producers + g.consumers
+        g.cells.slots()
     }
 
     fn data_len(g: &Geometry) -> usize {
-        g.capacity * g.stride()
+        g.cells.data_len()
     }
 
     fn store(h: &MpmcHeader, g: &Geometry) {
-        // Relaxed: published by the segment's READY store.
         let geo = &h.geometry.0;
+        g.cells.store(&geo.cells);
         let stall = g
             .stall
             .map_or(0, |d| d.as_nanos().clamp(1, u64::MAX as u128) as u64);
-        geo.capacity.store(g.capacity as u64, Ordering::Relaxed);
-        geo.slot_size.store(g.slot_size as u64, Ordering::Relaxed);
-        geo.producers.store(g.producers as u64, Ordering::Relaxed);
-        geo.consumers.store(g.consumers as u64, Ordering::Relaxed);
+        // Relaxed: published by the segment's READY store.
         geo.stall_ns.store(stall, Ordering::Relaxed);
     }
 
     fn load(h: &MpmcHeader) -> Result<Geometry, OpenError> {
-        // Relaxed: ordered after the Acquire of READY; the values are validated here.
         let geo = &h.geometry.0;
-        let get = |a: &AtomicU64| usize::try_from(a.load(Ordering::Relaxed)).unwrap_or(usize::MAX);
+        // Relaxed: ordered after the Acquire of READY; the values are validated here.
         let stall = geo.stall_ns.load(Ordering::Relaxed);
         let g = Geometry {
-            capacity: get(&geo.capacity),
-            slot_size: get(&geo.slot_size),
-            producers: get(&geo.producers),
-            consumers: get(&geo.consumers),
+            cells: Shape::load(&geo.cells),
             stall: (stall != 0).then(|| Duration::from_nanos(stall)),
         };
         g.flaw().map_or(Ok(g), |f| Err(f.corrupt()))
@@ -171,9 +141,6 @@ const _: () = assert!(core::mem::size_of::<MpmcHeader>() == 6 * LINE);
 mod abi_asserts {
     use super::*;
     use core::mem::offset_of;
-    const _: () = assert!(offset_of!(GeometryLine, capacity) == 0);
-    const _: () = assert!(offset_of!(GeometryLine, slot_size) == 8);
-    const _: () = assert!(offset_of!(GeometryLine, producers) == 16);
-    const _: () = assert!(offset_of!(GeometryLine, consumers) == 24);
+    const _: () = assert!(offset_of!(GeometryLine, cells) == 0);
     const _: () = assert!(offset_of!(GeometryLine, stall_ns) == 32);
 }

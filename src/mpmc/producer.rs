@@ -47,12 +47,12 @@ impl Producer {
 
     /// Largest message, in bytes: the slot size.
     pub fn max_message(&self) -> usize {
-        self.q.geo.slot_size
+        self.q.geo.cells.slot_size
     }
 
     /// Number of slots (cells) of the queue.
     pub fn capacity(&self) -> usize {
-        self.q.geo.capacity
+        self.q.geo.cells.capacity
     }
 
     /// How blocking calls wait.
@@ -175,10 +175,10 @@ impl Producer {
 
     #[inline]
     fn check_len(&self, len: usize) -> Result<(), SendError> {
-        if len > self.q.geo.slot_size {
+        if len > self.q.geo.cells.slot_size {
             return Err(SendError::TooLarge {
                 len,
-                max: self.q.geo.slot_size,
+                max: self.q.geo.cells.slot_size,
             });
         }
         Ok(())
@@ -264,7 +264,7 @@ impl Producer {
 
     /// The queue is full: the high-water mark is its capacity.
     fn note_full(&self) {
-        self.note_fill(self.q.geo.capacity as u64);
+        self.note_fill(self.q.geo.cells.capacity as u64);
     }
 
     fn note_fill(&self, fill: u64) {

@@ -125,10 +125,10 @@ impl Queue {
             // index only places our idle mark and tells whether the old one may matter.
             let at = index_of(h, role).load(Ordering::Relaxed);
             inherited = slot.counters.0.mark.swap(idle(at), Ordering::Relaxed);
-            unfinished = within_lap(at, inherited, geo.capacity);
+            unfinished = within_lap(at, inherited, geo.cells.capacity);
         })?;
         let q = Queue {
-            cells: Cells::new(at.region().data(), geo.capacity, geo.slot_size),
+            cells: Cells::new(at.region().data(), &geo.cells),
             geo,
             inherited,
             at,
@@ -167,7 +167,7 @@ impl Queue {
     /// for compare-and-swaps lost to other handles. Only a peer that scribbles over the
     /// states can make a search run that long.
     fn search_limit(&self) -> usize {
-        2 * self.geo.capacity + 16
+        2 * self.geo.cells.capacity + 16
     }
 
     /// Stores this handle's mark: the position it is about to claim (or holds).
@@ -324,7 +324,7 @@ impl Queue {
         let w = self.cells.word(at).load(Ordering::Acquire);
         // At most 2^29 - 1: fits.
         let len = cell::len(w) as usize;
-        if cell::is_ready(w, self.lap(h)) && len <= self.geo.slot_size {
+        if cell::is_ready(w, self.lap(h)) && len <= self.geo.cells.slot_size {
             self.mark(h);
             // SYNC(mark): as in `claim`.
             if head
@@ -391,7 +391,7 @@ impl Queue {
     #[inline]
     pub(super) fn length(&self, pos: u64, w: u64) -> Result<usize, crate::RecvError> {
         match usize::try_from(cell::len(w)) {
-            Ok(len) if len <= self.geo.slot_size => Ok(len),
+            Ok(len) if len <= self.geo.cells.slot_size => Ok(len),
             _ => {
                 self.release(self.spot(pos));
                 Err(crate::RecvError::Corrupted)
@@ -426,7 +426,7 @@ impl Queue {
         // Relaxed: statistics.
         let tail = h.tail.0.pos.load(Ordering::Relaxed);
         let head = h.head.0.pos.load(Ordering::Relaxed);
-        tail.wrapping_sub(head).min(self.geo.capacity as u64)
+        tail.wrapping_sub(head).min(self.geo.cells.capacity as u64)
     }
 }
 
@@ -446,7 +446,7 @@ pub(crate) fn init(region: &Region<MpmcHeader>, geo: &Geometry, start: u64) {
     // other threads only by being moved or cloned into them.
     h.tail.0.pos.store(start, Ordering::Relaxed);
     h.head.0.pos.store(start, Ordering::Relaxed);
-    Cells::new(region.data(), geo.capacity, geo.slot_size).init(start, cell::free);
+    Cells::new(region.data(), &geo.cells).init(start, cell::free);
     wait::prepare(&h.consumer_wait.0);
     wait::prepare(&h.producer_wait.0);
 }

@@ -20,7 +20,14 @@ impl Queue {
     fn abandoned(&self, pos: u64, role: Role, thorough: bool) -> bool {
         let index = index_of(self.hdr(), role);
         let class = self.geo.class(role);
-        claims::abandoned(self.slots(), class, index, pos, self.geo.capacity, thorough)
+        claims::abandoned(
+            self.slots(),
+            class,
+            index,
+            pos,
+            self.geo.cells.capacity,
+            thorough,
+        )
     }
 
     /// Whether the full frontier `pos`, whose cell's state word is `word`, waits for a
@@ -37,7 +44,7 @@ impl Queue {
     /// stalled writer's claim is freed. Returns whether anything changed.
     pub(crate) fn unblock(&self, pos: u64, word: u64, thorough: bool) -> bool {
         let lap = self.lap(pos);
-        let old = pos.wrapping_sub(self.geo.capacity as u64);
+        let old = pos.wrapping_sub(self.geo.cells.capacity as u64);
         let (role, to) = match cell::decode(word, lap) {
             Seen::Before(State::Ready) => {
                 (Role::Consumer, cell::ready(lap, cell::len(word) as usize))

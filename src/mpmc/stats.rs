@@ -52,8 +52,8 @@ impl Stats {
             high_water: slots.most(producers, |c| &c.high_water),
             producer_wakeups: slots.total(producers, |c| &c.wakeups),
             consumer_wakeups: slots.total(consumers, |c| &c.wakeups),
-            capacity: q.geo.capacity as u64,
-            slot_size: q.geo.slot_size as u64,
+            capacity: q.geo.cells.capacity as u64,
+            slot_size: q.geo.cells.slot_size as u64,
         }
     }
 }
