@@ -318,13 +318,22 @@ impl Cells {
     pub(crate) fn store(&self, at: Spot, src: &[u8]) {
         debug_assert!(src.len() <= self.slot_size);
         let base = at.off + CELL_HEADER;
-        for (i, chunk) in src.chunks(8).enumerate() {
+        // Relaxed: the cell's state word orders the payload (a fence and the commit).
+        let put = |i: usize, w: [u8; 8]| {
+            let word = self.data.word(base + 8 * i);
+            word.store(u64::from_ne_bytes(w), Ordering::Relaxed);
+        };
+        let mut words = src.chunks_exact(8);
+        let mut i = 0;
+        for w in &mut words {
+            put(i, w.try_into().expect("8 bytes"));
+            i += 1;
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
             let mut w = [0u8; 8];
-            w[..chunk.len()].copy_from_slice(chunk);
-            // Relaxed: the cell's state word orders the payload (a fence and the commit).
-            self.data
-                .word(base + 8 * i)
-                .store(u64::from_ne_bytes(w), Ordering::Relaxed);
+            w[..rest.len()].copy_from_slice(rest);
+            put(i, w);
         }
     }
 
@@ -340,22 +349,25 @@ impl Cells {
     /// Replaces the contents of `buf` with `len` bytes (at most the slot size) of the
     /// payload of `at`, read word by word with atomic loads (see `payload_word`).
     pub(crate) fn load(&self, at: Spot, len: usize, buf: &mut Vec<u8>) {
-        debug_assert!(len <= self.slot_size);
         buf.clear();
-        buf.reserve(len);
-        for i in 0..len.div_ceil(8) {
-            let n = (len - 8 * i).min(8);
-            buf.extend_from_slice(&self.payload_word(at, i)[..n]);
-        }
+        buf.resize(len, 0);
+        self.load_to(at, buf);
     }
 
     /// Fills `dst` (at most the slot size) with the first bytes of the payload of `at`,
     /// read word by word with atomic loads (see `payload_word`).
     pub(crate) fn load_to(&self, at: Spot, dst: &mut [u8]) {
         debug_assert!(dst.len() <= self.slot_size);
-        for (i, chunk) in dst.chunks_mut(8).enumerate() {
-            let n = chunk.len();
-            chunk.copy_from_slice(&self.payload_word(at, i)[..n]);
+        let mut words = dst.chunks_exact_mut(8);
+        let mut i = 0;
+        for w in &mut words {
+            w.copy_from_slice(&self.payload_word(at, i));
+            i += 1;
+        }
+        let rest = words.into_remainder();
+        if !rest.is_empty() {
+            let n = rest.len();
+            rest.copy_from_slice(&self.payload_word(at, i)[..n]);
         }
     }
 }

@@ -26,12 +26,14 @@ pub(crate) enum Look {
 }
 
 impl Topic {
-    /// Looks at position `c`, a subscriber's cursor.
+    /// Looks at position `c`, a subscriber's cursor. With `pending`, tells a claimed
+    /// position whose cell is not yet marked ([`Look::Pending`]) from an empty topic (a
+    /// look at the tail, which every claim writes: a spinning subscriber does without).
     ///
     /// # Errors
     /// `Corrupted` for a state word no ipcring writes, or a length over the slot size.
     #[inline]
-    pub(crate) fn look(&self, c: u64) -> Result<Look, RecvError> {
+    pub(crate) fn look(&self, c: u64, pending: bool) -> Result<Look, RecvError> {
         let at = self.cells.spot(c);
         // SYNC(publish): Acquire pairs with the Release commit: the payload is visible.
         let w = self.cells.word(at).load(Ordering::Acquire);
@@ -47,7 +49,7 @@ impl Topic {
             Seen::Now(State::Writing) => Look::Pending { word: w },
             Seen::Before(_) | Seen::TwoBefore => {
                 // SYNC(mark): Acquire, as every load of an index.
-                if claims::past(self.tail().load(Ordering::Acquire), c) {
+                if pending && claims::past(self.tail().load(Ordering::Acquire), c) {
                     Look::Pending { word: w }
                 } else {
                     Look::Empty

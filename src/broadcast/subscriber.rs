@@ -226,7 +226,7 @@ impl Subscriber {
     ) -> Option<Result<R, RecvError>> {
         let thorough = level == Check::Peer;
         for _ in 0..PASSES_PER_LOOK {
-            let look = match self.t.look(self.cursor) {
+            let look = match self.t.look(self.cursor, level != Check::Spin) {
                 Ok(look) => look,
                 Err(e) => return Some(Err(e)),
             };
@@ -267,7 +267,7 @@ impl Subscriber {
                     }
                     // Everything the publishers committed before they left is visible now
                     // (the detach flag is Acquire; a death is seen through a syscall).
-                    return match self.t.look(self.cursor) {
+                    return match self.t.look(self.cursor, true) {
                         Ok(Look::Empty) => Some(Err(RecvError::Disconnected)),
                         Ok(_) => self.step(Check::Park, size, take),
                         Err(e) => Some(Err(e)),
