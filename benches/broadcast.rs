@@ -14,18 +14,24 @@
 //! subscribers yield between empty looks ([`SHARING`]) instead of spinning.
 //!
 //! `cargo bench --bench broadcast` runs criterion; `cargo bench --bench broadcast -- pairs
-//! [ROUNDS [MESSAGES]]` runs paired rounds instead (each round streams through every row
-//! one right after the other, and the figure that counts is the median of each round's
-//! ratio to the SPSC ring: this machine's speed drifts more between criterion's groups
-//! than between two runs a second apart).
+//! [ROUNDS [MESSAGES]]` runs paired rounds instead (each round streams through every row,
+//! and pings through both round-trip rows, one right after the other, and the figure that
+//! counts is the median of each round's ratio to the SPSC ring: this machine's speed
+//! drifts more between criterion's groups than between two runs a second apart).
 
 #[path = "support/pin.rs"]
 mod pin;
+#[path = "support/pingpong.rs"]
+mod pingpong;
+// Only the team's ends (`Tx`, `Rx`): the fan-out below has its own threads.
+#[allow(dead_code)]
+#[path = "support/team.rs"]
+mod team;
 
-use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, Throughput};
+use criterion::{Criterion, Throughput};
 use ipcring::broadcast::{HeapTopic, Publisher, Subscriber};
 use ipcring::{spsc, WaitStrategy};
+use pingpong::PingPong;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -216,55 +222,55 @@ fn throughput(c: &mut Criterion, cpus: Option<(usize, usize)>) {
     }
 }
 
-/// `n` 8-byte round trips from this thread over `there`, answered over `back` by a thread
-/// on the second CPU.
-fn ping_pong<P: Pub, S: Sub>(
-    g: &mut BenchmarkGroup<'_, WallTime>,
-    name: &str,
-    there: (P, S),
-    back: (P, S),
-    cpus: Option<(usize, usize)>,
-) {
-    let (mut tx, mut echo_rx) = there;
-    let (mut echo_tx, mut rx) = back;
-    let echo = std::thread::spawn(move || {
-        if let Some((_, b)) = cpus {
-            pin::pin(b).expect("pin the echo thread");
-        }
-        let mut buf = Vec::new();
-        loop {
-            echo_rx.receive(&mut buf);
-            echo_tx.publish(&buf);
-            if buf[..8] == END.to_le_bytes() {
-                return;
-            }
-        }
-    });
-    let mut buf = Vec::new();
-    g.bench_function(name, |b| {
-        b.iter_custom(|n| {
-            let t0 = Instant::now();
-            for i in 0..n {
-                tx.publish(&i.to_le_bytes());
-                rx.receive(&mut buf);
-                assert_eq!(buf, i.to_le_bytes());
-            }
-            t0.elapsed()
-        })
-    });
-    tx.publish(&END.to_le_bytes());
-    rx.receive(&mut buf);
-    echo.join().expect("the echo thread");
+impl team::Tx for spsc::Producer {
+    fn put(&mut self, v: u64) {
+        self.send_value(&v).expect("spsc send");
+    }
 }
 
-fn round_trip(c: &mut Criterion, cpus: Option<(usize, usize)>) {
-    let mut g = c.benchmark_group("broadcast-round-trip");
-    ping_pong(&mut g, "ipcring-spsc", spsc_ends(), spsc_ends(), cpus);
+impl team::Rx for spsc::Consumer {
+    fn take(&mut self) -> u64 {
+        self.recv_value().expect("spsc receive")
+    }
+}
+
+impl team::Tx for Publisher {
+    fn put(&mut self, v: u64) {
+        self.send_value(&v).expect("broadcast send");
+    }
+}
+
+impl team::Rx for Subscriber {
+    fn take(&mut self) -> u64 {
+        self.recv_value().expect("broadcast receive")
+    }
+}
+
+/// A ping-pong over two SPSC rings.
+fn spsc_ping_pong(cpus: Option<(usize, usize)>) -> PingPong<spsc::Producer, spsc::Consumer> {
+    let ((tx, echo_rx), (echo_tx, rx)) = (spsc_ends(), spsc_ends());
+    PingPong::start(tx, rx, echo_tx, echo_rx, cpus)
+}
+
+/// A ping-pong over two topics of one publisher and one subscriber each.
+fn topic_ping_pong(cpus: Option<(usize, usize)>) -> PingPong<Publisher, Subscriber> {
     let topic = || {
         let (tx, mut rxs) = topic_ends(8, 1);
         (tx, rxs.pop().expect("a subscriber"))
     };
-    ping_pong(&mut g, "ipcring-broadcast", topic(), topic(), cpus);
+    let ((tx, echo_rx), (echo_tx, rx)) = (topic(), topic());
+    PingPong::start(tx, rx, echo_tx, echo_rx, cpus)
+}
+
+fn round_trip(c: &mut Criterion, cpus: Option<(usize, usize)>) {
+    let mut g = c.benchmark_group("broadcast-round-trip");
+    let mut pp = spsc_ping_pong(cpus);
+    g.bench_function("ipcring-spsc", |b| b.iter_custom(|n| pp.round_trips(n)));
+    drop(pp);
+    let mut pp = topic_ping_pong(cpus);
+    g.bench_function("ipcring-broadcast", |b| {
+        b.iter_custom(|n| pp.round_trips(n))
+    });
     g.finish();
 }
 
@@ -301,6 +307,29 @@ fn pairs(rounds: usize, n: u64, cpus: Option<(usize, usize)>) {
             );
         }
     }
+    let trips = (n / 20).max(1000);
+    println!("8-byte round trips between two threads, {rounds} paired rounds of {trips}");
+    println!("(ns: median [quartiles]; ratio to SPSC: median [quartiles])");
+    let (mut spsc, mut topic) = (spsc_ping_pong(cpus), topic_ping_pong(cpus));
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        let ns =
+            |pp: &mut dyn FnMut(u64) -> Duration| pp(trips).as_nanos() as f64 / trips as f64;
+        if round % 2 == 0 {
+            a.push(ns(&mut |k| spsc.round_trips(k)));
+            b.push(ns(&mut |k| topic.round_trips(k)));
+        } else {
+            b.push(ns(&mut |k| topic.round_trips(k)));
+            a.push(ns(&mut |k| spsc.round_trips(k)));
+        }
+    }
+    let mut ratio: Vec<f64> = b.iter().zip(&a).map(|(b, a)| b / a).collect();
+    let ((am, a1, a3), (bm, b1, b3), (rm, r1, r3)) =
+        (quartiles(&mut a), quartiles(&mut b), quartiles(&mut ratio));
+    println!("   ipcring-spsc             {am:7.1} [{a1:.1} {a3:.1}]");
+    println!(
+        "   ipcring-broadcast        {bm:7.1} [{b1:.1} {b3:.1}]  ratio {rm:.2} [{r1:.2} {r3:.2}]"
+    );
 }
 
 fn main() {

@@ -30,14 +30,17 @@
 mod ends;
 #[path = "support/pin.rs"]
 mod pin;
+#[path = "support/pingpong.rs"]
+mod pingpong;
 #[path = "support/team.rs"]
 mod team;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};
 use ends::{cb_ends, mpmc_ends, spsc_ends};
-use std::time::{Duration, Instant};
-use team::{Rx, Team, Tx, END};
+
+use pingpong::PingPong;
+use team::{Rx, Team, Tx};
 
 /// The two CPUs of the benches, chosen in `main` before the main thread pins itself.
 static CPUS: std::sync::OnceLock<Option<(usize, usize)>> = std::sync::OnceLock::new();
@@ -72,57 +75,6 @@ fn throughput(c: &mut Criterion) {
     }
 }
 
-/// The main thread's ends of a ping-pong and the echoing thread.
-struct PingPong<T: Tx, R: Rx> {
-    tx: T,
-    rx: R,
-    echo: Option<std::thread::JoinHandle<()>>,
-}
-
-impl<T: Tx, R: Rx> PingPong<T, R> {
-    /// `tx`/`rx` are the main thread's ends; the echo thread (on the second CPU) receives
-    /// on `echo_rx` and answers on `echo_tx` until it gets [`END`].
-    fn start<ET: Tx, ER: Rx>(tx: T, rx: R, mut echo_tx: ET, mut echo_rx: ER) -> Self {
-        let cpus = cpus();
-        let echo = std::thread::spawn(move || {
-            if let Some((_, b)) = cpus {
-                pin::pin(b).expect("pin the echo thread");
-            }
-            loop {
-                let v = echo_rx.take();
-                if v == END {
-                    return;
-                }
-                echo_tx.put(v);
-            }
-        });
-        PingPong {
-            tx,
-            rx,
-            echo: Some(echo),
-        }
-    }
-
-    /// `n` round trips; every answer is checked.
-    fn round_trips(&mut self, n: u64) -> Duration {
-        let t0 = Instant::now();
-        for i in 0..n {
-            self.tx.put(i);
-            assert_eq!(self.rx.take(), i);
-        }
-        t0.elapsed()
-    }
-}
-
-impl<T: Tx, R: Rx> Drop for PingPong<T, R> {
-    fn drop(&mut self) {
-        self.tx.put(END);
-        if let Some(h) = self.echo.take() {
-            h.join().expect("echo thread");
-        }
-    }
-}
-
 /// One producer and one consumer of a fresh queue made by `ends`.
 fn one_each<T, R>(ends: fn(usize, usize) -> (Vec<T>, Vec<R>)) -> (T, R) {
     let (mut t, mut r) = ends(1, 1);
@@ -137,7 +89,7 @@ fn bench_ping_pong<T: Tx, R: Rx>(
     there: (T, R),
     back: (T, R),
 ) {
-    let mut pp = PingPong::start(there.0, back.1, back.0, there.1);
+    let mut pp = PingPong::start(there.0, back.1, back.0, there.1, cpus());
     g.bench_function(name, |b| b.iter_custom(|n| pp.round_trips(n)));
 }
 
