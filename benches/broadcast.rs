@@ -310,17 +310,26 @@ fn pairs(rounds: usize, n: u64, cpus: Option<(usize, usize)>) {
     let trips = (n / 20).max(1000);
     println!("8-byte round trips between two threads, {rounds} paired rounds of {trips}");
     println!("(ns: median [quartiles]; ratio to SPSC: median [quartiles])");
-    let (mut spsc, mut topic) = (spsc_ping_pong(cpus), topic_ping_pong(cpus));
+    // A ping-pong per round and kind: two echo threads alive at once would spin on the
+    // same CPU and take turns with each other's time slices.
+    let spsc = || {
+        let mut pp = spsc_ping_pong(cpus);
+        pp.round_trips(trips / 10);
+        pp.round_trips(trips).as_nanos() as f64 / trips as f64
+    };
+    let topic = || {
+        let mut pp = topic_ping_pong(cpus);
+        pp.round_trips(trips / 10);
+        pp.round_trips(trips).as_nanos() as f64 / trips as f64
+    };
     let (mut a, mut b) = (Vec::new(), Vec::new());
     for round in 0..rounds {
-        let ns =
-            |pp: &mut dyn FnMut(u64) -> Duration| pp(trips).as_nanos() as f64 / trips as f64;
         if round % 2 == 0 {
-            a.push(ns(&mut |k| spsc.round_trips(k)));
-            b.push(ns(&mut |k| topic.round_trips(k)));
+            a.push(spsc());
+            b.push(topic());
         } else {
-            b.push(ns(&mut |k| topic.round_trips(k)));
-            a.push(ns(&mut |k| spsc.round_trips(k)));
+            b.push(topic());
+            a.push(spsc());
         }
     }
     let mut ratio: Vec<f64> = b.iter().zip(&a).map(|(b, a)| b / a).collect();

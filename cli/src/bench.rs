@@ -35,6 +35,10 @@ const MAIN_GROUP: &str = "round trip, 8 B";
 const MPMC_RT: [Mech; 3] = [Mech::RingSpin, Mech::MpmcSpin, Mech::MpmcDefault];
 const MPMC_RT_GROUP: &str = "round trip, 8 B, MPMC vs SPSC";
 
+/// 8-byte round trips through broadcast topics; the first row is the SPSC ring, busy-spin.
+const BROADCAST_RT: [Mech; 3] = [Mech::RingSpin, Mech::BroadcastSpin, Mech::BroadcastDefault];
+const BROADCAST_RT_GROUP: &str = "round trip, 8 B, broadcast vs SPSC";
+
 /// 8-byte streaming through one queue, (mechanism, producers, consumers); the first row is
 /// the SPSC ring.
 const CROWDS: [(Mech, usize, usize); 5] = [
@@ -147,6 +151,9 @@ fn plan(b: &Budget, latency_only: bool) -> Vec<Step> {
     }
     for m in MPMC_RT {
         steps.push(lat(MPMC_RT_GROUP, m, 8, None, b.main));
+    }
+    for m in BROADCAST_RT {
+        steps.push(lat(BROADCAST_RT_GROUP, m, 8, None, b.main));
     }
     for size in &SIZES[1..] {
         let group = format!("round trip, {}", fmt_size(*size));
@@ -478,6 +485,16 @@ fn targets(r: &Report) -> Vec<Target> {
         "<= 1.3",
         |m| m <= 1.3,
     );
+    let broadcast = |m: Mech| {
+        r.latency_row(BROADCAST_RT_GROUP, m.label())
+            .map(|l| l.p50() as f64)
+    };
+    push(
+        "broadcast busy-spin round trip p50 / SPSC busy-spin p50",
+        ratio(broadcast(Mech::BroadcastSpin), broadcast(Mech::RingSpin)),
+        "<= 1.2",
+        |m| m <= 1.2,
+    );
     push(
         "parked round trip p50 / raw futex p50",
         ratio(p50(Mech::RingPark), p50(Mech::Futex)),
@@ -628,7 +645,7 @@ mod tests {
     }
 
     #[test]
-    fn the_plan_has_the_mpmc_rows_after_their_spsc_base() {
+    fn the_plan_has_the_mpmc_and_broadcast_rows_after_their_spsc_base() {
         let steps = plan(&Budget::new(false), false);
         let rt: Vec<Mech> = steps
             .iter()
@@ -638,6 +655,14 @@ mod tests {
             })
             .collect();
         assert_eq!(rt, MPMC_RT);
+        let rt: Vec<Mech> = steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Latency { group, mech, .. } if group == BROADCAST_RT_GROUP => Some(*mech),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(rt, BROADCAST_RT);
         let crowds: Vec<(Mech, usize, usize)> = steps
             .iter()
             .filter_map(|s| match s {

@@ -3,6 +3,7 @@
 //! A message is `size` bytes whose first 8 hold a sequence number (1, 2, 3...); the last
 //! message of a run carries the next number with [`STOP`] set and is echoed back.
 
+pub mod broadcast;
 mod kernel;
 mod memory;
 pub mod mpmc;
@@ -54,6 +55,10 @@ pub enum Mech {
     MpmcSpin,
     /// ipcring MPMC, the default spin-then-park.
     MpmcDefault,
+    /// ipcring broadcast (lossless), busy-spin.
+    BroadcastSpin,
+    /// ipcring broadcast (lossless), the default spin-then-park.
+    BroadcastDefault,
     /// A raw futex sleep/wake ping-pong on two words in shared memory.
     Futex,
     /// The fixed-slot reference ring (8-byte messages).
@@ -76,6 +81,8 @@ impl Mech {
             Mech::RingPark => "ipcring spsc, parked",
             Mech::MpmcSpin => "ipcring mpmc, busy-spin",
             Mech::MpmcDefault => "ipcring mpmc, default",
+            Mech::BroadcastSpin => "ipcring broadcast, busy-spin",
+            Mech::BroadcastDefault => "ipcring broadcast, default",
             Mech::Futex => "raw futex wait/wake",
             Mech::RefRing => "fixed-slot reference ring",
             Mech::Pipe => "pipe",
@@ -108,6 +115,7 @@ pub fn prepare(mech: Mech, size: usize, tag: &str) -> io::Result<Prepared> {
         Mech::RefRing => memory::prepare_ref_ring(size),
         Mech::RingSpin | Mech::RingDefault | Mech::RingPark => ring::prepare(mech, size, tag),
         Mech::MpmcSpin | Mech::MpmcDefault => mpmc::prepare(mech, size, tag),
+        Mech::BroadcastSpin | Mech::BroadcastDefault => broadcast::prepare(mech, size, tag),
         Mech::Pipe | Mech::Unix | Mech::Tcp | Mech::Eventfd => kernel::prepare_fds(mech, size),
         Mech::Mqueue => kernel::prepare_mqueue(size, tag),
         Mech::Sysv => kernel::prepare_sysv(size),
@@ -122,6 +130,7 @@ pub fn open_child(args: &ChildArgs) -> io::Result<Box<dyn Link>> {
         Mech::RefRing => memory::open_ref_ring(args),
         Mech::RingSpin | Mech::RingDefault | Mech::RingPark => ring::open(args),
         Mech::MpmcSpin | Mech::MpmcDefault => mpmc::open(args),
+        Mech::BroadcastSpin | Mech::BroadcastDefault => broadcast::open(args),
         Mech::Pipe | Mech::Unix | Mech::Tcp | Mech::Eventfd | Mech::Mqueue => {
             kernel::open_fds(args)
         }
