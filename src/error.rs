@@ -176,8 +176,9 @@ pub enum SendError {
     #[error("shared ring state is corrupted")]
     Corrupted,
     /// This producer stalled between claiming a cell and committing it for longer than the
-    /// queue's stall timeout, and consumers passed the claim: the message was not sent
-    /// and never will be delivered (MPMC only).
+    /// ring's stall timeout, and consumers passed the claim: the message was not sent
+    /// and never will be delivered (MPMC queues and broadcast topics with a stall
+    /// timeout).
     #[error("the claim was passed while this producer stalled; the message was not sent")]
     Skipped,
 }

@@ -38,6 +38,7 @@ impl Default for Shape {
                 lossy: false,
                 max_lag: None,
                 start: 0,
+                stall: None,
             },
             join: Join::Next,
         }
@@ -107,6 +108,16 @@ impl crate::Builder<Shape> {
     /// topics.
     pub fn max_lag(mut self, lag: Duration) -> Builder {
         self.kind.geo.max_lag = Some(lag);
+        self
+    }
+
+    /// When creating: let subscribers pass a claim that a *live* publisher holds longer
+    /// than `timeout` without committing (by default they wait for a live publisher
+    /// however long it takes, and pass only the claims of dead ones). The stalled
+    /// publisher's commit then fails with [`crate::SendError::Skipped`] and its message is
+    /// never delivered; its slot stays out of use until it returns or dies.
+    pub fn stall_timeout(mut self, timeout: Duration) -> Builder {
+        self.kind.geo.stall = Some(timeout);
         self
     }
 

@@ -7,6 +7,10 @@
 //!   position a lap later and overwrites the cell.
 //! - `SKIPPED`: the position holds no message (its publisher died before it committed,
 //!   or aborted). A fresh topic's cells are `SKIPPED` for the lap before the first.
+//! - `STALLED`: a live publisher's claim that subscribers gave up waiting for (the
+//!   topic's stall timeout): they pass it as holding no message, but the cell stays its
+//!   publisher's until it comes back (its commit fails and frees the cell) or dies, so that
+//!   a late write of the payload can never land in a cell that holds another message.
 //!
 //! Subscribers never write a cell's payload and write its word only to skip an abandoned
 //! claim: a cell is only ever written by the publisher that claimed its position.
@@ -15,11 +19,12 @@ pub(crate) use crate::cells::len;
 use crate::cells::{lap_of, word, TAG_MASK};
 
 /// Version of this format, part of the layout hash.
-pub(crate) const FORMAT: u64 = 1;
+pub(crate) const FORMAT: u64 = 2;
 
 const WRITING: u64 = 1 << crate::cells::TAG_SHIFT;
 const READY: u64 = 2 << crate::cells::TAG_SHIFT;
 const SKIPPED: u64 = 3 << crate::cells::TAG_SHIFT;
+const STALLED: u64 = 4 << crate::cells::TAG_SHIFT;
 
 /// The word of a cell whose publisher writes position lap `lap`.
 #[inline]
@@ -39,12 +44,19 @@ pub(crate) fn skipped(lap: u32) -> u64 {
     word(lap, SKIPPED, 0)
 }
 
+/// The word of a stalled publisher's claim of lap `lap`.
+#[inline]
+pub(crate) fn stalled(lap: u32) -> u64 {
+    word(lap, STALLED, 0)
+}
+
 /// What became of a cell's position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum State {
     Writing,
     Ready,
     Skipped,
+    Stalled,
 }
 
 /// Where a cell is, seen from a position that maps to it.
@@ -70,12 +82,13 @@ pub(crate) fn decode(w: u64, lap: u32) -> Seen {
         (WRITING, 0) => State::Writing,
         (READY, _) => State::Ready,
         (SKIPPED, 0) => State::Skipped,
+        (STALLED, 0) => State::Stalled,
         _ => return Seen::Corrupt,
     };
     match lap.wrapping_sub(lap_of(w)) {
         0 => Seen::Now(state),
         1 => Seen::Before(state),
-        2 if state != State::Writing => Seen::TwoBefore,
+        2 if matches!(state, State::Ready | State::Skipped) => Seen::TwoBefore,
         d if d >= 1 << 31 => Seen::After,
         _ => Seen::Corrupt,
     }
@@ -101,6 +114,9 @@ mod tests {
             assert_eq!(decode(skipped(lap), after), Seen::TwoBefore);
             assert_eq!(decode(ready(lap, 1), after), Seen::TwoBefore);
             assert_eq!(decode(writing(lap), after), Seen::Corrupt);
+            assert_eq!(decode(stalled(lap), lap), Seen::Now(State::Stalled));
+            assert_eq!(decode(stalled(lap), next), Seen::Before(State::Stalled));
+            assert_eq!(decode(stalled(lap), after), Seen::Corrupt);
             assert_eq!(decode(ready(next, 0), lap), Seen::After);
             assert_eq!(decode(skipped(lap.wrapping_add(1000)), lap), Seen::After);
             assert_eq!(decode(skipped(lap.wrapping_sub(3)), lap), Seen::Corrupt);
@@ -109,10 +125,11 @@ mod tests {
 
     #[test]
     fn unknown_tags_and_stray_length_bits_are_corrupt() {
-        for tag in [0, 4, 5, 6, 7] {
+        for tag in [0, 5, 6, 7] {
             assert_eq!(decode(tag << TAG_SHIFT, 0), Seen::Corrupt);
         }
         assert_eq!(decode(writing(0) | 1, 0), Seen::Corrupt);
         assert_eq!(decode(skipped(0) | 3, 0), Seen::Corrupt);
+        assert_eq!(decode(stalled(0) | 1, 0), Seen::Corrupt);
     }
 }

@@ -42,6 +42,7 @@ impl HeapTopic {
             lossy,
             max_lag,
             start,
+            stall: None,
         }
         .check()
         .expect("a valid geometry");

@@ -3,7 +3,7 @@
 //! ```text
 //! line 0       identity
 //! line 1       geometry: cells, slot size, publisher and subscriber slot counts, lossy,
-//!              max lag, first position
+//!              max lag, first position, stall timeout
 //! line 2       tail: the next position publishers claim (see `topic.rs`)
 //! line 3       the subscribers' wait line (they sleep there when nothing new is published)
 //! line 4       the publishers' wait line (they sleep there when a lossless topic is full)
@@ -38,6 +38,9 @@ pub(crate) struct GeometryLine {
     /// The first position of the topic (where subscribers that join at the oldest
     /// retained message start while the topic has not yet filled a lap).
     pub(crate) start: AtomicU64,
+    /// How long subscribers wait for a live publisher's commit before they pass its claim,
+    /// in nanoseconds; 0 for ever.
+    pub(crate) stall_ns: AtomicU64,
 }
 
 /// Everything of a broadcast segment before its role slots.
@@ -59,6 +62,7 @@ pub(crate) struct Geometry {
     pub(crate) lossy: bool,
     pub(crate) max_lag: Option<Duration>,
     pub(crate) start: u64,
+    pub(crate) stall: Option<Duration>,
 }
 
 impl Geometry {
@@ -103,13 +107,11 @@ impl Spec for Broadcast {
     fn store(h: &BroadcastHeader, g: &Geometry) {
         let geo = &h.geometry.0;
         g.cells.store(&geo.cells);
-        let lag = g
-            .max_lag
-            .map_or(0, |d| d.as_nanos().clamp(1, u64::MAX as u128) as u64);
         // Relaxed: published by the segment's READY store.
         geo.lossy.store(u64::from(g.lossy), Ordering::Relaxed);
-        geo.max_lag_ns.store(lag, Ordering::Relaxed);
+        geo.max_lag_ns.store(nanos(g.max_lag), Ordering::Relaxed);
         geo.start.store(g.start, Ordering::Relaxed);
+        geo.stall_ns.store(nanos(g.stall), Ordering::Relaxed);
     }
 
     fn load(h: &BroadcastHeader) -> Result<Geometry, OpenError> {
@@ -123,15 +125,27 @@ impl Spec for Broadcast {
                 expected: 0,
             });
         }
-        let lag = geo.max_lag_ns.load(Ordering::Relaxed);
         let g = Geometry {
             cells: Shape::load(&geo.cells),
             lossy: lossy == 1,
-            max_lag: (lag != 0).then(|| Duration::from_nanos(lag)),
+            max_lag: duration(&geo.max_lag_ns),
             start: geo.start.load(Ordering::Relaxed),
+            stall: duration(&geo.stall_ns),
         };
         g.flaw().map_or(Ok(g), |f| Err(f.corrupt()))
     }
+}
+
+/// A duration as stored: nanoseconds, at least 1; 0 for none.
+fn nanos(d: Option<Duration>) -> u64 {
+    d.map_or(0, |d| d.as_nanos().clamp(1, u64::MAX as u128) as u64)
+}
+
+/// A stored duration (see [`nanos`]).
+fn duration(ns: &AtomicU64) -> Option<Duration> {
+    // Relaxed: ordered after the Acquire of READY.
+    let ns = ns.load(Ordering::Relaxed);
+    (ns != 0).then(|| Duration::from_nanos(ns))
 }
 
 /// The hash of this layout, with the core's and the cell format's.
@@ -140,7 +154,7 @@ const LAYOUT_HASH: u64 = layout::hash(&[
     Kind::Broadcast as u64,
     core::mem::size_of::<BroadcastHeader>() as u64,
     core::mem::offset_of!(BroadcastHeader, geometry) as u64,
-    core::mem::offset_of!(GeometryLine, start) as u64,
+    core::mem::offset_of!(GeometryLine, stall_ns) as u64,
     core::mem::offset_of!(BroadcastHeader, tail) as u64,
     core::mem::offset_of!(BroadcastHeader, subscriber_wait) as u64,
     core::mem::offset_of!(BroadcastHeader, publisher_wait) as u64,
@@ -162,4 +176,5 @@ mod abi_asserts {
     const _: () = assert!(offset_of!(GeometryLine, lossy) == 32);
     const _: () = assert!(offset_of!(GeometryLine, max_lag_ns) == 40);
     const _: () = assert!(offset_of!(GeometryLine, start) == 48);
+    const _: () = assert!(offset_of!(GeometryLine, stall_ns) == 56);
 }

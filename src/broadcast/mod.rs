@@ -29,7 +29,10 @@
 //! so a publisher that dies between claim and commit is known, and its position is skipped
 //! (it holds no message; counted) once the kernel has released its lock. A live
 //! publisher's claim is waited for, however long it takes, by subscribers (they read in
-//! order) and by the publisher that needs its slot a lap later.
+//! order) and by the publisher that needs its slot a lap later — unless the topic has a
+//! stall timeout ([`Builder::stall_timeout`]): then subscribers pass a claim older than
+//! that, the stalled publisher's commit fails with [`crate::SendError::Skipped`], and its
+//! slot is not reused until it comes back or dies.
 //!
 //! **Committed** means the commit of the slot happened (`send*` returned, or
 //! [`WriteGrant::commit`] was called): from then on every subscriber attached before the
@@ -41,6 +44,7 @@ mod builder;
 mod cell;
 mod heap;
 mod layout;
+mod passing;
 mod publisher;
 mod reading;
 mod room;

@@ -90,22 +90,21 @@ impl Publisher {
     /// Publishes `msg`, waiting while a lossless topic is full.
     ///
     /// # Errors
-    /// `TooLarge` if `msg` is longer than the slot size; `Corrupted`.
+    /// `TooLarge` if `msg` is longer than the slot size; `Skipped` (see
+    /// [`crate::broadcast::Builder::stall_timeout`]); `Corrupted`.
     pub fn send(&mut self, msg: &[u8]) -> Result<(), SendError> {
         let at = self.claim_blocking(msg.len(), None)?;
-        self.write(at, msg);
-        Ok(())
+        self.write(at, msg)
     }
 
     /// Publishes `msg` if a lossless topic has room now; `Err(Full)` at once otherwise
     /// (counted as rejected). A lossy topic always has room.
     ///
     /// # Errors
-    /// `Full`, `TooLarge`, `Corrupted`.
+    /// `Full`, `TooLarge`, `Skipped`, `Corrupted`.
     pub fn try_send(&mut self, msg: &[u8]) -> Result<(), SendError> {
         let at = self.try_claim(msg.len())?;
-        self.write(at, msg);
-        Ok(())
+        self.write(at, msg)
     }
 
     /// Publishes `msg`, waiting at most `timeout` for room.
@@ -114,8 +113,7 @@ impl Publisher {
     /// `Timeout`, or as [`Publisher::send`].
     pub fn send_timeout(&mut self, msg: &[u8], timeout: Duration) -> Result<(), SendError> {
         let at = self.claim_blocking(msg.len(), Some(Deadline::after(timeout)))?;
-        self.write(at, msg);
-        Ok(())
+        self.write(at, msg)
     }
 
     /// Publishes the bytes of a plain-old-data value.
@@ -146,7 +144,7 @@ impl Publisher {
     /// # let mut rx = ipcring::broadcast::Subscriber::open(&name)?;
     /// let mut g = tx.reserve(64)?;
     /// g[..5].copy_from_slice(b"hello");
-    /// g.commit(5);
+    /// g.commit(5)?;
     /// let mut buf = Vec::new();
     /// rx.recv_into(&mut buf)?;
     /// assert_eq!(buf, b"hello");
@@ -178,17 +176,18 @@ impl Publisher {
     }
 
     #[inline]
-    fn write(&mut self, at: Spot, msg: &[u8]) {
+    fn write(&mut self, at: Spot, msg: &[u8]) -> Result<(), SendError> {
         self.t.write(at, msg);
-        self.commit(at, msg.len());
+        self.commit(at, msg.len())
     }
 
     #[inline]
-    fn commit(&mut self, at: Spot, len: usize) {
+    fn commit(&mut self, at: Spot, len: usize) -> Result<(), SendError> {
         #[cfg(feature = "crash-points")]
         crate::crash::reached(crate::crash::Point::BroadcastBeforeCommit);
-        self.t.commit(at, len);
+        self.t.commit(at, len)?;
         bump(&self.t.own().sent);
+        Ok(())
     }
 
     fn check_len(&self, len: usize) -> Result<(), SendError> {
@@ -299,15 +298,17 @@ impl Drop for Publisher {
 }
 
 /// A slot of the topic, lent for writing in place (see [`Publisher::reserve`]).
-/// Dropping the grant without committing abandons the slot, which subscribers then pass.
+/// [`WriteGrant::commit`] returns `Err(Skipped)` if subscribers passed the claim while the
+/// publisher stalled (see [`crate::broadcast::Builder::stall_timeout`]); dropping the
+/// grant without committing abandons the slot, which subscribers then pass.
 pub type WriteGrant<'a> = crate::grant::WriteGrant<'a, Publisher>;
 
 impl Writer for Publisher {
     type At = Spot;
-    type Committed = ();
+    type Committed = Result<(), SendError>;
 
-    fn commit_at(&mut self, at: Spot, n: usize) {
-        self.commit(at, n);
+    fn commit_at(&mut self, at: Spot, n: usize) -> Result<(), SendError> {
+        self.commit(at, n)
     }
 
     fn abort_at(&mut self, at: Spot) {

@@ -45,7 +45,7 @@ impl Topic {
                 }
                 Look::Ready { at, len, word: w }
             }
-            Seen::Now(State::Skipped) => Look::Skip,
+            Seen::Now(State::Skipped | State::Stalled) => Look::Skip,
             Seen::Now(State::Writing) => Look::Pending { word: w },
             Seen::Before(_) | Seen::TwoBefore => {
                 // SYNC(mark): Acquire, as every load of an index.

@@ -56,6 +56,9 @@ pub struct Subscriber {
     safe: u64,
     /// A publisher evicted us: the next receive says so.
     evicted: bool,
+    /// The uncommitted claim at the cursor that we waited for last, and since when (once
+    /// the cursor has moved on, it names another position and is not looked at).
+    pending: Option<(u64, Deadline)>,
     empty_polls: u32,
 }
 
@@ -69,6 +72,7 @@ impl Subscriber {
             published: cursor,
             safe,
             evicted: false,
+            pending: None,
             empty_polls: 0,
         }
     }
@@ -255,7 +259,11 @@ impl Subscriber {
                     }
                 }
                 Look::Pending { word } => {
-                    if level == Check::Spin || !self.t.skip_abandoned(self.cursor, word, thorough) {
+                    let c = self.cursor;
+                    if level == Check::Spin
+                        || !(self.t.skip_abandoned(c, word, thorough)
+                            || (self.stalled(c) && self.t.pass_stalled(c, word)))
+                    {
                         return None;
                     }
                 }
@@ -276,6 +284,20 @@ impl Subscriber {
             }
         }
         None
+    }
+
+    /// Whether the claim at `pos` has been pending longer than the stall timeout.
+    fn stalled(&mut self, pos: u64) -> bool {
+        let Some(limit) = self.t.geo.stall else {
+            return false;
+        };
+        match self.pending {
+            Some((p, since)) if p == pos => since.elapsed() >= limit,
+            _ => {
+                self.pending = Some((pos, Deadline::now()));
+                false
+            }
+        }
     }
 
     /// Moves the cursor past the position it names, and publishes it in a lossless topic.

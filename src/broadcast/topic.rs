@@ -175,11 +175,11 @@ impl Topic {
                             Ordering::AcqRel,
                             Ordering::Acquire,
                         ) {
-                            Ok(_) => return Ok(Claimed::At(self.start_writing(t))),
+                            Ok(_) => return self.start_writing(t, w).map(Claimed::At),
                             Err(now) => t = now,
                         }
                     }
-                    Seen::Before(State::Writing) | Seen::TwoBefore => {
+                    Seen::Before(State::Writing | State::Stalled) | Seen::TwoBefore => {
                         let pos = t.wrapping_sub(self.geo.cells.capacity as u64);
                         break 'search Ok(Claimed::Behind { pos, word: w });
                     }
@@ -195,18 +195,38 @@ impl Topic {
         found
     }
 
-    /// Marks the cell of our new claim `t` as being written, before any byte of the
-    /// payload changes.
-    fn start_writing(&self, t: u64) -> Spot {
+    /// Marks the cell of our new claim `t`, whose word was `seen` when we claimed it, as
+    /// being written, before any byte of the payload changes.
+    ///
+    /// # Errors
+    /// `Skipped` if subscribers passed the claim as stalled before we got here (only a
+    /// topic with a stall timeout): the cell is freed, nothing was written.
+    fn start_writing(&self, t: u64, seen: u64) -> Result<Spot, SendError> {
         let at = self.cells.spot(t);
-        // Relaxed, then SYNC(seqlock): the Release fence orders the mark before every
-        // payload write below it, so a reader whose Acquire fence follows a copy that saw
-        // one of those writes sees the mark in its second look, and drops the copy.
-        self.cells
-            .word(at)
-            .store(cell::writing(self.cells.lap(t)), Ordering::Relaxed);
+        let lap = self.cells.lap(t);
+        let word = self.cells.word(at);
+        if self.geo.stall.is_none() {
+            // Nobody changes the cell of a live claim but its publisher: a plain store.
+            // Relaxed, ordered by the fence below.
+            word.store(cell::writing(lap), Ordering::Relaxed);
+        } else if word
+            .compare_exchange(
+                seen,
+                cell::writing(lap),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            )
+            .is_err()
+        {
+            // Relaxed: subscribers passed the claim while we stalled: end its quarantine.
+            self.abort(at);
+            return Err(SendError::Skipped);
+        }
+        // SYNC(seqlock): the Release fence orders the mark before every payload write below
+        // it, so a reader whose Acquire fence follows a copy that saw one of those writes
+        // sees the mark in its second look, and drops the copy.
         fence(Ordering::Release);
-        at
+        Ok(at)
     }
 
     /// Writes `msg` (at most the slot size) as the payload of our claim `at`.
@@ -224,18 +244,36 @@ impl Topic {
     }
 
     /// Commits our claim `at` as a message of `len` bytes, and moves our mark away.
-    pub(crate) fn commit(&self, at: Spot, len: usize) {
+    ///
+    /// # Errors
+    /// `Skipped` if subscribers passed the claim as stalled meanwhile (only a topic with a
+    /// stall timeout): the message is never delivered, and the cell is freed.
+    pub(crate) fn commit(&self, at: Spot, len: usize) -> Result<(), SendError> {
         let lap = self.cells.lap(at.pos);
+        let word = self.cells.word(at);
         // SYNC(publish): Release pairs with the Acquire load of every subscriber that
         // reads the cell: the payload and the length are visible to it.
-        self.cells
-            .word(at)
-            .store(cell::ready(lap, len), Ordering::Release);
+        if self.geo.stall.is_none() {
+            word.store(cell::ready(lap, len), Ordering::Release);
+        } else if word
+            .compare_exchange(
+                cell::writing(lap),
+                cell::ready(lap, len),
+                Ordering::Release,
+                Ordering::Relaxed,
+            )
+            .is_err()
+        {
+            self.abort(at);
+            return Err(SendError::Skipped);
+        }
         self.mark(idle(at.pos));
         self.wake(Role::Consumer);
+        Ok(())
     }
 
-    /// Abandons our claim `at`: the position holds no message, and subscribers pass it.
+    /// Abandons our claim `at`: the position holds no message, and subscribers pass it. (A
+    /// stall pass in between changes nothing: the cell is ours to free either way.)
     pub(crate) fn abort(&self, at: Spot) {
         let lap = self.cells.lap(at.pos);
         // SYNC(publish): Release, as a commit: the next publisher of the cell writes after.
@@ -244,42 +282,6 @@ impl Topic {
             .store(cell::skipped(lap), Ordering::Release);
         self.mark(idle(at.pos));
         self.wake(Role::Consumer);
-    }
-
-    /// Skips the claim of position `pos` if its holder is dead (`thorough`: asked of the
-    /// kernel; otherwise only a graceful detach counts), given the cell's word `word` as
-    /// found: still the lap before (claimed, not yet marked) or `WRITING` of `pos`. A
-    /// compare-and-swap from that word, so a commit that came first wins. Returns whether
-    /// it skipped.
-    pub(super) fn skip_abandoned(&self, pos: u64, word: u64, thorough: bool) -> bool {
-        let lap = self.cells.lap(pos);
-        match cell::decode(word, lap) {
-            Seen::Now(State::Writing) | Seen::Before(State::Ready | State::Skipped) => {}
-            _ => return false,
-        }
-        let class = self.geo.class(Role::Producer);
-        let cap = self.geo.cells.capacity;
-        if !claims::abandoned(self.slots(), class, self.tail(), pos, cap, thorough) {
-            return false;
-        }
-        // SYNC(publish): AcqRel: the next publisher of the cell (Acquire) writes after;
-        // the dead holder's last writes are ordered before by `abandoned`.
-        let skipped = self
-            .cells
-            .state(pos)
-            .compare_exchange(
-                word,
-                cell::skipped(lap),
-                Ordering::AcqRel,
-                Ordering::Relaxed,
-            )
-            .is_ok();
-        if skipped {
-            claims::bump(&self.own().skipped);
-            self.wake(Role::Consumer);
-            self.wake(Role::Producer);
-        }
-        skipped
     }
 
     /// A cursor at the tail as it is now, for a subscriber that joins (or joins again

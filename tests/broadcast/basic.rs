@@ -186,7 +186,7 @@ fn a_grant_commits_what_was_written_and_an_abandoned_one_is_passed() {
     let mut g = tx.reserve(16).expect("reserve");
     assert_eq!(g.len(), 16);
     g[..5].copy_from_slice(b"first");
-    g.commit(5);
+    g.commit(5).expect("commit");
     drop(tx.reserve(16).expect("reserve"));
     tx.send(b"third").expect("send");
     let mut buf = Vec::new();

@@ -27,6 +27,7 @@ fn child_process_entry() {
         "subscriber" => process::subscriber,
         "slow-subscriber" => process::slow_subscriber,
         "stuck-subscriber" => process::stuck_subscriber,
+        "holder" => process::holder,
         #[cfg(feature = "crash-points")]
         "crasher" => process::crasher,
         other => panic!("unknown child role {other:?}"),

@@ -151,3 +151,29 @@ fn lossless_subscribers_on_threads_see_identical_sequences() {
     let digests: Vec<u64> = subs.into_iter().map(|s| s.join().expect("sub")).collect();
     assert!(digests.windows(2).all(|w| w[0] == w[1]), "{digests:x?}");
 }
+
+#[test]
+fn a_stalled_publishers_claim_is_passed_and_its_late_commit_refused() {
+    let _w = watchdog("a_stalled_publishers_claim", LIMIT);
+    let ring = RingGuard::new("stall");
+    let mut fast = Builder::new(ring.name())
+        .capacity(4)
+        .slot_size(8)
+        .stall_timeout(Duration::from_millis(30))
+        .create_publisher()
+        .expect("create");
+    let mut slow = ipcring::broadcast::Publisher::open(ring.name()).expect("a publisher");
+    let mut rx = Subscriber::open(ring.name()).expect("subscribe");
+    let mut g = slow.reserve(8).expect("claim the first position");
+    g.copy_from_slice(&7u64.to_le_bytes());
+    fast.send_value(&1u64).expect("send behind the claim");
+    assert_eq!(rx.recv_value::<u64>(), Ok(1), "the stalled claim is passed");
+    assert_eq!(rx.stats().skipped, 1);
+    assert_eq!(g.commit(8), Err(ipcring::SendError::Skipped));
+    assert_eq!(rx.try_recv_value::<u64>(), Err(RecvError::Empty));
+    // The refused claim's cell is free again: a whole lap goes through it.
+    for v in 2..7u64 {
+        fast.send_value(&v).expect("send");
+        assert_eq!(rx.recv_value::<u64>(), Ok(v));
+    }
+}

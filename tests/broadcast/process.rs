@@ -292,3 +292,56 @@ fn a_publisher_that_dies_inside_send_is_skipped() {
     drop(tx);
     assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Disconnected));
 }
+
+/// Child: opens a publisher, claims a slot and writes it, says `claimed`, and commits when
+/// told (`commit` on stdin): says `refused` if the commit fails with `Skipped`.
+pub fn holder(topic: &str, _arg: &str) {
+    let mut tx = Publisher::open(topic).expect("open a publisher");
+    let mut g = tx.reserve(8).expect("claim a slot");
+    g.copy_from_slice(b"too late");
+    say("claimed", "");
+    while hear().is_some_and(|l| l != "commit") {}
+    match g.commit(8) {
+        Err(SendError::Skipped) => say("refused", ""),
+        other => panic!("a late commit: {other:?}"),
+    }
+}
+
+/// A publisher stopped (SIGSTOP) between claim and commit, on a topic with a stall
+/// timeout: subscribers pass its claim; when it resumes, its commit is refused and the
+/// message is never delivered; its slot is free again afterwards.
+#[test]
+fn a_stopped_publishers_late_commit_is_refused() {
+    let _w = watchdog("stopped publisher", Duration::from_secs(60));
+    let ring = RingGuard::new("bc-stop");
+    let mut rx = Builder::new(ring.name())
+        .capacity(4)
+        .slot_size(SLOT)
+        .stall_timeout(Duration::from_millis(50))
+        .create_subscriber()
+        .expect("create the topic");
+    let mut tx = Publisher::open(ring.name()).expect("a live publisher");
+    let mut holder = spawn("holder", ring.name(), "");
+    holder.expect("claimed", Duration::from_secs(30));
+    let pid = rustix::process::Pid::from_raw(holder.pid() as i32).expect("pid");
+    rustix::process::kill_process(pid, rustix::process::Signal::STOP).expect("SIGSTOP");
+    tx.send(b"after the stall").expect("send");
+    let mut buf = Vec::new();
+    assert_eq!(rx.recv_into(&mut buf), Ok(15));
+    assert_eq!(buf, b"after the stall");
+    assert_eq!(rx.stats().skipped, 1);
+    rustix::process::kill_process(pid, rustix::process::Signal::CONT).expect("SIGCONT");
+    holder.tell("commit");
+    holder.expect("refused", Duration::from_secs(30));
+    holder.wait_success(Duration::from_secs(30));
+    assert_eq!(
+        rx.recv_timeout_into(&mut buf, Duration::from_millis(100)),
+        Err(RecvError::Timeout),
+        "the late message is never delivered"
+    );
+    // Every slot is usable again, the refused one included.
+    for n in 0..4u64 {
+        tx.send_value(&n).expect("send");
+        assert_eq!(rx.recv_value::<u64>(), Ok(n));
+    }
+}
