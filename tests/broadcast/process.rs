@@ -3,36 +3,13 @@
 //! message; a killed subscriber no longer holds the publishers; a publisher that dies
 //! between claim and commit is skipped.
 
-use crate::common::{check, fill, hear, is_message, mix, say, spawn, watchdog, RingGuard};
+use crate::common::{
+    checked, fill, hear, is_message, len_of, mix, say, seq_of, spawn, watchdog, RingGuard, SLOT,
+};
 use ipcring::broadcast::{Builder, Publisher, Subscriber};
 use ipcring::{RecvError, SendError, WaitStrategy};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-
-/// Slot size of the process tests.
-pub const SLOT: usize = 64;
-
-/// Length of message `seq`: 8 (its stamp) to [`SLOT`] bytes.
-pub fn len_of(seq: u64) -> usize {
-    8 + (mix(seq ^ 0x5a5a) % (SLOT as u64 - 7)) as usize
-}
-
-/// The sequence number of message `n` of publisher `id`.
-pub fn seq_of(id: u64, n: u64) -> u64 {
-    id << 32 | n
-}
-
-/// Checks a received message and returns its sequence number.
-pub fn checked(buf: &[u8]) -> u64 {
-    assert!(
-        buf.len() >= 8,
-        "a message of {} bytes has no stamp",
-        buf.len()
-    );
-    let seq = u64::from_le_bytes(buf[..8].try_into().expect("8 bytes"));
-    check(seq, len_of(seq), buf);
-    seq
-}
 
 fn numbers(arg: &str) -> Vec<u64> {
     arg.split_whitespace()

@@ -508,3 +508,29 @@ impl Tally {
         *self.0.entry(format!("{prefix}{name}")).or_default() += 1;
     }
 }
+
+/// Slot size of the process tests of the kinds of fixed-size slots (MPMC, broadcast).
+pub const SLOT: usize = 64;
+
+/// Length of stamped message `seq`: 8 (its stamp) to [`SLOT`] bytes.
+pub fn len_of(seq: u64) -> usize {
+    8 + (mix(seq ^ 0x3c3c) % (SLOT as u64 - 7)) as usize
+}
+
+/// The sequence number of message `n` of sender `id`.
+pub fn seq_of(id: u64, n: u64) -> u64 {
+    id << 32 | n
+}
+
+/// Checks a received stamped message (its contents are those of the sequence number in
+/// its first 8 bytes, its length [`len_of`] it) and returns its sequence number.
+pub fn checked(buf: &[u8]) -> u64 {
+    assert!(
+        buf.len() >= 8,
+        "a message of {} bytes has no stamp",
+        buf.len()
+    );
+    let seq = u64::from_le_bytes(buf[..8].try_into().expect("8 bytes"));
+    check(seq, len_of(seq), buf);
+    seq
+}

@@ -7,8 +7,8 @@
 //! after each commit (producers), one byte per message, so that a `kill -9` loses nothing
 //! of the record that the queue itself did not lose either.
 
+use crate::common::{checked, len_of, seq_of, SLOT};
 use crate::common::{hear, say, spawn, watchdog, RingGuard, XorShift};
-use crate::process::{checked, len_of, seq_of, SLOT};
 use ipcring::mpmc::{Builder, Consumer, Producer};
 use ipcring::{RecvError, SendError, WaitStrategy};
 use std::fs::File;

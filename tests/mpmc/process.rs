@@ -1,36 +1,11 @@
 //! MPMC across real processes: four producers and two consumers move a million messages,
 //! each delivered exactly once and in order per producer, every byte checked.
 
-use crate::common::{check, fill, mix, say, spawn, watchdog, RingGuard};
+use crate::common::{checked, fill, len_of, mix, say, seq_of, spawn, watchdog, RingGuard, SLOT};
 use ipcring::mpmc::{Builder, Consumer, Producer};
 use ipcring::{RecvError, WaitStrategy};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
-
-/// Slot size of the process tests.
-pub const SLOT: usize = 64;
-
-/// Length of message `seq`: 8 (its stamp) to [`SLOT`] bytes.
-pub fn len_of(seq: u64) -> usize {
-    8 + (mix(seq ^ 0x3c3c) % (SLOT as u64 - 7)) as usize
-}
-
-/// The sequence number of message `n` of producer `id`.
-pub fn seq_of(id: u64, n: u64) -> u64 {
-    id << 32 | n
-}
-
-/// Checks a received message and returns its sequence number.
-pub fn checked(buf: &[u8]) -> u64 {
-    assert!(
-        buf.len() >= 8,
-        "a message of {} bytes has no stamp",
-        buf.len()
-    );
-    let seq = u64::from_le_bytes(buf[..8].try_into().expect("8 bytes"));
-    check(seq, len_of(seq), buf);
-    seq
-}
 
 /// Child: opens a producer and sends `count` messages as producer `id` (argument
 /// `id count`), then says `done`.

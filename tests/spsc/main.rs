@@ -8,6 +8,7 @@
 
 mod bad_input;
 #[path = "../common/mod.rs"]
+#[allow(dead_code)]
 mod common;
 mod edges;
 mod faults;
