@@ -37,8 +37,10 @@
 //! **Committed** means the commit of the slot happened (`send*` returned, or
 //! [`WriteGrant::commit`] was called): from then on every subscriber attached before the
 //! message was published receives it (lossless), or receives it or counts it as lost
-//! (lossy). Subscribers copy messages out (receives validate what they copied); they
-//! write nothing into the slots. See `topic.rs` for the algorithm.
+//! (lossy). Subscribers write nothing into the slots: receives copy a message out and
+//! check the copy; [`Subscriber::read`] lends it in place where publishers cannot
+//! overwrite it (a lossless topic without a `max_lag`), a checked copy elsewhere. See
+//! `topic.rs` for the algorithm.
 
 mod builder;
 mod cell;
@@ -57,4 +59,4 @@ pub use builder::{Builder, Shape, DEFAULT_CAPACITY, DEFAULT_ROLE_SLOTS, DEFAULT_
 pub use heap::HeapTopic;
 pub use publisher::{Publisher, WriteGrant};
 pub use stats::{Stats, SubscriberStats};
-pub use subscriber::Subscriber;
+pub use subscriber::{ReadGrant, Subscriber};

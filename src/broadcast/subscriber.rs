@@ -3,6 +3,7 @@
 use super::reading::Look;
 use super::stats::{Stats, SubscriberStats};
 use super::topic::{Join, Topic};
+use crate::bytes::ReadAccess;
 use crate::cells::Spot;
 use crate::claims::{self, bump};
 use crate::error::RecvError;
@@ -11,6 +12,7 @@ use crate::roles::Presence;
 use crate::sync::Ordering;
 use crate::time::Deadline;
 use crate::wait::{self, Check, WaitStrategy};
+use core::ops::Deref;
 use std::time::Duration;
 
 /// How many empty non-blocking polls pass between two checks that ask the kernel about
@@ -20,6 +22,13 @@ const EMPTY_POLLS_PER_CHECK: u32 = 64;
 /// Most positions one receive passes (skipped positions, overwritten ones of a join's
 /// backlog) before it looks at the clock and the wait strategy again.
 const PASSES_PER_LOOK: usize = 1024;
+
+/// What a receive did with the message it found: copied it out (it is checked, then
+/// passed), or lent it in place (a [`ReadGrant`] passes it when dropped).
+enum Took<R> {
+    Copied(R),
+    Lent(R),
+}
 
 /// A subscribing handle of a topic: receives every message published after it joined
 /// (or, with [`crate::broadcast::Builder::from_oldest`], every message the topic still
@@ -56,6 +65,8 @@ pub struct Subscriber {
     safe: u64,
     /// A publisher evicted us: the next receive says so.
     evicted: bool,
+    /// The copy that a [`ReadGrant`] lends where the message cannot be lent in place.
+    scratch: Vec<u8>,
     /// The uncommitted claim at the cursor that we waited for last, and since when (once
     /// the cursor has moved on, it names another position and is not looked at).
     pending: Option<(u64, Deadline)>,
@@ -72,6 +83,7 @@ impl Subscriber {
             published: cursor,
             safe,
             evicted: false,
+            scratch: Vec::new(),
             pending: None,
             empty_polls: 0,
         }
@@ -125,7 +137,7 @@ impl Subscriber {
     pub fn recv_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, RecvError> {
         self.recv(None, true, None, |t, at, len| {
             t.copy_into(at, len, buf);
-            len
+            Took::Copied(len)
         })
     }
 
@@ -136,7 +148,7 @@ impl Subscriber {
     pub fn try_recv_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, RecvError> {
         self.recv(None, false, None, |t, at, len| {
             t.copy_into(at, len, buf);
-            len
+            Took::Copied(len)
         })
     }
 
@@ -152,7 +164,81 @@ impl Subscriber {
         let deadline = Some(Deadline::after(timeout));
         self.recv(deadline, true, None, |t, at, len| {
             t.copy_into(at, len, buf);
-            len
+            Took::Copied(len)
+        })
+    }
+
+    /// Lends the next message, waiting until one is published; dropping the grant moves
+    /// on to the next message. In a lossless topic without a `max_lag` the grant is the
+    /// message in place (zero-copy: publishers do not overwrite a slot that a subscriber
+    /// has not passed); otherwise publishers may overwrite it at any time, so the grant is
+    /// a checked copy (the same as [`Subscriber::recv_into`] into a buffer of the
+    /// subscriber's own).
+    ///
+    /// ```
+    /// # let name = format!("doc-sub-read-{}", std::process::id());
+    /// # let mut tx = ipcring::broadcast::Publisher::create(&name, 8, 64)?;
+    /// # let mut rx = ipcring::broadcast::Subscriber::open(&name)?;
+    /// tx.send(b"hello")?;
+    /// let msg = rx.read()?;
+    /// assert_eq!(&*msg, b"hello");
+    /// drop(msg);
+    /// # ipcring::unlink(&name)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Subscriber::recv_into`].
+    pub fn read(&mut self) -> Result<ReadGrant<'_>, RecvError> {
+        self.lend(None, true)
+    }
+
+    /// Lends the next message if one is published; `Err(Empty)` otherwise.
+    ///
+    /// # Errors
+    /// As [`Subscriber::try_recv_into`].
+    pub fn try_read(&mut self) -> Result<ReadGrant<'_>, RecvError> {
+        self.lend(None, false)
+    }
+
+    /// Like [`Subscriber::read`], waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// As [`Subscriber::recv_timeout_into`].
+    pub fn read_timeout(&mut self, timeout: Duration) -> Result<ReadGrant<'_>, RecvError> {
+        self.lend(Some(Deadline::after(timeout)), true)
+    }
+
+    fn lend(
+        &mut self,
+        deadline: Option<Deadline>,
+        block: bool,
+    ) -> Result<ReadGrant<'_>, RecvError> {
+        let in_place = !self.t.geo.lossy && self.t.geo.max_lag.is_none();
+        let safe = self.safe;
+        let mut scratch = core::mem::take(&mut self.scratch);
+        let found = self.recv(deadline, block, None, |t, at, len| {
+            // Positions before `safe` (a join's backlog) may be overwritten: copied.
+            if in_place && !claims::past(safe, at.pos) {
+                Took::Lent(Lent::InPlace(at, len))
+            } else {
+                t.copy_into(at, len, &mut scratch);
+                Took::Copied(Lent::Copied)
+            }
+        });
+        self.scratch = scratch;
+        let lent = match found? {
+            Lent::InPlace(at, len) => {
+                // SAFETY: the message at `at` is committed with this length (the look
+                // checked it), and publishers do not write its cell before our cursor has
+                // passed it, which the grant's drop does.
+                Lent::Window(unsafe { self.t.cells.read_window(at, len) })
+            }
+            copied => copied,
+        };
+        Ok(ReadGrant {
+            subscriber: self,
+            lent,
         })
     }
 
@@ -178,7 +264,7 @@ impl Subscriber {
         self.recv(None, block, Some(size), |t, at, _| {
             let mut v = T::zeroed();
             t.copy_to(at, bytemuck::bytes_of_mut(&mut v));
-            v
+            Took::Copied(v)
         })
     }
 
@@ -189,7 +275,7 @@ impl Subscriber {
         deadline: Option<Deadline>,
         block: bool,
         size: Option<usize>,
-        mut take: impl FnMut(&Topic, Spot, usize) -> R,
+        mut take: impl FnMut(&Topic, Spot, usize) -> Took<R>,
     ) -> Result<R, RecvError> {
         if self.evicted {
             self.evicted = false;
@@ -226,7 +312,7 @@ impl Subscriber {
         &mut self,
         level: Check,
         size: Option<usize>,
-        take: &mut impl FnMut(&Topic, Spot, usize) -> R,
+        take: &mut impl FnMut(&Topic, Spot, usize) -> Took<R>,
     ) -> Option<Result<R, RecvError>> {
         let thorough = level == Check::Peer;
         for _ in 0..PASSES_PER_LOOK {
@@ -242,7 +328,10 @@ impl Subscriber {
                             expected: size,
                         }));
                     }
-                    let r = take(&self.t, at, len);
+                    let r = match take(&self.t, at, len) {
+                        Took::Lent(r) => return Some(Ok(r)),
+                        Took::Copied(r) => r,
+                    };
                     if self.t.intact(at, word) {
                         bump(&self.t.own().received);
                         self.pass();
@@ -352,5 +441,44 @@ impl Subscriber {
 impl Drop for Subscriber {
     fn drop(&mut self) {
         self.t.detach();
+    }
+}
+
+/// What a read lends.
+#[derive(Debug)]
+enum Lent {
+    /// Found in place, not yet opened (inside a receive).
+    InPlace(Spot, usize),
+    /// The message in place: the grant passes it when dropped.
+    Window(ReadAccess),
+    /// A checked copy in the subscriber's own buffer (the message is passed already).
+    Copied,
+}
+
+/// A message lent by [`Subscriber::read`]. Dereferences to its bytes; dropping it moves
+/// the subscriber on to the next message.
+#[derive(Debug)]
+pub struct ReadGrant<'a> {
+    subscriber: &'a mut Subscriber,
+    lent: Lent,
+}
+
+impl Deref for ReadGrant<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match &self.lent {
+            Lent::Window(access) => access.slice(),
+            _ => &self.subscriber.scratch,
+        }
+    }
+}
+
+impl Drop for ReadGrant<'_> {
+    fn drop(&mut self) {
+        if let Lent::Window(access) = core::mem::replace(&mut self.lent, Lent::Copied) {
+            access.end();
+            bump(&self.subscriber.t.own().received);
+            self.subscriber.pass();
+        }
     }
 }

@@ -270,3 +270,40 @@ fn publishers_that_all_leave_disconnect_a_drained_subscriber() {
     assert_eq!(rx.recv_value::<u64>(), Ok(1));
     assert_eq!(rx.recv_value::<u64>(), Err(RecvError::Disconnected));
 }
+
+#[test]
+fn read_lends_in_place_in_a_lossless_topic_and_a_checked_copy_in_a_lossy_one() {
+    for lossy in [false, true] {
+        let ring = RingGuard::new("read");
+        let mut tx = Builder::new(ring.name())
+            .capacity(4)
+            .slot_size(16)
+            .lossy(lossy)
+            .create_publisher()
+            .expect("create");
+        let mut rx = Subscriber::open(ring.name()).expect("subscribe");
+        let _other = Subscriber::open(ring.name()).expect("subscribe");
+        assert_eq!(rx.try_read().map(|g| g.len()), Err(RecvError::Empty));
+        tx.send(b"first").expect("send");
+        tx.send(b"").expect("send");
+        {
+            let g = rx.read().expect("read");
+            assert_eq!(&*g, b"first");
+            if !lossy {
+                // Lent in place: its slot is not reused while the grant lives.
+                tx.try_send_value(&2u64).expect("room");
+                tx.try_send_value(&3u64).expect("room");
+                assert_eq!(tx.try_send(b"x"), Err(SendError::Full));
+            }
+        }
+        assert_eq!(&*rx.read().expect("read"), b"");
+        if !lossy {
+            for v in [2u64, 3] {
+                let g = rx.read_timeout(Duration::from_secs(5)).expect("read");
+                assert_eq!(&*g, v.to_le_bytes());
+            }
+        }
+        assert_eq!(rx.try_read().map(|g| g.len()), Err(RecvError::Empty));
+        assert_eq!(rx.own_stats().received, if lossy { 2 } else { 4 });
+    }
+}
