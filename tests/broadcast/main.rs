@@ -11,6 +11,7 @@ mod basic;
 #[path = "../common/mod.rs"]
 #[allow(dead_code)]
 mod common;
+mod hostile;
 mod modes;
 mod process;
 

@@ -12,6 +12,8 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
+pub mod scribbler;
+
 /// Environment variables that turn a run of this binary into a child role.
 pub const ROLE_VAR: &str = "IPCRING_TEST_ROLE";
 pub const RING_VAR: &str = "IPCRING_TEST_RING";
