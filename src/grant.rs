@@ -49,8 +49,9 @@ impl<'a, W: Writer> WriteGrant<'a, W> {
         }
     }
 
-    /// Publishes the first `n` bytes as one message. (MPMC returns whether the claim was
-    /// still ours; see [`crate::mpmc::Builder::stall_timeout`].)
+    /// Publishes the first `n` bytes as one message. The kinds whose rings have a stall
+    /// timeout return whether the claim was still ours (`Err(Skipped)` if it was passed
+    /// while its sender stalled); the SPSC ring's commit cannot fail.
     ///
     /// # Panics
     /// If `n` is larger than the reserved length.
