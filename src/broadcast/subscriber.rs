@@ -23,10 +23,13 @@ const EMPTY_POLLS_PER_CHECK: u32 = 64;
 /// backlog) before it looks at the clock and the wait strategy again.
 const PASSES_PER_LOOK: usize = 1024;
 
-/// What a receive did with the message it found: copied it out (it is checked, then
-/// passed), or lent it in place (a [`ReadGrant`] passes it when dropped).
+/// What a receive did with the message it found.
 enum Took<R> {
+    /// Copied out: checked, then passed.
     Copied(R),
+    /// Copied out for a read grant: checked, passed when the grant is dropped.
+    Checked(R),
+    /// Lent in place: passed when the grant is dropped.
     Lent(R),
 }
 
@@ -223,7 +226,7 @@ impl Subscriber {
                 Took::Lent(Lent::InPlace(at, len))
             } else {
                 t.copy_into(at, len, &mut scratch);
-                Took::Copied(Lent::Copied)
+                Took::Checked(Lent::Copied)
             }
         });
         self.scratch = scratch;
@@ -239,6 +242,7 @@ impl Subscriber {
         Ok(ReadGrant {
             subscriber: self,
             lent,
+            pass: true,
         })
     }
 
@@ -330,16 +334,18 @@ impl Subscriber {
                     }
                     let r = match take(&self.t, at, len) {
                         Took::Lent(r) => return Some(Ok(r)),
+                        Took::Copied(_) | Took::Checked(_) if !self.t.intact(at, word) => {
+                            if let Some(e) = self.overwritten() {
+                                return Some(Err(e));
+                            }
+                            continue;
+                        }
+                        Took::Checked(r) => return Some(Ok(r)),
                         Took::Copied(r) => r,
                     };
-                    if self.t.intact(at, word) {
-                        bump(&self.t.own().received);
-                        self.pass();
-                        return Some(Ok(r));
-                    }
-                    if let Some(e) = self.overwritten() {
-                        return Some(Err(e));
-                    }
+                    bump(&self.t.own().received);
+                    self.pass();
+                    return Some(Ok(r));
                 }
                 Look::Skip => self.pass(),
                 Look::Overwritten => {
@@ -451,7 +457,7 @@ enum Lent {
     InPlace(Spot, usize),
     /// The message in place: the grant passes it when dropped.
     Window(ReadAccess),
-    /// A checked copy in the subscriber's own buffer (the message is passed already).
+    /// A checked copy in the subscriber's own buffer.
     Copied,
 }
 
@@ -461,6 +467,16 @@ enum Lent {
 pub struct ReadGrant<'a> {
     subscriber: &'a mut Subscriber,
     lent: Lent,
+    /// Whether dropping the grant moves on (`keep` clears it).
+    pass: bool,
+}
+
+impl ReadGrant<'_> {
+    /// Ends the loan without moving on: the next receive of this subscriber returns the
+    /// message again (in a lossy topic: if it has not been overwritten meanwhile).
+    pub fn keep(mut self) {
+        self.pass = false;
+    }
 }
 
 impl Deref for ReadGrant<'_> {
@@ -477,6 +493,8 @@ impl Drop for ReadGrant<'_> {
     fn drop(&mut self) {
         if let Lent::Window(access) = core::mem::replace(&mut self.lent, Lent::Copied) {
             access.end();
+        }
+        if self.pass {
             bump(&self.subscriber.t.own().received);
             self.subscriber.pass();
         }

@@ -286,8 +286,11 @@ fn read_lends_in_place_in_a_lossless_topic_and_a_checked_copy_in_a_lossy_one() {
         assert_eq!(rx.try_read().map(|g| g.len()), Err(RecvError::Empty));
         tx.send(b"first").expect("send");
         tx.send(b"").expect("send");
+        let g = rx.read().expect("read");
+        assert_eq!(&*g, b"first");
+        g.keep();
         {
-            let g = rx.read().expect("read");
+            let g = rx.read().expect("read again what was kept");
             assert_eq!(&*g, b"first");
             if !lossy {
                 // Lent in place: its slot is not reused while the grant lives.
