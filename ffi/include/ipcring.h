@@ -8,6 +8,22 @@
 #include <stdint.h>
 
 /**
+ * Slots of a broadcast topic created with default options.
+ */
+#define IPCRING_BROADCAST_DEFAULT_CAPACITY 1024
+
+/**
+ * Slot size of a broadcast topic created with default options, in bytes.
+ */
+#define IPCRING_BROADCAST_DEFAULT_SLOT_SIZE 256
+
+/**
+ * Publisher slots, and subscriber slots, of a broadcast topic created with default
+ * options.
+ */
+#define IPCRING_BROADCAST_DEFAULT_ROLE_SLOTS 16
+
+/**
  * Major version of this library (semantic versioning).
  */
 #define IPCRING_VERSION_MAJOR 0
@@ -212,10 +228,21 @@ typedef enum ipcring_status_t {
   IPCRING_ERR_INVALID_GEOMETRY = 26,
   /**
    * The producer stalled between reserving a slot and committing it for longer than the
-   * queue's stall timeout, and the consumers passed the slot: the message was not sent
-   * and never will be delivered (MPMC only).
+   * ring's stall timeout, and the consumers passed the slot: the message was not sent
+   * and never will be delivered (MPMC queues and broadcast topics).
    */
   IPCRING_ERR_SKIPPED = 27,
+  /**
+   * A lossy topic's publishers overwrote messages before this subscriber read them; the
+   * next receive resumes at the oldest message held (how many were lost: the
+   * subscriber's `missed` counter, see `ipcring_sub_stats`).
+   */
+  IPCRING_ERR_LAGGED = 28,
+  /**
+   * This subscriber kept the publishers of a lossless topic waiting longer than its
+   * `max_lag_ns` and was evicted; it has joined again at the next message.
+   */
+  IPCRING_ERR_EVICTED = 29,
 } ipcring_status_t;
 
 /**
@@ -262,6 +289,18 @@ typedef struct ipcring_mpmc_producer_t ipcring_mpmc_producer_t;
 typedef struct ipcring_producer_t ipcring_producer_t;
 
 /**
+ * A publishing end of a broadcast topic, opaque to C. Made by `ipcring_pub_create`,
+ * `_open` or `_open_or_create`, freed by `ipcring_pub_close`.
+ */
+typedef struct ipcring_pub_t ipcring_pub_t;
+
+/**
+ * A subscribing end of a broadcast topic, opaque to C. Made by `ipcring_sub_create`,
+ * `_open` or `_open_or_create`, freed by `ipcring_sub_close`.
+ */
+typedef struct ipcring_sub_t ipcring_sub_t;
+
+/**
  * How a handle's blocking calls wait while the ring is full (send, reserve) or empty
  * (recv, read).
  */
@@ -279,6 +318,67 @@ typedef struct ipcring_wait_t {
    */
   uint32_t yields;
 } ipcring_wait_t;
+
+/**
+ * Options for creating or opening a broadcast topic. Fill it with
+ * `ipcring_broadcast_options_init`, then change what you need. The geometry, the mode,
+ * `lossy`, `max_lag_ns` and `stall_timeout_ns` matter only when creating; `from_oldest`
+ * only for a subscriber.
+ */
+typedef struct ipcring_broadcast_options_t {
+  /**
+   * Number of slots: the topic holds the last `capacity` messages. A power of two from
+   * 1 to `IPCRING_MPMC_MAX_SLOTS`.
+   */
+  size_t capacity;
+  /**
+   * Largest message, in bytes: from 1 to `IPCRING_MPMC_MAX_SLOT_SIZE`.
+   */
+  size_t slot_size;
+  /**
+   * How many publishers may be attached at once: 1 to `IPCRING_MPMC_MAX_ROLE_SLOTS`.
+   */
+  size_t publishers;
+  /**
+   * How many subscribers may be attached at once: 1 to `IPCRING_MPMC_MAX_ROLE_SLOTS`.
+   */
+  size_t max_subscribers;
+  /**
+   * Non-zero: a lossy topic (publishers never wait; a subscriber that falls a lap behind
+   * gets `IPCRING_ERR_LAGGED`). 0 (the default): publishers wait for the slowest live
+   * subscriber.
+   */
+  int lossy;
+  /**
+   * Lossless topics: a live subscriber that keeps a publisher waiting this many
+   * nanoseconds is evicted (its next receive returns `IPCRING_ERR_EVICTED`); 0 (the
+   * default): never.
+   */
+  uint64_t max_lag_ns;
+  /**
+   * Subscribers pass a claim that a live publisher holds longer than this many
+   * nanoseconds (its commit then fails with `IPCRING_ERR_SKIPPED`); 0 (the default):
+   * they wait for a live publisher however long it takes.
+   */
+  uint64_t stall_timeout_ns;
+  /**
+   * Non-zero: a subscriber starts at the oldest message the topic holds; 0 (the
+   * default): at the next one published.
+   */
+  int from_oldest;
+  /**
+   * Permission bits of a created topic (0600 by default; 0660 lets the group in).
+   */
+  uint32_t mode;
+  /**
+   * Non-zero: fault in every page when mapping.
+   */
+  int populate;
+  /**
+   * How the handle's blocking calls wait.
+   */
+  struct ipcring_wait_t wait;
+} ipcring_broadcast_options_t;
 
 /**
  * Options for creating or opening a ring. Fill it with `ipcring_options_init`, then
@@ -450,6 +550,70 @@ typedef struct ipcring_buf_t {
 } ipcring_buf_t;
 
 /**
+ * Counters of a broadcast topic, summed over its role slots, and its geometry.
+ */
+typedef struct ipcring_broadcast_stats_t {
+  /**
+   * Messages committed by publishers.
+   */
+  uint64_t published;
+  /**
+   * Messages received, summed over the subscribers.
+   */
+  uint64_t received;
+  /**
+   * Messages that lossy subscribers lost to being overtaken, summed.
+   */
+  uint64_t missed;
+  /**
+   * Subscribers evicted (dead ones, and live ones past `max_lag_ns`).
+   */
+  uint64_t evicted;
+  /**
+   * `try_send` and `try_reserve` calls that found a lossless topic full.
+   */
+  uint64_t rejected;
+  /**
+   * Claims of dead or stalled publishers that were passed.
+   */
+  uint64_t skipped;
+  /**
+   * Lossless: the most messages between the oldest subscriber and the newest message a
+   * publisher saw; lossy: the messages the topic holds.
+   */
+  uint64_t high_water;
+  /**
+   * Futex wake calls made by publishers.
+   */
+  uint64_t publisher_wakeups;
+  /**
+   * Futex wake calls made by subscribers.
+   */
+  uint64_t subscriber_wakeups;
+  /**
+   * Number of slots.
+   */
+  uint64_t capacity;
+  /**
+   * Largest message, in bytes.
+   */
+  uint64_t slot_size;
+  /**
+   * Non-zero for a lossy topic.
+   */
+  int lossy;
+  /**
+   * The calling subscriber's own counters (0 for a publisher): messages received, and
+   * lost to being overtaken.
+   */
+  uint64_t own_received;
+  /**
+   * See `own_received`.
+   */
+  uint64_t own_missed;
+} ipcring_broadcast_stats_t;
+
+/**
  * Versions of the library and of the shared ring layout.
  */
 typedef struct ipcring_version_t {
@@ -490,6 +654,21 @@ extern "C" {
  * `name` is NULL or a NUL-terminated string. Thread-safe.
  */
 int ipcring_unlink(const char *name);
+
+/**
+ * Fills `*opts` with the default broadcast options: `IPCRING_BROADCAST_DEFAULT_CAPACITY`
+ * slots of `IPCRING_BROADCAST_DEFAULT_SLOT_SIZE` bytes,
+ * `IPCRING_BROADCAST_DEFAULT_ROLE_SLOTS` publishers and subscribers, lossless, no
+ * `max_lag`, no stall timeout, subscribers at the next message, mode 0600, no populate,
+ * the default spin-then-park wait.
+ *
+ * Returns `IPCRING_OK`, or `IPCRING_ERR_NULL_POINTER` if `opts` is NULL.
+ *
+ * # Safety
+ * `opts` is NULL or points to writable memory for one `ipcring_broadcast_options_t`.
+ * Thread-safe.
+ */
+int ipcring_broadcast_options_init(struct ipcring_broadcast_options_t *opts);
 
 /**
  * Creates the ring `name` and attaches to it as its consumer. Fails with
@@ -1275,6 +1454,193 @@ int ipcring_producer_stats(struct ipcring_producer_t *handle, struct ipcring_sta
 int ipcring_producer_set_wait(struct ipcring_producer_t *handle, const struct ipcring_wait_t *wait);
 
 /**
+ * Creates the broadcast topic `name` (the shared-memory object
+ * `/dev/shm/ipcring.<name>`) and attaches to it as one of its publishers. Fails with
+ * `IPCRING_ERR_EXISTS` if it exists already.
+ *
+ * `opts` may be NULL for the defaults (see `ipcring_broadcast_options_init`). On success
+ * `*out` is the new handle, to be freed with `ipcring_pub_close`; on failure it is NULL.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_NULL_POINTER`, `IPCRING_ERR_INVALID_NAME`,
+ * `IPCRING_ERR_INVALID_GEOMETRY`, `IPCRING_ERR_INVALID_ARGUMENT` (unknown wait kind),
+ * `IPCRING_ERR_EXISTS`, `IPCRING_ERR_NO_SPACE`, `IPCRING_ERR_PERMISSION` or
+ * `IPCRING_ERR_IO`.
+ *
+ * # Safety
+ * `name` is NULL or a NUL-terminated string; `opts` is NULL or points to an initialised
+ * `ipcring_broadcast_options_t`; `out` is NULL or points to writable memory for one
+ * pointer. Thread-safe.
+ */
+int ipcring_pub_create(const char *name,
+                       const struct ipcring_broadcast_options_t *opts,
+                       struct ipcring_pub_t **out);
+
+/**
+ * Opens the existing broadcast topic `name` as one more publisher. `opts` (may be NULL)
+ * gives the wait strategy and populate flag; the rest is the topic's.
+ *
+ * Returns as `ipcring_pub_create`, with `IPCRING_ERR_NOT_FOUND`, `IPCRING_ERR_ROLE_TAKEN`
+ * (as many publishers as the topic has publisher slots are attached),
+ * `IPCRING_ERR_NOT_IPCRING` (also: a ring of another kind of that name),
+ * `IPCRING_ERR_VERSION_MISMATCH`, `IPCRING_ERR_BAD_SEGMENT` and `IPCRING_ERR_NOT_READY`
+ * instead of `IPCRING_ERR_EXISTS` and `IPCRING_ERR_INVALID_GEOMETRY`.
+ *
+ * # Safety
+ * As `ipcring_pub_create`. Thread-safe.
+ */
+int ipcring_pub_open(const char *name,
+                     const struct ipcring_broadcast_options_t *opts,
+                     struct ipcring_pub_t **out);
+
+/**
+ * Opens the broadcast topic `name` as a publisher, creating it (with `opts`) if it does
+ * not exist.
+ *
+ * Returns any status of `ipcring_pub_create` and `ipcring_pub_open`.
+ *
+ * # Safety
+ * As `ipcring_pub_create`. Thread-safe.
+ */
+int ipcring_pub_open_or_create(const char *name,
+                               const struct ipcring_broadcast_options_t *opts,
+                               struct ipcring_pub_t **out);
+
+/**
+ * Detaches from the topic, frees the handle and sets `*handle` to NULL. A pending
+ * reservation is abandoned (subscribers pass its slot). The topic itself stays (see
+ * `ipcring_unlink`).
+ *
+ * A NULL `*handle` is a no-op that returns `IPCRING_OK`. Returns
+ * `IPCRING_ERR_NULL_POINTER` if `handle` is NULL and `IPCRING_ERR_BAD_HANDLE` if
+ * `*handle` is not a publisher handle.
+ *
+ * # Safety
+ * `handle` is NULL or points to a handle pointer that is NULL or was returned by a
+ * publisher create/open function and not closed. No other call may use the handle at the
+ * same time, nor any copy of the pointer afterwards.
+ */
+int ipcring_pub_close(struct ipcring_pub_t **handle);
+
+/**
+ * Publishes `len` bytes from `data` as one message, waiting while a lossless topic is
+ * full (its slowest live subscriber is a whole topic behind).
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_TOO_LARGE` (longer than the slot size),
+ * `IPCRING_ERR_SKIPPED` (stalled past the topic's stall timeout), `IPCRING_ERR_CORRUPTED`,
+ * `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` (`data` NULL with `len` > 0) or
+ * `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * `handle` is NULL or a live publisher handle not used by another thread during the
+ * call; `data` is NULL or readable for `len` bytes.
+ */
+int ipcring_pub_send(struct ipcring_pub_t *handle, const void *data, size_t len);
+
+/**
+ * Like `ipcring_pub_send`, but returns `IPCRING_ERR_FULL` at once (counted in `rejected`)
+ * when a lossless topic is full. A lossy topic is never full.
+ *
+ * # Safety
+ * As `ipcring_pub_send`.
+ */
+int ipcring_pub_try_send(struct ipcring_pub_t *handle, const void *data, size_t len);
+
+/**
+ * Like `ipcring_pub_send`, but waits at most `timeout_ns` nanoseconds for room, then
+ * returns `IPCRING_ERR_TIMEOUT`.
+ *
+ * # Safety
+ * As `ipcring_pub_send`.
+ */
+int ipcring_pub_send_timeout(struct ipcring_pub_t *handle,
+                             const void *data,
+                             size_t len,
+                             uint64_t timeout_ns);
+
+/**
+ * Reserves a slot for a message of up to `len` bytes, waiting while a lossless topic is
+ * full, and stores in `*data` where to write it (zero-copy). Nothing is visible to
+ * subscribers until `ipcring_pub_commit`; `ipcring_pub_abort` abandons the slot. While it
+ * is pending, every other call on the handle but commit, abort and close returns
+ * `IPCRING_ERR_GRANT_PENDING`. Subscribers wait for a pending reservation (unless the
+ * topic has a stall timeout), so commit or abort it soon.
+ *
+ * Returns as `ipcring_pub_send`, with `IPCRING_ERR_NULL_POINTER` for a NULL `data`.
+ *
+ * # Safety
+ * As `ipcring_pub_send`; `data` is NULL or writable for one pointer. The `len` bytes at
+ * `*data` may be written (not read before written) until commit, abort or close.
+ */
+int ipcring_pub_reserve(struct ipcring_pub_t *handle, size_t len, void **data);
+
+/**
+ * Like `ipcring_pub_reserve`, but returns `IPCRING_ERR_FULL` at once when a lossless
+ * topic is full.
+ *
+ * # Safety
+ * As `ipcring_pub_reserve`.
+ */
+int ipcring_pub_try_reserve(struct ipcring_pub_t *handle, size_t len, void **data);
+
+/**
+ * Publishes the first `len` bytes of the pending reservation as one message.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_SKIPPED` (the publisher stalled longer than the
+ * topic's stall timeout and subscribers passed the slot: the message is not sent; the
+ * reservation is over all the same), `IPCRING_ERR_NO_GRANT`,
+ * `IPCRING_ERR_INVALID_ARGUMENT` (`len` larger than the reservation, which then stays
+ * pending) or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * `handle` is NULL or a live publisher handle not used by another thread during the call.
+ */
+int ipcring_pub_commit(struct ipcring_pub_t *handle, size_t len);
+
+/**
+ * Abandons the pending reservation: subscribers pass its slot, nothing is delivered.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_NO_GRANT` or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_pub_commit`.
+ */
+int ipcring_pub_abort(struct ipcring_pub_t *handle);
+
+/**
+ * Stores the topic's counters and geometry in `*stats` (`own_*` are 0 for a publisher).
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` or
+ * `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_pub_commit`; `stats` is NULL or writable for one
+ * `ipcring_broadcast_stats_t`.
+ */
+int ipcring_pub_stats(struct ipcring_pub_t *handle, struct ipcring_broadcast_stats_t *stats);
+
+/**
+ * Stores the largest message the topic accepts (its slot size, in bytes) in `*max`.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` or
+ * `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_pub_commit`; `max` is NULL or writable.
+ */
+int ipcring_pub_max_message(struct ipcring_pub_t *handle, size_t *max);
+
+/**
+ * Changes how the handle's blocking calls wait.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_INVALID_ARGUMENT` (unknown kind),
+ * `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_pub_commit`; `wait` is NULL or points to an initialised `ipcring_wait_t`.
+ */
+int ipcring_pub_set_wait(struct ipcring_pub_t *handle, const struct ipcring_wait_t *wait);
+
+/**
  * Describes a status code in words.
  *
  * Returns a static, NUL-terminated English sentence; an unknown code gets a sentence
@@ -1285,6 +1651,201 @@ int ipcring_producer_set_wait(struct ipcring_producer_t *handle, const struct ip
  * written to.
  */
 const char *ipcring_strerror(int code);
+
+/**
+ * Creates the broadcast topic `name` and attaches to it as a subscriber. Fails with
+ * `IPCRING_ERR_EXISTS` if it exists already.
+ *
+ * Options and results as `ipcring_pub_create`.
+ *
+ * # Safety
+ * As `ipcring_pub_create`. Thread-safe.
+ */
+int ipcring_sub_create(const char *name,
+                       const struct ipcring_broadcast_options_t *opts,
+                       struct ipcring_sub_t **out);
+
+/**
+ * Opens the existing broadcast topic `name` as one more subscriber, at the next message
+ * published (or at the oldest one held, with `opts->from_oldest`).
+ *
+ * Returns as `ipcring_pub_open` (`IPCRING_ERR_ROLE_TAKEN`: the topic has its
+ * `max_subscribers`).
+ *
+ * # Safety
+ * As `ipcring_pub_create`. Thread-safe.
+ */
+int ipcring_sub_open(const char *name,
+                     const struct ipcring_broadcast_options_t *opts,
+                     struct ipcring_sub_t **out);
+
+/**
+ * Opens the broadcast topic `name` as a subscriber, creating it (with `opts`) if it does
+ * not exist.
+ *
+ * Returns any status of `ipcring_sub_create` and `ipcring_sub_open`.
+ *
+ * # Safety
+ * As `ipcring_pub_create`. Thread-safe.
+ */
+int ipcring_sub_open_or_create(const char *name,
+                               const struct ipcring_broadcast_options_t *opts,
+                               struct ipcring_sub_t **out);
+
+/**
+ * Detaches from the topic (publishers stop waiting for this subscriber), frees the handle
+ * and sets `*handle` to NULL. A lent message is released. The topic itself stays (see
+ * `ipcring_unlink`).
+ *
+ * A NULL `*handle` is a no-op that returns `IPCRING_OK`. Returns
+ * `IPCRING_ERR_NULL_POINTER` if `handle` is NULL and `IPCRING_ERR_BAD_HANDLE` if
+ * `*handle` is not a subscriber handle.
+ *
+ * # Safety
+ * `handle` is NULL or points to a handle pointer that is NULL or was returned by a
+ * subscriber create/open function and not closed. No other call may use the handle at
+ * the same time, nor any copy of the pointer afterwards.
+ */
+int ipcring_sub_close(struct ipcring_sub_t **handle);
+
+/**
+ * Receives the next message into the `cap` bytes at `buf`, waiting until one is
+ * published, and stores its length in `*len`. Every subscriber receives every message.
+ *
+ * If the message is longer than `cap`, returns `IPCRING_ERR_BUFFER_TOO_SMALL`, stores the
+ * length needed in `*len` and keeps the message for this handle's next receive.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_BUFFER_TOO_SMALL`, `IPCRING_ERR_LAGGED` (lossy
+ * topics: messages were overwritten before this subscriber read them; the next receive
+ * resumes at the oldest one held), `IPCRING_ERR_EVICTED` (lossless topics with a
+ * `max_lag_ns`), `IPCRING_ERR_DISCONNECTED` (every publisher is gone and nothing is
+ * left), `IPCRING_ERR_CORRUPTED`, `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER`
+ * (`len` NULL, or `buf` NULL with `cap` > 0) or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * `handle` is NULL or a live subscriber handle not used by another thread during the
+ * call; `buf` is NULL or writable for `cap` bytes; `len` is NULL or writable.
+ */
+int ipcring_sub_recv(struct ipcring_sub_t *handle, void *buf, size_t cap, size_t *len);
+
+/**
+ * Like `ipcring_sub_recv`, but returns `IPCRING_ERR_EMPTY` at once when nothing new is
+ * published.
+ *
+ * # Safety
+ * As `ipcring_sub_recv`.
+ */
+int ipcring_sub_try_recv(struct ipcring_sub_t *handle, void *buf, size_t cap, size_t *len);
+
+/**
+ * Like `ipcring_sub_recv`, but waits at most `timeout_ns` nanoseconds, then returns
+ * `IPCRING_ERR_TIMEOUT`.
+ *
+ * # Safety
+ * As `ipcring_sub_recv`.
+ */
+int ipcring_sub_recv_timeout(struct ipcring_sub_t *handle,
+                             void *buf,
+                             size_t cap,
+                             size_t *len,
+                             uint64_t timeout_ns);
+
+/**
+ * Waits for the next message and lends it: `*data` points to its `*len` bytes until
+ * `ipcring_sub_release` (which moves on to the next message), `ipcring_sub_keep` (which
+ * keeps it for this handle's next receive) or close. In a lossless topic without a
+ * `max_lag_ns` the bytes are the message in place in shared memory (publishers do not
+ * reuse its slot before the release); otherwise they are a checked copy. While it is
+ * lent, every other call on the handle but those returns `IPCRING_ERR_GRANT_PENDING`.
+ *
+ * Returns as `ipcring_sub_recv`, without `IPCRING_ERR_BUFFER_TOO_SMALL`, and with
+ * `IPCRING_ERR_NULL_POINTER` for a NULL `data` or `len`.
+ *
+ * # Safety
+ * As `ipcring_sub_recv`; `data` is NULL or writable for one pointer. The bytes at
+ * `*data` may be read, not written, until release, keep or close.
+ */
+int ipcring_sub_read(struct ipcring_sub_t *handle, const void **data, size_t *len);
+
+/**
+ * Like `ipcring_sub_read`, but returns `IPCRING_ERR_EMPTY` at once when nothing new is
+ * published.
+ *
+ * # Safety
+ * As `ipcring_sub_read`.
+ */
+int ipcring_sub_try_read(struct ipcring_sub_t *handle, const void **data, size_t *len);
+
+/**
+ * Like `ipcring_sub_read`, but waits at most `timeout_ns` nanoseconds, then returns
+ * `IPCRING_ERR_TIMEOUT`.
+ *
+ * # Safety
+ * As `ipcring_sub_read`.
+ */
+int ipcring_sub_read_timeout(struct ipcring_sub_t *handle,
+                             const void **data,
+                             size_t *len,
+                             uint64_t timeout_ns);
+
+/**
+ * Ends the loan of the message lent by `ipcring_sub_read` and moves on to the next one.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_NO_GRANT` (nothing lent) or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * `handle` is NULL or a live subscriber handle not used by another thread during the
+ * call.
+ */
+int ipcring_sub_release(struct ipcring_sub_t *handle);
+
+/**
+ * Ends the loan of the message lent by `ipcring_sub_read` without moving on: the next
+ * receive or read of this handle returns it again (in a lossy topic: unless it was
+ * overwritten meanwhile).
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_NO_GRANT` (nothing lent) or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_sub_release`.
+ */
+int ipcring_sub_keep(struct ipcring_sub_t *handle);
+
+/**
+ * Stores the topic's counters and geometry, and this subscriber's own `received` and
+ * `missed`, in `*stats`.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` or
+ * `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_sub_release`; `stats` is NULL or writable for one
+ * `ipcring_broadcast_stats_t`.
+ */
+int ipcring_sub_stats(struct ipcring_sub_t *handle, struct ipcring_broadcast_stats_t *stats);
+
+/**
+ * Stores the largest message of the topic (its slot size, in bytes) in `*max`: a buffer
+ * of that size receives any message.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` or
+ * `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_sub_release`; `max` is NULL or writable.
+ */
+int ipcring_sub_max_message(struct ipcring_sub_t *handle, size_t *max);
+
+/**
+ * Changes how the handle's blocking calls wait.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_INVALID_ARGUMENT` (unknown kind),
+ * `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_sub_release`; `wait` is NULL or points to an initialised `ipcring_wait_t`.
+ */
+int ipcring_sub_set_wait(struct ipcring_sub_t *handle, const struct ipcring_wait_t *wait);
 
 /**
  * Fills `*opts` with the default options: capacity `IPCRING_DEFAULT_CAPACITY`, mode

@@ -9,21 +9,27 @@
 #![deny(unsafe_op_in_unsafe_fn, missing_docs, missing_debug_implementations)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod broadcast_types;
 mod consumer;
 mod handle;
 mod mpmc_consumer;
 mod mpmc_producer;
 mod producer;
+mod publisher;
 mod recv;
 mod send;
 mod status;
+mod subscriber;
 mod types;
 
+pub use broadcast_types::{BroadcastOptions, BroadcastStats};
 pub use consumer::ConsumerHandle;
 pub use mpmc_consumer::MpmcConsumerHandle;
 pub use mpmc_producer::MpmcProducerHandle;
 pub use producer::{Buf, ProducerHandle};
+pub use publisher::PublisherHandle;
 pub use status::Status;
+pub use subscriber::SubscriberHandle;
 pub use types::{MpmcOptions, MpmcStats, Options, Stats, Version, Wait, WaitKind};
 
 use core::ffi::{c_char, c_int, CStr};

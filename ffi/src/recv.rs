@@ -1,4 +1,4 @@
-//! What the SPSC and MPMC consumer handles share: the Rust consumer they own, the message
+//! What the consumer handles of every kind share: the Rust consumer they own, the message
 //! lent to C between read and release, and receiving into a C buffer.
 
 use crate::status::{Result, Status};
@@ -8,9 +8,10 @@ use core::fmt::Debug;
 use core::ops::Deref;
 use core::ptr::NonNull;
 use core::time::Duration;
-use ipcring::{mpmc, spsc, RecvError, WaitStrategy};
+use ipcring::{broadcast, mpmc, spsc, RecvError, WaitStrategy};
 
-/// A Rust consumer that a C handle wraps: `spsc::Consumer` or `mpmc::Consumer`.
+/// A Rust consumer that a C handle wraps: `spsc::Consumer`, `mpmc::Consumer` or
+/// `broadcast::Subscriber`.
 pub(crate) trait Receiver: Debug + 'static {
     /// A message lent in place; dropping it releases (consumes) it.
     type Grant<'a>: Deref<Target = [u8]> + Debug
@@ -33,49 +34,40 @@ pub(crate) trait Receiver: Debug + 'static {
     fn set_wait_strategy(&mut self, strategy: WaitStrategy);
 }
 
-impl Receiver for spsc::Consumer {
-    type Grant<'a> = spsc::ReadGrant<'a>;
-    fn read(&mut self) -> core::result::Result<Self::Grant<'_>, RecvError> {
-        spsc::Consumer::read(self)
-    }
-    fn try_read(&mut self) -> core::result::Result<Self::Grant<'_>, RecvError> {
-        spsc::Consumer::try_read(self)
-    }
-    fn read_timeout(&mut self, d: Duration) -> core::result::Result<Self::Grant<'_>, RecvError> {
-        spsc::Consumer::read_timeout(self, d)
-    }
-    fn keep(grant: Self::Grant<'_>) {
-        grant.keep();
-    }
-    fn max_message(&self) -> usize {
-        spsc::Consumer::max_message(self)
-    }
-    fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
-        spsc::Consumer::set_wait_strategy(self, strategy);
-    }
+/// Implements [`Receiver`] for the receiving handle `$rx` of the kind `$kind`, whose
+/// methods of the same names it forwards to.
+macro_rules! receiver {
+    ($kind:ident :: $rx:ident) => {
+        impl Receiver for $kind::$rx {
+            type Grant<'a> = $kind::ReadGrant<'a>;
+            fn read(&mut self) -> core::result::Result<Self::Grant<'_>, RecvError> {
+                $kind::$rx::read(self)
+            }
+            fn try_read(&mut self) -> core::result::Result<Self::Grant<'_>, RecvError> {
+                $kind::$rx::try_read(self)
+            }
+            fn read_timeout(
+                &mut self,
+                d: Duration,
+            ) -> core::result::Result<Self::Grant<'_>, RecvError> {
+                $kind::$rx::read_timeout(self, d)
+            }
+            fn keep(grant: Self::Grant<'_>) {
+                grant.keep();
+            }
+            fn max_message(&self) -> usize {
+                $kind::$rx::max_message(self)
+            }
+            fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
+                $kind::$rx::set_wait_strategy(self, strategy);
+            }
+        }
+    };
 }
 
-impl Receiver for mpmc::Consumer {
-    type Grant<'a> = mpmc::ReadGrant<'a>;
-    fn read(&mut self) -> core::result::Result<Self::Grant<'_>, RecvError> {
-        mpmc::Consumer::read(self)
-    }
-    fn try_read(&mut self) -> core::result::Result<Self::Grant<'_>, RecvError> {
-        mpmc::Consumer::try_read(self)
-    }
-    fn read_timeout(&mut self, d: Duration) -> core::result::Result<Self::Grant<'_>, RecvError> {
-        mpmc::Consumer::read_timeout(self, d)
-    }
-    fn keep(grant: Self::Grant<'_>) {
-        grant.keep();
-    }
-    fn max_message(&self) -> usize {
-        mpmc::Consumer::max_message(self)
-    }
-    fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
-        mpmc::Consumer::set_wait_strategy(self, strategy);
-    }
-}
+receiver!(spsc::Consumer);
+receiver!(mpmc::Consumer);
+receiver!(broadcast::Subscriber);
 
 /// How a receive waits for a message.
 #[derive(Clone, Copy)]

@@ -1,4 +1,4 @@
-//! What the SPSC and MPMC producer handles share: the Rust producer they own, the
+//! What the producer handles of every kind share: the Rust producer they own, the
 //! reservation lent to C between reserve and commit/abort, and sending from C bytes.
 
 use crate::status::{Result, Status};
@@ -8,9 +8,10 @@ use core::fmt::Debug;
 use core::ops::DerefMut;
 use core::ptr::NonNull;
 use core::time::Duration;
-use ipcring::{mpmc, spsc, SendError, WaitStrategy};
+use ipcring::{broadcast, mpmc, spsc, SendError, WaitStrategy};
 
-/// A Rust producer that a C handle wraps: `spsc::Producer` or `mpmc::Producer`.
+/// A Rust producer that a C handle wraps: `spsc::Producer`, `mpmc::Producer` or
+/// `broadcast::Publisher`.
 pub(crate) trait Sender: Debug + 'static {
     /// Room reserved in place; dropping it abandons the reservation.
     type Grant<'a>: DerefMut<Target = [u8]> + Debug
@@ -38,63 +39,53 @@ pub(crate) trait Sender: Debug + 'static {
     fn set_wait_strategy(&mut self, strategy: WaitStrategy);
 }
 
-impl Sender for spsc::Producer {
-    type Grant<'a> = spsc::WriteGrant<'a>;
-    fn send(&mut self, msg: &[u8]) -> core::result::Result<(), SendError> {
-        spsc::Producer::send(self, msg)
-    }
-    fn try_send(&mut self, msg: &[u8]) -> core::result::Result<(), SendError> {
-        spsc::Producer::try_send(self, msg)
-    }
-    fn send_timeout(&mut self, msg: &[u8], d: Duration) -> core::result::Result<(), SendError> {
-        spsc::Producer::send_timeout(self, msg, d)
-    }
-    fn reserve(&mut self, len: usize) -> core::result::Result<Self::Grant<'_>, SendError> {
-        spsc::Producer::reserve(self, len)
-    }
-    fn try_reserve(&mut self, len: usize) -> core::result::Result<Self::Grant<'_>, SendError> {
-        spsc::Producer::try_reserve(self, len)
-    }
-    fn commit(grant: Self::Grant<'_>, len: usize) -> core::result::Result<(), SendError> {
-        grant.commit(len);
-        Ok(())
-    }
-    fn max_message(&self) -> usize {
-        spsc::Producer::max_message(self)
-    }
-    fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
-        spsc::Producer::set_wait_strategy(self, strategy);
-    }
+/// Implements [`Sender`] for the sending handle `$tx` of the kind `$kind`, whose methods of
+/// the same names it forwards to; `$commit` turns what its grant's commit returns into a
+/// result.
+macro_rules! sender {
+    ($kind:ident :: $tx:ident, $commit:expr) => {
+        impl Sender for $kind::$tx {
+            type Grant<'a> = $kind::WriteGrant<'a>;
+            fn send(&mut self, msg: &[u8]) -> core::result::Result<(), SendError> {
+                $kind::$tx::send(self, msg)
+            }
+            fn try_send(&mut self, msg: &[u8]) -> core::result::Result<(), SendError> {
+                $kind::$tx::try_send(self, msg)
+            }
+            fn send_timeout(
+                &mut self,
+                msg: &[u8],
+                d: Duration,
+            ) -> core::result::Result<(), SendError> {
+                $kind::$tx::send_timeout(self, msg, d)
+            }
+            fn reserve(&mut self, len: usize) -> core::result::Result<Self::Grant<'_>, SendError> {
+                $kind::$tx::reserve(self, len)
+            }
+            fn try_reserve(
+                &mut self,
+                len: usize,
+            ) -> core::result::Result<Self::Grant<'_>, SendError> {
+                $kind::$tx::try_reserve(self, len)
+            }
+            fn commit(grant: Self::Grant<'_>, len: usize) -> core::result::Result<(), SendError> {
+                $commit(grant.commit(len))
+            }
+            fn max_message(&self) -> usize {
+                $kind::$tx::max_message(self)
+            }
+            fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
+                $kind::$tx::set_wait_strategy(self, strategy);
+            }
+        }
+    };
 }
 
-impl Sender for mpmc::Producer {
-    type Grant<'a> = mpmc::WriteGrant<'a>;
-    fn send(&mut self, msg: &[u8]) -> core::result::Result<(), SendError> {
-        mpmc::Producer::send(self, msg)
-    }
-    fn try_send(&mut self, msg: &[u8]) -> core::result::Result<(), SendError> {
-        mpmc::Producer::try_send(self, msg)
-    }
-    fn send_timeout(&mut self, msg: &[u8], d: Duration) -> core::result::Result<(), SendError> {
-        mpmc::Producer::send_timeout(self, msg, d)
-    }
-    fn reserve(&mut self, len: usize) -> core::result::Result<Self::Grant<'_>, SendError> {
-        mpmc::Producer::reserve(self, len)
-    }
-    fn try_reserve(&mut self, len: usize) -> core::result::Result<Self::Grant<'_>, SendError> {
-        mpmc::Producer::try_reserve(self, len)
-    }
-    fn commit(grant: Self::Grant<'_>, len: usize) -> core::result::Result<(), SendError> {
-        // Committed or skipped (the producer stalled too long), the reservation is over.
-        grant.commit(len)
-    }
-    fn max_message(&self) -> usize {
-        mpmc::Producer::max_message(self)
-    }
-    fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
-        mpmc::Producer::set_wait_strategy(self, strategy);
-    }
-}
+// The SPSC ring's commit cannot fail; the others' return `Skipped` when the sender stalled
+// longer than the ring's stall timeout (the reservation is over either way).
+sender!(spsc::Producer, |()| Ok(()));
+sender!(mpmc::Producer, core::convert::identity);
+sender!(broadcast::Publisher, core::convert::identity);
 
 /// How a send waits for room.
 #[derive(Clone, Copy)]

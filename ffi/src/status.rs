@@ -80,9 +80,16 @@ pub enum Status {
     /// `IPCRING_MPMC_MAX_ROLE_SLOTS`, or all slots together exceed 64 GiB.
     IPCRING_ERR_INVALID_GEOMETRY = 26,
     /// The producer stalled between reserving a slot and committing it for longer than the
-    /// queue's stall timeout, and the consumers passed the slot: the message was not sent
-    /// and never will be delivered (MPMC only).
+    /// ring's stall timeout, and the consumers passed the slot: the message was not sent
+    /// and never will be delivered (MPMC queues and broadcast topics).
     IPCRING_ERR_SKIPPED = 27,
+    /// A lossy topic's publishers overwrote messages before this subscriber read them; the
+    /// next receive resumes at the oldest message held (how many were lost: the
+    /// subscriber's `missed` counter, see `ipcring_sub_stats`).
+    IPCRING_ERR_LAGGED = 28,
+    /// This subscriber kept the publishers of a lossless topic waiting longer than its
+    /// `max_lag_ns` and was evicted; it has joined again at the next message.
+    IPCRING_ERR_EVICTED = 29,
 }
 
 /// A failed call's status.
@@ -90,7 +97,7 @@ pub(crate) type Result<T> = core::result::Result<T, Status>;
 
 impl Status {
     /// Every status, in order of value.
-    pub(crate) const ALL: [Status; 28] = [
+    pub(crate) const ALL: [Status; 30] = [
         Status::IPCRING_OK,
         Status::IPCRING_ERR_NULL_POINTER,
         Status::IPCRING_ERR_BAD_HANDLE,
@@ -119,6 +126,8 @@ impl Status {
         Status::IPCRING_ERR_INTERNAL,
         Status::IPCRING_ERR_INVALID_GEOMETRY,
         Status::IPCRING_ERR_SKIPPED,
+        Status::IPCRING_ERR_LAGGED,
+        Status::IPCRING_ERR_EVICTED,
     ];
 
     /// The code returned to C.
@@ -174,6 +183,12 @@ impl Status {
             Status::IPCRING_ERR_SKIPPED => {
                 c"the reserved slot was passed while this producer stalled; nothing was sent"
             }
+            Status::IPCRING_ERR_LAGGED => {
+                c"overtaken by the publishers: messages were lost before they were read"
+            }
+            Status::IPCRING_ERR_EVICTED => {
+                c"evicted for keeping the publishers waiting; joined again at the next message"
+            }
         }
     }
 }
@@ -225,6 +240,8 @@ impl From<RecvError> for Status {
             RecvError::Empty => Status::IPCRING_ERR_EMPTY,
             RecvError::Timeout => Status::IPCRING_ERR_TIMEOUT,
             RecvError::Disconnected => Status::IPCRING_ERR_DISCONNECTED,
+            RecvError::Lagged { .. } => Status::IPCRING_ERR_LAGGED,
+            RecvError::Evicted => Status::IPCRING_ERR_EVICTED,
             // `Corrupted`; `WrongSize` comes only from the typed calls, which the C API
             // does not use.
             _ => Status::IPCRING_ERR_CORRUPTED,
@@ -280,6 +297,14 @@ mod tests {
             Status::from(SendError::Skipped),
             Status::IPCRING_ERR_SKIPPED
         );
+        assert_eq!(
+            Status::from(RecvError::Lagged { missed: 3 }),
+            Status::IPCRING_ERR_LAGGED
+        );
+        assert_eq!(
+            Status::from(RecvError::Evicted),
+            Status::IPCRING_ERR_EVICTED
+        );
     }
 
     #[test]
@@ -287,7 +312,7 @@ mod tests {
         // SAFETY: `ipcring_strerror` returns a static NUL-terminated string.
         let text = |c| unsafe { core::ffi::CStr::from_ptr(ipcring_strerror(c)) };
         assert_eq!(text(-1), c"unknown ipcring status code");
-        assert_eq!(text(28), c"unknown ipcring status code");
+        assert_eq!(text(30), c"unknown ipcring status code");
         assert_eq!(text(17), c"the ring is empty");
     }
 }

@@ -95,7 +95,7 @@ impl Wait {
         }
     }
 
-    fn default_strategy() -> Wait {
+    pub(crate) fn default_strategy() -> Wait {
         match WaitStrategy::default() {
             WaitStrategy::SpinThenPark { spins, yields } => Wait {
                 kind: WaitKind::IPCRING_WAIT_SPIN_THEN_PARK as u32,

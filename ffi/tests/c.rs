@@ -10,6 +10,8 @@
 //! `c/mpmc.rs`.
 
 // Beside the C programs it runs; a file directly in tests/ would be a test crate of its own.
+#[path = "c/broadcast.rs"]
+mod broadcast;
 #[path = "c/mpmc.rs"]
 mod mpmc;
 
@@ -84,6 +86,8 @@ struct Programs {
     mpmc_input: PathBuf,
     mpmc_producer: PathBuf,
     mpmc_consumer: PathBuf,
+    chat: PathBuf,
+    broadcast_input: PathBuf,
     cpp_link: PathBuf,
 }
 
@@ -102,6 +106,8 @@ fn programs() -> &'static Programs {
             mpmc_input: c("tests/c/mpmc_input.c"),
             mpmc_producer: c("tests/c/mpmc_producer.c"),
             mpmc_consumer: c("tests/c/mpmc_consumer.c"),
+            chat: c("examples/chat.c"),
+            broadcast_input: c("tests/c/broadcast_input.c"),
             cpp_link: compile(&out, "tests/c/cpp_link.cpp", true),
         }
     })
