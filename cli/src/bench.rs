@@ -41,12 +41,15 @@ const BROADCAST_RT_GROUP: &str = "round trip, 8 B, broadcast vs SPSC";
 
 /// 8-byte streaming through one queue, (mechanism, producers, consumers); the first row is
 /// the SPSC ring.
-const CROWDS: [(Mech, usize, usize); 5] = [
+const CROWDS: [(Mech, usize, usize); 8] = [
     (Mech::RingSpin, 1, 1),
     (Mech::MpmcSpin, 1, 1),
     (Mech::MpmcSpin, 2, 2),
     (Mech::MpmcDefault, 1, 1),
     (Mech::MpmcDefault, 2, 2),
+    (Mech::BroadcastSpin, 1, 1),
+    (Mech::BroadcastSpin, 1, 2),
+    (Mech::BroadcastDefault, 1, 2),
 ];
 
 /// Rare messages: round trips at a fixed rate, where waiting strategies differ.
@@ -531,6 +534,20 @@ fn targets(r: &Report) -> Vec<Target> {
         "= 0",
         |m| m == 0.0,
     );
+    let crowd = |m: Mech, p: usize, c: usize| {
+        let name = crowd::label(m, p, c);
+        r.throughput
+            .iter()
+            .find(|t| t.size == 8 && t.name == name)
+            .map(Throughput::msgs_per_sec)
+    };
+    let spsc = crowd(Mech::RingSpin, 1, 1);
+    push(
+        "broadcast 1 -> 2 throughput (published), default / SPSC busy-spin 1P/1C",
+        ratio(crowd(Mech::BroadcastDefault, 1, 2), spsc),
+        ">= 0.8",
+        |m| m >= 0.8,
+    );
     out
 }
 
@@ -573,18 +590,18 @@ pub fn run(args: &BenchArgs) -> io::Result<()> {
     bar.finish_and_clear();
     report.finish();
     report.targets = targets(&report);
-    report.notes.push(
-        "Broadcast rings do not exist yet in ipcring: their rows are not measured.".to_owned(),
-    );
     if !args.latency_only {
         report.notes.push(format!(
             "One-queue throughput: the parent is producer 0; producers run on the first CPU, \
-             consumers on the second (with 2P/2C two processes share each CPU); MPMC queues \
-             of {} slots of 8 bytes, the SPSC ring 1 MiB.",
+             consumers on the second (with 2P/2C or 1P/2C two processes share a CPU); MPMC \
+             queues and lossless broadcast topics of {} slots of 8 bytes, the SPSC ring \
+             1 MiB. A topic's subscribers each receive every message: its rows count the \
+             messages published.",
             crowd::MPMC_SLOTS
         ));
         report.notes.push(
-            "MPMC between threads, next to crossbeam's ArrayQueue: cargo bench --bench mpmc."
+            "MPMC between threads, next to crossbeam's ArrayQueue: cargo bench --bench mpmc; \
+             broadcast topics between threads: cargo bench --bench broadcast."
                 .to_owned(),
         );
     }

@@ -4,6 +4,9 @@
 //! parent), consumers to the second. An SPSC ring runs the same way as 1P/1C, for the
 //! base row.
 //!
+//! A broadcast topic runs the same way with subscribers for consumers, except that every
+//! subscriber receives every message (fan-out): its count is that of all producers.
+//!
 //! A run: the children open the queue and count themselves in a control block (a memfd
 //! they inherit); the parent waits for all of them, starts the clock and says go; every
 //! producer streams until the parent says stop, then sends one [`STOP`] marker per
@@ -16,7 +19,7 @@
 
 use crate::child::{self, voluntary_switches, ChildArgs, Running};
 use crate::cleanup::RingName;
-use crate::mech::{mpmc, ring, Mech, STOP};
+use crate::mech::{broadcast, mpmc, ring, Mech, STOP};
 use crate::report::Throughput;
 use crate::shm::SharedMem;
 use ipcring::{spsc, OpenError, WaitStrategy};
@@ -129,12 +132,14 @@ impl Control {
 enum Tx {
     Spsc(spsc::Producer),
     Mpmc(ipcring::mpmc::Producer),
+    Broadcast(ipcring::broadcast::Publisher),
 }
 
 /// The receiving end.
 enum Rx {
     Spsc(spsc::Consumer),
     Mpmc(ipcring::mpmc::Consumer),
+    Broadcast(ipcring::broadcast::Subscriber),
 }
 
 impl Tx {
@@ -143,6 +148,7 @@ impl Tx {
         match self {
             Tx::Spsc(t) => t.send_value(&v).expect("ipcring spsc send"),
             Tx::Mpmc(t) => t.send_value(&v).expect("ipcring mpmc send"),
+            Tx::Broadcast(t) => t.send_value(&v).expect("ipcring broadcast send"),
         }
     }
 
@@ -157,6 +163,10 @@ impl Tx {
                 let s = t.stats();
                 s.producer_wakeups + s.consumer_wakeups
             }
+            Tx::Broadcast(t) => {
+                let s = t.stats();
+                s.publisher_wakeups + s.subscriber_wakeups
+            }
         }
     }
 }
@@ -167,14 +177,24 @@ impl Rx {
         match self {
             Rx::Spsc(r) => r.recv_value().expect("ipcring spsc receive"),
             Rx::Mpmc(r) => r.recv_value().expect("ipcring mpmc receive"),
+            Rx::Broadcast(r) => r.recv_value().expect("ipcring broadcast receive"),
         }
     }
 }
 
-fn is_mpmc(mech: Mech) -> io::Result<bool> {
+/// The kinds of ring a crowd runs through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Spsc,
+    Mpmc,
+    Broadcast,
+}
+
+fn kind(mech: Mech) -> io::Result<Kind> {
     match mech {
-        Mech::RingSpin | Mech::RingDefault | Mech::RingPark => Ok(false),
-        Mech::MpmcSpin | Mech::MpmcDefault => Ok(true),
+        Mech::RingSpin | Mech::RingDefault | Mech::RingPark => Ok(Kind::Spsc),
+        Mech::MpmcSpin | Mech::MpmcDefault => Ok(Kind::Mpmc),
+        Mech::BroadcastSpin | Mech::BroadcastDefault => Ok(Kind::Broadcast),
         _ => Err(io::Error::other(format!(
             "{mech:?} is not an ipcring queue"
         ))),
@@ -184,6 +204,7 @@ fn is_mpmc(mech: Mech) -> io::Result<bool> {
 fn strategy(mech: Mech) -> WaitStrategy {
     match mech {
         Mech::MpmcSpin | Mech::MpmcDefault => mpmc::strategy(mech),
+        Mech::BroadcastSpin | Mech::BroadcastDefault => broadcast::strategy(mech),
         _ => ring::strategy(mech),
     }
 }
@@ -195,31 +216,47 @@ fn err(e: OpenError) -> io::Error {
 /// Creates the queue `name` for `p` producers and `c` consumers, as producer 0.
 fn create(mech: Mech, name: &str, p: usize, c: usize) -> io::Result<Tx> {
     let s = strategy(mech);
-    Ok(if is_mpmc(mech)? {
-        let b = ipcring::mpmc::Builder::new(name)
-            .capacity(MPMC_SLOTS)
-            .slot_size(8)
-            .producers(p)
-            .consumers(c);
-        Tx::Mpmc(
-            b.populate(true)
-                .wait_strategy(s)
-                .create_producer()
-                .map_err(err)?,
-        )
-    } else {
-        if (p, c) != (1, 1) {
-            return Err(io::Error::other(
-                "an SPSC ring has one producer, one consumer",
-            ));
+    Ok(match kind(mech)? {
+        Kind::Mpmc => {
+            let b = ipcring::mpmc::Builder::new(name)
+                .capacity(MPMC_SLOTS)
+                .slot_size(8)
+                .producers(p)
+                .consumers(c);
+            Tx::Mpmc(
+                b.populate(true)
+                    .wait_strategy(s)
+                    .create_producer()
+                    .map_err(err)?,
+            )
         }
-        let b = spsc::Builder::new(name).capacity(SPSC_BYTES);
-        Tx::Spsc(
-            b.populate(true)
-                .wait_strategy(s)
-                .create_producer()
-                .map_err(err)?,
-        )
+        Kind::Broadcast => {
+            let b = ipcring::broadcast::Builder::new(name)
+                .capacity(MPMC_SLOTS)
+                .slot_size(8)
+                .publishers(p)
+                .max_subscribers(c);
+            Tx::Broadcast(
+                b.populate(true)
+                    .wait_strategy(s)
+                    .create_publisher()
+                    .map_err(err)?,
+            )
+        }
+        Kind::Spsc => {
+            if (p, c) != (1, 1) {
+                return Err(io::Error::other(
+                    "an SPSC ring has one producer, one consumer",
+                ));
+            }
+            let b = spsc::Builder::new(name).capacity(SPSC_BYTES);
+            Tx::Spsc(
+                b.populate(true)
+                    .wait_strategy(s)
+                    .create_producer()
+                    .map_err(err)?,
+            )
+        }
     })
 }
 
@@ -293,6 +330,12 @@ pub fn throughput(run: &Run) -> io::Result<Throughput> {
     }
     let secs = start.elapsed().as_secs_f64();
     let mut sleeps = voluntary_switches(libc::RUSAGE_THREAD) - sleeps0;
+    // Fan-out: every subscriber of a topic receives every message.
+    let copies = if kind(run.mech)? == Kind::Broadcast {
+        c as u64
+    } else {
+        1
+    };
     // Producers report [sleeps, sent]; consumers [sleeps, received, sum of numbers].
     let (mut sent, mut expected_sum) = (seq, triangle(seq));
     for r in producers.drain(..) {
@@ -308,7 +351,8 @@ pub fn throughput(run: &Run) -> io::Result<Throughput> {
         received += n;
         sum = sum.wrapping_add(total);
     }
-    if (received, sum) != (sent, expected_sum) {
+    let (sent_all, sum_all) = (sent * copies, expected_sum.wrapping_mul(copies));
+    if (received, sum) != (sent_all, sum_all) {
         return Err(io::Error::other(format!(
             "{:?} {p}P/{c}C: received {received} messages (sum {sum}), sent {sent} (sum \
              {expected_sum})",
@@ -351,27 +395,39 @@ pub fn child(args: &ChildArgs, crowd: Crowd) -> io::Result<()> {
     // SAFETY: the parent passed this descriptor to us alone; we own it from now on.
     let control = Control(unsafe { SharedMem::from_fd(fd, CONTROL_BYTES) }?);
     let s = strategy(args.mech);
-    let mpmc = is_mpmc(args.mech)?;
+    let kind = kind(args.mech)?;
     if crowd.consumer {
-        let mut rx = if mpmc {
-            let b = ipcring::mpmc::Builder::new(&args.name).populate(true);
-            Rx::Mpmc(b.wait_strategy(s).open_consumer().map_err(err)?)
-        } else {
-            let b = spsc::Builder::new(&args.name).populate(true);
-            Rx::Spsc(b.wait_strategy(s).open_consumer().map_err(err)?)
+        let mut rx = match kind {
+            Kind::Mpmc => {
+                let b = ipcring::mpmc::Builder::new(&args.name).populate(true);
+                Rx::Mpmc(b.wait_strategy(s).open_consumer().map_err(err)?)
+            }
+            Kind::Broadcast => {
+                let b = ipcring::broadcast::Builder::new(&args.name).populate(true);
+                Rx::Broadcast(b.wait_strategy(s).open_subscriber().map_err(err)?)
+            }
+            Kind::Spsc => {
+                let b = spsc::Builder::new(&args.name).populate(true);
+                Rx::Spsc(b.wait_strategy(s).open_consumer().map_err(err)?)
+            }
         };
         // SYNC(crowd): Release pairs with the parent's Acquire wait.
         control.word(ATTACHED).fetch_add(1, Ordering::Release);
-        let report = drain(&mut rx, crowd)?;
+        let report = drain(&mut rx, crowd, kind == Kind::Broadcast)?;
         // SYNC(crowd): as above.
         control.word(DONE).fetch_add(1, Ordering::Release);
         println!("{} {} {}", report[0], report[1], report[2]);
     } else {
-        let mut tx = if mpmc {
-            let b = ipcring::mpmc::Builder::new(&args.name).populate(true);
-            Tx::Mpmc(b.wait_strategy(s).open_producer().map_err(err)?)
-        } else {
-            return Err(io::Error::other("an SPSC ring has one producer"));
+        let mut tx = match kind {
+            Kind::Mpmc => {
+                let b = ipcring::mpmc::Builder::new(&args.name).populate(true);
+                Tx::Mpmc(b.wait_strategy(s).open_producer().map_err(err)?)
+            }
+            Kind::Broadcast => {
+                let b = ipcring::broadcast::Builder::new(&args.name).populate(true);
+                Tx::Broadcast(b.wait_strategy(s).open_publisher().map_err(err)?)
+            }
+            Kind::Spsc => return Err(io::Error::other("an SPSC ring has one producer")),
         };
         control.word(ATTACHED).fetch_add(1, Ordering::Release);
         if !control.wait_for(PHASE, |v| v != WAIT) {
@@ -396,8 +452,9 @@ pub fn child(args: &ChildArgs, crowd: Crowd) -> io::Result<()> {
 }
 
 /// A consumer's loop: until one marker per producer; returns [sleeps since the first
-/// message, messages, sum of their numbers].
-fn drain(rx: &mut Rx, crowd: Crowd) -> io::Result<[u64; 3]> {
+/// message, messages, sum of their numbers]. With `every` (a topic's subscriber) it
+/// receives every producer's every message.
+fn drain(rx: &mut Rx, crowd: Crowd, every: bool) -> io::Result<[u64; 3]> {
     let mut last = vec![0u64; crowd.producers];
     let (mut ended, mut count, mut sum) = (0, 0u64, 0u64);
     let mut sleeps0 = None;
@@ -410,7 +467,7 @@ fn drain(rx: &mut Rx, crowd: Crowd) -> io::Result<[u64; 3]> {
         }
         let (from, seq) = ((v >> SEQ_BITS) as usize, v & SEQ_MASK);
         let in_order = match last.get(from) {
-            Some(&l) if crowd.consumers == 1 => seq == l + 1,
+            Some(&l) if crowd.consumers == 1 || every => seq == l + 1,
             Some(&l) => seq > l,
             None => false,
         };

@@ -157,7 +157,7 @@ impl Report {
                 let _ = writeln!(out, "\n{group}  (ratio: msg/s / msg/s of the first row)");
                 let _ = writeln!(
                     out,
-                    "{:<32} {:>8} {:>11} {:>10} {:>10} {:>7} {:>10} {:>10}",
+                    "{:<38} {:>8} {:>11} {:>10} {:>10} {:>7} {:>10} {:>10}",
                     "mechanism",
                     "size",
                     "messages",
@@ -171,7 +171,7 @@ impl Report {
             let opt = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1}"));
             let _ = writeln!(
                 out,
-                "{:<32} {:>8} {:>11} {:>10.3} {:>10.1} {:>6.2}x {:>10} {:>10}",
+                "{:<38} {:>8} {:>11} {:>10.3} {:>10.1} {:>6.2}x {:>10} {:>10}",
                 r.name,
                 fmt_size(r.size),
                 r.messages,

@@ -35,7 +35,7 @@ impl Ends for Broadcast {
 }
 
 /// The wait strategy of a broadcast mechanism.
-fn strategy(mech: Mech) -> WaitStrategy {
+pub fn strategy(mech: Mech) -> WaitStrategy {
     match mech {
         Mech::BroadcastSpin => WaitStrategy::BusySpin,
         _ => WaitStrategy::default(),
