@@ -312,6 +312,8 @@ impl Topic {
         };
         // SYNC(cursor): Release pairs with the Acquire loads of publishers in `room.rs`.
         self.own().mark.store(cursor, Ordering::Release);
+        // The attach hook's cursor may have held a publisher back, which now has room.
+        self.wake(Role::Producer);
         (cursor, safe)
     }
 }
