@@ -42,8 +42,12 @@ pub struct Publisher {
     /// Lossless topics: the first position we may not claim before we look at the
     /// subscribers' cursors again.
     limit: u64,
-    /// Since when the topic has been full for us (for `max_lag`), if it is.
-    full_since: Option<Deadline>,
+    /// The limit at which the topic was last found full for us, and since when it has
+    /// been full at that limit (see `kept_waiting`).
+    full_since: Option<(u64, Deadline)>,
+    /// Whether our last try found the topic full (non-blocking sends then look at the
+    /// subscribers' liveness now and then).
+    full: bool,
     /// When a non-blocking send last asked the kernel about the subscribers.
     last_check: Option<Deadline>,
 }
@@ -57,6 +61,7 @@ impl Publisher {
             strategy,
             limit,
             full_since: None,
+            full: false,
             last_check: None,
         }
     }
@@ -205,11 +210,11 @@ impl Publisher {
         self.check_len(len)?;
         // Paced by time: the subscribers that hold a full topic are asked about at most
         // once a millisecond, however often the sender tries.
-        let due = match self.last_check {
+        let due = || match self.last_check {
             Some(t) => t.elapsed() >= TRY_CHECK_EVERY,
             None => true,
         };
-        let level = if self.full_since.is_some() && due {
+        let level = if self.full && due() {
             self.last_check = Some(Deadline::now());
             Check::Peer
         } else {
@@ -259,18 +264,24 @@ impl Publisher {
             let limit = (!self.t.geo.lossy).then_some(self.limit);
             match self.t.claim(limit)? {
                 Claimed::At(at) => {
+                    self.full = false;
                     self.full_since = None;
                     return Ok(Some(at));
                 }
                 Claimed::Full { pos } => {
-                    let since = *self.full_since.get_or_insert_with(Deadline::now);
-                    let evict_live = self.t.geo.max_lag.is_some_and(|lag| since.elapsed() >= lag);
-                    let room = self.t.room(pos, thorough, evict_live);
+                    self.full = true;
+                    let mut room = self.t.room(pos, thorough, false);
                     self.note_fill(room.fill);
-                    self.limit = room.limit;
                     if !claims::past(room.limit, pos) {
-                        return Ok(None);
+                        if self.kept_waiting(room.limit) {
+                            room = self.t.room(pos, thorough, true);
+                        }
+                        if !claims::past(room.limit, pos) {
+                            self.limit = room.limit;
+                            return Ok(None);
+                        }
                     }
+                    self.limit = room.limit;
                 }
                 Claimed::Behind { pos, word } => {
                     if level == Check::Spin || !self.t.skip_abandoned(pos, word, thorough) {
@@ -280,6 +291,22 @@ impl Publisher {
             }
         }
         Ok(None)
+    }
+
+    /// Whether the topic, full for us at `limit` (the oldest cursor plus the capacity),
+    /// has kept us waiting at that same limit for the topic's `max_lag`. A limit that
+    /// moved means the slowest subscriber read on: the wait starts again.
+    fn kept_waiting(&mut self, limit: u64) -> bool {
+        let Some(lag) = self.t.geo.max_lag else {
+            return false;
+        };
+        match self.full_since {
+            Some((l, since)) if l == limit => since.elapsed() >= lag,
+            _ => {
+                self.full_since = Some((limit, Deadline::now()));
+                false
+            }
+        }
     }
 
     fn note_fill(&self, fill: u64) {

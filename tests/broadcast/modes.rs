@@ -44,7 +44,7 @@ fn a_slow_lossy_subscriber_sees_received_plus_missed_equal_published_and_nothing
         .subscriber(WaitStrategy::default(), false)
         .expect("subscriber");
     let reader = std::thread::spawn(move || {
-        let (mut received, mut missed, mut next) = (0u64, 0u64, 0u64);
+        let (mut received, mut missed, mut next, mut reported) = (0u64, 0u64, 0u64, 0u64);
         let mut buf = Vec::new();
         while received + missed < N {
             match rx.recv_into(&mut buf) {
@@ -60,13 +60,14 @@ fn a_slow_lossy_subscriber_sees_received_plus_missed_equal_published_and_nothing
                     }
                 }
                 Err(RecvError::Lagged { missed: m }) => {
-                    // Counted here when the next message arrives (its number says how
-                    // many were skipped), and checked against the report.
-                    let _ = m;
+                    // Counted when the next message arrives (its number says how many
+                    // were skipped); the reports must add up to the same.
+                    reported += m;
                 }
                 Err(e) => panic!("receive: {e}"),
             }
         }
+        assert_eq!(reported, missed, "the Lagged reports add up to the gaps");
         (received, missed, rx.own_stats())
     });
     for seq in 0..N {
@@ -176,4 +177,30 @@ fn a_stalled_publishers_claim_is_passed_and_its_late_commit_refused() {
         fast.send_value(&v).expect("send");
         assert_eq!(rx.recv_value::<u64>(), Ok(v));
     }
+}
+
+#[test]
+fn max_lag_counts_from_when_the_slowest_subscriber_last_read_on() {
+    let ring = RingGuard::new("lag-reset");
+    let lag = Duration::from_millis(40);
+    let mut a = Builder::new(ring.name())
+        .capacity(4)
+        .slot_size(8)
+        .max_lag(lag)
+        .create_publisher()
+        .expect("create");
+    let mut b = ipcring::broadcast::Publisher::open(ring.name()).expect("a publisher");
+    let mut slow = Subscriber::open(ring.name()).expect("subscribe");
+    for v in 0..4u64 {
+        a.try_send_value(&v).expect("room");
+    }
+    assert_eq!(a.try_send_value(&9u64), Err(ipcring::SendError::Full));
+    // The slow subscriber reads on, and another publisher takes the room it freed.
+    assert_eq!(slow.recv_value::<u64>(), Ok(0));
+    b.try_send_value(&4u64).expect("room");
+    std::thread::sleep(lag * 2);
+    // Full again, but only just: nobody has kept `a` waiting for `lag` yet.
+    assert_eq!(a.try_send_value(&9u64), Err(ipcring::SendError::Full));
+    assert_eq!(a.stats().evicted, 0);
+    assert_eq!(slow.recv_value::<u64>(), Ok(1));
 }
