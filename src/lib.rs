@@ -66,6 +66,7 @@ mod layout;
 #[doc(hidden)]
 pub mod loom_hooks;
 pub mod mpmc;
+mod pace;
 mod region;
 mod role;
 mod roles;

@@ -1138,10 +1138,12 @@ int ipcring_mpmc_producer_send(struct ipcring_mpmc_producer_t *handle,
 
 /**
  * Sends `len` bytes from `data` if a slot is free now; `IPCRING_ERR_FULL` at once
- * otherwise (counted in `rejected`).
+ * otherwise (counted in `rejected`). `IPCRING_ERR_FULL` is exact: once a consumer released
+ * a message, a send fits.
  *
- * Returns as `ipcring_mpmc_producer_send`, plus `IPCRING_ERR_FULL`, but never
- * `IPCRING_ERR_DISCONNECTED`.
+ * Returns as `ipcring_mpmc_producer_send` (`IPCRING_ERR_DISCONNECTED`: the queue is full
+ * and every consumer is gone, a crash noticed within milliseconds), plus
+ * `IPCRING_ERR_FULL`.
  *
  * # Safety
  * As `ipcring_mpmc_producer_send`.
@@ -1185,7 +1187,8 @@ int ipcring_mpmc_producer_reserve(struct ipcring_mpmc_producer_t *handle, size_t
 
 /**
  * Like `ipcring_mpmc_producer_reserve`, but returns `IPCRING_ERR_FULL` at once (counted
- * in `rejected`) when no slot is free.
+ * in `rejected`) when no slot is free, or `IPCRING_ERR_DISCONNECTED` when besides every
+ * consumer is gone.
  *
  * # Safety
  * As `ipcring_mpmc_producer_reserve`.
@@ -1337,9 +1340,11 @@ int ipcring_producer_send(struct ipcring_producer_t *handle, const void *data, s
 
 /**
  * Sends `len` bytes from `data` if there is room now; `IPCRING_ERR_FULL` at once
- * otherwise (counted in `rejected`).
+ * otherwise (counted in `rejected`). `IPCRING_ERR_FULL` is exact: once the consumer
+ * received a message, a message that needs no more room than it freed fits.
  *
- * Returns as `ipcring_producer_send`, plus `IPCRING_ERR_FULL`.
+ * Returns as `ipcring_producer_send` (`IPCRING_ERR_DISCONNECTED`: the ring is full and
+ * the consumer is gone, a crash noticed within milliseconds), plus `IPCRING_ERR_FULL`.
  *
  * # Safety
  * As `ipcring_producer_send`.
@@ -1365,7 +1370,8 @@ int ipcring_producer_send_timeout(struct ipcring_producer_t *handle,
  * the ring is full: that is not an error).
  *
  * Returns `IPCRING_OK`, `IPCRING_ERR_TOO_LARGE` (for the first message that is; those
- * before it are sent and counted), `IPCRING_ERR_CORRUPTED`, `IPCRING_ERR_GRANT_PENDING`,
+ * before it are sent and counted), `IPCRING_ERR_DISCONNECTED` (none fit and the consumer
+ * is gone), `IPCRING_ERR_CORRUPTED`, `IPCRING_ERR_GRANT_PENDING`,
  * `IPCRING_ERR_NULL_POINTER` (`sent` NULL, `msgs` NULL with `count` > 0, or a message
  * with NULL data and `len` > 0: then nothing is sent) or `IPCRING_ERR_BAD_HANDLE`. If
  * the ring fills up before a message that is too large, the result is `IPCRING_OK`
@@ -1401,7 +1407,7 @@ int ipcring_producer_reserve(struct ipcring_producer_t *handle, size_t len, void
 
 /**
  * Like `ipcring_producer_reserve`, but returns `IPCRING_ERR_FULL` at once when there is
- * no room.
+ * no room, or `IPCRING_ERR_DISCONNECTED` when besides the consumer is gone.
  *
  * # Safety
  * As `ipcring_producer_reserve`.

@@ -154,10 +154,12 @@ pub unsafe extern "C" fn ipcring_mpmc_producer_send(
 }
 
 /// Sends `len` bytes from `data` if a slot is free now; `IPCRING_ERR_FULL` at once
-/// otherwise (counted in `rejected`).
+/// otherwise (counted in `rejected`). `IPCRING_ERR_FULL` is exact: once a consumer released
+/// a message, a send fits.
 ///
-/// Returns as `ipcring_mpmc_producer_send`, plus `IPCRING_ERR_FULL`, but never
-/// `IPCRING_ERR_DISCONNECTED`.
+/// Returns as `ipcring_mpmc_producer_send` (`IPCRING_ERR_DISCONNECTED`: the queue is full
+/// and every consumer is gone, a crash noticed within milliseconds), plus
+/// `IPCRING_ERR_FULL`.
 ///
 /// # Safety
 /// As `ipcring_mpmc_producer_send`.
@@ -224,7 +226,8 @@ pub unsafe extern "C" fn ipcring_mpmc_producer_reserve(
 }
 
 /// Like `ipcring_mpmc_producer_reserve`, but returns `IPCRING_ERR_FULL` at once (counted
-/// in `rejected`) when no slot is free.
+/// in `rejected`) when no slot is free, or `IPCRING_ERR_DISCONNECTED` when besides every
+/// consumer is gone.
 ///
 /// # Safety
 /// As `ipcring_mpmc_producer_reserve`.

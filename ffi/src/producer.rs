@@ -180,9 +180,11 @@ pub unsafe extern "C" fn ipcring_producer_send(
 }
 
 /// Sends `len` bytes from `data` if there is room now; `IPCRING_ERR_FULL` at once
-/// otherwise (counted in `rejected`).
+/// otherwise (counted in `rejected`). `IPCRING_ERR_FULL` is exact: once the consumer
+/// received a message, a message that needs no more room than it freed fits.
 ///
-/// Returns as `ipcring_producer_send`, plus `IPCRING_ERR_FULL`.
+/// Returns as `ipcring_producer_send` (`IPCRING_ERR_DISCONNECTED`: the ring is full and
+/// the consumer is gone, a crash noticed within milliseconds), plus `IPCRING_ERR_FULL`.
 ///
 /// # Safety
 /// As `ipcring_producer_send`.
@@ -223,7 +225,8 @@ pub unsafe extern "C" fn ipcring_producer_send_timeout(
 /// the ring is full: that is not an error).
 ///
 /// Returns `IPCRING_OK`, `IPCRING_ERR_TOO_LARGE` (for the first message that is; those
-/// before it are sent and counted), `IPCRING_ERR_CORRUPTED`, `IPCRING_ERR_GRANT_PENDING`,
+/// before it are sent and counted), `IPCRING_ERR_DISCONNECTED` (none fit and the consumer
+/// is gone), `IPCRING_ERR_CORRUPTED`, `IPCRING_ERR_GRANT_PENDING`,
 /// `IPCRING_ERR_NULL_POINTER` (`sent` NULL, `msgs` NULL with `count` > 0, or a message
 /// with NULL data and `len` > 0: then nothing is sent) or `IPCRING_ERR_BAD_HANDLE`. If
 /// the ring fills up before a message that is too large, the result is `IPCRING_OK`
@@ -295,7 +298,7 @@ pub unsafe extern "C" fn ipcring_producer_reserve(
 }
 
 /// Like `ipcring_producer_reserve`, but returns `IPCRING_ERR_FULL` at once when there is
-/// no room.
+/// no room, or `IPCRING_ERR_DISCONNECTED` when besides the consumer is gone.
 ///
 /// # Safety
 /// As `ipcring_producer_reserve`.

@@ -3,7 +3,7 @@
 #![cfg(ipcring_loom)]
 
 use ipcring::spsc::heap_pair;
-use ipcring::{RecvError, WaitStrategy};
+use ipcring::{RecvError, SendError, WaitStrategy};
 use ipcring_loom_tests::{message, model, CAPACITY, START};
 use loom::thread;
 
@@ -66,4 +66,46 @@ fn grants_batches_and_aborts_publish_exactly_the_committed_messages() {
         producer.join().unwrap();
         assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Disconnected));
     });
+}
+
+/// `Full` is exact. A ring of 256 bytes is filled to 8 bytes short of full: a 24-byte
+/// message (a 32-byte record) first, then twelve 8-byte and one 16-byte messages, from a
+/// position 8 bytes into the area and 248 before the end of the `u64` range. The consumer
+/// reads the first message in place and the others by copy, and publishes its position
+/// only every 64 bytes; the producer retries `try_send` of one more 24-byte message. It
+/// fits once the first message is released, which is known only from the consumer's
+/// released position, and its bytes go over the first message's: the write must come
+/// after the consumer's read of them, with no other synchronisation in between.
+#[test]
+fn a_try_send_takes_the_room_the_consumer_released_and_not_more() {
+    const LENS: [usize; 15] = [24, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 16, 24];
+    model(|| {
+        let (mut tx, mut rx) = heap_pair(256, SPIN, u64::MAX - 247);
+        for (seq, len) in LENS[..14].iter().enumerate() {
+            tx.try_send(&numbered(seq, *len)).unwrap();
+        }
+        let last = numbered(14, LENS[14]);
+        assert_eq!(tx.try_send(&last), Err(SendError::Full));
+        let producer = thread::spawn(move || {
+            while tx.try_send(&last) == Err(SendError::Full) {
+                thread::yield_now();
+            }
+        });
+        assert_eq!(&*rx.read().unwrap(), numbered(0, LENS[0]));
+        let mut buf = Vec::new();
+        for (seq, len) in LENS.iter().enumerate().skip(1) {
+            assert_eq!(rx.recv_into(&mut buf), Ok(*len));
+            assert_eq!(buf, numbered(seq, *len));
+        }
+        producer.join().unwrap();
+        assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Disconnected));
+    });
+}
+
+/// Message `seq` of `len` bytes (at least one) of the model above: its number, then a
+/// count.
+fn numbered(seq: usize, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|i| if i == 0 { seq as u8 } else { 100 + i as u8 })
+        .collect()
 }

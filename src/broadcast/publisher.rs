@@ -6,15 +6,12 @@ use crate::cells::Spot;
 use crate::claims::{self, bump};
 use crate::error::SendError;
 use crate::grant::Writer;
+use crate::pace::Pacer;
 use crate::role::Role;
 use crate::sync::Ordering;
 use crate::time::Deadline;
 use crate::wait::{self, Check, WaitStrategy};
 use std::time::Duration;
-
-/// How long a non-blocking send that finds a lossless topic full goes between two looks
-/// at whether the subscribers that block it are alive (a syscall each).
-const TRY_CHECK_EVERY: Duration = Duration::from_millis(1);
 
 /// A publishing handle of a topic. Any number of publishers (up to the topic's publisher
 /// slots) publish at once, from any processes; every subscriber receives every message,
@@ -48,8 +45,8 @@ pub struct Publisher {
     /// Whether our last try found the topic full (non-blocking sends then look at the
     /// subscribers' liveness now and then).
     full: bool,
-    /// When a non-blocking send last asked the kernel about the subscribers.
-    last_check: Option<Deadline>,
+    /// When a non-blocking send may next ask the kernel about the subscribers.
+    pacer: Pacer,
 }
 
 impl Publisher {
@@ -62,7 +59,7 @@ impl Publisher {
             limit,
             full_since: None,
             full: false,
-            last_check: None,
+            pacer: Pacer::default(),
         }
     }
 
@@ -210,13 +207,8 @@ impl Publisher {
         self.check_len(len)?;
         // Paced by time: the subscribers that hold a full topic are asked about at most
         // once a millisecond, however often the sender tries.
-        let due = || match self.last_check {
-            Some(t) => t.elapsed() >= TRY_CHECK_EVERY,
-            None => true,
-        };
-        let level = if self.full && due() {
-            self.last_check = Some(Deadline::now());
-            Check::Peer
+        let level = if self.full {
+            self.pacer.level()
         } else {
             Check::Park
         };

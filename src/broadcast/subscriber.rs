@@ -7,6 +7,7 @@ use crate::bytes::ReadAccess;
 use crate::cells::Spot;
 use crate::claims::{self, bump};
 use crate::error::RecvError;
+use crate::pace::Pacer;
 use crate::role::Role;
 use crate::roles::Presence;
 use crate::sync::Ordering;
@@ -14,10 +15,6 @@ use crate::time::Deadline;
 use crate::wait::{self, Check, WaitStrategy};
 use core::ops::Deref;
 use std::time::Duration;
-
-/// How many empty non-blocking polls pass between two checks that ask the kernel about
-/// the publishers.
-const EMPTY_POLLS_PER_CHECK: u32 = 64;
 
 /// Most positions one receive passes (skipped positions, overwritten ones of a join's
 /// backlog) before it looks at the clock and the wait strategy again.
@@ -73,7 +70,8 @@ pub struct Subscriber {
     /// The uncommitted claim at the cursor that we waited for last, and since when (once
     /// the cursor has moved on, it names another position and is not looked at).
     pending: Option<(u64, Deadline)>,
-    empty_polls: u32,
+    /// When a non-blocking poll may next ask the kernel about the publishers.
+    pacer: Pacer,
 }
 
 impl Subscriber {
@@ -88,7 +86,7 @@ impl Subscriber {
             evicted: false,
             scratch: Vec::new(),
             pending: None,
-            empty_polls: 0,
+            pacer: Pacer::default(),
         }
     }
 
@@ -286,16 +284,10 @@ impl Subscriber {
             return Err(self.rejoin());
         }
         if !block {
-            self.empty_polls += 1;
-            let level = if self.empty_polls >= EMPTY_POLLS_PER_CHECK {
-                self.empty_polls = 0;
-                Check::Peer
-            } else {
-                Check::Park
-            };
-            return self
-                .step(level, size, &mut take)
-                .unwrap_or(Err(RecvError::Empty));
+            let level = self.pacer.level();
+            let r = self.step(level, size, &mut take);
+            self.pacer.after(&r);
+            return r.unwrap_or(Err(RecvError::Empty));
         }
         if let Some(done) = self.step(Check::Spin, size, &mut take) {
             return done;

@@ -5,16 +5,13 @@ use super::stats::Stats;
 use crate::bytes::ReadAccess;
 use crate::claims::bump;
 use crate::error::RecvError;
+use crate::pace::Pacer;
 use crate::role::Role;
 use crate::roles::Presence;
 use crate::time::Deadline;
 use crate::wait::{self, Check, WaitStrategy};
 use core::ops::Deref;
 use std::time::Duration;
-
-/// How many empty non-blocking polls pass between two checks that ask the kernel about
-/// the producers and about dead readers.
-const EMPTY_POLLS_PER_CHECK: u32 = 64;
 
 /// A receiving handle of an MPMC queue: one of a pool of competing workers. Each message
 /// goes to exactly one consumer (again to another one if the first dies before it releases
@@ -40,7 +37,9 @@ pub struct Consumer {
     /// The uncommitted claim at the head that we waited for last, and since when (once
     /// the head has moved on, it names another position and is not looked at).
     pending: Option<(u64, Deadline)>,
-    empty_polls: u32,
+    /// When a non-blocking poll may next ask the kernel about the producers and about
+    /// dead readers.
+    pacer: Pacer,
 }
 
 impl Consumer {
@@ -56,7 +55,7 @@ impl Consumer {
             strategy,
             kept,
             pending: None,
-            empty_polls: 0,
+            pacer: Pacer::default(),
         }
     }
 
@@ -272,18 +271,13 @@ impl Consumer {
     }
 
     fn try_take(&mut self) -> Result<(Spot, usize), RecvError> {
-        self.empty_polls += 1;
-        let level = if self.empty_polls >= EMPTY_POLLS_PER_CHECK {
-            self.empty_polls = 0;
-            Check::Peer
-        } else {
-            Check::Park
-        };
+        let level = self.pacer.level();
         if let Some(found) = self.look(level)? {
             return Ok(found);
         }
-        self.check_producers(level == Check::Peer)
-            .unwrap_or(Err(RecvError::Empty))
+        let r = self.check_producers(level == Check::Peer);
+        self.pacer.after(&r);
+        r.unwrap_or(Err(RecvError::Empty))
     }
 
     #[inline]

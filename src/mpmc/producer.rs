@@ -5,6 +5,7 @@ use super::stats::Stats;
 use crate::claims::bump;
 use crate::error::SendError;
 use crate::grant::Writer;
+use crate::pace::Pacer;
 use crate::role::Role;
 use crate::roles::Presence;
 use crate::sync::{yield_now, Ordering};
@@ -38,11 +39,18 @@ const _: () = assert!(FILL_SAMPLE_EVERY.is_power_of_two());
 pub struct Producer {
     q: Queue,
     strategy: WaitStrategy,
+    /// When a non-blocking send that finds the queue full may next ask the kernel about
+    /// the consumers and the holders of the cell it needs.
+    pacer: Pacer,
 }
 
 impl Producer {
     pub(crate) fn attach(q: Queue, strategy: WaitStrategy) -> Producer {
-        Producer { q, strategy }
+        Producer {
+            q,
+            strategy,
+            pacer: Pacer::default(),
+        }
     }
 
     /// Largest message, in bytes: the slot size.
@@ -77,10 +85,12 @@ impl Producer {
     }
 
     /// Sends `msg` if there is a free slot now; `Err(Full)` at once otherwise (counted as
-    /// rejected): the flash-sale path.
+    /// rejected): the flash-sale path. `Full` is exact: once a consumer released a
+    /// message, a send fits.
     ///
     /// # Errors
-    /// `Full`, `TooLarge`, `Skipped`, `Corrupted`.
+    /// `Full`; `Disconnected` if the queue is full and every consumer is gone (a crash is
+    /// noticed within milliseconds); `TooLarge`, `Skipped`, `Corrupted`.
     pub fn try_send(&mut self, msg: &[u8]) -> Result<(), SendError> {
         let at = self.try_claim(msg.len())?;
         self.write(at, msg)
@@ -184,17 +194,30 @@ impl Producer {
         Ok(())
     }
 
-    /// Claims a slot now, or `Full` (counted).
+    /// Claims a slot now, or `Full` (counted). A full queue is looked at as a waiting
+    /// send looks at it before it sleeps: the cell we need may be held by a dead peer, and
+    /// with every consumer gone the answer is `Disconnected` (a crash is asked of the
+    /// kernel, paced by time).
     fn try_claim(&mut self, len: usize) -> Result<Spot, SendError> {
         self.check_len(len)?;
-        match self.q.claim()? {
-            Claimed::At(at) => Ok(at),
-            Claimed::Full { .. } => {
-                bump(&self.q.own().rejected);
-                self.note_full();
-                Err(SendError::Full)
+        let (pos, word) = match self.q.claim()? {
+            Claimed::At(at) => return Ok(at),
+            Claimed::Full { pos, word } => (pos, word),
+        };
+        let level = self.pacer.level();
+        match resolve_full(&self.q, pos, word, level) {
+            Some(Ok(at)) => return Ok(at),
+            Some(Err(e)) => {
+                if e == SendError::Disconnected {
+                    self.pacer.again();
+                }
+                return Err(e);
             }
+            None => {}
         }
+        bump(&self.q.own().rejected);
+        self.note_full();
+        Err(SendError::Full)
     }
 
     /// Claims a slot, waiting (until `deadline`) while the queue is full.
@@ -234,19 +257,7 @@ impl Producer {
                 }
                 return None;
             }
-            // The cell we need may be held by a dead consumer or producer.
-            let thorough = level == Check::Peer;
-            let unblocked = q.unblock(pos, word, thorough);
-            if unblocked || q.presence(Role::Consumer, thorough) == Presence::Gone {
-                // Look once more; with nobody left to free a slot, give up.
-                return match q.claim() {
-                    Ok(Claimed::At(at)) => Some(Ok(at)),
-                    Err(e) => Some(Err(e)),
-                    Ok(Claimed::Full { .. }) if !unblocked => Some(Err(SendError::Disconnected)),
-                    Ok(Claimed::Full { .. }) => None,
-                };
-            }
-            None
+            resolve_full(q, pos, word, level)
         });
         outcome.unwrap_or(Err(SendError::Timeout))
     }
@@ -298,5 +309,24 @@ impl Writer for Producer {
 
     fn abort_at(&mut self, at: Spot) {
         self.q.abort(at);
+    }
+}
+
+/// A queue that was full at `pos` (whose cell held `word`), looked at more closely
+/// (`level` is `Park` or `Peer`): the cell may be held by a dead consumer or producer,
+/// whose claim is resolved; with every consumer gone, `Disconnected`. `None`: still full,
+/// and somebody may yet free a slot.
+fn resolve_full(q: &Queue, pos: u64, word: u64, level: Check) -> Option<Result<Spot, SendError>> {
+    let thorough = level == Check::Peer;
+    let unblocked = q.unblock(pos, word, thorough);
+    if !unblocked && q.presence(Role::Consumer, thorough) != Presence::Gone {
+        return None;
+    }
+    // Look once more; with nobody left to free a slot, give up.
+    match q.claim() {
+        Ok(Claimed::At(at)) => Some(Ok(at)),
+        Err(e) => Some(Err(e)),
+        Ok(Claimed::Full { .. }) if !unblocked => Some(Err(SendError::Disconnected)),
+        Ok(Claimed::Full { .. }) => None,
     }
 }

@@ -5,6 +5,7 @@ use super::shared::Ring;
 use super::stats::Stats;
 use crate::bytes::ReadAccess;
 use crate::error::{OpenError, RecvError};
+use crate::pace::Pacer;
 use crate::role::Role;
 use crate::roles::Presence;
 use crate::sync::{spin_hint, Ordering};
@@ -15,9 +16,6 @@ use std::time::Duration;
 
 /// How far ahead of the record being read the consumer prefetches, in bytes.
 const PREFETCH_AHEAD: usize = 1024;
-
-/// How many empty non-blocking polls pass between two checks of the producer's liveness.
-const EMPTY_POLLS_PER_CHECK: u32 = 64;
 
 /// The reading handle of an SPSC ring. `Send`, not `Sync`: one thread reads at a time.
 ///
@@ -42,7 +40,8 @@ pub struct Consumer {
     publish_every: u64,
     received: u64,
     wakeups: u64,
-    empty_polls: u32,
+    /// When a non-blocking poll may next ask the kernel about the producer.
+    pacer: Pacer,
     strategy: WaitStrategy,
 }
 
@@ -82,7 +81,7 @@ impl Consumer {
             publish_every: cap / 4,
             received: c.received.load(Ordering::Relaxed),
             wakeups: c.wakeups.load(Ordering::Relaxed),
-            empty_polls: 0,
+            pacer: Pacer::default(),
             pos,
             published: read,
             strategy,
@@ -320,14 +319,11 @@ impl Consumer {
         }
         self.on_empty();
         // A graceful detach is seen at once (a flag on a cold line); a crash needs a
-        // syscall, made every few empty polls.
-        self.empty_polls += 1;
-        let thorough = self.empty_polls >= EMPTY_POLLS_PER_CHECK;
-        if thorough {
-            self.empty_polls = 0;
-        }
-        self.check_producer(thorough)
-            .unwrap_or(Err(RecvError::Empty))
+        // syscall, paced by time.
+        let thorough = self.pacer.due();
+        let r = self.check_producer(thorough);
+        self.pacer.after(&r);
+        r.unwrap_or(Err(RecvError::Empty))
     }
 
     /// The ring looked empty: if the producer waits for room, give it what we read.
@@ -435,8 +431,10 @@ impl Consumer {
         self.pos = next;
         self.received = self.received.wrapping_add(1);
         let c = self.ring.own();
-        // SYNC(release): Release pairs with the Acquire load in `attach` of a later
-        // consumer. On our own line: nobody reads it on the hot path.
+        // SYNC(release): Release pairs with the Acquire loads in `attach` of a later
+        // consumer and in the producer's `refresh_read`, which reads it only when a
+        // non-blocking call finds the ring full. On our own line: nobody reads it on the
+        // hot path.
         c.mark.store(next, Ordering::Release);
         // Relaxed: statistics.
         c.received.store(self.received, Ordering::Relaxed);

@@ -6,6 +6,7 @@ use super::stats::Stats;
 use crate::bytes::WriteAccess;
 use crate::error::{OpenError, SendError};
 use crate::grant::Writer;
+use crate::pace::Pacer;
 use crate::role::Role;
 use crate::roles::Presence;
 use crate::sync::Ordering;
@@ -31,13 +32,19 @@ pub struct Producer {
     ring: Ring,
     /// Position of the next record.
     pos: u64,
-    /// The consumer's published position, as last read.
+    /// How far the consumer has read, as far as we know: its published position, or the
+    /// position it released (read by non-blocking calls that find the ring full).
     cached_read: u64,
+    /// The consumer's published position, as last read.
+    published: u64,
     /// Messages sent (mirrored to shared memory for statistics).
     sent: u64,
     rejected: u64,
     wakeups: u64,
     strategy: WaitStrategy,
+    /// When a non-blocking call that finds the ring full may next ask the kernel about
+    /// the consumer.
+    pacer: Pacer,
 }
 
 /// Where a reserved record goes.
@@ -103,7 +110,9 @@ impl Producer {
             ring,
             pos,
             cached_read: read,
+            published: read,
             strategy,
+            pacer: Pacer::default(),
         })
     }
 
@@ -151,10 +160,13 @@ impl Producer {
         Ok(())
     }
 
-    /// Sends `msg` if there is room now; `Err(Full)` at once otherwise.
+    /// Sends `msg` if there is room now; `Err(Full)` at once otherwise. `Full` is exact:
+    /// once the consumer received a message, a message that needs no more room than it
+    /// freed fits.
     ///
     /// # Errors
-    /// `Full`, `TooLarge`, `Corrupted`.
+    /// `Full`; `Disconnected` if the ring is full and the consumer is gone (a crash is
+    /// noticed within milliseconds); `TooLarge`, `Corrupted`.
     #[inline]
     pub fn try_send(&mut self, msg: &[u8]) -> Result<(), SendError> {
         let slot = if self.fits(msg.len()) {
@@ -198,7 +210,7 @@ impl Producer {
     ///
     /// # Errors
     /// `TooLarge` (for the first message that is; the ones before it are sent),
-    /// `Corrupted`.
+    /// `Disconnected` (none fit and the consumer is gone), `Corrupted`.
     pub fn try_send_batch<'m>(
         &mut self,
         msgs: impl IntoIterator<Item = &'m [u8]>,
@@ -207,8 +219,12 @@ impl Producer {
         let mut n = 0;
         let mut result = Ok(());
         for msg in msgs {
-            let slot = match self.try_claim(msg.len()) {
+            let slot = match self.try_claim(msg.len(), true) {
                 Ok(Some(slot)) => slot,
+                Ok(None) if n == 0 && self.consumer_gone() => {
+                    result = Err(SendError::Disconnected);
+                    break;
+                }
                 Ok(None) => break,
                 Err(e) => {
                     result = Err(e);
@@ -380,9 +396,11 @@ impl Producer {
         }
     }
 
-    /// Finds room for a record of `len` bytes, or `None` if the ring is full.
+    /// Finds room for a record of `len` bytes, or `None` if the ring is full. `exact`: a
+    /// ring that looks full by the consumer's published position is looked at again by
+    /// the position it released (see [`Producer::refresh_read`]).
     #[inline(always)]
-    fn try_claim(&mut self, len: usize) -> Result<Option<Slot>, SendError> {
+    fn try_claim(&mut self, len: usize, exact: bool) -> Result<Option<Slot>, SendError> {
         if len > self.ring.max_message {
             return Err(SendError::TooLarge {
                 len,
@@ -397,7 +415,7 @@ impl Producer {
         // commit clears: all must be free.
         let need = (pad + size + record::HEADER) as u64;
         if self.pos.wrapping_sub(self.cached_read) + need > cap as u64 {
-            self.refresh_read()?;
+            self.refresh_read(exact)?;
             if self.pos.wrapping_sub(self.cached_read) + need > cap as u64 {
                 return Ok(None);
             }
@@ -409,7 +427,7 @@ impl Producer {
     }
 
     fn try_claim_counted(&mut self, len: usize) -> Result<Slot, SendError> {
-        match self.try_claim(len)? {
+        match self.try_claim(len, true)? {
             Some(slot) => Ok(slot),
             None => {
                 self.rejected = self.rejected.wrapping_add(1);
@@ -418,25 +436,75 @@ impl Producer {
                     .own()
                     .rejected
                     .store(self.rejected, Ordering::Relaxed);
-                Err(SendError::Full)
+                Err(if self.consumer_gone() {
+                    SendError::Disconnected
+                } else {
+                    SendError::Full
+                })
             }
         }
     }
 
+    /// Whether the consumer is gone, for a non-blocking call that found the ring full
+    /// (`Disconnected` rather than `Full`): its detach flag at once, a crash asked of the
+    /// kernel, paced by time.
+    #[cold]
+    fn consumer_gone(&mut self) -> bool {
+        let thorough = self.pacer.due();
+        let gone = self.ring.peer(thorough) == Presence::Gone;
+        if gone {
+            self.pacer.again();
+        }
+        gone
+    }
+
     /// Re-reads the consumer's published position and validates it: it may only move
     /// forward, and never past what we wrote.
+    ///
+    /// The consumer publishes lazily (every quarter of the ring, or when we sleep), so
+    /// that it does not write a line we read on every message while both sides stream.
+    /// With `exact`, the position it released (stored on its own line at every release)
+    /// is read as well, so that a non-blocking call reports `Full` only when the ring is
+    /// full. A released position that does not validate is no room, not an error: the
+    /// published one is the protocol, this one a hint.
     #[cold]
     #[inline(never)]
-    fn refresh_read(&mut self) -> Result<(), SendError> {
+    fn refresh_read(&mut self, exact: bool) -> Result<(), SendError> {
         // SYNC(space): Acquire pairs with the Release publication in the consumer, so its
         // reads of the records before `read` are done before we overwrite them.
         let read = self.ring.hdr().read.0.pos.load(Ordering::Acquire);
-        let advanced = read.wrapping_sub(self.cached_read);
-        if read % 8 != 0 || advanced > self.pos.wrapping_sub(self.cached_read) {
+        if read % 8 != 0 || !self.between(self.published, read) {
             return Err(SendError::Corrupted);
         }
-        self.cached_read = read;
+        self.published = read;
+        self.take_read(read);
+        if exact {
+            // SYNC(release): Acquire pairs with the Release store of the mark in the
+            // consumer's `release`, which follows its reads of the records before it.
+            let released = self
+                .ring
+                .counters(Role::Consumer)
+                .mark
+                .load(Ordering::Acquire);
+            if released % 8 == 0 {
+                self.take_read(released);
+            }
+        }
         Ok(())
+    }
+
+    /// Whether `read` lies between `from` and our position (both included).
+    #[inline]
+    fn between(&self, from: u64, read: u64) -> bool {
+        read.wrapping_sub(from) <= self.pos.wrapping_sub(from)
+    }
+
+    /// Takes `read` as the consumer's position if it is further than the one we know.
+    #[inline]
+    fn take_read(&mut self, read: u64) {
+        if self.between(self.cached_read, read) {
+            self.cached_read = read;
+        }
     }
 
     /// Claims room for `len` bytes, waiting (until `deadline`) while the ring is full.
@@ -446,7 +514,7 @@ impl Producer {
         len: usize,
         deadline: Option<Deadline>,
     ) -> Result<Slot, SendError> {
-        match self.try_claim(len)? {
+        match self.try_claim(len, false)? {
             Some(slot) => Ok(slot),
             None => self.wait_for_room(len, deadline),
         }
@@ -460,7 +528,8 @@ impl Producer {
         let line = unsafe { self.ring.wait_line(Role::Producer) };
         let strategy = self.strategy;
         let outcome = wait::block_on(strategy, 0, line, deadline, |level| {
-            match self.try_claim(len) {
+            // Spinning, the published position: the consumer publishes when we park.
+            match self.try_claim(len, level != Check::Spin) {
                 Ok(Some(slot)) => return Some(Ok(slot)),
                 Err(e) => return Some(Err(e)),
                 Ok(None) => {}
@@ -468,7 +537,7 @@ impl Producer {
             if level != Check::Spin && self.ring.peer(level == Check::Peer) == Presence::Gone {
                 // The consumer published its final position when it detached; a crashed
                 // one will not publish again. Look once more, then give up.
-                return Some(match self.try_claim(len) {
+                return Some(match self.try_claim(len, true) {
                     Ok(Some(slot)) => Ok(slot),
                     Ok(None) => Err(SendError::Disconnected),
                     Err(e) => Err(e),

@@ -13,6 +13,7 @@ mod basic;
 mod common;
 mod hostile;
 mod modes;
+mod polling;
 mod process;
 
 #[test]
@@ -29,6 +30,7 @@ fn child_process_entry() {
         "slow-subscriber" => process::slow_subscriber,
         "stuck-subscriber" => process::stuck_subscriber,
         "holder" => process::holder,
+        "idle" => polling::idle,
         #[cfg(feature = "crash-points")]
         "crasher" => process::crasher,
         other => panic!("unknown child role {other:?}"),

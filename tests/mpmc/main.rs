@@ -13,6 +13,7 @@ mod basic;
 mod common;
 mod crash;
 mod hostile;
+mod polling;
 mod process;
 
 #[test]
@@ -27,6 +28,7 @@ fn child_process_entry() {
         "producer" => process::producer,
         "consumer" => process::consumer,
         "claimer" => crash::claimer,
+        "idle" => polling::idle,
         other => panic!("unknown child role {other:?}"),
     };
     play(&queue, &arg);

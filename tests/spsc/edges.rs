@@ -2,6 +2,7 @@
 //! at the end of the area, padding records, the smallest ring, the largest message, empty
 //! messages, positions that wrap across u64::MAX, grants and counters.
 
+use crate::common::full::TryPair;
 use crate::common::{check, message, watchdog, RingGuard, XorShift};
 use ipcring::spsc::{self, Builder, Consumer, Producer};
 use ipcring::{OpenError, RecvError, Role, SendError, WaitStrategy};
@@ -432,4 +433,55 @@ fn a_role_is_taken_by_another_handle_of_the_same_process_until_it_is_dropped() {
     drop((tx, rx));
     let _tx = Producer::open(ring.name()).expect("producer role free again");
     let _rx = Consumer::open(ring.name()).expect("consumer role free again");
+}
+
+/// Messages whose records divide the area, so that a freed record is room for the next
+/// one (a record that would cross the end of the area also needs the padding before it).
+#[test]
+fn full_means_full_and_a_drained_ring_takes_as_many_as_a_fresh_one() {
+    let _w = watchdog("full means full", LIMIT);
+    for len in [0, 8, 120] {
+        let ring = RingGuard::new("full-means-full");
+        let mut tx = Producer::create(ring.name(), 4096).expect("create");
+        let mut rx = Consumer::open(ring.name()).expect("open");
+        TryPair {
+            send: |m: &[u8]| tx.try_send(m),
+            recv: |b: &mut Vec<u8>| rx.try_recv_into(b),
+        }
+        .full_means_full(len);
+    }
+}
+
+#[test]
+fn full_means_full_for_reservations_and_batches() {
+    let _w = watchdog("full means full, grants and batches", LIMIT);
+    let ring = RingGuard::new("full-grants");
+    let mut tx = Producer::create(ring.name(), 4096).expect("create");
+    let mut rx = Consumer::open(ring.name()).expect("open");
+    TryPair {
+        send: |m: &[u8]| {
+            let mut g = tx.try_reserve(m.len())?;
+            g.copy_from_slice(m);
+            g.commit(m.len());
+            Ok(())
+        },
+        recv: |b: &mut Vec<u8>| {
+            let g = rx.try_read()?;
+            b.clear();
+            b.extend_from_slice(&g);
+            Ok(g.len())
+        },
+    }
+    .full_means_full(24);
+    let ring = RingGuard::new("full-batches");
+    let mut tx = Producer::create(ring.name(), 4096).expect("create");
+    let mut rx = Consumer::open(ring.name()).expect("open");
+    TryPair {
+        send: |m: &[u8]| match tx.try_send_batch([m])? {
+            1 => Ok(()),
+            _ => Err(SendError::Full),
+        },
+        recv: |b: &mut Vec<u8>| rx.try_recv_into(b),
+    }
+    .full_means_full(56);
 }

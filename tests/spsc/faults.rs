@@ -1,6 +1,7 @@
 //! Peers that die or leave: `kill -9` of a producer mid-stream or while the consumer is
 //! parked, a consumer that leaves a blocked producer, and handles that take over a role.
 
+use crate::common::full::{polls_until, POLL_GAP};
 use crate::common::{
     check, hear, is_message, kill9_pid, message, say, spawn, stream_len, watchdog, RingGuard,
     XorShift,
@@ -437,4 +438,74 @@ fn a_new_consumer_resumes_at_a_message_the_dropped_one_kept() {
 fn a_new_consumer_resumes_after_the_last_message_the_dropped_one_released() {
     let _w = watchdog("consumer takeover after release", Duration::from_secs(60));
     consumer_takeover("release-and-drop", 301);
+}
+
+/// A consumer that polls `try_recv_into` (now and then, not in a tight loop) is told
+/// `Disconnected` within a few polls of the producer's `kill -9`: the liveness syscall of
+/// the try path is paced by time, not by a count of polls.
+#[test]
+fn a_polling_consumer_sees_a_killed_producer_within_a_few_polls() {
+    let _w = watchdog("kill -9 of a polled producer", Duration::from_secs(60));
+    let ring = RingGuard::new("kill-polled");
+    let mut rx = Consumer::create(ring.name(), 1 << 16).expect("create the consumer");
+    let mut child = spawn("holding-producer", ring.name(), "3");
+    assert_eq!(child.expect("sent", WAIT), "3");
+    let mut buf = Vec::new();
+    for seq in 0..3 {
+        let (len, _) = polls_until(100, || rx.try_recv_into(&mut buf).ok());
+        assert_eq!(len, short_len(seq));
+        check(seq, len, &buf);
+    }
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Empty));
+    child.kill9();
+    let (end, polls) = polls_until(100, || match rx.try_recv_into(&mut buf) {
+        Err(RecvError::Empty) => None,
+        other => Some(other),
+    });
+    assert_eq!(end, Err(RecvError::Disconnected));
+    assert!(polls <= 3, "noticed after {polls} polls of {POLL_GAP:?}");
+}
+
+/// `try_send`, `try_reserve` and `try_send_batch` on a full ring report `Disconnected`
+/// once the consumer is gone: at once when it detached, within a few polls of its
+/// `kill -9`.
+#[test]
+fn try_sends_on_a_full_ring_see_the_consumer_go() {
+    let _w = watchdog("consumer gone under try_send", Duration::from_secs(60));
+    for kill in [false, true] {
+        let ring = RingGuard::new("try-consumer-gone");
+        let mut tx = Producer::create(ring.name(), 4096).expect("create the producer");
+        let mut child = spawn("idle-consumer", ring.name(), "");
+        child.expect("attached", WAIT);
+        let mut seq = 0;
+        while tx.try_send(&message(seq, short_len(seq))).is_ok() {
+            seq += 1;
+        }
+        let msg = message(seq, short_len(seq));
+        assert_eq!(tx.try_send(&msg), Err(SendError::Full));
+        if kill {
+            child.kill9();
+        } else {
+            child.tell("drop");
+            child.expect("dropped", WAIT);
+        }
+        let (end, polls) = polls_until(100, || match tx.try_send(&msg) {
+            Err(SendError::Full) => None,
+            other => Some(other),
+        });
+        assert_eq!(end, Err(SendError::Disconnected));
+        assert!(polls <= 3, "noticed after {polls} polls of {POLL_GAP:?}");
+        if !kill {
+            assert_eq!(polls, 1, "a detach is seen at once");
+        }
+        assert_eq!(
+            tx.try_reserve(msg.len()).err(),
+            Some(SendError::Disconnected)
+        );
+        assert_eq!(tx.try_send_batch([&msg[..]]), Err(SendError::Disconnected));
+        if !kill {
+            child.close_stdin();
+            child.wait_success(WAIT);
+        }
+    }
 }
