@@ -68,6 +68,36 @@ fn grants_batches_and_aborts_publish_exactly_the_committed_messages() {
     });
 }
 
+/// The records of `messages_of_different_lengths_cross_the_wrap_in_order` read in batches
+/// of up to three: a batch goes on behind its first message as far as messages are
+/// committed, across the padding record, and releases them all at its end, which is the
+/// room the waiting producer needs.
+#[test]
+fn batch_reads_cross_the_wrap_and_free_their_room() {
+    const LENS: [usize; 4] = [5, 16, 0, 11];
+    model(|| {
+        let (mut tx, mut rx) = heap_pair(CAPACITY, SPIN, START);
+        let producer = thread::spawn(move || {
+            for (seq, len) in LENS.into_iter().enumerate() {
+                tx.send(&message(seq, len)).unwrap();
+            }
+        });
+        let mut got = Vec::new();
+        while got.len() < LENS.len() {
+            let n = rx.read_batch(3, |m| got.push(m.to_vec())).unwrap();
+            assert!((1..=3).contains(&n));
+        }
+        let want: Vec<Vec<u8>> = LENS
+            .iter()
+            .enumerate()
+            .map(|(s, l)| message(s, *l))
+            .collect();
+        assert_eq!(got, want);
+        producer.join().unwrap();
+        assert_eq!(rx.try_read_batch(3, |_| {}), Err(RecvError::Disconnected));
+    });
+}
+
 /// `Full` is exact. A ring of 256 bytes is filled to 8 bytes short of full: a 24-byte
 /// message (a 32-byte record) first, then twelve 8-byte and one 16-byte messages, from a
 /// position 8 bytes into the area and 248 before the end of the `u64` range. The consumer

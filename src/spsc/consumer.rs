@@ -177,6 +177,73 @@ impl Consumer {
         Ok(self.grant(found))
     }
 
+    /// Lends up to `max` messages in place, oldest first, to `f`: the first once there is
+    /// one (waiting while the ring is empty), then those committed behind it. They are
+    /// released together when `f` has seen the last: one release and at most one
+    /// publication of the position for the whole batch. Returns how many `f` saw (at
+    /// least one; `max` 0 is taken as 1).
+    ///
+    /// ```
+    /// # let name = format!("doc-batch-{}", std::process::id());
+    /// # let mut tx = ipcring::spsc::Producer::create(&name, 4096)?;
+    /// # let mut rx = ipcring::spsc::Consumer::open(&name)?;
+    /// for word in [&b"log"[..], b"ship", b"batch"] {
+    ///     tx.send(word)?;
+    /// }
+    /// let mut total = 0;
+    /// assert_eq!(rx.read_batch(16, |msg| total += msg.len())?, 3);
+    /// assert_eq!(total, 12);
+    /// # ipcring::unlink(&name)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Consumer::recv_into`] (only when `f` saw nothing: a batch that meets a
+    /// scribbled record ends before it, and the next call reports it).
+    pub fn read_batch(&mut self, max: usize, f: impl FnMut(&[u8])) -> Result<usize, RecvError> {
+        let first = self.find_blocking(None)?;
+        Ok(self.take_batch(first, max, f))
+    }
+
+    /// Like [`Consumer::read_batch`], but `Err(Empty)` at once when the ring is empty.
+    ///
+    /// # Errors
+    /// As [`Consumer::try_recv_into`].
+    pub fn try_read_batch(&mut self, max: usize, f: impl FnMut(&[u8])) -> Result<usize, RecvError> {
+        let first = self.try_find()?;
+        Ok(self.take_batch(first, max, f))
+    }
+
+    /// Lends `first` and the records committed behind it, up to `max` in all, to `f`, and
+    /// releases them together.
+    fn take_batch(&mut self, first: Found, max: usize, mut f: impl FnMut(&[u8])) -> usize {
+        let mut found = first;
+        let mut n = 0;
+        loop {
+            // SAFETY: as in `grant`: a committed, validated record that the producer leaves
+            // alone until we publish a position past it.
+            let access = unsafe { self.ring.data.read(found.off + record::HEADER, found.len) };
+            f(access.slice());
+            access.end();
+            // Ours from here: a panic in a later `f` leaves this one taken, to be released
+            // with the next release (or published at drop).
+            self.pos = found.next;
+            n += 1;
+            if n >= max {
+                break;
+            }
+            found = match self.ready() {
+                Some(next) => next,
+                None => match self.poll_slow() {
+                    Ok(Some(next)) => next,
+                    Ok(None) | Err(_) => break,
+                },
+            };
+        }
+        self.release_many(self.pos, n as u64);
+        n
+    }
+
     /// Receives a plain-old-data value, waiting while the ring is empty.
     ///
     /// # Errors
@@ -428,8 +495,14 @@ impl Consumer {
     /// Releases the record that ends at `next`.
     #[inline(always)]
     fn release(&mut self, next: u64) {
+        self.release_many(next, 1);
+    }
+
+    /// Releases the `count` records that end at `next`.
+    #[inline(always)]
+    fn release_many(&mut self, next: u64, count: u64) {
         self.pos = next;
-        self.received = self.received.wrapping_add(1);
+        self.received = self.received.wrapping_add(count);
         let c = self.ring.own();
         // SYNC(release): Release pairs with the Acquire loads in `attach` of a later
         // consumer and in the producer's `refresh_read`, which reads it only when a

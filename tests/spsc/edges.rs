@@ -485,3 +485,65 @@ fn full_means_full_for_reservations_and_batches() {
     }
     .full_means_full(56);
 }
+
+/// `read_batch` lends up to `max` messages in order, across padding records and wraps,
+/// releases them together, and frees their room for exact `Full`.
+#[test]
+fn read_batch_lends_messages_in_order_across_wraps_and_releases_them_together() {
+    let _w = watchdog("read_batch", LIMIT);
+    let ring = RingGuard::new("read-batch");
+    let mut tx = Producer::create(ring.name(), 4096).expect("create");
+    let mut rx = Consumer::open(ring.name()).expect("open");
+    let mut rng = XorShift::new(7);
+    let (mut sent, mut got) = (0u64, 0u64);
+    let mut lens = VecDeque::new();
+    for round in 0..2000 {
+        let burst = rng.next() % 40;
+        for _ in 0..burst {
+            let len = (rng.next() % 300) as usize;
+            if tx.try_send(&message(sent, len)) == Err(SendError::Full) {
+                break;
+            }
+            lens.push_back(len);
+            sent += 1;
+        }
+        let max = 1 + (rng.next() % 20) as usize;
+        let before = got;
+        let r = rx.try_read_batch(max, |m| {
+            let len = lens.pop_front().expect("a message was sent");
+            check(got, len, m);
+            got += 1;
+        });
+        match r {
+            Ok(n) => {
+                assert_eq!(n as u64, got - before, "round {round}");
+                assert!(n <= max && n >= 1);
+                assert!(n == max || lens.is_empty(), "a batch takes what is there");
+            }
+            Err(RecvError::Empty) => assert!(lens.is_empty() && got == before),
+            Err(e) => panic!("round {round}: {e:?}"),
+        }
+    }
+    assert_eq!(rx.stats().received, got);
+    // A full ring: one batch frees the room of what it took, exactly.
+    while tx.try_send(&message(sent, 0)).is_ok() {
+        sent += 1;
+    }
+    let pending = sent - got;
+    let mut n = 0;
+    assert_eq!(
+        rx.try_read_batch(usize::MAX, |_| n += 1),
+        Ok(pending as usize)
+    );
+    assert_eq!(n, pending);
+    assert_eq!(rx.try_read_batch(4, |_| {}), Err(RecvError::Empty));
+    assert_eq!(
+        rx.try_read_batch(0, |_| {}),
+        Err(RecvError::Empty),
+        "max 0 is 1"
+    );
+    tx.send(b"one").expect("send");
+    assert_eq!(rx.read_batch(0, |m| assert_eq!(m, b"one")), Ok(1));
+    drop(tx);
+    assert_eq!(rx.read_batch(8, |_| {}), Err(RecvError::Disconnected));
+}
