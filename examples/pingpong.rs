@@ -12,16 +12,20 @@
 //!   25 % with its address, so the limit is averaged over many);
 //! - `ring, busy-spin`, `ring, default`, `ring, parked`: two ipcring SPSC rings (ping and
 //!   pong) with each wait strategy;
+//! - `ring, try_* polling`: the same rings through the non-blocking calls only, as a
+//!   ping-pong over rtrb or iceoryx2 is written: `try_send`, then `try_recv_into` in a busy
+//!   loop until the answer is there (the wait strategy is never used);
 //! - `raw futex`: two futex words in shared memory, sleep/wake every message: the limit of
 //!   any parked wait.
 //!
 //! It prints min / p50 / p99 / p99.9 / max and the ratio of p50 and p99.9 to the limit
-//! (busy rows to the raw limit, the parked row to the raw futex). Every segment is unlinked
-//! as soon as both processes have it mapped, so nothing is left behind even on Ctrl-C.
+//! (busy and polling rows to the raw limit, the parked row to the raw futex). Every segment
+//! is unlinked as soon as both processes have it mapped, so nothing is left behind even on
+//! Ctrl-C.
 
 use hdrhistogram::Histogram;
 use ipcring::spsc::{Builder, Consumer, Producer};
-use ipcring::WaitStrategy;
+use ipcring::{RecvError, SendError, WaitStrategy};
 use rustix::fd::OwnedFd;
 use rustix::fs::Mode;
 use rustix::mm::{MapFlags, ProtFlags};
@@ -46,15 +50,17 @@ const STOP32: u32 = u32::MAX;
 enum Phase {
     Raw,
     Busy,
+    Try,
     Default,
     Parked,
     Futex,
 }
 
 impl Phase {
-    const ALL: [Phase; 5] = [
+    const ALL: [Phase; 6] = [
         Phase::Raw,
         Phase::Busy,
+        Phase::Try,
         Phase::Default,
         Phase::Parked,
         Phase::Futex,
@@ -64,6 +70,7 @@ impl Phase {
         match self {
             Phase::Raw => "raw limit",
             Phase::Busy => "ring, busy-spin",
+            Phase::Try => "ring, try_* polling",
             Phase::Default => "ring, default",
             Phase::Parked => "ring, parked",
             Phase::Futex => "raw futex",
@@ -74,6 +81,7 @@ impl Phase {
         match self {
             Phase::Raw => "raw",
             Phase::Busy => "busy",
+            Phase::Try => "try",
             Phase::Default => "default",
             Phase::Parked => "parked",
             Phase::Futex => "futex",
@@ -199,7 +207,7 @@ fn run_phase(
             }
             child.0.wait()?;
         }
-        Phase::Busy | Phase::Default | Phase::Parked => {
+        Phase::Busy | Phase::Try | Phase::Default | Phase::Parked => {
             let strategy = phase.strategy();
             let mut ping = Builder::new(&format!("{name}-ping"))
                 .capacity(1 << 16)
@@ -224,7 +232,11 @@ fn run_phase(
             let _ = ipcring::unlink(&format!("{name}-pong"));
             let mut child = child?;
             first.expect("child spawned")?;
-            ring_ping(&mut ping, &mut pong, n, &mut hist)?;
+            if phase == Phase::Try {
+                try_ping(&mut ping, &mut pong, n, &mut hist)?;
+            } else {
+                ring_ping(&mut ping, &mut pong, n, &mut hist)?;
+            }
             drop(ping);
             child.0.wait()?;
         }
@@ -294,6 +306,50 @@ fn ring_ping(
     Ok(())
 }
 
+/// Round trips through the non-blocking calls: `try_send`, then `try_recv_into` until the
+/// answer is there.
+fn try_ping(
+    ping: &mut Producer,
+    pong: &mut Consumer,
+    n: u64,
+    hist: &mut Histogram<u64>,
+) -> Result<(), Error> {
+    let total = warmup(n) + n;
+    let mut buf = Vec::with_capacity(8);
+    for i in 1..=total {
+        let t = Instant::now();
+        try_send(ping, &i.to_ne_bytes())?;
+        try_recv(pong, &mut buf)?;
+        if buf != i.to_ne_bytes() {
+            return Err(format!("round trip {i} came back as {buf:?}").into());
+        }
+        if i > total - n {
+            record(hist, t);
+        }
+    }
+    Ok(())
+}
+
+/// `try_send`, again while the ring is full.
+fn try_send(tx: &mut Producer, msg: &[u8]) -> Result<(), SendError> {
+    loop {
+        match tx.try_send(msg) {
+            Err(SendError::Full) => core::hint::spin_loop(),
+            other => return other,
+        }
+    }
+}
+
+/// `try_recv_into` until a message is there.
+fn try_recv(rx: &mut Consumer, buf: &mut Vec<u8>) -> Result<usize, RecvError> {
+    loop {
+        match rx.try_recv_into(buf) {
+            Err(RecvError::Empty) => core::hint::spin_loop(),
+            other => return other,
+        }
+    }
+}
+
 fn record(hist: &mut Histogram<u64>, since: Instant) {
     let ns = since.elapsed().as_nanos() as u64;
     hist.saturating_record(ns.max(1));
@@ -360,7 +416,7 @@ fn child(args: &[String]) -> Result<(), Error> {
                 i += 1;
             }
         }
-        Phase::Busy | Phase::Default | Phase::Parked => {
+        Phase::Busy | Phase::Try | Phase::Default | Phase::Parked => {
             let strategy = phase.strategy();
             let mut ping = Builder::new(&format!("{name}-ping"))
                 .wait_strategy(strategy)
@@ -369,6 +425,16 @@ fn child(args: &[String]) -> Result<(), Error> {
                 .wait_strategy(strategy)
                 .open_producer()?;
             pong.send_value(&0u64)?;
+            if phase == Phase::Try {
+                let mut buf = Vec::with_capacity(8);
+                loop {
+                    match try_recv(&mut ping, &mut buf) {
+                        Ok(_) => try_send(&mut pong, &buf)?,
+                        Err(RecvError::Disconnected) => return Ok(()),
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
             loop {
                 match ping.recv_value::<u64>() {
                     Ok(v) => pong.send_value(&v)?,
@@ -383,7 +449,7 @@ fn child(args: &[String]) -> Result<(), Error> {
 fn print_table(rows: &[(Phase, Histogram<u64>)]) {
     let get = |p: Phase| rows.iter().find(|r| r.0 == p).map(|r| &r.1);
     println!(
-        "{:<16} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11}  (ns)",
+        "{:<19} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11}  (ns)",
         "", "min", "p50", "p99", "p99.9", "max", "p50 ratio", "p99.9 ratio"
     );
     for (phase, h) in rows {
@@ -401,7 +467,7 @@ fn print_table(rows: &[(Phase, Histogram<u64>)]) {
             })
         };
         println!(
-            "{:<16} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11}",
+            "{:<19} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10} {:>11}",
             phase.name(),
             h.min(),
             h.value_at_quantile(0.5),
@@ -412,7 +478,10 @@ fn print_table(rows: &[(Phase, Histogram<u64>)]) {
             ratio(0.999),
         );
     }
-    println!("\nratios: busy rows against the raw limit, the parked ring against the raw futex");
+    println!(
+        "\nratios: busy and polling rows against the raw limit, the parked ring against the \
+         raw futex"
+    );
 }
 
 fn shm_name(name: &str) -> String {

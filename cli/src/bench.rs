@@ -4,8 +4,8 @@ use crate::child::{self, voluntary_switches, ChildArgs, Running};
 use crate::clock::{ticks, Clock};
 use crate::crowd;
 use crate::mech::{self, seq_of, set_seq, Link, Mech, STOP};
-use crate::report::{fmt_size, Latency, Report, Target, Throughput};
-use crate::{cleanup, cpus, machine, plot, BenchArgs};
+use crate::report::{fmt_size, Goal, Latency, Report, Target, Throughput};
+use crate::{cleanup, cpus, json, machine, plot, BenchArgs};
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{self, Write};
@@ -16,9 +16,10 @@ use std::time::{Duration, Instant};
 const SIZES: [usize; 8] = [8, 64, 512, 4 << 10, 32 << 10, 256 << 10, 1 << 20, 4 << 20];
 
 /// The main table: 8-byte round trips of every mechanism; the first row is the limit.
-const MAIN: [Mech; 11] = [
+const MAIN: [Mech; 12] = [
     Mech::Limit,
     Mech::RingSpin,
+    Mech::RingTry,
     Mech::RingDefault,
     Mech::RingPark,
     Mech::Futex,
@@ -349,11 +350,15 @@ fn throughput(ctx: &mut Ctx, group: &str, mech: Mech, size: usize) -> io::Result
     let per_m = |n: u64| n as f64 * 1e6 / messages as f64;
     Ok(Throughput {
         group: group.to_owned(),
+        mech,
         name: mech.label().to_owned(),
         size,
+        producers: 1,
+        consumers: 1,
         messages,
         secs,
         ratio: 1.0,
+        ratio_to_reference: None,
         wakes_per_m: wakes1.zip(wakes0).map(|(w, w0)| per_m(w - w0)),
         sleeps_per_m: Some(per_m(sleeps)),
     })
@@ -371,7 +376,7 @@ fn run_step(ctx: &mut Ctx, step: &Step, report: &mut Report) -> io::Result<()> {
             let hist = latency(ctx, *mech, *size, *rate_hz, *time)?;
             report
                 .latency
-                .push(Latency::from_hist(group, mech.label(), &hist));
+                .push(Latency::from_hist(group, *mech, *size, *rate_hz, &hist));
         }
         Step::Throughput {
             group,
@@ -443,16 +448,17 @@ fn describe(step: &Step) -> String {
     }
 }
 
-/// The targets, from the rows of this run.
+/// The targets, from the rows of this run: (stable id, what, measured, goal).
 fn targets(r: &Report) -> Vec<Target> {
     let mut out = Vec::new();
-    let mut push = |what: &str, measured: Option<f64>, goal: &str, met: fn(f64) -> bool| {
+    let mut push = |id: &str, what: &str, measured: Option<f64>, goal: Goal| {
         if let Some(m) = measured {
             out.push(Target {
+                id: id.to_owned(),
                 what: what.to_owned(),
                 measured: m,
-                goal: goal.to_owned(),
-                met: met(m),
+                goal,
+                met: goal.met(m),
             });
         }
     };
@@ -461,48 +467,60 @@ fn targets(r: &Report) -> Vec<Target> {
     let p50 = |m| lat(m).map(|l| l.p50() as f64);
     let p999 = |m| lat(m).map(|l| l.p999() as f64);
     push(
+        "spsc_spin_p50_vs_limit",
         "busy-spin round trip p50 / limit p50",
         ratio(p50(Mech::RingSpin), p50(Mech::Limit)),
-        "<= 1.15",
-        |m| m <= 1.15,
+        Goal::AtMost(1.15),
     );
     push(
+        "spsc_spin_p999_vs_limit",
         "busy-spin round trip p99.9 / limit p99.9",
         ratio(p999(Mech::RingSpin), p999(Mech::Limit)),
-        "<= 1.5",
-        |m| m <= 1.5,
+        Goal::AtMost(1.5),
     );
     push(
+        "spsc_try_p50_vs_limit",
+        "try_* polling round trip p50 / limit p50",
+        ratio(p50(Mech::RingTry), p50(Mech::Limit)),
+        Goal::AtMost(1.1),
+    );
+    push(
+        "spsc_try_p999_vs_limit",
+        "try_* polling round trip p99.9 / limit p99.9",
+        ratio(p999(Mech::RingTry), p999(Mech::Limit)),
+        Goal::AtMost(1.5),
+    );
+    push(
+        "spsc_default_p50_vs_spin",
         "default strategy p50 / busy-spin p50",
         ratio(p50(Mech::RingDefault), p50(Mech::RingSpin)),
-        "<= 1.2",
-        |m| m <= 1.2,
+        Goal::AtMost(1.2),
     );
     let mpmc = |m: Mech| {
         r.latency_row(MPMC_RT_GROUP, m.label())
             .map(|l| l.p50() as f64)
     };
     push(
+        "mpmc_spin_p50_vs_spsc",
         "MPMC busy-spin round trip p50 / SPSC busy-spin p50",
         ratio(mpmc(Mech::MpmcSpin), mpmc(Mech::RingSpin)),
-        "<= 1.3",
-        |m| m <= 1.3,
+        Goal::AtMost(1.3),
     );
     let broadcast = |m: Mech| {
         r.latency_row(BROADCAST_RT_GROUP, m.label())
             .map(|l| l.p50() as f64)
     };
     push(
+        "broadcast_spin_p50_vs_spsc",
         "broadcast busy-spin round trip p50 / SPSC busy-spin p50",
         ratio(broadcast(Mech::BroadcastSpin), broadcast(Mech::RingSpin)),
-        "<= 1.2",
-        |m| m <= 1.2,
+        Goal::AtMost(1.2),
     );
     push(
+        "spsc_park_p50_vs_futex",
         "parked round trip p50 / raw futex p50",
         ratio(p50(Mech::RingPark), p50(Mech::Futex)),
-        "<= 1.05",
-        |m| m <= 1.05,
+        Goal::AtMost(1.05),
     );
     let tp = |m: Mech| {
         r.throughput
@@ -511,28 +529,28 @@ fn targets(r: &Report) -> Vec<Target> {
     };
     let rate = |m| tp(m).map(Throughput::msgs_per_sec);
     push(
+        "spsc_spin_8b_rate_vs_reference",
         "8 B throughput, busy-spin / reference ring",
         ratio(rate(Mech::RingSpin), rate(Mech::RefRing)),
-        ">= 1.0",
-        |m| m >= 1.0,
+        Goal::AtLeast(1.0),
     );
     push(
+        "spsc_default_8b_rate_vs_reference",
         "8 B throughput, default / reference ring",
         ratio(rate(Mech::RingDefault), rate(Mech::RefRing)),
-        ">= 1.0",
-        |m| m >= 1.0,
+        Goal::AtLeast(1.0),
     );
     push(
+        "spsc_spin_8b_rate_vs_pipe",
         "8 B throughput, busy-spin / pipe",
         ratio(rate(Mech::RingSpin), rate(Mech::Pipe)),
-        ">= 20",
-        |m| m >= 20.0,
+        Goal::AtLeast(20.0),
     );
     push(
+        "spsc_default_8b_wakes_per_m",
         "futex wake calls per million messages, 8 B streaming, default",
         tp(Mech::RingDefault).and_then(|t| t.wakes_per_m),
-        "= 0",
-        |m| m == 0.0,
+        Goal::Exactly(0.0),
     );
     let crowd = |m: Mech, p: usize, c: usize| {
         let name = crowd::label(m, p, c);
@@ -543,10 +561,10 @@ fn targets(r: &Report) -> Vec<Target> {
     };
     let spsc = crowd(Mech::RingSpin, 1, 1);
     push(
+        "broadcast_default_1to2_rate_vs_spsc",
         "broadcast 1 -> 2 throughput (published), default / SPSC busy-spin 1P/1C",
         ratio(crowd(Mech::BroadcastDefault, 1, 2), spsc),
-        ">= 0.8",
-        |m| m >= 0.8,
+        Goal::AtLeast(0.8),
     );
     out
 }
@@ -570,6 +588,7 @@ pub fn run(args: &BenchArgs) -> io::Result<()> {
     let steps = plan(&budget, args.latency_only);
     let mut report = Report {
         machine: machine::describe(cpus),
+        quick: args.quick,
         ..Report::default()
     };
     let mut ctx = Ctx {
@@ -615,7 +634,7 @@ pub fn run(args: &BenchArgs) -> io::Result<()> {
         print!("{}", report.table());
     }
     if let Some(p) = &args.json {
-        write_to(p, &format!("{:#}\n", report.json()))?;
+        write_to(p, &format!("{:#}\n", json::report(&report)))?;
     }
     if let Some(p) = &args.csv {
         write_to(p, &report.csv())?;
@@ -659,6 +678,37 @@ mod tests {
                 .any(|s| matches!(s, Step::Latency { size: z, .. } if *z == size)));
         }
         assert_eq!(plan(&Budget::new(true), true).len(), MAIN.len());
+    }
+
+    #[test]
+    fn the_main_table_polls_with_try_calls_next_to_busy_spin() {
+        let spin = MAIN.iter().position(|&m| m == Mech::RingSpin).unwrap();
+        assert_eq!(MAIN[spin + 1], Mech::RingTry);
+    }
+
+    #[test]
+    fn the_try_polling_targets_compare_with_the_limit() {
+        use crate::report::hist;
+        let mut r = Report::default();
+        for (mech, ns) in [
+            (Mech::Limit, 100),
+            (Mech::RingSpin, 110),
+            (Mech::RingTry, 109),
+        ] {
+            let h = hist([ns; 10]);
+            r.latency
+                .push(Latency::from_hist(MAIN_GROUP, mech, 8, None, &h));
+        }
+        r.finish();
+        let t = targets(&r);
+        let p50 = t.iter().find(|t| t.id == "spsc_try_p50_vs_limit").unwrap();
+        assert!((p50.measured - 1.09).abs() < 0.01, "{p50:?}");
+        assert_eq!((p50.goal, p50.met), (Goal::AtMost(1.1), true));
+        let p999 = t.iter().find(|t| t.id == "spsc_try_p999_vs_limit").unwrap();
+        assert_eq!(p999.goal, Goal::AtMost(1.5));
+        assert!(p999.met);
+        // Rows that were not measured give no target.
+        assert!(!t.iter().any(|t| t.id == "spsc_park_p50_vs_futex"));
     }
 
     #[test]

@@ -37,12 +37,10 @@ pub struct ChildArgs {
 impl ChildArgs {
     /// The command line that parses back into `self`.
     pub fn to_args(&self) -> Vec<String> {
-        use clap::ValueEnum;
-        let mech = self.mech.to_possible_value().expect("no skipped variants");
         let mut v = vec![
             "child".to_owned(),
             "--mech".to_owned(),
-            mech.get_name().to_owned(),
+            self.mech.id(),
             "--size".to_owned(),
             self.size.to_string(),
             "--id".to_owned(),

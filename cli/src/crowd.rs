@@ -362,11 +362,15 @@ pub fn throughput(run: &Run) -> io::Result<Throughput> {
     let per_m = |n: u64| n as f64 * 1e6 / sent as f64;
     Ok(Throughput {
         group: run.group.to_owned(),
+        mech: run.mech,
         name: label(run.mech, p, c),
         size: 8,
+        producers: p,
+        consumers: c,
         messages: sent,
         secs,
         ratio: 1.0,
+        ratio_to_reference: None,
         wakes_per_m: Some(per_m(wakes1 - wakes0)),
         sleeps_per_m: Some(per_m(sleeps)),
     })

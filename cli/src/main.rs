@@ -14,6 +14,7 @@ mod cleanup;
 mod clock;
 mod cpus;
 mod crowd;
+mod json;
 mod machine;
 mod mech;
 #[path = "../../benches/support/pin.rs"]
@@ -68,7 +69,8 @@ pub struct BenchArgs {
     /// Only the main round-trip table (skip sweeps, low-rate and throughput).
     #[arg(long)]
     pub latency_only: bool,
-    /// Write the results as JSON to this file (`-` for stdout).
+    /// Write the results as JSON to this file (`-` for stdout). The schema, versioned
+    /// and documented field by field, is in cli/JSON.md of the ipcring repository.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
     /// Write the results as CSV to this file (`-` for stdout).

@@ -47,6 +47,9 @@ pub enum Mech {
     Limit,
     /// ipcring SPSC, busy-spin.
     RingSpin,
+    /// ipcring SPSC through the non-blocking calls only: `try_send`, then `try_recv_into`
+    /// in a busy loop until the answer is there, as users of rtrb write a ping-pong.
+    RingTry,
     /// ipcring SPSC, the default spin-then-park.
     RingDefault,
     /// ipcring SPSC, parked at once.
@@ -77,6 +80,7 @@ impl Mech {
         match self {
             Mech::Limit => "limit (2 lines, busy-spin)",
             Mech::RingSpin => "ipcring spsc, busy-spin",
+            Mech::RingTry => "ipcring spsc, try_* polling",
             Mech::RingDefault => "ipcring spsc, default",
             Mech::RingPark => "ipcring spsc, parked",
             Mech::MpmcSpin => "ipcring mpmc, busy-spin",
@@ -91,6 +95,75 @@ impl Mech {
             Mech::Mqueue => "POSIX message queue",
             Mech::Sysv => "System V message queue",
             Mech::Tcp => "TCP 127.0.0.1",
+        }
+    }
+
+    /// Its family, for the JSON output.
+    pub fn kind(self) -> Kind {
+        match self {
+            Mech::Limit => Kind::Limit,
+            Mech::RingSpin | Mech::RingTry | Mech::RingDefault | Mech::RingPark => Kind::Spsc,
+            Mech::MpmcSpin | Mech::MpmcDefault => Kind::Mpmc,
+            Mech::BroadcastSpin | Mech::BroadcastDefault => Kind::Broadcast,
+            Mech::Futex => Kind::Futex,
+            Mech::RefRing => Kind::Reference,
+            Mech::Pipe | Mech::Unix | Mech::Eventfd | Mech::Mqueue | Mech::Sysv | Mech::Tcp => {
+                Kind::Kernel
+            }
+        }
+    }
+
+    /// Its stable identifier: the `--mech` value of `ipcring child`, e.g. `ring-spin`.
+    pub fn id(self) -> String {
+        use clap::ValueEnum;
+        let value = self.to_possible_value().expect("no skipped variants");
+        value.get_name().to_owned()
+    }
+}
+
+/// The families of mechanisms: the closed set of `kind` values of `--json` (see
+/// `cli/JSON.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The hardware limit: two atomics on their own lines, busy-spin.
+    Limit,
+    /// An ipcring SPSC ring.
+    Spsc,
+    /// An ipcring MPMC queue.
+    Mpmc,
+    /// An ipcring broadcast topic.
+    Broadcast,
+    /// A raw futex wait/wake ping-pong in shared memory: the floor of a parked wait.
+    Futex,
+    /// The fixed-slot reference ring.
+    Reference,
+    /// The kernel's IPC: pipe, sockets, eventfd, message queues.
+    Kernel,
+}
+
+impl Kind {
+    /// Every kind, in the order of `cli/JSON.md`.
+    #[cfg(test)]
+    pub const ALL: [Kind; 7] = [
+        Kind::Limit,
+        Kind::Spsc,
+        Kind::Mpmc,
+        Kind::Broadcast,
+        Kind::Futex,
+        Kind::Reference,
+        Kind::Kernel,
+    ];
+
+    /// Its name in the JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Limit => "limit",
+            Kind::Spsc => "spsc",
+            Kind::Mpmc => "mpmc",
+            Kind::Broadcast => "broadcast",
+            Kind::Futex => "futex",
+            Kind::Reference => "reference",
+            Kind::Kernel => "kernel",
         }
     }
 }
@@ -113,7 +186,9 @@ pub fn prepare(mech: Mech, size: usize, tag: &str) -> io::Result<Prepared> {
         Mech::Limit => memory::prepare_limit(),
         Mech::Futex => memory::prepare_futex(),
         Mech::RefRing => memory::prepare_ref_ring(size),
-        Mech::RingSpin | Mech::RingDefault | Mech::RingPark => ring::prepare(mech, size, tag),
+        Mech::RingSpin | Mech::RingTry | Mech::RingDefault | Mech::RingPark => {
+            ring::prepare(mech, size, tag)
+        }
         Mech::MpmcSpin | Mech::MpmcDefault => mpmc::prepare(mech, size, tag),
         Mech::BroadcastSpin | Mech::BroadcastDefault => broadcast::prepare(mech, size, tag),
         Mech::Pipe | Mech::Unix | Mech::Tcp | Mech::Eventfd => kernel::prepare_fds(mech, size),
@@ -128,7 +203,7 @@ pub fn open_child(args: &ChildArgs) -> io::Result<Box<dyn Link>> {
         Mech::Limit => memory::open_limit(args),
         Mech::Futex => memory::open_futex(args),
         Mech::RefRing => memory::open_ref_ring(args),
-        Mech::RingSpin | Mech::RingDefault | Mech::RingPark => ring::open(args),
+        Mech::RingSpin | Mech::RingTry | Mech::RingDefault | Mech::RingPark => ring::open(args),
         Mech::MpmcSpin | Mech::MpmcDefault => mpmc::open(args),
         Mech::BroadcastSpin | Mech::BroadcastDefault => broadcast::open(args),
         Mech::Pipe | Mech::Unix | Mech::Tcp | Mech::Eventfd | Mech::Mqueue => {
