@@ -33,7 +33,9 @@
 //! one after its SeqCst fence: it runs a full barrier on every CPU that runs a registered
 //! process, the waker's included. A registered waker that reads that promise replaces
 //! its fence with a compiler fence, which takes the drain of the store buffer off every
-//! send. Loom cannot model `membarrier`; there both halves are SeqCst fences.
+//! send. A waiter that parks at once (`WaitStrategy::Park`) withdraws that promise at its
+//! first sleep (see `park`). Loom cannot model `membarrier`; there both halves are SeqCst
+//! fences.
 
 use crate::futex::Woke;
 use crate::layout::WaitLine;
@@ -58,7 +60,10 @@ pub enum WaitStrategy {
         /// `sched_yield` calls before parking.
         yields: u32,
     },
-    /// Park at once: no CPU burnt while waiting, a wake-up syscall on every message.
+    /// Park at once: no CPU burnt while waiting, a wake-up syscall on every message. Its
+    /// sleeps use a full fence, not the `membarrier` of the other strategies (which would
+    /// interrupt the peer's CPU on every message); the peer's sends that may wake it then
+    /// use a full fence too, for good.
     Park,
 }
 
@@ -156,13 +161,15 @@ pub(crate) fn block_on<T>(
             i = 0;
         }
     }
-    park(line, deadline, check)
+    park(line, deadline, strategy == WaitStrategy::Park, check)
 }
 
-/// The parking stage of [`block_on`].
+/// The parking stage of [`block_on`]. `at_once`: the strategy parks without spinning
+/// first, and withdraws the heavy-fence promise of the line (see below).
 fn park<T>(
     line: &WaitLine,
     deadline: Option<Deadline>,
+    at_once: bool,
     mut check: impl FnMut(Check) -> Option<T>,
 ) -> Option<T> {
     let mut level = Check::Park;
@@ -177,10 +184,21 @@ fn park<T>(
         // Acquire above keeps the epoch read before it. Other waiters' announcements are
         // the same value: nothing is lost if ours lands on theirs.
         line.announced.store(1, Ordering::Relaxed);
+        // A waiter that parks at once sleeps on every message, often while its peer runs,
+        // and a heavy fence then interrupts the peer's CPU (about 5 µs in a VM): more than
+        // the full fence on each of the peer's publications that it saves. So it withdraws
+        // the promise, for good. The promise still covers this sleep: a waker may have read
+        // it before the withdrawal; the heavy fence below also makes every waker read the
+        // withdrawal from then on.
+        let heavy = line.heavy.load(Ordering::Relaxed) != 0;
+        if heavy && at_once {
+            // Relaxed: ordered for wakers by the heavy fence that follows.
+            line.heavy.store(0, Ordering::Relaxed);
+        }
         // SYNC(wait-announce): pairs with the fence in `wake`. Either the waker's load of
         // `announced` sees our announcement, or our re-check sees what it published. Heavy
         // if we promised it (see `advertise`); a refusal withdraws the promise.
-        if !heavy_fence(line.heavy.load(Ordering::Relaxed) != 0) {
+        if !heavy_fence(heavy) {
             // Relaxed: a waker that still reads the promise may miss this one sleep
             // (which then ends with its slice); a waker that reads the withdrawal fences.
             line.heavy.store(0, Ordering::Relaxed);

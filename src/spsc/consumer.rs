@@ -380,14 +380,32 @@ impl Consumer {
         }
     }
 
+    #[inline(always)]
     fn try_find(&mut self) -> Result<Found, RecvError> {
-        if let Some(found) = self.poll()? {
-            return Ok(found);
+        match self.ready() {
+            Some(found) => Ok(found),
+            None => self.try_find_empty(),
+        }
+    }
+
+    /// What [`Consumer::try_find`] does when the word at our position is no message. An
+    /// empty ring, what a polling loop meets most, costs little: a coarse clock read and a
+    /// flag (a graceful detach is seen at once); a crash needs a syscall, paced by time.
+    #[inline(never)]
+    fn try_find_empty(&mut self) -> Result<Found, RecvError> {
+        let off = self.pos as usize & self.ring.mask;
+        // SYNC(publish): as in `ready`.
+        let w = self.ring.data.word(off).load(Ordering::Acquire);
+        if record::decode(w, self.pos) != Header::Empty {
+            if let Some(found) = self.poll_slow()? {
+                return Ok(found);
+            }
         }
         self.on_empty();
-        // A graceful detach is seen at once (a flag on a cold line); a crash needs a
-        // syscall, paced by time.
         let thorough = self.pacer.due();
+        if !thorough && self.ring.peer_attached() {
+            return Err(RecvError::Empty);
+        }
         let r = self.check_producer(thorough);
         self.pacer.after(&r);
         r.unwrap_or(Err(RecvError::Empty))

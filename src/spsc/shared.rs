@@ -121,6 +121,15 @@ impl Ring {
             .presence(class(peer(self.role)), thorough)
     }
 
+    /// Whether the peer's slot says attached (one load): the fast way to see that it has
+    /// not detached; a crashed peer still says so.
+    #[inline]
+    pub(crate) fn peer_attached(&self) -> bool {
+        self.region
+            .slots()
+            .alive(class(peer(self.role)).first, false)
+    }
+
     /// Graceful detach: clears the slot's flag and wakes the peer so that it notices at
     /// once. The role lock itself goes with the descriptor when the region drops.
     pub(crate) fn detach(&self) {
