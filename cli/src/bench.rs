@@ -42,15 +42,18 @@ const BROADCAST_RT_GROUP: &str = "round trip, 8 B, broadcast vs SPSC";
 
 /// 8-byte streaming through one queue, (mechanism, producers, consumers); the first row is
 /// the SPSC ring.
-const CROWDS: [(Mech, usize, usize); 8] = [
+const CROWDS: [(Mech, usize, usize); 11] = [
     (Mech::RingSpin, 1, 1),
     (Mech::MpmcSpin, 1, 1),
+    (Mech::MpmcSpin, 1, 2),
     (Mech::MpmcSpin, 2, 2),
     (Mech::MpmcDefault, 1, 1),
     (Mech::MpmcDefault, 2, 2),
     (Mech::BroadcastSpin, 1, 1),
     (Mech::BroadcastSpin, 1, 2),
+    (Mech::BroadcastSpin, 2, 2),
     (Mech::BroadcastDefault, 1, 2),
+    (Mech::BroadcastDefault, 2, 2),
 ];
 
 /// Rare messages: round trips at a fixed rate, where waiting strategies differ.
