@@ -109,7 +109,7 @@ impl Budget {
                 sweep: Duration::from_secs(1),
                 rare: Duration::from_secs(3),
                 stream: Duration::from_secs(1),
-                reps: 3,
+                reps: 5,
             }
         }
     }
@@ -743,7 +743,7 @@ mod tests {
                     reps,
                     ..
                 } => {
-                    assert_eq!(*reps, 3);
+                    assert_eq!(*reps, 5);
                     Some((*mech, *producers, *consumers))
                 }
                 _ => None,

@@ -322,7 +322,7 @@ pub fn throughput(run: &Run) -> io::Result<Throughput> {
     let wakes1 = tx.wakeups();
     // SYNC(crowd): as above.
     control.word(PHASE).store(HALT, Ordering::Release);
-    for _ in 0..c {
+    for _ in 0..stops(run.mech, c)? {
         tx.put(STOP);
     }
     if !control.wait_for(DONE, |n| n == c as u64) {
@@ -373,6 +373,19 @@ pub fn throughput(run: &Run) -> io::Result<Throughput> {
         ratio_to_reference: None,
         wakes_per_m: Some(per_m(wakes1 - wakes0)),
         sleeps_per_m: Some(per_m(sleeps)),
+    })
+}
+
+/// How many end markers each producer sends, after its last message. A consumer ends after
+/// as many markers as there are producers: a work queue gets one per consumer from each
+/// producer (P x C in all, each taken once, every message before its producer's markers);
+/// a topic one from each producer, which every subscriber receives (more would let a
+/// subscriber end on one producer's markers before another producer's last messages).
+fn stops(mech: Mech, consumers: usize) -> io::Result<usize> {
+    Ok(if kind(mech)? == Kind::Broadcast {
+        1
+    } else {
+        consumers
     })
 }
 
@@ -447,7 +460,7 @@ pub fn child(args: &ChildArgs, crowd: Crowd) -> io::Result<()> {
                 tx.put(tag | seq);
             }
         }
-        for _ in 0..crowd.consumers {
+        for _ in 0..stops(args.mech, crowd.consumers)? {
             tx.put(STOP);
         }
         println!("{} {seq}", voluntary_switches(libc::RUSAGE_SELF) - sleeps0);
