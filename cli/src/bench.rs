@@ -176,7 +176,7 @@ fn plan(b: &Budget, latency_only: bool) -> Vec<Step> {
     }
     let reps = b.reps;
     let median_of = if reps > 1 {
-        format!(" (median of {reps} runs)")
+        format!(" (median of {reps} runs, in rounds)")
     } else {
         String::new()
     };
@@ -367,54 +367,83 @@ fn throughput(ctx: &mut Ctx, group: &str, mech: Mech, size: usize) -> io::Result
     })
 }
 
-fn run_step(ctx: &mut Ctx, step: &Step, report: &mut Report) -> io::Result<()> {
+/// The group and the number of runs of a throughput step with more than one run: such
+/// steps of one group are measured in rounds (see [`run_steps`]).
+fn rounds(step: &Step) -> Option<(&str, usize)> {
     match step {
-        Step::Latency {
-            group,
-            mech,
-            size,
-            rate_hz,
-            time,
-        } => {
-            let hist = latency(ctx, *mech, *size, *rate_hz, *time)?;
-            report
-                .latency
-                .push(Latency::from_hist(group, *mech, *size, *rate_hz, &hist));
+        Step::Throughput { group, reps, .. } | Step::Crowd { group, reps, .. } if *reps > 1 => {
+            Some((group.as_str(), *reps))
         }
-        Step::Throughput {
-            group,
-            mech,
-            size,
-            reps,
-        } => {
-            let runs = (0..*reps)
-                .map(|_| throughput(ctx, group, *mech, *size))
-                .collect::<io::Result<Vec<_>>>()?;
-            report.throughput.push(median(runs));
-        }
-        Step::Crowd {
-            group,
-            mech,
-            producers,
-            consumers,
-            reps,
-        } => {
-            let mut runs = Vec::new();
-            for _ in 0..*reps {
-                ctx.sessions += 1;
-                let tag = format!("{}-{}", std::process::id(), ctx.sessions);
-                runs.push(crowd::throughput(&crowd::Run {
-                    group,
-                    mech: *mech,
-                    producers: *producers,
-                    consumers: *consumers,
-                    cpus: ctx.cpus,
-                    time: ctx.budget.stream,
-                    tag: &tag,
-                })?);
+        _ => None,
+    }
+}
+
+/// Runs `steps` in order. The throughput steps of one group that take several runs take
+/// them in rounds, each round one run of every row of the group, and keep each row's
+/// median: this VM has phases seconds long in which a line transfer costs several times
+/// more, and rows measured back to back would each fall in one of them.
+fn run_steps(
+    ctx: &mut Ctx,
+    steps: &[Step],
+    report: &mut Report,
+    bar: &ProgressBar,
+) -> io::Result<()> {
+    let mut rest = steps;
+    while let Some(first) = rest.first() {
+        let key = rounds(first);
+        let n = match key {
+            Some(_) => rest.iter().take_while(|s| rounds(s) == key).count(),
+            None => 1,
+        };
+        let (batch, tail) = rest.split_at(n);
+        let reps = key.map_or(1, |(_, reps)| reps);
+        let mut runs: Vec<Vec<Throughput>> = vec![Vec::new(); n];
+        for _ in 0..reps {
+            for (step, runs) in batch.iter().zip(&mut runs) {
+                bar.set_message(describe(step));
+                match step {
+                    Step::Latency {
+                        group,
+                        mech,
+                        size,
+                        rate_hz,
+                        time,
+                    } => {
+                        let hist = latency(ctx, *mech, *size, *rate_hz, *time)?;
+                        report
+                            .latency
+                            .push(Latency::from_hist(group, *mech, *size, *rate_hz, &hist));
+                    }
+                    Step::Throughput {
+                        group, mech, size, ..
+                    } => runs.push(throughput(ctx, group, *mech, *size)?),
+                    Step::Crowd {
+                        group,
+                        mech,
+                        producers,
+                        consumers,
+                        ..
+                    } => {
+                        ctx.sessions += 1;
+                        let tag = format!("{}-{}", std::process::id(), ctx.sessions);
+                        runs.push(crowd::throughput(&crowd::Run {
+                            group,
+                            mech: *mech,
+                            producers: *producers,
+                            consumers: *consumers,
+                            cpus: ctx.cpus,
+                            time: ctx.budget.stream,
+                            tag: &tag,
+                        })?);
+                    }
+                }
             }
-            report.throughput.push(median(runs));
         }
+        for r in runs.into_iter().filter(|r| !r.is_empty()) {
+            report.throughput.push(median(r));
+        }
+        bar.inc(n as u64);
+        rest = tail;
     }
     Ok(())
 }
@@ -604,11 +633,7 @@ pub fn run(args: &BenchArgs) -> io::Result<()> {
         ProgressStyle::with_template("{bar:32} {pos}/{len} [{elapsed}] {msg}")
             .expect("valid template"),
     );
-    for step in &steps {
-        bar.set_message(describe(step));
-        run_step(&mut ctx, step, &mut report)?;
-        bar.inc(1);
-    }
+    run_steps(&mut ctx, &steps, &mut report, &bar)?;
     bar.finish_and_clear();
     report.finish();
     report.targets = targets(&report);

@@ -408,6 +408,13 @@ typedef struct ipcring_options_t {
 } ipcring_options_t;
 
 /**
+ * What `ipcring_consumer_read_batch` calls with each message, in place: `len` bytes at
+ * `data`, which may be read (not written) during the call only; `ctx` is the caller's.
+ * It must return normally (no `longjmp` out of it) and not use the consumer handle.
+ */
+typedef void (*ipcring_batch_fn)(void *ctx, const void *data, size_t len);
+
+/**
  * Counters of a ring, read from its shared header, and its geometry.
  */
 typedef struct ipcring_stats_t {
@@ -805,6 +812,40 @@ int ipcring_consumer_read_timeout(struct ipcring_consumer_t *handle,
                                   const void **data,
                                   size_t *len,
                                   uint64_t timeout_ns);
+
+/**
+ * Lends up to `max` messages in place, oldest first, to `f` (with `ctx`): the first once
+ * there is one (waiting while the ring is empty), then those committed behind it. They are
+ * released together after the last call: one release and at most one publication of the
+ * position for the batch. Stores how many `f` saw in `*count` (at least one; `max` 0 is
+ * taken as 1).
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_DISCONNECTED`, `IPCRING_ERR_CORRUPTED` (only when
+ * `f` saw nothing: a batch ends before a scribbled record, and the next call reports it),
+ * `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` (`f` or `count` NULL) or
+ * `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_consumer_recv`; `f` is as `BatchFn` says; `count` is NULL or writable.
+ */
+int ipcring_consumer_read_batch(struct ipcring_consumer_t *handle,
+                                size_t max,
+                                ipcring_batch_fn f,
+                                void *ctx,
+                                size_t *count);
+
+/**
+ * Like `ipcring_consumer_read_batch`, but returns `IPCRING_ERR_EMPTY` at once when no
+ * message is waiting.
+ *
+ * # Safety
+ * As `ipcring_consumer_read_batch`.
+ */
+int ipcring_consumer_try_read_batch(struct ipcring_consumer_t *handle,
+                                    size_t max,
+                                    ipcring_batch_fn f,
+                                    void *ctx,
+                                    size_t *count);
 
 /**
  * Releases the message lent by `ipcring_consumer_read`: it is consumed, and its room

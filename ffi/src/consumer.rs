@@ -4,6 +4,7 @@
 use crate::handle::{self, with_handle, Handle, Tag};
 use crate::out;
 use crate::recv::{RecvHandle, RecvMode};
+use crate::status::Status;
 use crate::types::{Options, Stats, Wait};
 use core::ffi::{c_char, c_int, c_void};
 use ipcring::spsc::{Builder, Consumer};
@@ -237,6 +238,85 @@ pub unsafe extern "C" fn ipcring_consumer_read_timeout(
     let how = RecvMode::timeout_ns(timeout_ns);
     // SAFETY: forwarded contract.
     unsafe { with_handle(handle, |h| h.core.lend(out(data)?, out(len)?, how)) }
+}
+
+/// What `ipcring_consumer_read_batch` calls with each message, in place: `len` bytes at
+/// `data`, which may be read (not written) during the call only; `ctx` is the caller's.
+/// It must return normally (no `longjmp` out of it) and not use the consumer handle.
+pub type BatchFn = Option<unsafe extern "C" fn(ctx: *mut c_void, data: *const c_void, len: usize)>;
+
+/// Common body of the two batch reads.
+///
+/// # Safety
+/// As `ipcring_consumer_read_batch`.
+unsafe fn read_batch(
+    handle: *mut ConsumerHandle,
+    max: usize,
+    f: BatchFn,
+    ctx: *mut c_void,
+    count: *mut usize,
+    block: bool,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe {
+        with_handle(handle, |h| {
+            let f = f.ok_or(Status::IPCRING_ERR_NULL_POINTER)?;
+            let count = out(count)?;
+            // SAFETY (of the call of `f`): the caller promised a function that reads the
+            // `len` bytes at `data` during the call only and returns normally.
+            let each = |m: &[u8]| f(ctx, m.as_ptr().cast(), m.len());
+            let rx = h.core.rx()?;
+            let n = if block {
+                rx.read_batch(max, each)?
+            } else {
+                rx.try_read_batch(max, each)?
+            };
+            count.write(n);
+            Ok(())
+        })
+    }
+}
+
+/// Lends up to `max` messages in place, oldest first, to `f` (with `ctx`): the first once
+/// there is one (waiting while the ring is empty), then those committed behind it. They are
+/// released together after the last call: one release and at most one publication of the
+/// position for the batch. Stores how many `f` saw in `*count` (at least one; `max` 0 is
+/// taken as 1).
+///
+/// Returns `IPCRING_OK`, `IPCRING_ERR_DISCONNECTED`, `IPCRING_ERR_CORRUPTED` (only when
+/// `f` saw nothing: a batch ends before a scribbled record, and the next call reports it),
+/// `IPCRING_ERR_GRANT_PENDING`, `IPCRING_ERR_NULL_POINTER` (`f` or `count` NULL) or
+/// `IPCRING_ERR_BAD_HANDLE`.
+///
+/// # Safety
+/// As `ipcring_consumer_recv`; `f` is as `BatchFn` says; `count` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_consumer_read_batch(
+    handle: *mut ConsumerHandle,
+    max: usize,
+    f: BatchFn,
+    ctx: *mut c_void,
+    count: *mut usize,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { read_batch(handle, max, f, ctx, count, true) }
+}
+
+/// Like `ipcring_consumer_read_batch`, but returns `IPCRING_ERR_EMPTY` at once when no
+/// message is waiting.
+///
+/// # Safety
+/// As `ipcring_consumer_read_batch`.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_consumer_try_read_batch(
+    handle: *mut ConsumerHandle,
+    max: usize,
+    f: BatchFn,
+    ctx: *mut c_void,
+    count: *mut usize,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { read_batch(handle, max, f, ctx, count, false) }
 }
 
 /// Releases the message lent by `ipcring_consumer_read`: it is consumed, and its room

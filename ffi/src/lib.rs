@@ -23,7 +23,7 @@ mod subscriber;
 mod types;
 
 pub use broadcast_types::{BroadcastOptions, BroadcastStats};
-pub use consumer::ConsumerHandle;
+pub use consumer::{BatchFn, ConsumerHandle};
 pub use mpmc_consumer::MpmcConsumerHandle;
 pub use mpmc_producer::MpmcProducerHandle;
 pub use producer::{Buf, ProducerHandle};

@@ -254,6 +254,19 @@ static void grants(void) {
     EXPECT(ipcring_unlink(ring("grants")), IPCRING_OK);
 }
 
+/* What the callback of a batch read saw. */
+struct seen {
+    size_t n, bytes;
+    char last[8];
+};
+
+static void see(void *ctx, const void *data, size_t len) {
+    struct seen *s = ctx;
+    s->n++;
+    s->bytes += len;
+    if (len <= sizeof s->last) memcpy(s->last, data, len);
+}
+
 static void batches_and_waits(void) {
     ipcring_producer_t *tx = NULL;
     ipcring_consumer_t *rx = NULL;
@@ -278,6 +291,26 @@ static void batches_and_waits(void) {
     CHECK(len == 0);
     EXPECT(ipcring_consumer_recv(rx, buf, sizeof buf, &len), IPCRING_OK);
     CHECK(len == 4 && memcmp(buf, "four", 4) == 0);
+
+    /* Batch reads: in place, in order, released together; max 0 is 1. */
+    struct seen seen = {0, 0, {0}};
+    size_t count = 99;
+    EXPECT(ipcring_consumer_try_read_batch(rx, 8, see, &seen, &count), IPCRING_ERR_EMPTY);
+    EXPECT(ipcring_consumer_try_read_batch(rx, 8, NULL, &seen, &count), IPCRING_ERR_NULL_POINTER);
+    EXPECT(ipcring_consumer_try_read_batch(rx, 8, see, &seen, NULL), IPCRING_ERR_NULL_POINTER);
+    EXPECT(ipcring_consumer_read_batch(NULL, 8, see, &seen, &count), IPCRING_ERR_BAD_HANDLE);
+    CHECK(seen.n == 0 && count == 99);
+    const char *words[5] = {"a", "bb", "ccc", "dddd", "eeeee"};
+    for (int i = 0; i < 5; i++) EXPECT(ipcring_producer_send(tx, words[i], strlen(words[i])), IPCRING_OK);
+    EXPECT(ipcring_consumer_read_batch(rx, 0, see, &seen, &count), IPCRING_OK);
+    CHECK(count == 1 && seen.n == 1 && seen.bytes == 1 && seen.last[0] == 'a');
+    EXPECT(ipcring_consumer_read_batch(rx, 2, see, &seen, &count), IPCRING_OK);
+    CHECK(count == 2 && seen.n == 3 && seen.bytes == 6 && memcmp(seen.last, "ccc", 3) == 0);
+    EXPECT(ipcring_consumer_try_read_batch(rx, 100, see, &seen, &count), IPCRING_OK);
+    CHECK(count == 2 && seen.n == 5 && seen.bytes == 15 && memcmp(seen.last, "eeeee", 5) == 0);
+    ipcring_stats_t st;
+    EXPECT(ipcring_consumer_stats(rx, &st), IPCRING_OK);
+    CHECK(st.received == 8);
 
     ipcring_wait_t w = {IPCRING_WAIT_PARK, 0, 0};
     EXPECT(ipcring_producer_set_wait(tx, NULL), IPCRING_ERR_NULL_POINTER);
