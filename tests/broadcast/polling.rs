@@ -1,7 +1,7 @@
 //! The non-blocking calls: `Full` and `Empty` are exact, and a dead peer is dealt with by
 //! them within a few polls, not only by blocking calls.
 
-use crate::common::full::{polls_until, TryPair, POLL_GAP};
+use crate::common::full::{settles_within_a_few_polls, TryPair};
 use crate::common::{hear, say, spawn, watchdog, RingGuard};
 use ipcring::broadcast::{Builder, Publisher, Subscriber};
 use ipcring::{RecvError, SendError};
@@ -88,12 +88,7 @@ fn a_try_send_passes_a_killed_subscriber_that_held_the_topic_full() {
     while tx.try_send(b"news").is_ok() {}
     assert_eq!(tx.try_send(b"news"), Err(SendError::Full));
     child.kill9();
-    let (end, polls) = polls_until(100, || match tx.try_send(b"news") {
-        Err(SendError::Full) => None,
-        other => Some(other),
-    });
-    assert_eq!(end, Ok(()));
-    assert!(polls <= 3, "passed after {polls} polls of {POLL_GAP:?}");
+    settles_within_a_few_polls(SendError::Full, Ok(()), || tx.try_send(b"news"));
     assert_eq!(tx.stats().evicted, 1);
 }
 
@@ -113,11 +108,8 @@ fn a_polling_subscriber_sees_the_publishers_killed() {
     let mut buf = Vec::new();
     assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Empty));
     child.kill9();
-    let (end, polls) = polls_until(100, || match rx.try_recv_into(&mut buf) {
-        Err(RecvError::Empty) => None,
-        other => Some(other),
+    settles_within_a_few_polls(RecvError::Empty, Err(RecvError::Disconnected), || {
+        rx.try_recv_into(&mut buf)
     });
-    assert_eq!(end, Err(RecvError::Disconnected));
-    assert!(polls <= 3, "noticed after {polls} polls of {POLL_GAP:?}");
     assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Disconnected));
 }

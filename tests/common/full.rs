@@ -4,6 +4,7 @@
 
 use super::message;
 use ipcring::{RecvError, SendError};
+use std::fmt::Debug;
 use std::time::Duration;
 
 /// The non-blocking calls of one sending and one receiving handle of a ring.
@@ -114,4 +115,22 @@ pub fn polls_until<T>(limit: u32, mut poll: impl FnMut() -> Option<T>) -> (T, u3
         std::thread::sleep(POLL_GAP);
     }
     panic!("nothing after {limit} polls of {POLL_GAP:?}");
+}
+
+/// Calls `call` every [`POLL_GAP`] while it says `quiet` (`Empty` or `Full`: a peer was
+/// just killed, and nothing is known yet), then asserts that what it says next is
+/// `settled` and that it took at most 3 polls: each poll may ask the kernel about the
+/// peer, since the pacing of those checks is far shorter than the gap. Returns the polls.
+pub fn settles_within_a_few_polls<T: Debug + PartialEq, E: Debug + PartialEq>(
+    quiet: E,
+    settled: Result<T, E>,
+    mut call: impl FnMut() -> Result<T, E>,
+) -> u32 {
+    let (end, polls) = polls_until(100, || match call() {
+        Err(e) if e == quiet => None,
+        other => Some(other),
+    });
+    assert_eq!(end, settled);
+    assert!(polls <= 3, "settled after {polls} polls of {POLL_GAP:?}");
+    polls
 }

@@ -1,7 +1,7 @@
 //! The non-blocking calls: `Full` and `Empty` are exact, and a dead peer is reported by
 //! them within a few polls, not only by blocking calls.
 
-use crate::common::full::{polls_until, TryPair, POLL_GAP};
+use crate::common::full::{settles_within_a_few_polls, TryPair};
 use crate::common::{hear, say, spawn, watchdog, RingGuard};
 use ipcring::mpmc::{Consumer, Producer};
 use ipcring::{RecvError, SendError};
@@ -66,12 +66,9 @@ fn a_try_send_on_a_full_queue_sees_the_consumers_killed() {
     while tx.try_send(b"job").is_ok() {}
     assert_eq!(tx.try_send(b"job"), Err(SendError::Full));
     child.kill9();
-    let (end, polls) = polls_until(100, || match tx.try_send(b"job") {
-        Err(SendError::Full) => None,
-        other => Some(other),
+    settles_within_a_few_polls(SendError::Full, Err(SendError::Disconnected), || {
+        tx.try_send(b"job")
     });
-    assert_eq!(end, Err(SendError::Disconnected));
-    assert!(polls <= 3, "noticed after {polls} polls of {POLL_GAP:?}");
     assert_eq!(tx.try_reserve(3).err(), Some(SendError::Disconnected));
 }
 
@@ -87,11 +84,8 @@ fn a_polling_consumer_sees_the_producers_killed() {
     let mut buf = Vec::new();
     assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Empty));
     child.kill9();
-    let (end, polls) = polls_until(100, || match rx.try_recv_into(&mut buf) {
-        Err(RecvError::Empty) => None,
-        other => Some(other),
+    settles_within_a_few_polls(RecvError::Empty, Err(RecvError::Disconnected), || {
+        rx.try_recv_into(&mut buf)
     });
-    assert_eq!(end, Err(RecvError::Disconnected));
-    assert!(polls <= 3, "noticed after {polls} polls of {POLL_GAP:?}");
     assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Disconnected));
 }

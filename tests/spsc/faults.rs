@@ -1,7 +1,7 @@
 //! Peers that die or leave: `kill -9` of a producer mid-stream or while the consumer is
 //! parked, a consumer that leaves a blocked producer, and handles that take over a role.
 
-use crate::common::full::{polls_until, POLL_GAP};
+use crate::common::full::{polls_until, settles_within_a_few_polls};
 use crate::common::{
     check, hear, is_message, kill9_pid, message, say, spawn, stream_len, watchdog, RingGuard,
     XorShift,
@@ -458,12 +458,9 @@ fn a_polling_consumer_sees_a_killed_producer_within_a_few_polls() {
     }
     assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Empty));
     child.kill9();
-    let (end, polls) = polls_until(100, || match rx.try_recv_into(&mut buf) {
-        Err(RecvError::Empty) => None,
-        other => Some(other),
+    settles_within_a_few_polls(RecvError::Empty, Err(RecvError::Disconnected), || {
+        rx.try_recv_into(&mut buf)
     });
-    assert_eq!(end, Err(RecvError::Disconnected));
-    assert!(polls <= 3, "noticed after {polls} polls of {POLL_GAP:?}");
 }
 
 /// `try_send`, `try_reserve` and `try_send_batch` on a full ring report `Disconnected`
@@ -489,12 +486,10 @@ fn try_sends_on_a_full_ring_see_the_consumer_go() {
             child.tell("drop");
             child.expect("dropped", WAIT);
         }
-        let (end, polls) = polls_until(100, || match tx.try_send(&msg) {
-            Err(SendError::Full) => None,
-            other => Some(other),
-        });
-        assert_eq!(end, Err(SendError::Disconnected));
-        assert!(polls <= 3, "noticed after {polls} polls of {POLL_GAP:?}");
+        let polls =
+            settles_within_a_few_polls(SendError::Full, Err(SendError::Disconnected), || {
+                tx.try_send(&msg)
+            });
         if !kill {
             assert_eq!(polls, 1, "a detach is seen at once");
         }
