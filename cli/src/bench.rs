@@ -87,6 +87,8 @@ struct Budget {
     stream: Duration,
     /// Runs of each 8-byte throughput row (the median is kept).
     reps: usize,
+    /// Rounds in which each latency group is measured (see [`run_steps`]).
+    latency_rounds: usize,
 }
 
 impl Budget {
@@ -100,6 +102,7 @@ impl Budget {
                 rare: Duration::from_millis(500),
                 stream: Duration::from_millis(200),
                 reps: 1,
+                latency_rounds: 1,
             }
         } else {
             Budget {
@@ -110,6 +113,7 @@ impl Budget {
                 rare: Duration::from_secs(3),
                 stream: Duration::from_secs(1),
                 reps: 5,
+                latency_rounds: 3,
             }
         }
     }
@@ -265,6 +269,7 @@ fn latency(
     size: usize,
     rate_hz: Option<u32>,
     time: Duration,
+    max_samples: u64,
 ) -> io::Result<Histogram<u64>> {
     let (mut link, running) = ctx.session(mech, size, false)?;
     let mut hist = Histogram::new_with_bounds(1, 100_000_000_000, 3).expect("valid bounds");
@@ -302,7 +307,7 @@ fn latency(
             None => {}
             Some(w) => {
                 hist.record(ctx.clock.ns(t0, t1).max(1)).expect("in bounds");
-                if hist.len() >= ctx.budget.max_samples || now - w >= time {
+                if hist.len() >= max_samples || now - w >= time {
                     break;
                 }
             }
@@ -367,10 +372,13 @@ fn throughput(ctx: &mut Ctx, group: &str, mech: Mech, size: usize) -> io::Result
     })
 }
 
-/// The group and the number of runs of a throughput step with more than one run: such
-/// steps of one group are measured in rounds (see [`run_steps`]).
-fn rounds(step: &Step) -> Option<(&str, usize)> {
+/// The group of a step and the rounds it is measured in, if more than one: the rows of a
+/// group are then measured in rounds (see [`run_steps`]).
+fn rounds<'s>(step: &'s Step, budget: &Budget) -> Option<(&'s str, usize)> {
     match step {
+        Step::Latency { group, .. } if budget.latency_rounds > 1 => {
+            Some((group.as_str(), budget.latency_rounds))
+        }
         Step::Throughput { group, reps, .. } | Step::Crowd { group, reps, .. } if *reps > 1 => {
             Some((group.as_str(), *reps))
         }
@@ -378,10 +386,12 @@ fn rounds(step: &Step) -> Option<(&str, usize)> {
     }
 }
 
-/// Runs `steps` in order. The throughput steps of one group that take several runs take
-/// them in rounds, each round one run of every row of the group, and keep each row's
-/// median: this VM has phases seconds long in which a line transfer costs several times
-/// more, and rows measured back to back would each fall in one of them.
+/// Runs `steps` in order, the rows of one group in rounds: each round measures every row
+/// of the group once, a latency row for its share of the row's time (the histograms of
+/// its rounds are added up), a throughput row for one run (each row keeps the median of
+/// its runs). This VM has phases seconds long in which a line transfer costs several times
+/// more: rows measured back to back would each fall in one of them, and the ratios between
+/// rows, which are what the tables compare, would be the phases'.
 fn run_steps(
     ctx: &mut Ctx,
     steps: &[Step],
@@ -390,29 +400,35 @@ fn run_steps(
 ) -> io::Result<()> {
     let mut rest = steps;
     while let Some(first) = rest.first() {
-        let key = rounds(first);
+        let key = rounds(first, &ctx.budget);
         let n = match key {
-            Some(_) => rest.iter().take_while(|s| rounds(s) == key).count(),
+            Some(_) => rest
+                .iter()
+                .take_while(|s| rounds(s, &ctx.budget) == key)
+                .count(),
             None => 1,
         };
         let (batch, tail) = rest.split_at(n);
         let reps = key.map_or(1, |(_, reps)| reps);
         let mut runs: Vec<Vec<Throughput>> = vec![Vec::new(); n];
+        let mut hists: Vec<Option<Histogram<u64>>> = vec![None; n];
         for _ in 0..reps {
-            for (step, runs) in batch.iter().zip(&mut runs) {
+            for ((step, runs), hist) in batch.iter().zip(&mut runs).zip(&mut hists) {
                 bar.set_message(describe(step));
                 match step {
                     Step::Latency {
-                        group,
                         mech,
                         size,
                         rate_hz,
                         time,
+                        ..
                     } => {
-                        let hist = latency(ctx, *mech, *size, *rate_hz, *time)?;
-                        report
-                            .latency
-                            .push(Latency::from_hist(group, *mech, *size, *rate_hz, &hist));
+                        let max = ctx.budget.max_samples / reps as u64;
+                        let h = latency(ctx, *mech, *size, *rate_hz, *time / reps as u32, max)?;
+                        match hist {
+                            Some(all) => all.add(&h).expect("same bounds"),
+                            None => *hist = Some(h),
+                        }
                     }
                     Step::Throughput {
                         group, mech, size, ..
@@ -439,8 +455,23 @@ fn run_steps(
                 }
             }
         }
-        for r in runs.into_iter().filter(|r| !r.is_empty()) {
-            report.throughput.push(median(r));
+        for ((step, runs), hist) in batch.iter().zip(runs).zip(hists) {
+            match (step, hist) {
+                (
+                    Step::Latency {
+                        group,
+                        mech,
+                        size,
+                        rate_hz,
+                        ..
+                    },
+                    Some(h),
+                ) => report
+                    .latency
+                    .push(Latency::from_hist(group, *mech, *size, *rate_hz, &h)),
+                _ if !runs.is_empty() => report.throughput.push(median(runs)),
+                _ => {}
+            }
         }
         bar.inc(n as u64);
         rest = tail;
