@@ -101,6 +101,14 @@ where
     }
 }
 
+/// Copies a message lent in place into `buf` (replacing its contents), for the `recv` of a
+/// [`TryPair`] that reads with grants; returns its length.
+pub fn copied(msg: &[u8], buf: &mut Vec<u8>) -> usize {
+    buf.clear();
+    buf.extend_from_slice(msg);
+    msg.len()
+}
+
 /// How long a poll of [`polls_until`] sleeps: longer than the pacing of liveness checks
 /// (at most about 4 ms), so that each poll after a death may ask the kernel.
 pub const POLL_GAP: Duration = Duration::from_millis(5);

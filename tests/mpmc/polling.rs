@@ -1,7 +1,7 @@
 //! The non-blocking calls: `Full` and `Empty` are exact, and a dead peer is reported by
 //! them within a few polls, not only by blocking calls.
 
-use crate::common::full::{settles_within_a_few_polls, TryPair};
+use crate::common::full::{copied, settles_within_a_few_polls, TryPair};
 use crate::common::{hear, say, spawn, watchdog, RingGuard};
 use ipcring::mpmc::{Consumer, Producer};
 use ipcring::{RecvError, SendError};
@@ -32,12 +32,7 @@ fn full_means_full_and_a_drained_queue_takes_as_many_as_a_fresh_one() {
             g[..m.len()].copy_from_slice(m);
             g.commit(m.len())
         },
-        recv: |b: &mut Vec<u8>| {
-            let g = rx.try_read()?;
-            b.clear();
-            b.extend_from_slice(&g);
-            Ok(g.len())
-        },
+        recv: |b: &mut Vec<u8>| Ok(copied(&rx.try_read()?, b)),
     }
     .full_means_full(24);
 }

@@ -2,7 +2,7 @@
 //! at the end of the area, padding records, the smallest ring, the largest message, empty
 //! messages, positions that wrap across u64::MAX, grants and counters.
 
-use crate::common::full::TryPair;
+use crate::common::full::{copied, TryPair};
 use crate::common::{check, message, watchdog, RingGuard, XorShift};
 use ipcring::spsc::{self, Builder, Consumer, Producer};
 use ipcring::{OpenError, RecvError, Role, SendError, WaitStrategy};
@@ -479,12 +479,7 @@ fn full_means_full_for_reservations_and_batches() {
             g.commit(m.len());
             Ok(())
         },
-        recv: |b: &mut Vec<u8>| {
-            let g = rx.try_read()?;
-            b.clear();
-            b.extend_from_slice(&g);
-            Ok(g.len())
-        },
+        recv: |b: &mut Vec<u8>| Ok(copied(&rx.try_read()?, b)),
     }
     .full_means_full(24);
     let ring = RingGuard::new("full-batches");
