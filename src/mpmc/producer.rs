@@ -198,12 +198,19 @@ impl Producer {
     /// send looks at it before it sleeps: the cell we need may be held by a dead peer, and
     /// with every consumer gone the answer is `Disconnected` (a crash is asked of the
     /// kernel, paced by time).
+    #[inline]
     fn try_claim(&mut self, len: usize) -> Result<Spot, SendError> {
         self.check_len(len)?;
-        let (pos, word) = match self.q.claim()? {
-            Claimed::At(at) => return Ok(at),
-            Claimed::Full { pos, word } => (pos, word),
-        };
+        match self.q.claim()? {
+            Claimed::At(at) => Ok(at),
+            Claimed::Full { pos, word } => self.try_claim_full(pos, word),
+        }
+    }
+
+    /// [`Producer::try_claim`] at a full queue, out of line.
+    #[cold]
+    #[inline(never)]
+    fn try_claim_full(&mut self, pos: u64, word: u64) -> Result<Spot, SendError> {
         let level = self.pacer.level();
         match resolve_full(&self.q, pos, word, level) {
             Some(Ok(at)) => return Ok(at),
