@@ -65,8 +65,6 @@ impl Producer {
         let hdr = ring.hdr();
         // SYNC(space): Acquire pairs with the consumer's Release publication.
         let read = hdr.read.0.pos.load(Ordering::Acquire);
-        // Relaxed: a hint only; validated and followed by a scan of the headers.
-        let hint = ring.own().mark.load(Ordering::Relaxed);
         let cap = ring.capacity as u64;
         if read % 8 != 0 {
             return Err(OpenError::BadGeometry {
@@ -75,6 +73,20 @@ impl Producer {
                 expected: read & !7,
             });
         }
+        let published = read;
+        // The consumer publishes lazily, and an earlier producer may have used the room up
+        // to the position the consumer released (see `refresh_read`): up to a lap past
+        // that, beyond a lap past the published one. Start from the released position.
+        // SYNC(release): Acquire pairs with the Release store of the mark in the
+        // consumer's `release`, which follows its reads of the records before it.
+        let released = ring.counters(Role::Consumer).mark.load(Ordering::Acquire);
+        let read = if released % 8 == 0 && released.wrapping_sub(read) <= cap {
+            released
+        } else {
+            read
+        };
+        // Relaxed: a hint only; validated and followed by a scan of the headers.
+        let hint = ring.own().mark.load(Ordering::Relaxed);
         let mut pos = if hint % 8 == 0 && hint.wrapping_sub(read) <= cap {
             hint
         } else {
@@ -110,7 +122,7 @@ impl Producer {
             ring,
             pos,
             cached_read: read,
-            published: read,
+            published,
             strategy,
             pacer: Pacer::default(),
         })

@@ -315,6 +315,48 @@ fn a_second_producer_is_refused_then_takes_over_after_the_first_is_killed() {
     producer_takeover(true);
 }
 
+/// A producer that filled the room the consumer had released but not yet published (the
+/// consumer publishes lazily; a `try_send` on a full ring takes the released position) ran
+/// more than a lap ahead of the published position. The producer taking over from it
+/// starts from the released position too, so it neither rewrites records the consumer has
+/// passed nor loses the ones it has not.
+#[test]
+fn a_producer_taking_over_from_one_that_used_released_room_continues_after_it() {
+    let _w = watchdog("producer takeover past the published position", WAIT);
+    let ring = RingGuard::new("takeover-released");
+    let mut rx = Consumer::create(ring.name(), 4096).expect("create the consumer");
+    let mut tx = Producer::open(ring.name()).expect("open the producer");
+    let (mut sent, mut got) = (0, 0);
+    let mut buf = Vec::new();
+    for _ in 0..3 {
+        while tx.try_send(&message(sent, 24)).is_ok() {
+            sent += 1;
+        }
+        // Fewer than a quarter ring: released, not published.
+        for _ in 0..4 {
+            rx.recv_into(&mut buf).expect("recv");
+            check(got, 24, &buf);
+            got += 1;
+        }
+    }
+    while tx.try_send(&message(sent, 24)).is_ok() {
+        sent += 1;
+    }
+    drop(tx);
+    let mut tx = Producer::open(ring.name()).expect("take over the producer role");
+    let end = sent + 200;
+    while got < end {
+        while sent < end && tx.try_send(&message(sent, 24)).is_ok() {
+            sent += 1;
+        }
+        rx.recv_into(&mut buf).expect("recv");
+        check(got, 24, &buf);
+        got += 1;
+    }
+    drop(tx);
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Disconnected));
+}
+
 #[test]
 fn a_producer_taking_over_from_one_killed_mid_stream_continues_after_its_last_commit() {
     let _w = watchdog("producer takeover mid-stream", Duration::from_secs(60));
