@@ -67,19 +67,21 @@ pub fn send_one(
             }
         },
         5 => {
-            // Once part of the batch is sent, the rest must follow (retrying while full).
+            // Retries while full; an error after part of the batch went returns that part,
+            // so that the caller neither loses nor repeats a message.
             let msgs: Vec<Vec<u8>> = (seq..seq + (rng.below(8) + 1).min(left))
                 .map(|s| message(s, stream_len(s, big)))
                 .collect();
             let mut done = 0;
             while done < msgs.len() {
-                let n = tx.try_send_batch(msgs[done..].iter().map(Vec::as_slice))?;
-                if n == 0 {
-                    std::thread::yield_now();
+                match tx.try_send_batch(msgs[done..].iter().map(Vec::as_slice)) {
+                    Ok(0) => std::thread::yield_now(),
+                    Ok(n) => done += n,
+                    Err(_) if done > 0 => break,
+                    Err(e) => return Err(e),
                 }
-                done += n;
             }
-            return Ok(msgs.len() as u64);
+            return Ok(done as u64);
         }
         _ => {
             let msg = message(seq, len);
