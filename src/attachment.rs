@@ -100,9 +100,14 @@ impl<H: WaitLines + 'static> Attachment<H> {
     }
 
     /// Whether anybody holds a slot of `class`; `thorough` asks the kernel (a syscall per
-    /// attached slot).
-    pub(crate) fn presence(&self, class: Class, thorough: bool) -> Presence {
-        self.slots().presence(class, thorough)
+    /// attached slot). `met`: the kind has seen a holder's work (an index it moves), so
+    /// that holders gone are `Gone` whatever their slots say (see [`Slots::presence`]).
+    pub(crate) fn presence(&self, class: Class, thorough: bool, met: bool) -> Presence {
+        let slots = self.slots();
+        if met {
+            slots.saw(class.role);
+        }
+        slots.presence(class, thorough)
     }
 
     /// Graceful detach: clears the slot's flag and wakes the other role's sleepers so

@@ -7,6 +7,7 @@ use crate::error::OpenError;
 use crate::layout::{RoleSlot, SLOT_SIZE};
 use crate::roles::{Locks, Slots};
 use crate::segment::{self, Segment, Spec};
+use std::cell::Cell;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
@@ -83,6 +84,9 @@ pub(crate) struct Region<H> {
     slots: NonNull<RoleSlot>,
     nslots: usize,
     data: Bytes,
+    /// The roles this handle has seen held (a bit per role, see [`Slots::presence`]):
+    /// private, so that no write to the shared memory can take back what it saw.
+    seen: Cell<u8>,
     // Last: the memory must outlive the pointers above (they are not used in drop).
     backing: Backing<H>,
 }
@@ -117,6 +121,7 @@ impl<H> Region<H> {
             slots,
             nslots,
             data,
+            seen: Cell::new(0),
             backing: Backing::Segment(seg),
         }
     }
@@ -128,6 +133,7 @@ impl<H> Region<H> {
             slots: NonNull::from(&region.slots[..]).cast(),
             nslots: region.slots.len(),
             data: region.data.bytes(),
+            seen: Cell::new(0),
             backing: Backing::Heap { _region: region },
         }
     }
@@ -166,7 +172,11 @@ impl<H> Region<H> {
             Backing::Segment(seg) => Locks::Kernel(seg.fd()),
             Backing::Heap { .. } => Locks::InProcess,
         };
-        Slots { lines, locks }
+        Slots {
+            lines,
+            locks,
+            seen: &self.seen,
+        }
     }
 
     /// Publishes a segment this handle created, of kind `S` (see [`Segment::publish`]).

@@ -23,6 +23,7 @@ use crate::layout::{Counters, RoleSlot};
 use crate::role::Role;
 use crate::sync::{AtomicU64, Ordering};
 use rustix::fd::{AsRawFd, BorrowedFd};
+use std::cell::Cell;
 use std::io;
 
 /// The slots of one role: `count` consecutive slots from `first`.
@@ -82,11 +83,21 @@ pub(crate) enum Locks<'a> {
     InProcess,
 }
 
-/// The role slots of a region, and how they are locked.
+/// The role slots of a region, how they are locked, and what this handle saw of them.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Slots<'a> {
     pub(crate) lines: &'a [RoleSlot],
     pub(crate) locks: Locks<'a>,
+    /// The roles this handle has seen held, a bit per role: private to the handle.
+    pub(crate) seen: &'a Cell<u8>,
+}
+
+/// The bit of `role` in [`Slots::seen`].
+fn bit(role: Role) -> u8 {
+    match role {
+        Role::Producer => 1,
+        Role::Consumer => 2,
+    }
 }
 
 impl<'a> Slots<'a> {
@@ -165,6 +176,12 @@ impl<'a> Slots<'a> {
     /// Whether some slot of `class` is held. `thorough` also asks the kernel whether the
     /// locks are still held (a syscall per attached slot), which is the only way to notice
     /// a holder that crashed; without it only a graceful detach is seen.
+    ///
+    /// The flags and generations are the holders' to write, so they are hints: a thorough
+    /// look that finds no flag set asks the kernel about every slot before it says nobody
+    /// holds one, and whether the role was ever held is what this handle saw (a generation
+    /// or a holder, here or by [`Slots::saw`]), kept privately: a holder that zeroes its
+    /// generation and dies is `Gone`, not `NeverAttached`, to a handle that saw it.
     pub(crate) fn presence(&self, class: Class, thorough: bool) -> Presence {
         let mut ever = false;
         for slot in class.first..class.first + class.count {
@@ -173,13 +190,37 @@ impl<'a> Slots<'a> {
             // what a holder published before detaching is visible once we see it gone.
             ever |= line.generation.load(Ordering::Acquire) != 0;
             if line.attached.load(Ordering::Acquire) != 0 && (!thorough || self.locked(slot)) {
+                self.saw(class.role);
                 return Presence::Alive;
             }
         }
         if ever {
+            self.saw(class.role);
+        }
+        if thorough && self.lock_held_in(class) {
+            self.saw(class.role);
+            return Presence::Alive;
+        }
+        if self.seen.get() & bit(class.role) != 0 {
             Presence::Gone
         } else {
             Presence::NeverAttached
+        }
+    }
+
+    /// Records that a holder of `role` was there: this handle has evidence of its own (a
+    /// message it received, room it got back), whatever the slots say now.
+    pub(crate) fn saw(&self, role: Role) {
+        self.seen.set(self.seen.get() | bit(role));
+    }
+
+    /// Whether the kernel says some slot of `class` is locked, whatever its flag says.
+    fn lock_held_in(&self, class: Class) -> bool {
+        match self.locks {
+            Locks::Kernel(fd) => (class.first..class.first + class.count)
+                .any(|slot| is_locked(fd, slot).unwrap_or(true)),
+            // The flag is the lock: the loop in `presence` asked it.
+            Locks::InProcess => false,
         }
     }
 

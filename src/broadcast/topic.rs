@@ -68,6 +68,9 @@ pub(crate) struct Topic {
     pub(super) cells: Cells,
     /// Private copies, never re-read from shared memory.
     pub(crate) geo: Geometry,
+    /// The tail when this handle attached: a tail that moved since shows that publishers
+    /// were there.
+    first_tail: u64,
     at: Attachment<BroadcastHeader>,
 }
 
@@ -117,9 +120,12 @@ impl Topic {
             };
             slot.counters.0.mark.store(mark, Ordering::Relaxed);
         })?;
+        // Relaxed: evidence only (see `presence`).
+        let first_tail = at.hdr().tail.0.pos.load(Ordering::Relaxed);
         Ok(Topic {
             cells: Cells::new(at.region().data(), &geo.cells),
             geo,
+            first_tail,
             at,
         })
     }
@@ -132,7 +138,10 @@ impl Topic {
 
     /// Whether anybody holds a slot of `role`; `thorough` asks the kernel.
     pub(crate) fn presence(&self, role: Role, thorough: bool) -> Presence {
-        self.at.presence(self.geo.class(role), thorough)
+        // Relaxed: evidence that publishers were ever there, however stale; a scribbled
+        // tail at worst makes publishers that are gone `Gone` rather than never there.
+        let met = role == Role::Producer && self.tail().load(Ordering::Relaxed) != self.first_tail;
+        self.at.presence(self.geo.class(role), thorough, met)
     }
 
     /// Stores this handle's mark.

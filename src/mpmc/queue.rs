@@ -80,6 +80,9 @@ pub(crate) struct Queue {
     /// The mark that this handle's predecessor in its slot left (a consumer delivers that
     /// message again if its holder died with it).
     pub(crate) inherited: u64,
+    /// The tail and the head when this handle attached (see [`index_of`]): one that moved
+    /// since shows that producers (tail) or consumers (head) were there.
+    first: (u64, u64),
     at: Attachment<MpmcHeader>,
 }
 
@@ -127,10 +130,16 @@ impl Queue {
             inherited = slot.counters.0.mark.swap(idle(at), Ordering::Relaxed);
             unfinished = within_lap(at, inherited, geo.cells.capacity);
         })?;
+        // Relaxed: evidence only (see `presence`).
+        let first = (
+            index_of(at.hdr(), Role::Producer).load(Ordering::Relaxed),
+            index_of(at.hdr(), Role::Consumer).load(Ordering::Relaxed),
+        );
         let q = Queue {
             cells: Cells::new(at.region().data(), &geo.cells),
             geo,
             inherited,
+            first,
             at,
         };
         if unfinished {
@@ -144,7 +153,15 @@ impl Queue {
 
     /// Whether anybody holds a slot of `role`; `thorough` asks the kernel.
     pub(crate) fn presence(&self, role: Role, thorough: bool) -> Presence {
-        self.at.presence(self.geo.class(role), thorough)
+        // Relaxed: evidence that `role` was ever held, however stale; a scribbled index
+        // at worst makes holders that are gone `Gone` rather than never there.
+        let now = index_of(self.hdr(), role).load(Ordering::Relaxed);
+        let then = match role {
+            Role::Producer => self.first.0,
+            Role::Consumer => self.first.1,
+        };
+        let met = now != then;
+        self.at.presence(self.geo.class(role), thorough, met)
     }
 
     #[inline]

@@ -34,6 +34,8 @@ pub struct Consumer {
     ring: Ring,
     /// Position of the next record to read.
     pos: u64,
+    /// Where this handle started reading: a position past it means a producer was there.
+    start: u64,
     /// The position last published to the producer.
     published: u64,
     /// Publish when this many bytes were released since the last publication.
@@ -83,6 +85,7 @@ impl Consumer {
             wakeups: c.wakeups.load(Ordering::Relaxed),
             pacer: Pacer::default(),
             pos,
+            start: pos,
             published: read,
             strategy,
             ring,
@@ -438,7 +441,7 @@ impl Consumer {
     /// If the producer is gone, looks once more and reports `Disconnected` when the ring
     /// is drained.
     fn check_producer(&mut self, thorough: bool) -> Option<Result<Found, RecvError>> {
-        if self.ring.peer(thorough) != Presence::Gone {
+        if self.ring.peer(thorough, self.pos != self.start) != Presence::Gone {
             return None;
         }
         // Everything the producer committed before it died or detached is visible now

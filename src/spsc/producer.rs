@@ -37,6 +37,9 @@ pub struct Producer {
     cached_read: u64,
     /// The consumer's published position, as last read.
     published: u64,
+    /// `cached_read` when this handle attached: a position past it means a consumer was
+    /// there.
+    start_read: u64,
     /// Messages sent (mirrored to shared memory for statistics).
     sent: u64,
     rejected: u64,
@@ -122,6 +125,7 @@ impl Producer {
             ring,
             pos,
             cached_read: read,
+            start_read: read,
             published,
             strategy,
             pacer: Pacer::default(),
@@ -473,7 +477,7 @@ impl Producer {
     #[cold]
     fn consumer_gone(&mut self) -> bool {
         let thorough = self.pacer.due();
-        let gone = self.ring.peer(thorough) == Presence::Gone;
+        let gone = self.ring.peer(thorough, self.met_consumer()) == Presence::Gone;
         if gone {
             self.pacer.again();
         }
@@ -513,6 +517,11 @@ impl Producer {
             }
         }
         Ok(())
+    }
+
+    /// Whether a consumer gave room back since this handle attached.
+    fn met_consumer(&self) -> bool {
+        self.cached_read != self.start_read
     }
 
     /// Whether `read` lies between `from` and our position (both included).
@@ -556,7 +565,9 @@ impl Producer {
                 Err(e) => return Some(Err(e)),
                 Ok(None) => {}
             }
-            if level != Check::Spin && self.ring.peer(level == Check::Peer) == Presence::Gone {
+            if level != Check::Spin
+                && self.ring.peer(level == Check::Peer, self.met_consumer()) == Presence::Gone
+            {
                 // The consumer published its final position when it detached; a crashed
                 // one will not publish again. Look once more, then give up.
                 return Some(match self.try_claim(len, true) {

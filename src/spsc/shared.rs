@@ -114,11 +114,16 @@ impl Ring {
     }
 
     /// Is the peer attached? `thorough` also asks the kernel whether its lock is still
-    /// held (a syscall): the only way to notice a peer that crashed.
-    pub(crate) fn peer(&self, thorough: bool) -> Presence {
-        self.region
-            .slots()
-            .presence(class(peer(self.role)), thorough)
+    /// held (a syscall): the only way to notice a peer that crashed. `met`: this handle
+    /// has evidence of its own that a peer was there (a message it received, room it got
+    /// back), so that a peer gone is `Gone` whatever its slot says.
+    pub(crate) fn peer(&self, thorough: bool, met: bool) -> Presence {
+        let slots = self.region.slots();
+        let role = peer(self.role);
+        if met {
+            slots.saw(role);
+        }
+        slots.presence(class(role), thorough)
     }
 
     /// Whether the peer's slot says attached (one load): the fast way to see that it has

@@ -1,7 +1,7 @@
 //! The broadcast API in one process: every subscriber sees every message in order, sizes,
 //! grants, values, joining, role slots, bad input and counters.
 
-use crate::common::{check, message, watchdog, RingGuard};
+use crate::common::{check, erase_slot, message, watchdog, RingGuard};
 use ipcring::broadcast::{Builder, Publisher, Subscriber};
 use ipcring::{OpenError, RecvError, Role, SendError};
 use std::time::Duration;
@@ -87,6 +87,23 @@ fn a_subscriber_that_leaves_no_longer_holds_the_publishers() {
     assert_eq!(tx.try_send(b"c"), Err(SendError::Full));
     drop(slow);
     tx.try_send(b"c").expect("nobody to wait for");
+}
+
+/// A publisher that erased its slot (generation and flag zeroed, as if never held) before
+/// it left is gone to a subscriber that received its messages, not awaited forever.
+#[test]
+fn a_publisher_that_erases_its_slot_is_seen_gone() {
+    let _w = watchdog("erased publisher slot", LIMIT);
+    let ring = RingGuard::new("erased");
+    let mut tx = topic(&ring, 4, 8);
+    let mut rx = Subscriber::open(ring.name()).expect("subscribe");
+    tx.send(b"last").expect("send");
+    drop(tx);
+    // The first role slot, after the 5 header lines.
+    erase_slot(&ring, 5 * 128);
+    let mut buf = Vec::new();
+    assert_eq!(rx.recv_into(&mut buf), Ok(4));
+    assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Disconnected));
 }
 
 #[test]

@@ -537,3 +537,14 @@ pub fn checked(buf: &[u8]) -> u64 {
     check(seq, len_of(seq), buf);
     seq
 }
+
+/// Zeroes the state word (generation and attached flag) of the role slot at `offset` of
+/// `ring`'s segment, as a holder that erases every trace of itself would.
+pub fn erase_slot(ring: &RingGuard, offset: u64) {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(ring.path())
+        .expect("open the segment's file");
+    f.write_all_at(&[0; 8], offset).expect("erase the slot");
+}

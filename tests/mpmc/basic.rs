@@ -1,7 +1,7 @@
 //! The MPMC API in one process: order, sizes, full and empty, grants, values, bad input,
 //! role slots, counters, and many threads at once.
 
-use crate::common::{check, message, watchdog, RingGuard};
+use crate::common::{check, erase_slot, message, watchdog, RingGuard};
 use ipcring::mpmc::{Builder, Consumer, HeapQueue, Producer};
 use ipcring::{OpenError, RecvError, Role, SendError, WaitStrategy};
 use std::collections::HashMap;
@@ -224,6 +224,22 @@ fn producers_left_disconnect_the_drained_queue_and_consumers_left_a_full_one() {
     tx.send(b"b").expect("room");
     drop(rx);
     assert_eq!(tx.send(b"c"), Err(SendError::Disconnected));
+}
+
+/// A producer that erased its slot (generation and flag zeroed, as if never held) before
+/// it left is gone to a consumer that received its messages, not awaited forever.
+#[test]
+fn a_producer_that_erases_its_slot_is_seen_gone() {
+    let _w = watchdog("erased producer slot", LIMIT);
+    let ring = RingGuard::new("erased");
+    let (mut tx, mut rx) = pair(&ring, 4, 8);
+    tx.send(b"last").expect("send");
+    drop(tx);
+    // The first role slot, after the 6 header lines.
+    erase_slot(&ring, 6 * 128);
+    let mut buf = Vec::new();
+    assert_eq!(rx.recv_into(&mut buf), Ok(4));
+    assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Disconnected));
 }
 
 /// Positions near `u64::MAX`: laps and indices wrap.

@@ -546,3 +546,47 @@ fn try_sends_on_a_full_ring_see_the_consumer_go() {
         }
     }
 }
+
+/// Offset in an SPSC segment of the producer's slot state (generation, attached): after
+/// the five header lines.
+const PRODUCER_SLOT: u64 = 5 * 128;
+
+/// Child: opens the ring as producer, sends `count` short messages, zeroes its slot's
+/// generation and attached flag (as if nobody had ever held the role) and exits without
+/// detaching.
+pub fn erasing_producer(ring: &str, arg: &str) {
+    use std::os::unix::fs::FileExt;
+    let count: u64 = arg.parse().expect("count");
+    let mut tx = Producer::open(ring).expect("open the producer");
+    for seq in 0..count {
+        tx.send(&message(seq, short_len(seq))).expect("send");
+    }
+    let path = format!("/dev/shm/ipcring.{ring}");
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .expect("open the segment");
+    f.write_all_at(&[0; 8], PRODUCER_SLOT)
+        .expect("erase the slot");
+    say("erased", count);
+    std::process::exit(0);
+}
+
+/// A producer that erases every trace of itself from its slot before it dies cannot make
+/// a consumer that received its messages wait for it forever: whether a producer was there
+/// is the consumer's own knowledge, and the kernel says it is gone.
+#[test]
+fn a_producer_that_erases_its_slot_and_dies_is_seen_gone() {
+    let _w = watchdog("erased producer slot", Duration::from_secs(60));
+    let ring = RingGuard::new("erased-slot");
+    let mut rx = Consumer::create(ring.name(), 1 << 16).expect("create the consumer");
+    let child = spawn("erasing-producer", ring.name(), "100");
+    assert_eq!(child.expect("erased", WAIT), "100");
+    child.wait_exit(WAIT);
+    let mut buf = Vec::new();
+    for seq in 0..100 {
+        rx.recv_into(&mut buf).expect("recv");
+        check(seq, short_len(seq), &buf);
+    }
+    assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Disconnected));
+}

@@ -30,6 +30,7 @@ fn child_process_entry() {
         "stream-producer" => process::stream_producer,
         "blocking-producer" => process::blocking_producer,
         "holding-producer" => faults::holding_producer,
+        "erasing-producer" => faults::erasing_producer,
         "stream-consumer" => faults::stream_consumer,
         "idle-consumer" => faults::idle_consumer,
         "holding-consumer" => faults::holding_consumer,
