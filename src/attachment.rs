@@ -71,6 +71,17 @@ impl<H: WaitLines + 'static> Attachment<H> {
         &self.region
     }
 
+    /// See [`Region::poison`].
+    pub(crate) fn poison(&self) {
+        self.region.poison();
+    }
+
+    /// See [`Region::poisoned`].
+    #[inline(always)]
+    pub(crate) fn poisoned(&self) -> bool {
+        self.region.poisoned()
+    }
+
     /// The role slots.
     pub(crate) fn slots(&self) -> Slots<'_> {
         self.region.slots()

@@ -87,6 +87,8 @@ pub(crate) struct Region<H> {
     /// The roles this handle has seen held (a bit per role, see [`Slots::presence`]):
     /// private, so that no write to the shared memory can take back what it saw.
     seen: Cell<u8>,
+    /// Set once this handle found the ring corrupted: every later call says so.
+    poisoned: Cell<bool>,
     // Last: the memory must outlive the pointers above (they are not used in drop).
     backing: Backing<H>,
 }
@@ -122,6 +124,7 @@ impl<H> Region<H> {
             nslots,
             data,
             seen: Cell::new(0),
+            poisoned: Cell::new(false),
             backing: Backing::Segment(seg),
         }
     }
@@ -134,6 +137,7 @@ impl<H> Region<H> {
             nslots: region.slots.len(),
             data: region.data.bytes(),
             seen: Cell::new(0),
+            poisoned: Cell::new(false),
             backing: Backing::Heap { _region: region },
         }
     }
@@ -161,6 +165,21 @@ impl<H> Region<H> {
     #[inline]
     pub(crate) fn data(&self) -> Bytes {
         self.data
+    }
+
+    /// Records that this handle found the ring corrupted (a value no ipcring writes, where
+    /// the protocol allows no other): from now on every call of the handle that touches
+    /// the ring returns `Corrupted`, so that nothing more is read from or written to a
+    /// ring known to be bad.
+    #[cold]
+    pub(crate) fn poison(&self) {
+        self.poisoned.set(true);
+    }
+
+    /// Whether [`Region::poison`] was called.
+    #[inline(always)]
+    pub(crate) fn poisoned(&self) -> bool {
+        self.poisoned.get()
     }
 
     /// The role slots and how they are locked.

@@ -34,6 +34,9 @@ impl Topic {
     /// `Corrupted` for a state word no ipcring writes, or a length over the slot size.
     #[inline]
     pub(crate) fn look(&self, c: u64, pending: bool) -> Result<Look, RecvError> {
+        if self.poisoned() {
+            return Err(RecvError::Corrupted);
+        }
         let at = self.cells.spot(c);
         // SYNC(publish): Acquire pairs with the Release commit: the payload is visible.
         let w = self.cells.word(at).load(Ordering::Acquire);
@@ -41,6 +44,7 @@ impl Topic {
             Seen::Now(State::Ready) => {
                 let len = cell::len(w) as usize;
                 if len > self.geo.cells.slot_size {
+                    self.poison();
                     return Err(RecvError::Corrupted);
                 }
                 Look::Ready { at, len, word: w }
@@ -56,7 +60,10 @@ impl Topic {
                 }
             }
             Seen::After => Look::Overwritten,
-            Seen::Corrupt => return Err(RecvError::Corrupted),
+            Seen::Corrupt => {
+                self.poison();
+                return Err(RecvError::Corrupted);
+            }
         })
     }
 

@@ -428,6 +428,7 @@ impl Subscriber {
             self.evicted = false;
             return Some(self.rejoin());
         }
+        self.t.poison();
         Some(RecvError::Corrupted)
     }
 

@@ -157,6 +157,9 @@ impl Topic {
     /// # Errors
     /// `Corrupted` for a state word no ipcring writes.
     pub(crate) fn claim(&self, limit: Option<u64>) -> Result<Claimed, SendError> {
+        if self.poisoned() {
+            return Err(SendError::Corrupted);
+        }
         let tail = self.tail();
         // SYNC(mark): Acquire, as every load of an index.
         let mut t = tail.load(Ordering::Acquire);
@@ -196,6 +199,7 @@ impl Topic {
                     Seen::Corrupt => break,
                 }
             }
+            self.poison();
             Err(SendError::Corrupted)
         };
         if marked {

@@ -199,6 +199,9 @@ impl Queue {
     /// `Corrupted` for a state word no ipcring writes.
     #[inline]
     pub(crate) fn claim(&self) -> Result<Claimed, crate::SendError> {
+        if self.poisoned() {
+            return Err(crate::SendError::Corrupted);
+        }
         let tail = &self.hdr().tail.0.pos;
         // SYNC(mark): Acquire, as every load of an index.
         let t = tail.load(Ordering::Acquire);
@@ -257,6 +260,7 @@ impl Queue {
         if marked {
             self.mark(idle(t));
         }
+        self.poison();
         Err(crate::SendError::Corrupted)
     }
 
@@ -341,7 +345,7 @@ impl Queue {
         let w = self.cells.word(at).load(Ordering::Acquire);
         // At most 2^29 - 1: fits.
         let len = cell::len(w) as usize;
-        if cell::is_ready(w, self.lap(h)) && len <= self.geo.cells.slot_size {
+        if cell::is_ready(w, self.lap(h)) && len <= self.geo.cells.slot_size && !self.poisoned() {
             self.mark(h);
             // SYNC(mark): as in `claim`.
             if head
@@ -357,6 +361,9 @@ impl Queue {
     /// The general case of [`Queue::take`], from the head value `h`.
     #[inline(never)]
     fn take_from(&self, mut h: u64, pending: bool) -> Result<Taken, crate::RecvError> {
+        if self.poisoned() {
+            return Err(crate::RecvError::Corrupted);
+        }
         let head = &self.hdr().head.0.pos;
         // A mark stored by the fast path is moved away below if we give up.
         let mut marked = true;
@@ -400,6 +407,7 @@ impl Queue {
         if marked {
             self.mark(idle(h));
         }
+        self.poison();
         Err(crate::RecvError::Corrupted)
     }
 
@@ -411,6 +419,7 @@ impl Queue {
             Ok(len) if len <= self.geo.cells.slot_size => Ok(len),
             _ => {
                 self.release(self.spot(pos));
+                self.poison();
                 Err(crate::RecvError::Corrupted)
             }
         }

@@ -320,6 +320,9 @@ impl Consumer {
         // SYNC(publish): Acquire pairs with the Release store of the header in the
         // producer's `publish`.
         let w = self.ring.data.word(off).load(Ordering::Acquire);
+        if self.ring.poisoned() {
+            return None;
+        }
         self.found(off, record::message_len(w, self.pos)?)
     }
 
@@ -336,6 +339,18 @@ impl Consumer {
     #[cold]
     #[inline(never)]
     fn poll_slow(&mut self) -> Result<Option<Found>, RecvError> {
+        if self.ring.poisoned() {
+            return Err(RecvError::Corrupted);
+        }
+        let r = self.look_slow();
+        if matches!(r, Err(RecvError::Corrupted)) {
+            self.ring.poison();
+        }
+        r
+    }
+
+    /// The look of [`Consumer::poll_slow`].
+    fn look_slow(&mut self) -> Result<Option<Found>, RecvError> {
         let off = self.pos as usize & self.ring.mask;
         // SYNC(publish): as in `ready`.
         let w = self.ring.data.word(off).load(Ordering::Acquire);

@@ -408,6 +408,7 @@ impl Producer {
         // A slice is at most `isize::MAX` bytes, so `size` does not overflow; `len` is
         // checked first, so the sums after it stay far below `usize::MAX`.
         len <= self.ring.max_message
+            && !self.ring.poisoned()
             && (self.pos as usize & self.ring.mask) + size <= cap
             && self.pos.wrapping_sub(self.cached_read) + (size + record::HEADER) as u64
                 <= cap as u64
@@ -427,6 +428,9 @@ impl Producer {
     /// the position it released (see [`Producer::refresh_read`]).
     #[inline(always)]
     fn try_claim(&mut self, len: usize, exact: bool) -> Result<Option<Slot>, SendError> {
+        if self.ring.poisoned() {
+            return Err(SendError::Corrupted);
+        }
         if len > self.ring.max_message {
             return Err(SendError::TooLarge {
                 len,
@@ -500,6 +504,7 @@ impl Producer {
         // reads of the records before `read` are done before we overwrite them.
         let read = self.ring.hdr().read.0.pos.load(Ordering::Acquire);
         if read % 8 != 0 || !self.between(self.published, read) {
+            self.ring.poison();
             return Err(SendError::Corrupted);
         }
         self.published = read;

@@ -113,6 +113,17 @@ impl Ring {
         }
     }
 
+    /// See [`Region::poison`].
+    pub(crate) fn poison(&self) {
+        self.region.poison();
+    }
+
+    /// See [`Region::poisoned`].
+    #[inline(always)]
+    pub(crate) fn poisoned(&self) -> bool {
+        self.region.poisoned()
+    }
+
     /// Is the peer attached? `thorough` also asks the kernel whether its lock is still
     /// held (a syscall): the only way to notice a peer that crashed. `met`: this handle
     /// has evidence of its own that a peer was there (a message it received, room it got

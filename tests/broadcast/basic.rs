@@ -1,7 +1,9 @@
 //! The broadcast API in one process: every subscriber sees every message in order, sizes,
 //! grants, values, joining, role slots, bad input and counters.
 
-use crate::common::{check, erase_slot, message, watchdog, RingGuard};
+use crate::common::{
+    check, erase_slot, message, segment_word, set_segment_word, watchdog, RingGuard,
+};
 use ipcring::broadcast::{Builder, Publisher, Subscriber};
 use ipcring::{OpenError, RecvError, Role, SendError};
 use std::time::Duration;
@@ -104,6 +106,41 @@ fn a_publisher_that_erases_its_slot_is_seen_gone() {
     let mut buf = Vec::new();
     assert_eq!(rx.recv_into(&mut buf), Ok(4));
     assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Disconnected));
+}
+
+/// A subscriber that found a cell corrupted says so on every later call, even once the
+/// cell was put right; a publisher likewise.
+#[test]
+fn handles_that_found_the_topic_corrupted_stay_corrupted() {
+    let _w = watchdog("poisoned handles", LIMIT);
+    let ring = RingGuard::new("poison");
+    let mut tx = Builder::new(ring.name())
+        .capacity(4)
+        .slot_size(8)
+        .publishers(1)
+        .max_subscribers(1)
+        .lossy(true)
+        .create_publisher()
+        .expect("create");
+    let mut rx = Subscriber::open(ring.name()).expect("subscribe");
+    tx.send(b"a").expect("send");
+    // The first cell's state word, after 5 header lines and 2 role slots of 2 lines.
+    let cell = (5 + 2 * 2) * 128;
+    let good = segment_word(&ring, cell);
+    set_segment_word(&ring, cell, u64::MAX);
+    let mut buf = Vec::new();
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Corrupted));
+    set_segment_word(&ring, cell, good);
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Corrupted));
+    assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Corrupted));
+    // The publisher meets the bad word a lap later.
+    for m in [b"b", b"c", b"d"] {
+        tx.send(m).expect("send");
+    }
+    set_segment_word(&ring, cell, u64::MAX);
+    assert_eq!(tx.try_send(b"e"), Err(SendError::Corrupted));
+    set_segment_word(&ring, cell, good);
+    assert_eq!(tx.try_send(b"e"), Err(SendError::Corrupted));
 }
 
 #[test]

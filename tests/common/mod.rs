@@ -548,3 +548,22 @@ pub fn erase_slot(ring: &RingGuard, offset: u64) {
         .expect("open the segment's file");
     f.write_all_at(&[0; 8], offset).expect("erase the slot");
 }
+
+/// The 8-byte word at `offset` of `ring`'s segment.
+pub fn segment_word(ring: &RingGuard, offset: u64) -> u64 {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::File::open(ring.path()).expect("open the segment's file");
+    let mut w = [0; 8];
+    f.read_exact_at(&mut w, offset).expect("read");
+    u64::from_le_bytes(w)
+}
+
+/// Overwrites the 8-byte word at `offset` of `ring`'s segment with `value`.
+pub fn set_segment_word(ring: &RingGuard, offset: u64, value: u64) {
+    use std::os::unix::fs::FileExt;
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(ring.path())
+        .expect("open the segment's file");
+    f.write_all_at(&value.to_le_bytes(), offset).expect("write");
+}

@@ -1,7 +1,9 @@
 //! The MPMC API in one process: order, sizes, full and empty, grants, values, bad input,
 //! role slots, counters, and many threads at once.
 
-use crate::common::{check, erase_slot, message, watchdog, RingGuard};
+use crate::common::{
+    check, erase_slot, message, segment_word, set_segment_word, watchdog, RingGuard,
+};
 use ipcring::mpmc::{Builder, Consumer, HeapQueue, Producer};
 use ipcring::{OpenError, RecvError, Role, SendError, WaitStrategy};
 use std::collections::HashMap;
@@ -240,6 +242,41 @@ fn a_producer_that_erases_its_slot_is_seen_gone() {
     let mut buf = Vec::new();
     assert_eq!(rx.recv_into(&mut buf), Ok(4));
     assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Disconnected));
+}
+
+/// A consumer that found a cell corrupted says so on every later call, even once the
+/// cell was put right; a producer likewise.
+#[test]
+fn handles_that_found_the_queue_corrupted_stay_corrupted() {
+    let _w = watchdog("poisoned handles", LIMIT);
+    let ring = RingGuard::new("poison");
+    let b = || {
+        Builder::new(ring.name())
+            .capacity(4)
+            .slot_size(8)
+            .producers(1)
+            .consumers(1)
+    };
+    let mut tx = b().create_producer().expect("create");
+    let mut rx = Consumer::open(ring.name()).expect("open a consumer");
+    tx.send(b"a").expect("send");
+    // The first cell's state word, after 6 header lines and 2 role slots of 2 lines.
+    let cell = (6 + 2 * 2) * 128;
+    let good = segment_word(&ring, cell);
+    set_segment_word(&ring, cell, u64::MAX);
+    let mut buf = Vec::new();
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Corrupted));
+    set_segment_word(&ring, cell, good);
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Corrupted));
+    assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Corrupted));
+    // The producer meets the bad word a lap later.
+    tx.send(b"b").expect("send");
+    tx.send(b"c").expect("send");
+    tx.send(b"d").expect("send");
+    set_segment_word(&ring, cell, u64::MAX);
+    assert_eq!(tx.try_send(b"e"), Err(SendError::Corrupted));
+    set_segment_word(&ring, cell, good);
+    assert_eq!(tx.try_send(b"e"), Err(SendError::Corrupted));
 }
 
 /// Positions near `u64::MAX`: laps and indices wrap.

@@ -3,11 +3,12 @@
 //! messages, positions that wrap across u64::MAX, grants and counters.
 
 use crate::common::full::{copied, TryPair};
-use crate::common::{check, message, watchdog, RingGuard, XorShift};
+use crate::common::{
+    check, message, segment_word, set_segment_word, watchdog, RingGuard, XorShift,
+};
 use ipcring::spsc::{self, Builder, Consumer, Producer};
 use ipcring::{OpenError, RecvError, Role, SendError, WaitStrategy};
 use std::collections::VecDeque;
-use std::os::unix::fs::FileExt;
 use std::time::Duration;
 
 /// Outer limit of each test: a hang fails.
@@ -24,10 +25,7 @@ fn header_word(pos: u64, len: u64, pad: bool) -> u64 {
 
 /// The word at `off` of the data area of `ring`.
 fn word_at(ring: &RingGuard, off: u64) -> u64 {
-    let f = std::fs::File::open(ring.path()).expect("open the segment's file");
-    let mut w = [0; 8];
-    f.read_exact_at(&mut w, HEADER + off).expect("read");
-    u64::from_le_bytes(w)
+    segment_word(ring, HEADER + off)
 }
 
 fn pair(ring: &RingGuard, capacity: usize, start: u64) -> (Producer, Consumer) {
@@ -555,4 +553,48 @@ fn read_batch_lends_messages_in_order_across_wraps_and_releases_them_together() 
     assert_eq!(rx.read_batch(0, |m| assert_eq!(m, b"one")), Ok(1));
     drop(tx);
     assert_eq!(rx.read_batch(8, |_| {}), Err(RecvError::Disconnected));
+}
+
+/// A consumer that found the ring corrupted says so on every later call, even once the
+/// bad word was put right; a new consumer starts afresh.
+#[test]
+fn a_consumer_that_found_the_ring_corrupted_stays_corrupted() {
+    let _w = watchdog("poisoned consumer", LIMIT);
+    let ring = RingGuard::new("poison-rx");
+    let (mut tx, mut rx) = pair(&ring, 1024, 0);
+    tx.send(&message(0, 8)).expect("send");
+    let good = word_at(&ring, 0);
+    // A length over the maximum (256 bytes for this ring).
+    set_segment_word(&ring, HEADER, header_word(0, 1000, false));
+    let mut buf = Vec::new();
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Corrupted));
+    set_segment_word(&ring, HEADER, good);
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Corrupted));
+    assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Corrupted));
+    assert!(matches!(rx.try_read(), Err(RecvError::Corrupted)));
+    assert_eq!(rx.read_batch(4, |_| ()), Err(RecvError::Corrupted));
+    drop(rx);
+    let mut rx = Consumer::open(ring.name()).expect("a new consumer");
+    rx.recv_into(&mut buf).expect("the message");
+    check(0, 8, &buf);
+}
+
+/// A producer that found the consumer's position corrupted says so on every later call,
+/// even once the position was put right.
+#[test]
+fn a_producer_that_found_the_ring_corrupted_stays_corrupted() {
+    let _w = watchdog("poisoned producer", LIMIT);
+    let ring = RingGuard::new("poison-tx");
+    let (mut tx, mut rx) = pair(&ring, 1024, 0);
+    while tx.try_send(&[7; 100]).is_ok() {}
+    // The consumer's published position, on the third header line: not a multiple of 8.
+    let read = segment_word(&ring, 2 * 128);
+    set_segment_word(&ring, 2 * 128, read + 3);
+    assert_eq!(tx.try_send(&[7; 100]), Err(SendError::Corrupted));
+    set_segment_word(&ring, 2 * 128, read);
+    let mut buf = Vec::new();
+    while rx.try_recv_into(&mut buf).is_ok() {}
+    assert_eq!(tx.try_send(&[7; 100]), Err(SendError::Corrupted));
+    assert_eq!(tx.send(b"x"), Err(SendError::Corrupted));
+    assert!(matches!(tx.try_reserve(1), Err(SendError::Corrupted)));
 }
