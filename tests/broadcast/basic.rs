@@ -2,7 +2,8 @@
 //! grants, values, joining, role slots, bad input and counters.
 
 use crate::common::{
-    check, erase_slot, message, segment_word, set_segment_word, watchdog, RingGuard,
+    check, erase_slot, forge_each_word, message, segment_word, set_segment_word, watchdog,
+    RingGuard,
 };
 use ipcring::broadcast::{Builder, Publisher, Subscriber};
 use ipcring::{OpenError, RecvError, Role, SendError};
@@ -141,6 +142,35 @@ fn handles_that_found_the_topic_corrupted_stay_corrupted() {
     assert_eq!(tx.try_send(b"e"), Err(SendError::Corrupted));
     set_segment_word(&ring, cell, good);
     assert_eq!(tx.try_send(b"e"), Err(SendError::Corrupted));
+}
+
+/// Every word of the identity and geometry lines forged with values at the edges of the
+/// integer types: opening fails with an error or works, never a panic (these tests run
+/// with overflow checks) or a hang.
+#[test]
+fn forged_header_words_give_errors_never_panics() {
+    let _w = watchdog("forged header words", LIMIT);
+    let ring = RingGuard::new("forged");
+    drop(
+        Builder::new(ring.name())
+            .capacity(4)
+            .slot_size(8)
+            .max_lag(Duration::from_millis(5))
+            .stall_timeout(Duration::from_millis(5))
+            .create_publisher()
+            .expect("create"),
+    );
+    forge_each_word(&ring, (0..256).step_by(8), &|| {
+        if let Ok(mut rx) = Subscriber::open(ring.name()) {
+            if let Ok(mut tx) = Publisher::open(ring.name()) {
+                let _ = tx.try_send(b"forged");
+                let _ = tx.send_timeout(b"forged", Duration::from_millis(1));
+            }
+            let _ = rx.try_recv_into(&mut Vec::new());
+            let _ = rx.recv_timeout_into(&mut Vec::new(), Duration::from_millis(1));
+        }
+        let _ = Publisher::open(ring.name()).map(drop);
+    });
 }
 
 #[test]

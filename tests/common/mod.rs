@@ -567,3 +567,36 @@ pub fn set_segment_word(ring: &RingGuard, offset: u64, value: u64) {
         .expect("open the segment's file");
     f.write_all_at(&value.to_le_bytes(), offset).expect("write");
 }
+
+/// Values that break careless arithmetic: zero, one, the edges of 32 and 63/64 bits.
+pub const FORGED: [u64; 10] = [
+    0,
+    1,
+    7,
+    u32::MAX as u64,
+    1 << 32,
+    (1 << 32) + 1,
+    1 << 63,
+    (1 << 63) + 1,
+    u64::MAX - 7,
+    u64::MAX,
+];
+
+/// Writes each [`FORGED`] value into each 8-byte word at the offsets `words` of `ring`'s
+/// segment, one at a time (the word is put back after), and runs `attempt` on each forged
+/// segment. `attempt` opens the ring and, if that works, uses it: a debug build panics on
+/// an arithmetic overflow, so a panic anywhere fails the test; a hang fails it through the
+/// caller's watchdog. The identity's `state` word (offset 24) is left alone: a forged
+/// state makes openers wait for a creator, which the tests of initialisation cover.
+pub fn forge_each_word(ring: &RingGuard, words: impl Iterator<Item = u64>, attempt: &dyn Fn()) {
+    for at in words.filter(|&at| at != 24) {
+        let good = segment_word(ring, at);
+        for v in FORGED {
+            set_segment_word(ring, at, v);
+            attempt();
+        }
+        set_segment_word(ring, at, good);
+    }
+    // Put back whole, the ring works again.
+    attempt();
+}

@@ -2,7 +2,7 @@
 //! message sizes, missing or existing rings, and objects that are not (or not yet, or no
 //! longer) valid ipcring segments.
 
-use crate::common::{watchdog, RingGuard, XorShift};
+use crate::common::{forge_each_word, watchdog, RingGuard, XorShift};
 use ipcring::spsc::{self, Builder, Consumer, Producer};
 use ipcring::{OpenError, SendError, ABI_MAJOR, MAGIC};
 use std::fs::{File, OpenOptions, Permissions};
@@ -379,4 +379,23 @@ fn open_waits_for_a_creator_that_finishes_initialising() {
     let r = Consumer::open(ring.name()).map(|rx| rx.capacity());
     creator.join().expect("creator");
     assert_eq!(r.expect("open after the creator finished"), 4096);
+}
+
+/// Every word of the identity and geometry lines forged with values at the edges of the
+/// integer types: opening fails with an error or works, never a panic (these tests run
+/// with overflow checks) or a hang.
+#[test]
+fn forged_header_words_give_errors_never_panics() {
+    let _w = watchdog("forged header words", LIMIT);
+    let ring = RingGuard::new("forged");
+    drop(Producer::create(ring.name(), 1 << 12).expect("create"));
+    forge_each_word(&ring, (0..256).step_by(8), &|| {
+        if let Ok(mut tx) = Producer::open(ring.name()) {
+            let _ = tx.try_send(b"forged");
+            if let Ok(mut rx) = Consumer::open(ring.name()) {
+                let _ = rx.try_recv_into(&mut Vec::new());
+            }
+        }
+        let _ = Consumer::open(ring.name()).map(drop);
+    });
 }
