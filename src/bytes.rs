@@ -6,12 +6,15 @@
 //! still read, is reported as a data race.
 
 use crate::sync::AtomicU64;
+#[cfg(not(ipcring_loom))]
+use crate::sync::Ordering;
 #[cfg(ipcring_loom)]
 use crate::sync::{ConstPtr, MutPtr, UnsafeCell};
 use core::ptr::NonNull;
 
-/// Copies `len` bytes. Messages are mostly small: up to 16 bytes are moved with at most
-/// two (overlapping) loads and stores instead of a call to `memcpy`.
+/// Copies `len` bytes between private buffers. Messages are mostly small: up to 16 bytes
+/// are moved with at most two (overlapping) loads and stores instead of a call to
+/// `memcpy`.
 ///
 /// # Safety
 /// `src` is readable and `dst` writable for `len` bytes, and the two do not overlap.
@@ -44,6 +47,80 @@ unsafe fn copy(src: *const u8, dst: *mut u8, len: usize) {
         }
     }
 }
+
+/// The word at `p` of the shared area, as an atomic: the only way this crate reads or
+/// writes bytes that another process may write at the same time (a scribbling peer), so
+/// that no access to them is a data race, whatever the peer does.
+///
+/// # Safety
+/// `p` is 8-aligned and points to 8 bytes of the area, which outlives the reference.
+#[cfg(not(ipcring_loom))]
+#[inline(always)]
+unsafe fn shared_word<'a>(p: *const u8) -> &'a AtomicU64 {
+    debug_assert!(p as usize % 8 == 0);
+    // SAFETY: per the contract; `AtomicU64` has the size and alignment of `u64`.
+    unsafe { &*p.cast::<AtomicU64>() }
+}
+
+/// Copies `len` bytes from the shared area at `src` to the private buffer at `dst`, a
+/// word at a time with atomic loads (see [`shared_word`]); the last word is read whole.
+///
+/// # Safety
+/// `src` is 8-aligned and `len` rounded up to a multiple of 8 bytes are readable there;
+/// `dst` is writable for `len` bytes, outside the area.
+#[cfg(not(ipcring_loom))]
+#[inline(always)]
+unsafe fn load_shared(src: *const u8, dst: *mut u8, len: usize) {
+    let whole = len / 8;
+    // SAFETY: word `i < whole` lies within the first `len` bytes of both sides; the last,
+    // partial word of `src` within its rounded-up length, and only `len % 8` bytes of it
+    // are written to `dst`.
+    unsafe {
+        for i in 0..whole {
+            // Relaxed: the record's or cell's state word orders the payload.
+            let w = shared_word(src.add(8 * i)).load(Ordering::Relaxed);
+            dst.add(8 * i).cast::<u64>().write_unaligned(w);
+        }
+        if len % 8 != 0 {
+            // Relaxed: as above.
+            let w = shared_word(src.add(8 * whole)).load(Ordering::Relaxed);
+            copy(w.to_ne_bytes().as_ptr(), dst.add(8 * whole), len % 8);
+        }
+    }
+}
+
+/// Copies `len` bytes from the private buffer at `src` to the shared area at `dst`, a word
+/// at a time with atomic stores (see [`shared_word`]); the last word is padded with zeros.
+///
+/// # Safety
+/// `dst` is 8-aligned and `len` rounded up to a multiple of 8 bytes are writable there and
+/// ours; `src` is readable for `len` bytes, outside the area.
+#[cfg(not(ipcring_loom))]
+#[inline(always)]
+unsafe fn store_shared(src: *const u8, dst: *mut u8, len: usize) {
+    let whole = len / 8;
+    // SAFETY: as in `load_shared`, the other way round.
+    unsafe {
+        for i in 0..whole {
+            let w = src.add(8 * i).cast::<u64>().read_unaligned();
+            // Relaxed: published by the record's or cell's state word.
+            shared_word(dst.add(8 * i)).store(w, Ordering::Relaxed);
+        }
+        if len % 8 != 0 {
+            let mut w = [0u8; 8];
+            copy(src.add(8 * whole), w.as_mut_ptr(), len % 8);
+            // Relaxed: as above.
+            shared_word(dst.add(8 * whole)).store(u64::from_ne_bytes(w), Ordering::Relaxed);
+        }
+    }
+}
+
+/// Under loom the payload lives in plain heap memory, whose windows loom's trackers check
+/// for races: a plain copy.
+#[cfg(ipcring_loom)]
+use copy as load_shared;
+#[cfg(ipcring_loom)]
+use copy as store_shared;
 
 /// View of a ring's data area: bytes that are written by one side and read by the other.
 ///
@@ -94,9 +171,10 @@ impl WriteAccess {
     #[inline(always)]
     pub(crate) fn fill(&mut self, src: &[u8]) {
         assert_eq!(src.len(), self.len, "a window is filled whole");
-        // SAFETY: the window is `len` writable bytes (see `slice_mut`), `src` has `len`
-        // readable bytes, and a window of the shared area cannot overlap a Rust slice.
-        unsafe { copy(src.as_ptr(), self.ptr.as_ptr(), self.len) };
+        // SAFETY: the window starts on a word and its length rounded up to a word is ours
+        // (see `Bytes::write`), `src` has `len` readable bytes, and a window of the shared
+        // area cannot overlap a Rust slice.
+        unsafe { store_shared(src.as_ptr(), self.ptr.as_ptr(), self.len) };
     }
 
     /// The window as a mutable byte slice.
@@ -114,13 +192,25 @@ impl ReadAccess {
     pub(crate) fn copy_into(&self, buf: &mut Vec<u8>) {
         buf.clear();
         buf.reserve(self.len);
-        // SAFETY: `buf` has room for `len` bytes after `reserve`; the window is `len`
-        // readable bytes (see `slice`); they cannot overlap. `set_len` follows the copy
-        // that initialised those bytes.
+        // SAFETY: `buf` has room for `len` bytes after `reserve`; the window starts on a
+        // word and its length rounded up to a word is readable (see `Bytes::read`); they
+        // cannot overlap. `set_len` follows the copy that initialised those bytes.
         unsafe {
-            copy(self.ptr.as_ptr(), buf.as_mut_ptr(), self.len);
+            load_shared(self.ptr.as_ptr(), buf.as_mut_ptr(), self.len);
             buf.set_len(self.len);
         }
+    }
+
+    /// The window's bytes as a `T`, which has exactly its length.
+    #[inline(always)]
+    pub(crate) fn value<T: bytemuck::Pod>(&self) -> T {
+        assert_eq!(core::mem::size_of::<T>(), self.len, "a value is read whole");
+        let mut v = T::zeroed();
+        let dst = bytemuck::bytes_of_mut(&mut v);
+        // SAFETY: `dst` has `len` writable bytes, outside the area; the window as in
+        // `copy_into`.
+        unsafe { load_shared(self.ptr.as_ptr(), dst.as_mut_ptr(), self.len) };
+        v
     }
 
     /// Ends the access (under loom this is where the checked read ends).
@@ -190,11 +280,12 @@ impl Bytes {
     /// Takes a window of `len` bytes at `off` for writing.
     ///
     /// # Safety
-    /// `off..off + len` is inside the area, and the caller owns it: the other side does not
-    /// access it until the record that covers it is published.
+    /// `off` is a multiple of 8, `off..off + len` rounded up to a multiple of 8 is inside
+    /// the area, and the caller owns it: the other side does not access it until the
+    /// record that covers it is published.
     #[inline]
     pub(crate) unsafe fn write(&self, off: usize, len: usize) -> WriteAccess {
-        debug_assert!(off <= self.len && len <= self.len - off);
+        debug_assert!(off % 8 == 0 && off <= self.len && len.next_multiple_of(8) <= self.len - off);
         WriteAccess {
             // SAFETY: in bounds per the contract above.
             ptr: unsafe { NonNull::new_unchecked(self.ptr.as_ptr().add(off)) },
@@ -207,11 +298,12 @@ impl Bytes {
     /// Takes a window of `len` bytes at `off` for reading.
     ///
     /// # Safety
-    /// `off..off + len` is inside the area and was published by the other side, which does
-    /// not write it again until this side releases it.
+    /// `off` is a multiple of 8, `off..off + len` rounded up to a multiple of 8 is inside
+    /// the area and was published by the other side, which does not write it again until
+    /// this side releases it.
     #[inline]
     pub(crate) unsafe fn read(&self, off: usize, len: usize) -> ReadAccess {
-        debug_assert!(off <= self.len && len <= self.len - off);
+        debug_assert!(off % 8 == 0 && off <= self.len && len.next_multiple_of(8) <= self.len - off);
         ReadAccess {
             // SAFETY: in bounds per the contract above.
             ptr: unsafe { NonNull::new_unchecked(self.ptr.as_ptr().add(off)) },
@@ -328,6 +420,31 @@ mod tests {
             assert_eq!(dst[0], 0xEE, "len {len}");
             assert_eq!(&dst[1..=len], &src[..], "len {len}");
             assert_eq!(dst[len + 1], 0xEE, "len {len}");
+        }
+    }
+
+    /// Copies in and out of a word-aligned area move exactly `len` bytes on the private
+    /// side, and pad the last shared word with zeros.
+    #[cfg(not(ipcring_loom))]
+    #[test]
+    fn shared_copies_move_exactly_len_bytes_and_pad_the_last_word() {
+        for len in 0..=40usize {
+            let src: Vec<u8> = (1..=len as u8).collect();
+            let mut area = vec![u64::MAX; 6];
+            // SAFETY: `area` is 8-aligned with 48 bytes, at least `len` rounded up to 8;
+            // `src` has `len` bytes; distinct buffers.
+            unsafe { super::store_shared(src.as_ptr(), area.as_mut_ptr().cast(), len) };
+            let bytes: Vec<u8> = area.iter().flat_map(|w| w.to_ne_bytes()).collect();
+            assert_eq!(&bytes[..len], &src[..], "len {len}");
+            let padded = len.next_multiple_of(8);
+            assert!(bytes[len..padded].iter().all(|&b| b == 0), "len {len}");
+            assert!(bytes[padded..].iter().all(|&b| b == 0xff), "len {len}");
+            let mut back = vec![0xEEu8; len + 2];
+            // SAFETY: as above; `back[1..]` has `len + 1` bytes.
+            unsafe { super::load_shared(area.as_ptr().cast(), back.as_mut_ptr().add(1), len) };
+            assert_eq!(back[0], 0xEE, "len {len}");
+            assert_eq!(&back[1..=len], &src[..], "len {len}");
+            assert_eq!(back[len + 1], 0xEE, "len {len}");
         }
     }
 }

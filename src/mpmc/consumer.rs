@@ -172,7 +172,7 @@ impl Consumer {
         }
         // SAFETY: we took `at` with this length and have not released it.
         let access = unsafe { self.q.read_window(at, len) };
-        let value = bytemuck::pod_read_unaligned(access.slice());
+        let value = access.value();
         access.end();
         self.release(at);
         Ok(value)

@@ -277,7 +277,7 @@ impl Consumer {
                 expected,
             });
         }
-        Ok(self.take(found, |a| bytemuck::pod_read_unaligned(a.slice())))
+        Ok(self.take(found, ReadAccess::value))
     }
 
     #[inline]
