@@ -61,7 +61,9 @@ fn shipper(queue: &str, path: &Path) -> ExitCode {
     loop {
         match rx.read() {
             Ok(g) => {
-                batch.extend_from_slice(&g);
+                let at = batch.len();
+                batch.resize(at + g.len(), 0);
+                g.copy_to_slice(&mut batch[at..]);
                 batch.push(b'\n');
                 lines += 1;
             }

@@ -10,6 +10,7 @@ use crate::sync::AtomicU64;
 use crate::sync::Ordering;
 #[cfg(ipcring_loom)]
 use crate::sync::{ConstPtr, MutPtr, UnsafeCell};
+use crate::view::{SharedBytes, SharedBytesMut};
 use core::ptr::NonNull;
 
 /// Copies `len` bytes between private buffers. Messages are mostly small: up to 16 bytes
@@ -19,7 +20,7 @@ use core::ptr::NonNull;
 /// # Safety
 /// `src` is readable and `dst` writable for `len` bytes, and the two do not overlap.
 #[inline(always)]
-unsafe fn copy(src: *const u8, dst: *mut u8, len: usize) {
+pub(crate) unsafe fn copy(src: *const u8, dst: *mut u8, len: usize) {
     // SAFETY: every access below is within the first `len` bytes of `src` and `dst`, per
     // the contract; unaligned reads and writes are allowed at any address.
     unsafe {
@@ -70,7 +71,7 @@ unsafe fn shared_word<'a>(p: *const u8) -> &'a AtomicU64 {
 /// `dst` is writable for `len` bytes, outside the area.
 #[cfg(not(ipcring_loom))]
 #[inline(always)]
-unsafe fn load_shared(src: *const u8, dst: *mut u8, len: usize) {
+pub(crate) unsafe fn load_shared(src: *const u8, dst: *mut u8, len: usize) {
     let whole = len / 8;
     // SAFETY: word `i < whole` lies within the first `len` bytes of both sides; the last,
     // partial word of `src` within its rounded-up length, and only `len % 8` bytes of it
@@ -97,7 +98,7 @@ unsafe fn load_shared(src: *const u8, dst: *mut u8, len: usize) {
 /// ours; `src` is readable for `len` bytes, outside the area.
 #[cfg(not(ipcring_loom))]
 #[inline(always)]
-unsafe fn store_shared(src: *const u8, dst: *mut u8, len: usize) {
+pub(crate) unsafe fn store_shared(src: *const u8, dst: *mut u8, len: usize) {
     let whole = len / 8;
     // SAFETY: as in `load_shared`, the other way round.
     unsafe {
@@ -118,9 +119,9 @@ unsafe fn store_shared(src: *const u8, dst: *mut u8, len: usize) {
 /// Under loom the payload lives in plain heap memory, whose windows loom's trackers check
 /// for races: a plain copy.
 #[cfg(ipcring_loom)]
-use copy as load_shared;
+pub(crate) use copy as load_shared;
 #[cfg(ipcring_loom)]
-use copy as store_shared;
+pub(crate) use copy as store_shared;
 
 /// View of a ring's data area: bytes that are written by one side and read by the other.
 ///
@@ -160,13 +161,6 @@ impl WriteAccess {
     #[inline]
     pub(crate) fn end(self) {}
 
-    /// The window as a byte slice, to read back what was written.
-    #[inline]
-    pub(crate) fn slice(&self) -> &[u8] {
-        // SAFETY: as in `slice_mut`; a shared borrow of `self` excludes the mutable one.
-        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
-    }
-
     /// Fills the window with `src`, which has exactly its length.
     #[inline(always)]
     pub(crate) fn fill(&mut self, src: &[u8]) {
@@ -177,12 +171,16 @@ impl WriteAccess {
         unsafe { store_shared(src.as_ptr(), self.ptr.as_ptr(), self.len) };
     }
 
-    /// The window as a mutable byte slice.
+    /// A view of the window, lent to the user.
+    ///
+    /// # Safety
+    /// The view does not outlive the memory of the area, nor the window's claim (the
+    /// caller ends both together).
     #[inline]
-    pub(crate) fn slice_mut(&mut self) -> &mut [u8] {
-        // SAFETY: `Bytes::write` returned this window inside the data area, and its caller
-        // promised that no other party reads or writes it until the window is dropped.
-        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    pub(crate) unsafe fn view<'a>(&self) -> SharedBytesMut<'a> {
+        // SAFETY: `Bytes::write` returned this window on a word of the data area, with its
+        // rounded-up length ours until it ends; the caller bounds the view by that.
+        unsafe { SharedBytesMut::new(self.ptr.as_ptr(), self.len) }
     }
 }
 
@@ -217,12 +215,16 @@ impl ReadAccess {
     #[inline]
     pub(crate) fn end(self) {}
 
-    /// The window as a byte slice.
+    /// A view of the window, lent to the user.
+    ///
+    /// # Safety
+    /// The view does not outlive the memory of the area, nor the window's claim (the
+    /// caller ends both together).
     #[inline]
-    pub(crate) fn slice(&self) -> &[u8] {
-        // SAFETY: `Bytes::read` returned this window inside the data area, and its caller
-        // promised that nobody writes it until the window is dropped.
-        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    pub(crate) unsafe fn view<'a>(&self) -> SharedBytes<'a> {
+        // SAFETY: `Bytes::read` returned this window on a word of the data area, readable
+        // with its rounded-up length until it ends; the caller bounds the view by that.
+        unsafe { SharedBytes::new(self.ptr.as_ptr(), self.len) }
     }
 }
 

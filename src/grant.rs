@@ -3,6 +3,7 @@
 //! the grant holds the window of the data area and gives it back exactly once.
 
 use crate::bytes::WriteAccess;
+use crate::view::SharedBytesMut;
 use core::ops::{Deref, DerefMut};
 
 /// A sending handle that lends room for one message at a time.
@@ -24,7 +25,8 @@ pub trait Writer {
     fn abort_at(&mut self, at: Self::At);
 }
 
-/// Room for one message, written in place. Dereferences to the reserved bytes.
+/// Room for one message, written in place. Dereferences to a [`SharedBytesMut`] over the
+/// reserved bytes: write them with its `write_at` or `copy_from_slice`.
 ///
 /// [`WriteGrant::commit`] publishes the first `n` of them; dropping the grant without
 /// committing gives the room back (what that means is the ring kind's: see its
@@ -36,16 +38,22 @@ pub struct WriteGrant<'a, W: Writer> {
     len: usize,
     /// Until committed: dropping the grant with it gives the room back.
     access: Option<WriteAccess>,
+    /// The room, as the user writes it.
+    view: SharedBytesMut<'a>,
 }
 
 impl<'a, W: Writer> WriteGrant<'a, W> {
     /// Lends `access`, the room for `len` bytes at `at`, of `writer`.
     pub(crate) fn new(writer: &'a mut W, at: W::At, len: usize, access: WriteAccess) -> Self {
+        // SAFETY: the view lives in the grant, which holds the writer (and so the mapping)
+        // and ends the window only when it commits or drops.
+        let view = unsafe { access.view() };
         WriteGrant {
             writer,
             at,
             len,
             access: Some(access),
+            view,
         }
     }
 
@@ -75,18 +83,18 @@ impl<'a, W: Writer> WriteGrant<'a, W> {
     }
 }
 
-impl<W: Writer> Deref for WriteGrant<'_, W> {
-    type Target = [u8];
+impl<'a, W: Writer> Deref for WriteGrant<'a, W> {
+    type Target = SharedBytesMut<'a>;
     #[inline]
-    fn deref(&self) -> &[u8] {
-        self.access.as_ref().map_or(&[], WriteAccess::slice)
+    fn deref(&self) -> &SharedBytesMut<'a> {
+        &self.view
     }
 }
 
-impl<W: Writer> DerefMut for WriteGrant<'_, W> {
+impl<'a, W: Writer> DerefMut for WriteGrant<'a, W> {
     #[inline]
-    fn deref_mut(&mut self) -> &mut [u8] {
-        self.access.as_mut().map_or(&mut [], WriteAccess::slice_mut)
+    fn deref_mut(&mut self) -> &mut SharedBytesMut<'a> {
+        &mut self.view
     }
 }
 

@@ -17,8 +17,8 @@
 //! // Process A: create the ring "orders" with a 1 MiB data area.
 //! let mut tx = Producer::create(&name, 1 << 20)?;
 //! tx.send(b"order #1")?;
-//! let mut g = tx.reserve(64)?;          // zero-copy: write in place, then commit
-//! g[..8].copy_from_slice(b"order #2");
+//! let mut g = tx.reserve(64)?;          // write in place, then commit
+//! g.write_at(0, b"order #2");
 //! g.commit(8);
 //!
 //! // Process B: open it and receive.
@@ -41,6 +41,11 @@
 //! lowest latency) and [`mpmc`] (a work queue: any number of producers and competing
 //! consumers, fixed-size slots, crash-safe claims). They share one core: the segment
 //! format, role slots, waiting, and the options of [`Builder`].
+//!
+//! A message lent in place (`read`, `reserve`) is a view of memory that other processes map
+//! too: [`SharedBytes`] and [`SharedBytesMut`] copy out and in with word-atomic accesses,
+//! and hand out a `&[u8]` only to a caller that vouches for its peers (an `unsafe`
+//! method), since a peer that scribbles over the segment could change the bytes under it.
 //!
 //! Linux only: named segments are POSIX shared memory (`/dev/shm/ipcring.<name>`),
 //! waiting uses futexes, and liveness uses open-file-description locks. Peers run as the
@@ -74,6 +79,7 @@ mod segment;
 pub mod spsc;
 mod sync;
 mod time;
+mod view;
 mod wait;
 
 pub use builder::Builder;
@@ -81,4 +87,5 @@ pub use error::{OpenError, RecvError, SendError};
 pub use layout::{ABI_MAJOR, ABI_MINOR, MAGIC};
 pub use role::Role;
 pub use segment::{unlink, MAX_NAME_LEN};
+pub use view::{SharedBytes, SharedBytesMut};
 pub use wait::WaitStrategy;

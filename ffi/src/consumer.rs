@@ -8,7 +8,7 @@ use crate::status::Status;
 use crate::types::{Options, Stats, Wait};
 use core::ffi::{c_char, c_int, c_void};
 use ipcring::spsc::{Builder, Consumer};
-use ipcring::OpenError;
+use ipcring::{OpenError, SharedBytes};
 
 /// The reading end of a ring, opaque to C. Made by `ipcring_consumer_create`, `_open` or
 /// `_open_or_create`, freed by `ipcring_consumer_close`.
@@ -264,7 +264,7 @@ unsafe fn read_batch(
             let count = out(count)?;
             // SAFETY (of the call of `f`): the caller promised a function that reads the
             // `len` bytes at `data` during the call only and returns normally.
-            let each = |m: &[u8]| f(ctx, m.as_ptr().cast(), m.len());
+            let each = |m: &SharedBytes<'_>| f(ctx, m.as_ptr().cast(), m.len());
             let rx = h.core.rx()?;
             let n = if block {
                 rx.read_batch(max, each)?

@@ -8,13 +8,13 @@ use core::fmt::Debug;
 use core::ops::Deref;
 use core::ptr::NonNull;
 use core::time::Duration;
-use ipcring::{broadcast, mpmc, spsc, RecvError, WaitStrategy};
+use ipcring::{broadcast, mpmc, spsc, RecvError, SharedBytes, WaitStrategy};
 
 /// A Rust consumer that a C handle wraps: `spsc::Consumer`, `mpmc::Consumer` or
 /// `broadcast::Subscriber`.
 pub(crate) trait Receiver: Debug + 'static {
     /// A message lent in place; dropping it releases (consumes) it.
-    type Grant<'a>: Deref<Target = [u8]> + Debug
+    type Grant<'a>: Deref<Target = SharedBytes<'a>> + Debug
     where
         Self: 'a;
     /// The next message, waiting while there is none.
@@ -137,7 +137,8 @@ impl<R: Receiver> RecvHandle<R> {
             // SAFETY: `buf` is not NULL (as `cap` >= `g.len()` > 0) and writable for `cap`
             // bytes per the caller's contract; the message is in shared memory, which the
             // caller's buffer cannot overlap while we hold the handle exclusively.
-            unsafe { core::ptr::copy_nonoverlapping(g.as_ptr(), buf.cast::<u8>(), g.len()) };
+            let dst = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), g.len()) };
+            g.copy_to_slice(dst);
         }
         Ok(())
     }

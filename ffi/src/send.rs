@@ -8,13 +8,13 @@ use core::fmt::Debug;
 use core::ops::DerefMut;
 use core::ptr::NonNull;
 use core::time::Duration;
-use ipcring::{broadcast, mpmc, spsc, SendError, WaitStrategy};
+use ipcring::{broadcast, mpmc, spsc, SendError, SharedBytesMut, WaitStrategy};
 
 /// A Rust producer that a C handle wraps: `spsc::Producer`, `mpmc::Producer` or
 /// `broadcast::Publisher`.
 pub(crate) trait Sender: Debug + 'static {
     /// Room reserved in place; dropping it abandons the reservation.
-    type Grant<'a>: DerefMut<Target = [u8]> + Debug
+    type Grant<'a>: DerefMut<Target = SharedBytesMut<'a>> + Debug
     where
         Self: 'a;
     /// Sends `msg`, waiting while there is no room.

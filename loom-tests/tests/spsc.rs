@@ -43,10 +43,10 @@ fn grants_batches_and_aborts_publish_exactly_the_committed_messages() {
         let (mut tx, mut rx) = heap_pair(CAPACITY, SPIN, START);
         let producer = thread::spawn(move || {
             let mut g = tx.reserve(16).unwrap();
-            g[..7].copy_from_slice(&message(0, 7));
+            g.write_at(0, &message(0, 7));
             g.commit(7);
             let mut g = tx.reserve(12).unwrap();
-            g.fill(0xee);
+            g.copy_from_slice(&[0xee; 12]);
             drop(g);
             let batch = [message(1, 0), message(2, 16), message(3, 2)];
             let mut sent = 0;
@@ -57,10 +57,10 @@ fn grants_batches_and_aborts_publish_exactly_the_committed_messages() {
                 thread::yield_now();
             }
         });
-        assert_eq!(&*rx.read().unwrap(), message(0, 7));
+        assert_eq!(*rx.read().unwrap(), message(0, 7));
         let mut buf = Vec::new();
         assert_eq!(rx.recv_into(&mut buf), Ok(0));
-        assert_eq!(&*rx.read().unwrap(), message(2, 16));
+        assert_eq!(*rx.read().unwrap(), message(2, 16));
         assert_eq!(rx.recv_into(&mut buf), Ok(2));
         assert_eq!(buf, message(3, 2));
         producer.join().unwrap();
@@ -121,7 +121,7 @@ fn a_try_send_takes_the_room_the_consumer_released_and_not_more() {
                 thread::yield_now();
             }
         });
-        assert_eq!(&*rx.read().unwrap(), numbered(0, LENS[0]));
+        assert_eq!(*rx.read().unwrap(), numbered(0, LENS[0]));
         let mut buf = Vec::new();
         for (seq, len) in LENS.iter().enumerate().skip(1) {
             assert_eq!(rx.recv_into(&mut buf), Ok(*len));

@@ -145,7 +145,7 @@ impl Publisher {
     /// # let mut tx = ipcring::broadcast::Publisher::create(&name, 8, 64)?;
     /// # let mut rx = ipcring::broadcast::Subscriber::open(&name)?;
     /// let mut g = tx.reserve(64)?;
-    /// g[..5].copy_from_slice(b"hello");
+    /// g.write_at(0, b"hello");
     /// g.commit(5)?;
     /// let mut buf = Vec::new();
     /// rx.recv_into(&mut buf)?;

@@ -12,6 +12,7 @@ use crate::role::Role;
 use crate::roles::Presence;
 use crate::sync::Ordering;
 use crate::time::Deadline;
+use crate::view::SharedBytes;
 use crate::wait::{self, Check, WaitStrategy};
 use core::ops::Deref;
 use std::time::Duration;
@@ -237,9 +238,18 @@ impl Subscriber {
             }
             copied => copied,
         };
+        let view = match &lent {
+            // SAFETY: the view lives in the grant, which ends the window and passes the
+            // message only when it drops.
+            Lent::Window(access) => unsafe { access.view() },
+            // SAFETY: the grant holds the subscriber, and with it the scratch copy, which
+            // nothing writes until the grant is gone.
+            _ => unsafe { SharedBytes::private(self.scratch.as_ptr(), self.scratch.len()) },
+        };
         Ok(ReadGrant {
             subscriber: self,
             lent,
+            view,
             pass: true,
         })
     }
@@ -459,12 +469,13 @@ enum Lent {
     Copied,
 }
 
-/// A message lent by [`Subscriber::read`]. Dereferences to its bytes; dropping it moves
-/// the subscriber on to the next message.
+/// A message lent by [`Subscriber::read`]. Dereferences to a [`SharedBytes`] view of its
+/// bytes; dropping it moves the subscriber on to the next message.
 #[derive(Debug)]
 pub struct ReadGrant<'a> {
     subscriber: &'a mut Subscriber,
     lent: Lent,
+    view: SharedBytes<'a>,
     /// Whether dropping the grant moves on (`keep` clears it).
     pass: bool,
 }
@@ -477,13 +488,10 @@ impl ReadGrant<'_> {
     }
 }
 
-impl Deref for ReadGrant<'_> {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match &self.lent {
-            Lent::Window(access) => access.slice(),
-            _ => &self.subscriber.scratch,
-        }
+impl<'a> Deref for ReadGrant<'a> {
+    type Target = SharedBytes<'a>;
+    fn deref(&self) -> &SharedBytes<'a> {
+        &self.view
     }
 }
 

@@ -9,6 +9,7 @@ use crate::pace::Pacer;
 use crate::role::Role;
 use crate::roles::Presence;
 use crate::time::Deadline;
+use crate::view::SharedBytes;
 use crate::wait::{self, Check, WaitStrategy};
 use core::ops::Deref;
 use std::time::Duration;
@@ -191,11 +192,15 @@ impl Consumer {
     fn grant(&mut self, (at, len): (Spot, usize)) -> ReadGrant<'_> {
         // SAFETY: we took `at` with this length; the grant releases it.
         let access = unsafe { self.q.read_window(at, len) };
+        // SAFETY: the view lives in the grant, which ends the window and releases the
+        // message only when it drops.
+        let view = unsafe { access.view() };
         ReadGrant {
             consumer: self,
             at,
             len,
             access: Some(access),
+            view,
             release: true,
         }
     }
@@ -328,13 +333,15 @@ impl Drop for Consumer {
     }
 }
 
-/// A message lent in place. Dereferences to its bytes; dropping it releases the message.
+/// A message lent in place. Dereferences to a [`SharedBytes`] view of its bytes; dropping
+/// it releases the message.
 #[derive(Debug)]
 pub struct ReadGrant<'a> {
     consumer: &'a mut Consumer,
     at: Spot,
     len: usize,
     access: Option<ReadAccess>,
+    view: SharedBytes<'a>,
     /// Whether dropping the grant releases the message (`keep` clears it).
     release: bool,
 }
@@ -348,10 +355,10 @@ impl ReadGrant<'_> {
     }
 }
 
-impl Deref for ReadGrant<'_> {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        self.access.as_ref().map_or(&[], ReadAccess::slice)
+impl<'a> Deref for ReadGrant<'a> {
+    type Target = SharedBytes<'a>;
+    fn deref(&self) -> &SharedBytes<'a> {
+        &self.view
     }
 }
 

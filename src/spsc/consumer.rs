@@ -10,6 +10,7 @@ use crate::role::Role;
 use crate::roles::Presence;
 use crate::sync::{spin_hint, Ordering};
 use crate::time::Deadline;
+use crate::view::SharedBytes;
 use crate::wait::{self, Check, WaitStrategy};
 use core::ops::Deref;
 use std::time::Duration;
@@ -203,7 +204,11 @@ impl Consumer {
     /// # Errors
     /// As [`Consumer::recv_into`] (only when `f` saw nothing: a batch that meets a
     /// scribbled record ends before it, and the next call reports it).
-    pub fn read_batch(&mut self, max: usize, f: impl FnMut(&[u8])) -> Result<usize, RecvError> {
+    pub fn read_batch(
+        &mut self,
+        max: usize,
+        f: impl FnMut(&SharedBytes<'_>),
+    ) -> Result<usize, RecvError> {
         let first = self.find_blocking(None)?;
         Ok(self.take_batch(first, max, f))
     }
@@ -212,21 +217,31 @@ impl Consumer {
     ///
     /// # Errors
     /// As [`Consumer::try_recv_into`].
-    pub fn try_read_batch(&mut self, max: usize, f: impl FnMut(&[u8])) -> Result<usize, RecvError> {
+    pub fn try_read_batch(
+        &mut self,
+        max: usize,
+        f: impl FnMut(&SharedBytes<'_>),
+    ) -> Result<usize, RecvError> {
         let first = self.try_find()?;
         Ok(self.take_batch(first, max, f))
     }
 
     /// Lends `first` and the records committed behind it, up to `max` in all, to `f`, and
     /// releases them together.
-    fn take_batch(&mut self, first: Found, max: usize, mut f: impl FnMut(&[u8])) -> usize {
+    fn take_batch(
+        &mut self,
+        first: Found,
+        max: usize,
+        mut f: impl FnMut(&SharedBytes<'_>),
+    ) -> usize {
         let mut found = first;
         let mut n = 0;
         loop {
             // SAFETY: as in `grant`: a committed, validated record that the producer leaves
             // alone until we publish a position past it.
             let access = unsafe { self.ring.data.read(found.off + record::HEADER, found.len) };
-            f(access.slice());
+            // SAFETY: the view is gone before the window ends and the record is released.
+            f(&unsafe { access.view() });
             access.end();
             // Ours from here: a panic in a later `f` leaves this one taken, to be released
             // with the next release (or published at drop).
@@ -285,10 +300,14 @@ impl Consumer {
         // SAFETY: `found` is a committed record inside the area (validated in `poll`),
         // which the producer leaves alone until we publish a position past it.
         let access = unsafe { self.ring.data.read(found.off + record::HEADER, found.len) };
+        // SAFETY: the view lives in the grant, which ends the window and releases the
+        // record only when it drops.
+        let view = unsafe { access.view() };
         ReadGrant {
             next: found.next,
             consumer: self,
             access: Some(access),
+            view,
             release: true,
         }
     }
@@ -583,12 +602,14 @@ impl Drop for Consumer {
     }
 }
 
-/// A message lent in place. Dereferences to its bytes; dropping it releases the message.
+/// A message lent in place. Dereferences to a [`SharedBytes`] view of its bytes; dropping
+/// it releases the message.
 #[derive(Debug)]
 pub struct ReadGrant<'a> {
     consumer: &'a mut Consumer,
     next: u64,
     access: Option<ReadAccess>,
+    view: SharedBytes<'a>,
     /// Whether dropping the grant releases the message (`keep` clears it).
     release: bool,
 }
@@ -614,11 +635,11 @@ impl ReadGrant<'_> {
     }
 }
 
-impl Deref for ReadGrant<'_> {
-    type Target = [u8];
+impl<'a> Deref for ReadGrant<'a> {
+    type Target = SharedBytes<'a>;
     #[inline]
-    fn deref(&self) -> &[u8] {
-        self.access.as_ref().map_or(&[], ReadAccess::slice)
+    fn deref(&self) -> &SharedBytes<'a> {
+        &self.view
     }
 }
 

@@ -295,7 +295,7 @@ impl Producer {
     /// # let mut tx = ipcring::spsc::Producer::create(&name, 4096)?;
     /// # let mut rx = ipcring::spsc::Consumer::open(&name)?;
     /// let mut g = tx.reserve(64)?;
-    /// g[..5].copy_from_slice(b"hello");
+    /// g.write_at(0, b"hello");
     /// g.commit(5);
     /// assert_eq!(&*rx.read()?, b"hello");
     /// # ipcring::unlink(&name)?;

@@ -269,7 +269,7 @@ fn a_grant_commits_what_was_written_and_an_abandoned_one_is_passed() {
     let mut rx = Subscriber::open(ring.name()).expect("subscribe");
     let mut g = tx.reserve(16).expect("reserve");
     assert_eq!(g.len(), 16);
-    g[..5].copy_from_slice(b"first");
+    g.write_at(0, b"first");
     g.commit(5).expect("commit");
     drop(tx.reserve(16).expect("reserve"));
     tx.send(b"third").expect("send");
@@ -387,7 +387,7 @@ fn read_lends_in_place_in_a_lossless_topic_and_a_checked_copy_in_a_lossy_one() {
         if !lossy {
             for v in [2u64, 3] {
                 let g = rx.read_timeout(Duration::from_secs(5)).expect("read");
-                assert_eq!(&*g, v.to_le_bytes());
+                assert_eq!(*g, v.to_le_bytes());
             }
         }
         assert_eq!(rx.try_read().map(|g| g.len()), Err(RecvError::Empty));

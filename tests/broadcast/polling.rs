@@ -46,14 +46,13 @@ fn full_means_full_for_the_slowest_of_two_subscribers_and_for_grants() {
     TryPair {
         send: |m: &[u8]| {
             let mut g = tx.try_reserve(m.len())?;
-            g[..m.len()].copy_from_slice(m);
+            g.write_at(0, m);
             g.commit(m.len())
         },
         recv: |buf: &mut Vec<u8>| {
             let n = a.try_recv_into(buf)?;
             let g = b.try_read().expect("the other subscriber has it too");
-            other.clear();
-            other.extend_from_slice(&g);
+            g.copy_into(&mut other);
             assert_eq!(&other[..], &buf[..]);
             Ok(n)
         },

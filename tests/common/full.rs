@@ -3,7 +3,7 @@
 //! reported on the try paths without a blocking call.
 
 use super::message;
-use ipcring::{RecvError, SendError};
+use ipcring::{RecvError, SendError, SharedBytes};
 use std::fmt::Debug;
 use std::time::Duration;
 
@@ -103,9 +103,8 @@ where
 
 /// Copies a message lent in place into `buf` (replacing its contents), for the `recv` of a
 /// [`TryPair`] that reads with grants; returns its length.
-pub fn copied(msg: &[u8], buf: &mut Vec<u8>) -> usize {
-    buf.clear();
-    buf.extend_from_slice(msg);
+pub fn copied(msg: &SharedBytes<'_>, buf: &mut Vec<u8>) -> usize {
+    msg.copy_into(buf);
     msg.len()
 }
 

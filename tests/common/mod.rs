@@ -464,6 +464,11 @@ pub fn is_message(seq: u64, len: usize, got: &[u8]) -> bool {
 }
 
 /// Asserts that `got` is message `seq` of `len` bytes.
+/// [`check`] of a message lent in place (copied out first).
+pub fn check_lent(seq: u64, len: usize, got: &ipcring::SharedBytes<'_>) {
+    check(seq, len, &got.to_vec());
+}
+
 pub fn check(seq: u64, len: usize, got: &[u8]) {
     if is_message(seq, len, got) {
         return;

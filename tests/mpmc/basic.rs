@@ -100,10 +100,10 @@ fn grants_commit_abort_and_keep() {
     let ring = RingGuard::new("grants");
     let (mut tx, mut rx) = pair(&ring, 4, 16);
     let mut g = tx.reserve(16).expect("reserve");
-    g[..5].copy_from_slice(b"hello");
+    g.write_at(0, b"hello");
     g.commit(5).expect("commit");
     let mut g = tx.reserve(16).expect("reserve");
-    g[..4].copy_from_slice(b"lost");
+    g.write_at(0, b"lost");
     drop(g); // abandoned: consumers pass it
     tx.send(b"after").expect("send");
     let g = rx.read().expect("read");

@@ -96,7 +96,7 @@ pub fn claimer(queue: &str, arg: &str) {
                     Err(RecvError::Disconnected) => break,
                     Err(e) => panic!("read: {e}"),
                 };
-                mark(&marks, index(checked(&g)), 1);
+                mark(&marks, index(checked(&g.to_vec())), 1);
                 drop(g);
             }
         }

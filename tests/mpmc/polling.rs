@@ -29,10 +29,10 @@ fn full_means_full_and_a_drained_queue_takes_as_many_as_a_fresh_one() {
     TryPair {
         send: |m: &[u8]| {
             let mut g = tx.try_reserve(m.len())?;
-            g[..m.len()].copy_from_slice(m);
+            g.write_at(0, m);
             g.commit(m.len())
         },
-        recv: |b: &mut Vec<u8>| Ok(copied(&rx.try_read()?, b)),
+        recv: |b: &mut Vec<u8>| Ok(copied(&*rx.try_read()?, b)),
     }
     .full_means_full(24);
 }

@@ -4,7 +4,7 @@
 
 use crate::common::full::{copied, TryPair};
 use crate::common::{
-    check, message, segment_word, set_segment_word, watchdog, RingGuard, XorShift,
+    check, check_lent, message, segment_word, set_segment_word, watchdog, RingGuard, XorShift,
 };
 use ipcring::spsc::{self, Builder, Consumer, Producer};
 use ipcring::{OpenError, RecvError, Role, SendError, WaitStrategy};
@@ -224,7 +224,7 @@ fn messages_of_exactly_the_maximum_fill_a_large_ring() {
     let max = tx.max_message();
     assert_eq!(max, spsc::max_message_for(1 << 20));
     let mut g = tx.reserve(max).expect("reserve the maximum");
-    crate::common::fill(0, &mut g);
+    g.copy_from_slice(&message(0, max));
     g.commit(max);
     tx.send(&message(1, max)).expect("send the maximum");
     tx.try_send(&message(2, max)).expect("a third fits");
@@ -235,10 +235,10 @@ fn messages_of_exactly_the_maximum_fill_a_large_ring() {
         Err(SendError::TooLarge { len: max + 1, max })
     );
     for seq in 0..3 {
-        check(seq, max, &rx.read().expect("read"));
+        check_lent(seq, max, &rx.read().expect("read"));
     }
     tx.try_send(&message(3, max)).expect("room again");
-    check(3, max, &rx.read().expect("read"));
+    check_lent(3, max, &rx.read().expect("read"));
 }
 
 #[test]
@@ -272,12 +272,12 @@ fn a_dropped_write_grant_publishes_nothing_and_commit_may_shorten() {
     let ring = RingGuard::new("grant");
     let (mut tx, mut rx) = pair(&ring, 4096, 0);
     // Written, then dropped at the end of the block without a commit.
-    tx.reserve(100).expect("reserve").fill(0xaa);
+    tx.reserve(100).expect("reserve").write_at(0, &[0xaa; 100]);
     let mut buf = Vec::new();
     assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Empty));
     let mut g = tx.try_reserve(100).expect("try_reserve");
     assert_eq!(g.len(), 100);
-    g[..5].copy_from_slice(b"short");
+    g.write_at(0, b"short");
     g.commit(5);
     tx.send(b"next").expect("send");
     assert_eq!(&*rx.read().expect("read"), b"short");
@@ -477,7 +477,7 @@ fn full_means_full_for_reservations_and_batches() {
             g.commit(m.len());
             Ok(())
         },
-        recv: |b: &mut Vec<u8>| Ok(copied(&rx.try_read()?, b)),
+        recv: |b: &mut Vec<u8>| Ok(copied(&*rx.try_read()?, b)),
     }
     .full_means_full(24);
     let ring = RingGuard::new("full-batches");
@@ -518,7 +518,7 @@ fn read_batch_lends_messages_in_order_across_wraps_and_releases_them_together() 
         let before = got;
         let r = rx.try_read_batch(max, |m| {
             let len = lens.pop_front().expect("a message was sent");
-            check(got, len, m);
+            check_lent(got, len, m);
             got += 1;
         });
         match r {

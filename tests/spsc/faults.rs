@@ -3,8 +3,8 @@
 
 use crate::common::full::{polls_until, settles_within_a_few_polls};
 use crate::common::{
-    check, hear, is_message, kill9_pid, message, say, spawn, stream_len, watchdog, RingGuard,
-    XorShift,
+    check, check_lent, hear, is_message, kill9_pid, message, say, spawn, stream_len, watchdog,
+    RingGuard, XorShift,
 };
 use crate::process::{send_one, strategy, StreamReader};
 use ipcring::spsc::{Builder, Consumer, Producer};
@@ -379,10 +379,10 @@ fn a_producer_taking_over_from_one_killed_mid_stream_continues_after_its_last_co
         let g = rx.read().expect("read");
         // First what the killed producer committed (a strict prefix of its stream), then
         // the new producer's messages, all of them, in order.
-        if got == NEW && is_message(reader.next, stream_len(reader.next, false), &g) {
+        if got == NEW && is_message(reader.next, stream_len(reader.next, false), &g.to_vec()) {
             reader.next += 1;
         } else {
-            check(got, short_len(got), &g);
+            check_lent(got, short_len(got), &g);
             got += 1;
         }
     }
@@ -407,7 +407,7 @@ pub fn holding_consumer(ring: &str, arg: &str) {
         check(seq, short_len(seq), &buf);
     }
     let g = rx.read().expect("read");
-    check(count, short_len(count), &g);
+    check_lent(count, short_len(count), &g);
     say("holding", count);
     match hear().as_deref() {
         Some("keep-and-drop") => g.keep(),

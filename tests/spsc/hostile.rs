@@ -68,10 +68,12 @@ fn consume_under_fire(ring: &str, mut rx: Option<Consumer>, until: Instant) -> T
         let r = match rng.below(5) {
             0 => c.recv_timeout_into(&mut buf, short).map(drop),
             1 => c.try_recv_into(&mut buf).map(drop),
-            2 => c.try_read().map(|g| total = total.wrapping_add(sum(&g))),
+            2 => c
+                .try_read()
+                .map(|g| total = total.wrapping_add(sum(&g.to_vec()))),
             3 => c
                 .read_timeout(short)
-                .map(|g| total = total.wrapping_add(sum(&g))),
+                .map(|g| total = total.wrapping_add(sum(&g.to_vec()))),
             _ => c.try_recv_value::<u64>().map(drop),
         };
         total = total.wrapping_add(sum(&buf));

@@ -3,7 +3,7 @@
 //! counters of a busy pair. Also a parked producer let in by a single release.
 
 use crate::common::{
-    check, fill, hear, heavy_flag, membarrier_available, message, say, spawn, spawn_with,
+    check, check_lent, hear, heavy_flag, membarrier_available, message, say, spawn, spawn_with,
     stream_len, watchdog, RingGuard, XorShift, NO_MEMBARRIER_VAR,
 };
 use ipcring::spsc::{Builder, Consumer, Producer};
@@ -45,20 +45,20 @@ pub fn send_one(
         }
         2 => {
             let mut g = tx.reserve(len)?;
-            fill(seq, &mut g);
+            g.copy_from_slice(&message(seq, len));
             g.commit(len);
         }
         3 => {
             // Reserve more than needed, commit only the message.
             let extra = rng.below((tx.max_message() - len) as u64 + 1) as usize;
             let mut g = tx.reserve(len + extra)?;
-            fill(seq, &mut g[..len]);
+            g.write_at(0, &message(seq, len));
             g.commit(len);
         }
         4 => loop {
             match tx.try_reserve(len) {
                 Ok(mut g) => {
-                    fill(seq, &mut g);
+                    g.copy_from_slice(&message(seq, len));
                     g.commit(len);
                     break;
                 }
@@ -142,10 +142,10 @@ impl StreamReader {
                 rx.recv_into(&mut self.buf)?;
                 check(seq, len, &self.buf);
             }
-            1 => check(seq, len, &rx.read()?),
+            1 => check_lent(seq, len, &*rx.read()?),
             2 => loop {
                 match rx.try_read() {
-                    Ok(g) => break check(seq, len, &g),
+                    Ok(g) => break check_lent(seq, len, &g),
                     Err(RecvError::Empty) => std::thread::yield_now(),
                     Err(e) => return Err(e),
                 }
@@ -167,11 +167,11 @@ impl StreamReader {
             5 => {
                 // Look, keep it in the ring, then take it for good.
                 rx.read()?.keep();
-                check(seq, len, &rx.read()?);
+                check_lent(seq, len, &*rx.read()?);
             }
             _ => loop {
                 match rx.read_timeout(long) {
-                    Ok(g) => break check(seq, len, &g),
+                    Ok(g) => break check_lent(seq, len, &g),
                     Err(RecvError::Timeout) => {}
                     Err(e) => return Err(e),
                 }

@@ -113,7 +113,7 @@ fn receive(mut rx: Consumer) -> Vec<u64> {
             }
         } else {
             match rx.read_timeout(MESSAGE_TIMEOUT) {
-                Ok(g) => keyed::check(&g, max),
+                Ok(g) => keyed::check(&g.to_vec(), max),
                 Err(RecvError::Disconnected) => break,
                 Err(e) => panic!("message {i}: {e}"),
             }
@@ -148,7 +148,9 @@ fn send(tx: &mut Producer, id: u64) {
                         Err(e) => panic!("producer {id}, message {n}: {e}"),
                     }
                 };
-                keyed::fill(key, &mut g);
+                let mut msg = vec![0; g.len()];
+                keyed::fill(key, &mut msg);
+                g.copy_from_slice(&msg);
                 g.commit(len)
             }
             _ => {
