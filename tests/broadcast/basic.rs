@@ -1,12 +1,13 @@
 //! The broadcast API in one process: every subscriber sees every message in order, sizes,
 //! grants, values, joining, role slots, bad input and counters.
 
+use crate::common::signals::{deadline_holds, under_signal_storm};
 use crate::common::{
     check, erase_slot, forge_each_word, message, segment_word, set_segment_word, watchdog,
     RingGuard,
 };
 use ipcring::broadcast::{Builder, Publisher, Subscriber};
-use ipcring::{OpenError, RecvError, Role, SendError};
+use ipcring::{OpenError, RecvError, Role, SendError, WaitStrategy};
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -392,5 +393,43 @@ fn read_lends_in_place_in_a_lossless_topic_and_a_checked_copy_in_a_lossy_one() {
         }
         assert_eq!(rx.try_read().map(|g| g.len()), Err(RecvError::Empty));
         assert_eq!(rx.own_stats().received, if lossy { 2 } else { 4 });
+    }
+}
+
+/// Blocking calls under a storm of signals (a thousand a second, handler without
+/// `SA_RESTART`) with every wait strategy: deadlines hold, no `EINTR` comes out, and a
+/// receive without a deadline gets the message that comes later.
+#[test]
+fn signals_neither_break_nor_stretch_blocking_calls() {
+    let _w = watchdog("signal storm", LIMIT);
+    let wait = Duration::from_millis(50);
+    for strategy in [
+        WaitStrategy::BusySpin,
+        WaitStrategy::Park,
+        WaitStrategy::default(),
+    ] {
+        let ring = RingGuard::new("signals");
+        let mut tx = topic(&ring, 4, 8);
+        let mut rx = Subscriber::open(ring.name()).expect("subscribe");
+        tx.set_wait_strategy(strategy);
+        rx.set_wait_strategy(strategy);
+        let mut buf = Vec::new();
+        deadline_holds("recv_timeout_into", wait, RecvError::Timeout, || {
+            rx.recv_timeout_into(&mut buf, wait)
+        });
+        while tx.try_send(&[1; 8]).is_ok() {}
+        deadline_holds("send_timeout", wait, SendError::Timeout, || {
+            tx.send_timeout(&[1; 8], wait)
+        });
+        while rx.try_recv_into(&mut buf).is_ok() {}
+        let late = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            tx.send(b"late").expect("send");
+            tx
+        });
+        let (r, signals) = under_signal_storm(|| rx.recv_into(&mut buf));
+        assert_eq!(r, Ok(4), "{strategy:?} under {signals} signals");
+        assert_eq!(buf, b"late");
+        drop(late.join().expect("sender"));
     }
 }

@@ -1,6 +1,7 @@
 //! The MPMC API in one process: order, sizes, full and empty, grants, values, bad input,
 //! role slots, counters, and many threads at once.
 
+use crate::common::signals::{deadline_holds, under_signal_storm};
 use crate::common::{
     check, erase_slot, forge_each_word, message, segment_word, set_segment_word, watchdog,
     RingGuard,
@@ -486,4 +487,41 @@ fn a_mark_a_lap_behind_the_head_is_never_taken_for_a_held_message() {
     assert_eq!(&*held, b"once");
     drop(held);
     assert_eq!(other.stats().redelivered, 0);
+}
+
+/// Blocking calls under a storm of signals (a thousand a second, handler without
+/// `SA_RESTART`) with every wait strategy: deadlines hold, no `EINTR` comes out, and a
+/// receive without a deadline gets the message that comes later.
+#[test]
+fn signals_neither_break_nor_stretch_blocking_calls() {
+    let _w = watchdog("signal storm", LIMIT);
+    let wait = Duration::from_millis(50);
+    for strategy in [
+        WaitStrategy::BusySpin,
+        WaitStrategy::Park,
+        WaitStrategy::default(),
+    ] {
+        let ring = RingGuard::new("signals");
+        let (mut tx, mut rx) = pair(&ring, 4, 8);
+        tx.set_wait_strategy(strategy);
+        rx.set_wait_strategy(strategy);
+        let mut buf = Vec::new();
+        deadline_holds("recv_timeout_into", wait, RecvError::Timeout, || {
+            rx.recv_timeout_into(&mut buf, wait)
+        });
+        while tx.try_send(&[1; 8]).is_ok() {}
+        deadline_holds("send_timeout", wait, SendError::Timeout, || {
+            tx.send_timeout(&[1; 8], wait)
+        });
+        while rx.try_recv_into(&mut buf).is_ok() {}
+        let late = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            tx.send(b"late").expect("send");
+            tx
+        });
+        let (r, signals) = under_signal_storm(|| rx.recv_into(&mut buf));
+        assert_eq!(r, Ok(4), "{strategy:?} under {signals} signals");
+        assert_eq!(buf, b"late");
+        drop(late.join().expect("sender"));
+    }
 }

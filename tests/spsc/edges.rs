@@ -3,6 +3,7 @@
 //! messages, positions that wrap across u64::MAX, grants and counters.
 
 use crate::common::full::{copied, TryPair};
+use crate::common::signals::{deadline_holds, under_signal_storm};
 use crate::common::{
     check, check_lent, message, segment_word, set_segment_word, watchdog, RingGuard, XorShift,
 };
@@ -597,4 +598,80 @@ fn a_producer_that_found_the_ring_corrupted_stays_corrupted() {
     assert_eq!(tx.try_send(&[7; 100]), Err(SendError::Corrupted));
     assert_eq!(tx.send(b"x"), Err(SendError::Corrupted));
     assert!(matches!(tx.try_reserve(1), Err(SendError::Corrupted)));
+}
+
+/// Blocking calls under a storm of signals (a thousand a second, handler without
+/// `SA_RESTART`) with every wait strategy: deadlines hold, no `EINTR` comes out, and a
+/// receive without a deadline gets the message that comes later.
+#[test]
+fn signals_neither_break_nor_stretch_blocking_calls() {
+    let _w = watchdog("signal storm", LIMIT);
+    let wait = Duration::from_millis(50);
+    for strategy in [
+        WaitStrategy::BusySpin,
+        WaitStrategy::Park,
+        WaitStrategy::default(),
+    ] {
+        let ring = RingGuard::new("signals");
+        let (mut tx, mut rx) = pair(&ring, 1024, 0);
+        tx.set_wait_strategy(strategy);
+        rx.set_wait_strategy(strategy);
+        let mut buf = Vec::new();
+        deadline_holds("recv_timeout_into", wait, RecvError::Timeout, || {
+            rx.recv_timeout_into(&mut buf, wait)
+        });
+        while tx.try_send(&[1; 100]).is_ok() {}
+        deadline_holds("send_timeout", wait, SendError::Timeout, || {
+            tx.send_timeout(&[1; 100], wait)
+        });
+        while rx.try_recv_into(&mut buf).is_ok() {}
+        let late = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            tx.send(b"late").expect("send");
+            tx
+        });
+        let (r, signals) = under_signal_storm(|| rx.recv_into(&mut buf));
+        assert_eq!(r, Ok(4), "{strategy:?} under {signals} signals");
+        assert_eq!(buf, b"late");
+        drop(late.join().expect("sender"));
+    }
+}
+
+/// A wait strategy that yields a thousand times, on a machine whose CPUs are all busy
+/// (every yield may give a time slice away): a 10 ms deadline still ends the wait in
+/// about that, not after the yields.
+#[test]
+fn a_deadline_ends_the_yields_of_a_wait_on_a_busy_machine() {
+    let _w = watchdog("yields on a busy machine", LIMIT);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hogs: Vec<_> = (0..std::thread::available_parallelism().map_or(2, |n| n.get()))
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::hint::spin_loop();
+                }
+            })
+        })
+        .collect();
+    let ring = RingGuard::new("yields");
+    let (_tx, mut rx) = pair(&ring, 1024, 0);
+    rx.set_wait_strategy(WaitStrategy::SpinThenPark {
+        spins: 0,
+        yields: 1000,
+    });
+    let mut buf = Vec::new();
+    let wait = Duration::from_millis(10);
+    let start = std::time::Instant::now();
+    let r = rx.recv_timeout_into(&mut buf, wait);
+    let took = start.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for h in hogs {
+        h.join().expect("hog");
+    }
+    assert_eq!(r, Err(RecvError::Timeout));
+    // The deadline and a few time slices at most (the test thread competes with the hogs):
+    // measured 12-14 ms. A deadline looked at only every 64 turns of the wait let 64
+    // yields go by first: 160-220 ms.
+    assert!(took < Duration::from_millis(80), "gave up after {took:?}");
 }
