@@ -590,3 +590,81 @@ fn a_producer_that_erases_its_slot_and_dies_is_seen_gone() {
     }
     assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Disconnected));
 }
+
+/// Child: opens the ring as consumer, says `polling`, then polls it every millisecond
+/// (each poll reads the shared header word) until it dies.
+pub fn polling_consumer(ring: &str, _arg: &str) {
+    let mut rx = Consumer::open(ring).expect("open the consumer");
+    let mut buf = Vec::new();
+    say("polling", 0);
+    loop {
+        let _ = rx.try_recv_into(&mut buf);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// What the README states as a limit: a peer that truncates a named segment after it was
+/// mapped makes the next access of every process that maps it fault. The consumer dies of
+/// `SIGBUS` (nothing is read out of bounds: the access faults), and nobody else is hurt.
+#[test]
+fn truncating_a_mapped_segment_faults_the_processes_that_map_it() {
+    use std::os::unix::process::ExitStatusExt;
+    let _w = watchdog("truncation under a live consumer", Duration::from_secs(60));
+    let ring = RingGuard::new("truncated-live");
+    drop(Producer::create(ring.name(), 1 << 16).expect("create"));
+    let child = spawn("polling-consumer", ring.name(), "");
+    child.expect("polling", WAIT);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(ring.path())
+        .expect("open the segment's file")
+        .set_len(0)
+        .expect("truncate");
+    let status = child.wait_exit(WAIT);
+    assert_eq!(status.signal(), Some(libc::SIGBUS), "{status:?}");
+}
+
+/// Child: opens the ring as producer, sends message 0, forks a process that keeps the
+/// role's open file description and sleeps until killed, says `forked` with its pid, and
+/// waits to be killed.
+pub fn forking_producer(ring: &str, _arg: &str) {
+    let mut tx = Producer::open(ring).expect("open the producer");
+    tx.send(&message(0, 8)).expect("send");
+    // SAFETY: the child only sleeps: it touches no lock, allocator or thread state.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork");
+    if pid == 0 {
+        loop {
+            // SAFETY: `pause` has no preconditions.
+            unsafe { libc::pause() };
+        }
+    }
+    say("forked", pid);
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
+/// What the README states as a limit: a process forked without exec holds a copy of its
+/// parent's role (the open file description that carries the lock). Its parent killed,
+/// the consumer still sees a producer; once the forked copy is gone too, `Disconnected`.
+#[test]
+fn a_forked_copy_holds_the_role_until_it_exits() {
+    let _w = watchdog("role held by a forked copy", Duration::from_secs(60));
+    let ring = RingGuard::new("forked");
+    let mut rx = Consumer::create(ring.name(), 1 << 16).expect("create the consumer");
+    let mut child = spawn("forking-producer", ring.name(), "");
+    let copy: u32 = child.expect("forked", WAIT).parse().expect("pid");
+    child.kill9();
+    let mut buf = Vec::new();
+    rx.recv_into(&mut buf).expect("message 0");
+    check(0, 8, &buf);
+    // The copy holds the lock: the producer looks alive, however long we wait.
+    let wait = Duration::from_millis(50);
+    assert_eq!(
+        rx.recv_timeout_into(&mut buf, wait),
+        Err(RecvError::Timeout)
+    );
+    kill9_pid(copy);
+    assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Disconnected));
+}

@@ -31,6 +31,8 @@ fn child_process_entry() {
         "blocking-producer" => process::blocking_producer,
         "holding-producer" => faults::holding_producer,
         "erasing-producer" => faults::erasing_producer,
+        "forking-producer" => faults::forking_producer,
+        "polling-consumer" => faults::polling_consumer,
         "stream-consumer" => faults::stream_consumer,
         "idle-consumer" => faults::idle_consumer,
         "holding-consumer" => faults::holding_consumer,
