@@ -5,6 +5,7 @@
 //! the kind adds its geometry setters and its `create_*`/`open_*` calls.
 
 use crate::error::OpenError;
+use crate::namespace;
 use crate::region::Region;
 use crate::segment::{CreateOptions, Segment, Spec};
 use crate::wait::WaitStrategy;
@@ -64,9 +65,20 @@ impl<K: Cellular> Builder<K> {
 }
 
 impl<K> Builder<K> {
-    /// Permission bits of a created segment (default 0600; 0660 lets the group in).
+    /// Permission bits of a created segment: 0600 (the default), or 0600 with group bits
+    /// (0660 lets the group in). The mode is exactly this, whatever the umask.
+    ///
+    /// Creating fails with [`OpenError::InvalidMode`] if the mode gives other users any
+    /// access, lacks the owner's read and write, or has bits beyond 0777.
+    ///
+    /// ```
+    /// # let name = format!("doc-mode-{}", std::process::id());
+    /// use ipcring::{spsc::Builder, OpenError};
+    /// let r = Builder::new(&name).mode(0o666).create_producer();
+    /// assert!(matches!(r, Err(OpenError::InvalidMode { mode: 0o666, .. })));
+    /// ```
     pub fn mode(mut self, mode: u32) -> Builder<K> {
-        self.mode = mode & 0o777;
+        self.mode = mode;
         self
     }
 
@@ -113,8 +125,10 @@ impl<K> Builder<K> {
         Ok((Region::segment::<S>(seg, &geo), geo))
     }
 
-    /// Opens the ring, or creates it if it does not exist. Another process may create or
-    /// remove the ring between the two attempts, so they are retried a few times.
+    /// Opens the ring, or creates it if it does not exist, or if what is at its name was
+    /// left initialising by a creator that died (see [`namespace::reclaim_abandoned`]).
+    /// Another process may create or remove the ring between the attempts, so they are
+    /// retried a few times.
     pub(crate) fn open_or_create<T>(
         &self,
         open: impl Fn(&Self) -> Result<T, OpenError>,
@@ -122,8 +136,15 @@ impl<K> Builder<K> {
     ) -> Result<T, OpenError> {
         let mut last = None;
         for _ in 0..4 {
+            namespace::reclaim_abandoned(&self.name)?;
             match open(self) {
                 Err(OpenError::NotFound { .. }) => {}
+                // Its creator may have died while we waited: if so, the name is free now.
+                Err(e @ OpenError::StillInitializing { .. }) => {
+                    if !namespace::reclaim_abandoned(&self.name)? {
+                        return Err(e);
+                    }
+                }
                 other => return other,
             }
             match create(self) {

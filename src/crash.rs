@@ -16,6 +16,9 @@ pub enum Point {
     /// In a broadcast publisher, after it claimed a slot and wrote the payload, before
     /// the commit: in every `send` and in `WriteGrant::commit`.
     BroadcastBeforeCommit,
+    /// In a creator of a ring of any kind, after it initialised the segment and attached,
+    /// before it publishes the segment (READY, final mode).
+    CreateBeforePublish,
 }
 
 /// Passes left before the death at [`Point::MpmcBeforeCommit`]; `u64::MAX`: not armed.
@@ -23,11 +26,14 @@ pub enum Point {
 static MPMC_BEFORE_COMMIT: AtomicU64 = AtomicU64::new(u64::MAX);
 /// The same for [`Point::BroadcastBeforeCommit`].
 static BROADCAST_BEFORE_COMMIT: AtomicU64 = AtomicU64::new(u64::MAX);
+/// The same for [`Point::CreateBeforePublish`].
+static CREATE_BEFORE_PUBLISH: AtomicU64 = AtomicU64::new(u64::MAX);
 
 fn counter(point: Point) -> &'static AtomicU64 {
     match point {
         Point::MpmcBeforeCommit => &MPMC_BEFORE_COMMIT,
         Point::BroadcastBeforeCommit => &BROADCAST_BEFORE_COMMIT,
+        Point::CreateBeforePublish => &CREATE_BEFORE_PUBLISH,
     }
 }
 

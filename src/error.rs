@@ -36,6 +36,15 @@ pub enum OpenError {
         /// The valid range.
         reason: &'static str,
     },
+    /// The mode asked for at create is not allowed: it must give the owner read and write
+    /// and other users nothing (see [`crate::Builder::mode`]).
+    #[error("invalid mode {mode:#o}: {reason}")]
+    InvalidMode {
+        /// The mode asked for.
+        mode: u32,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
     /// `create` found a segment of that name already.
     #[error("ring {name:?} already exists")]
     AlreadyExists {
@@ -56,6 +65,33 @@ pub enum OpenError {
         /// The system error.
         #[source]
         source: io::Error,
+    },
+    /// What is at the ring's name is not a shared-memory object but a symbolic link, a
+    /// directory, a FIFO or another special file; it is neither used nor removed.
+    #[error("ring {name:?} is not a regular shared-memory object (a symbolic link or special file is at its name)")]
+    NotRegularFile {
+        /// The ring name.
+        name: String,
+    },
+    /// The object at the ring's name belongs to another user, and is not a group-mode
+    /// object of one of this process's groups: somebody else may have put it there, so it
+    /// is not used.
+    #[error("ring {name:?} belongs to uid {uid} and group {gid}, neither this user nor a group-mode ring of one of its groups")]
+    ForeignOwner {
+        /// The ring name.
+        name: String,
+        /// The object's owner.
+        uid: u32,
+        /// The object's group.
+        gid: u32,
+    },
+    /// Every user may write to the object at the ring's name, so it is not used.
+    #[error("ring {name:?} is writable by every user (mode {mode:#o})")]
+    WorldWritable {
+        /// The ring name.
+        name: String,
+        /// The object's mode.
+        mode: u32,
     },
     /// The object does not start with the ipcring magic number.
     #[error("not an ipcring segment (magic {found:#018x}, expected {expected:#018x})")]

@@ -71,6 +71,7 @@ mod layout;
 #[doc(hidden)]
 pub mod loom_hooks;
 pub mod mpmc;
+mod namespace;
 mod pace;
 mod region;
 mod role;
@@ -85,7 +86,7 @@ mod wait;
 pub use builder::Builder;
 pub use error::{OpenError, RecvError, SendError};
 pub use layout::{ABI_MAJOR, ABI_MINOR, MAGIC};
+pub use namespace::{unlink, MAX_NAME_LEN};
 pub use role::Role;
-pub use segment::{unlink, MAX_NAME_LEN};
 pub use view::{SharedBytes, SharedBytesMut};
 pub use wait::WaitStrategy;

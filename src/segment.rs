@@ -1,88 +1,29 @@
-//! Named shared-memory segments: create (exclusive), open (validated), unlink.
+//! Named shared-memory segments: create (exclusive), open (validated).
 //!
 //! Ring `foo` lives in the POSIX shared-memory object `/ipcring.foo`
-//! (`/dev/shm/ipcring.foo` on Linux). The creator makes it with `O_CREAT|O_EXCL` and mode
-//! 0200 (write-only: other openers see it is not ready), `fallocate`s the whole size (so a
-//! full `/dev/shm` fails here with `NoSpace`, never later with SIGBUS), writes the header,
-//! publishes `state = READY` last, then `fchmod`s to the final mode. An opener waits a
-//! bounded time for READY, validates every identity field and the object's size, and only
-//! then maps the whole segment.
+//! (`/dev/shm/ipcring.foo` on Linux; [`crate::namespace`] says how names are opened,
+//! trusted and removed). The creator makes it with `O_CREAT|O_EXCL`, takes its object lock
+//! and gives it mode 0200 (write-only: other openers see it is not ready), `fallocate`s
+//! the whole size (so a full `/dev/shm` fails here with `NoSpace`, never later with
+//! SIGBUS), writes the header, publishes `state = READY`, `fchmod`s to the final mode,
+//! and only then releases the lock. An opener waits a bounded time while the mode says
+//! initialising, checks that it may trust the object, validates every identity field and
+//! the object's size, and only then maps the whole segment.
 
 use crate::error::OpenError;
 use crate::layout::{self, Identity, Kind, SLOT_SIZE};
+use crate::namespace::{self, map_errno, object_name};
 use crate::sync::Ordering;
 use crate::time::Deadline;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::Mode;
+use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use rustix::mm::{MapFlags, ProtFlags};
 use std::ptr::NonNull;
 use std::time::Duration;
 
-/// Prefix of every ipcring object name under `/dev/shm`.
-pub(crate) const NAME_PREFIX: &str = "ipcring.";
-
-/// Longest ring name: `NAME_MAX` (255) less the prefix.
-pub const MAX_NAME_LEN: usize = 255 - NAME_PREFIX.len();
-
 /// How long `open` waits for a creator to finish initialising.
 pub(crate) const OPEN_WAIT: Duration = Duration::from_secs(2);
-
-/// Checks a ring name and returns the shm object name (`ipcring.<name>`, the file name
-/// under `/dev/shm`).
-pub(crate) fn object_name(name: &str) -> Result<String, OpenError> {
-    let bad = |reason| {
-        Err(OpenError::InvalidName {
-            name: name.to_owned(),
-            reason,
-        })
-    };
-    if name.is_empty() {
-        return bad("it is empty");
-    }
-    if name.len() > MAX_NAME_LEN {
-        return bad("it is longer than 247 bytes");
-    }
-    if name.contains('/') {
-        return bad("it contains '/'");
-    }
-    if name.contains('\0') {
-        return bad("it contains a NUL byte");
-    }
-    // Without the leading '/': rustix counts it against NAME_MAX, so a name of
-    // MAX_NAME_LEN bytes would fail with ENAMETOOLONG.
-    Ok(format!("{NAME_PREFIX}{name}"))
-}
-
-/// Removes the ring `name` from the namespace. Processes that have it open keep using it;
-/// the memory is freed when the last one closes it.
-///
-/// # Errors
-/// `InvalidName`, `NotFound`, `PermissionDenied`, or `Io`.
-pub fn unlink(name: &str) -> Result<(), OpenError> {
-    let obj = object_name(name)?;
-    rustix::shm::unlink(obj.as_str()).map_err(|e| map_errno(e, name, "shm_unlink"))
-}
-
-fn map_errno(e: Errno, name: &str, op: &'static str) -> OpenError {
-    match e {
-        Errno::NOENT => OpenError::NotFound {
-            name: name.to_owned(),
-        },
-        Errno::EXIST => OpenError::AlreadyExists {
-            name: name.to_owned(),
-        },
-        Errno::ACCESS | Errno::PERM => OpenError::PermissionDenied {
-            name: name.to_owned(),
-            source: e.into(),
-        },
-        Errno::NOSPC => OpenError::NoSpace { size: 0 },
-        _ => OpenError::Io {
-            op,
-            source: e.into(),
-        },
-    }
-}
 
 /// What a kind of ring tells the segment about itself. The segment module knows no kind:
 /// it writes and validates the identity line, and asks the kind for the rest.
@@ -180,34 +121,39 @@ impl Drop for Mapping {
 unsafe impl Send for Mapping {}
 
 /// A mapped segment and its own open file description (which carries its role lock).
-/// Unmapped when dropped; the name stays until [`unlink`] — except for a segment that this
-/// handle created and never published, whose object is removed again on drop.
+/// Unmapped when dropped; the name stays until [`namespace::unlink`] — except for a
+/// segment that this handle created and never published, whose object is removed again
+/// on drop.
 #[derive(Debug)]
 pub(crate) struct Segment {
     map: Mapping,
+    object: Object,
+}
+
+/// The descriptor of a segment's object and, from create to publish, what it takes to
+/// remove the object again.
+#[derive(Debug)]
+struct Object {
     fd: OwnedFd,
-    /// Set between `create` and `publish`: the object to remove if we never publish it.
+    /// Set between `create` and `publish` (while we hold the object lock): the object to
+    /// remove if we never publish it.
     unpublished: Option<Made>,
 }
 
-/// An object this handle created and has not published yet: removed again when dropped.
+/// An object this handle created and has not published yet.
 #[derive(Debug)]
 struct Made {
     obj: String,
-    /// Device and inode of the object; `None` once there is nothing to remove.
-    dev_ino: Option<(u64, u64)>,
+    /// The final mode.
     mode: u32,
 }
 
-impl Drop for Made {
+impl Drop for Object {
     fn drop(&mut self) {
-        // Unlink only if the name still refers to the object we made: compare device and
-        // inode, so that we never remove somebody else's segment.
-        let now = rustix::fs::stat(format!("/dev/shm/{}", self.obj).as_str());
-        if let (Some(ours), Ok(st)) = (self.dev_ino, now) {
-            if ours == (st.st_dev, st.st_ino) {
-                let _ = rustix::shm::unlink(self.obj.as_str());
-            }
+        if let Some(made) = &self.unpublished {
+            // We hold the object lock: removed only if the name still refers to our
+            // object, so that we never remove somebody else's segment.
+            let _ = namespace::remove(&made.obj, self.fd.as_fd());
         }
     }
 }
@@ -230,34 +176,31 @@ impl Segment {
         opts: CreateOptions,
     ) -> Result<Segment, OpenError> {
         let obj = object_name(name)?;
-        let fd = rustix::shm::open(
-            obj.as_str(),
-            rustix::shm::OFlags::CREATE | rustix::shm::OFlags::EXCL | rustix::shm::OFlags::RDWR,
-            Mode::WUSR,
-        )
-        .map_err(|e| map_errno(e, name, "shm_open"))?;
-        // From here on, a failure drops `made`, which removes the object.
-        let made = Made {
-            dev_ino: rustix::fs::fstat(&fd).ok().map(|st| (st.st_dev, st.st_ino)),
-            obj,
-            mode: opts.mode,
+        namespace::check_mode(opts.mode)?;
+        // From here on, a failure drops `object`, which removes it.
+        let object = Object {
+            fd: namespace::claim(&obj, name)?,
+            unpublished: Some(Made {
+                obj,
+                mode: opts.mode,
+            }),
         };
+        let fd = object.fd.as_fd();
         let total = total_size::<S>(geo);
-        match rustix::fs::fallocate(&fd, rustix::fs::FallocateFlags::empty(), 0, total as u64) {
+        match rustix::fs::fallocate(fd, rustix::fs::FallocateFlags::empty(), 0, total as u64) {
             Ok(()) => {}
             Err(Errno::NOSPC) | Err(Errno::FBIG) => {
                 return Err(OpenError::NoSpace { size: total as u64 })
             }
             // Filesystems without fallocate: size the object, pages come on first touch.
             Err(Errno::OPNOTSUPP) => {
-                rustix::fs::ftruncate(&fd, total as u64).map_err(io_err("ftruncate"))?
+                rustix::fs::ftruncate(fd, total as u64).map_err(io_err("ftruncate"))?
             }
             Err(e) => return Err(map_errno(e, name, "fallocate")),
         }
         let seg = Segment {
-            map: Mapping::new(fd.as_fd(), total, opts.populate)?,
-            fd,
-            unpublished: Some(made),
+            map: Mapping::new(fd, total, opts.populate)?,
+            object,
         };
         let h = seg.header::<S>();
         let id = S::identity(h);
@@ -274,19 +217,21 @@ impl Segment {
         Ok(seg)
     }
 
-    /// Makes a created segment ready: publishes `state = READY`, then gives the object its
-    /// final mode. A no-op for an opened segment.
+    /// Makes a created segment ready: publishes `state = READY`, gives the object its
+    /// final mode, then releases the object lock. A no-op for an opened segment.
     pub(crate) fn publish(&mut self, identity: &Identity) -> Result<(), OpenError> {
-        let Some(made) = &self.unpublished else {
+        let Some(made) = &self.object.unpublished else {
             return Ok(());
         };
+        #[cfg(feature = "crash-points")]
+        crate::crash::reached(crate::crash::Point::CreateBeforePublish);
         // SYNC(ready): pairs with the Acquire load of `state` in `validate`.
         identity.state.store(layout::STATE_READY, Ordering::Release);
-        rustix::fs::fchmod(&self.fd, Mode::from_raw_mode(made.mode)).map_err(io_err("fchmod"))?;
-        // Published: the object stays.
-        if let Some(mut made) = self.unpublished.take() {
-            made.dev_ino = None;
-        }
+        rustix::fs::fchmod(&self.object.fd, Mode::from_raw_mode(made.mode))
+            .map_err(io_err("fchmod"))?;
+        // Published: the object stays, and removers may take its lock.
+        self.object.unpublished = None;
+        namespace::unlock(self.object.fd.as_fd());
         Ok(())
     }
 
@@ -319,44 +264,49 @@ impl Segment {
         let initializing = OpenError::StillInitializing {
             waited: Duration::ZERO,
         };
-        let fd = match rustix::shm::open(obj, rustix::shm::OFlags::RDWR, Mode::empty()) {
+        let fd = match namespace::open(obj, OFlags::RDWR) {
             Ok(fd) => fd,
             Err(Errno::ACCESS) => {
-                // Mode 0200 means the creator has not finished: wait for it.
-                return match rustix::fs::stat(format!("/dev/shm/{obj}").as_str()) {
-                    Ok(st) if st.st_mode & 0o777 == 0o200 => Err(initializing),
-                    _ => Err(map_errno(Errno::ACCESS, name, "shm_open")),
+                // Mode 0200 keeps out everybody but root while the creator initialises: wait
+                // for it. (Nothing of the object is used before it is opened and checked.)
+                return match namespace::lstat(obj) {
+                    Ok(st) if namespace::is_regular(&st) && namespace::initialising(st.st_mode) => {
+                        Err(initializing)
+                    }
+                    _ => Err(map_errno(Errno::ACCESS, name, "open")),
                 };
             }
-            Err(e) => return Err(map_errno(e, name, "shm_open")),
+            Err(e) => return Err(map_errno(e, name, "open")),
         };
         let st = rustix::fs::fstat(&fd).map_err(io_err("fstat"))?;
+        namespace::check_trusted(&st, name)?;
+        // Until its creator gives it its final mode, an object is not ready, whatever its
+        // header says (root may open it before that).
+        if namespace::initialising(st.st_mode) {
+            return Err(initializing);
+        }
         let size = st.st_size as u64;
-        let creating = st.st_mode & 0o777 == 0o200;
         let fixed = core::mem::size_of::<S::Header>();
         if size < fixed as u64 {
-            // A creator between O_CREAT and fallocate, or a foreign truncated object.
-            return if creating {
-                Err(initializing)
-            } else {
-                Err(OpenError::Truncated {
-                    size,
-                    expected: fixed as u64,
-                })
-            };
+            return Err(OpenError::Truncated {
+                size,
+                expected: fixed as u64,
+            });
         }
         // Map the fixed header alone first: nothing beyond the object's end is touched.
         let probe = Mapping::new(fd.as_fd(), fixed, false)?;
         // SAFETY: the probe maps the whole fixed header and lives until the end of this
         // function; the header is made of atomics, valid for any bit pattern.
         let h = unsafe { &*probe.base.as_ptr().cast::<S::Header>() };
-        let geo = validate::<S>(h, size, creating)?;
+        let geo = validate::<S>(h, size)?;
         drop(probe);
         let map = Mapping::new(fd.as_fd(), total_size::<S>(&geo), populate)?;
         let seg = Segment {
             map,
-            fd,
-            unpublished: None,
+            object: Object {
+                fd,
+                unpublished: None,
+            },
         };
         Ok((seg, geo))
     }
@@ -381,24 +331,18 @@ impl Segment {
 
     /// The descriptor (for role locks).
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
-        self.fd.as_fd()
+        self.object.fd.as_fd()
     }
 }
 
-fn validate<S: Spec>(h: &S::Header, size: u64, creating: bool) -> Result<S::Geometry, OpenError> {
+fn validate<S: Spec>(h: &S::Header, size: u64) -> Result<S::Geometry, OpenError> {
     let id = S::identity(h);
     // SYNC(ready): pairs with the Release store in `publish`; everything the creator wrote
     // before READY is visible after this load sees READY.
     let state = id.state.load(Ordering::Acquire);
     let magic = id.magic.load(Ordering::Relaxed);
     if state != layout::STATE_READY {
-        // Only a creator still holding mode 0200 is initialising; anything else that is
-        // not READY was never (or never completely) made by ipcring.
-        if creating {
-            return Err(OpenError::StillInitializing {
-                waited: Duration::ZERO,
-            });
-        }
+        // Its creator published it (its mode is final) without READY: not made by ipcring.
         return Err(OpenError::NotIpcring {
             found: magic,
             expected: layout::MAGIC,

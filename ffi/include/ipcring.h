@@ -125,7 +125,8 @@ typedef enum ipcring_status_t {
   IPCRING_ERR_INVALID_NAME = 3,
   /**
    * An argument is out of range: an unknown wait kind, a commit longer than the
-   * reservation.
+   * reservation, a mode that gives other users access or lacks the owner's read and
+   * write.
    */
   IPCRING_ERR_INVALID_ARGUMENT = 4,
   /**
@@ -243,6 +244,13 @@ typedef enum ipcring_status_t {
    * `max_lag_ns` and was evicted; it has joined again at the next message.
    */
   IPCRING_ERR_EVICTED = 29,
+  /**
+   * The object at the ring's name is not used (nor removed, for a link or special
+   * file): it is not a regular file (a symbolic link, a FIFO...), it belongs to
+   * another user and is not a group-mode ring of one of the caller's groups, or every
+   * user may write to it.
+   */
+  IPCRING_ERR_UNTRUSTED = 30,
 } ipcring_status_t;
 
 /**
@@ -367,7 +375,9 @@ typedef struct ipcring_broadcast_options_t {
    */
   int from_oldest;
   /**
-   * Permission bits of a created topic (0600 by default; 0660 lets the group in).
+   * Permission bits of a created topic: 0600 (the default) or 0600 with group bits
+   * (0660 lets the group in), exactly, whatever the umask. Bits for other users, or a
+   * mode without the owner's read and write, give `IPCRING_ERR_INVALID_ARGUMENT`.
    */
   uint32_t mode;
   /**
@@ -392,7 +402,9 @@ typedef struct ipcring_options_t {
    */
   size_t capacity;
   /**
-   * Permission bits of a created ring (0600 by default; 0660 lets the group in).
+   * Permission bits of a created ring: 0600 (the default) or 0600 with group bits
+   * (0660 lets the group in), exactly, whatever the umask. Bits for other users, or a
+   * mode without the owner's read and write, give `IPCRING_ERR_INVALID_ARGUMENT`.
    * Ignored when opening.
    */
   uint32_t mode;
@@ -480,7 +492,9 @@ typedef struct ipcring_mpmc_options_t {
    */
   uint64_t stall_timeout_ns;
   /**
-   * Permission bits of a created queue (0600 by default; 0660 lets the group in).
+   * Permission bits of a created queue: 0600 (the default) or 0600 with group bits
+   * (0660 lets the group in), exactly, whatever the umask. Bits for other users, or a
+   * mode without the owner's read and write, give `IPCRING_ERR_INVALID_ARGUMENT`.
    */
   uint32_t mode;
   /**

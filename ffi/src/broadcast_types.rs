@@ -51,7 +51,9 @@ pub struct BroadcastOptions {
     /// Non-zero: a subscriber starts at the oldest message the topic holds; 0 (the
     /// default): at the next one published.
     pub from_oldest: c_int,
-    /// Permission bits of a created topic (0600 by default; 0660 lets the group in).
+    /// Permission bits of a created topic: 0600 (the default) or 0600 with group bits
+    /// (0660 lets the group in), exactly, whatever the umask. Bits for other users, or a
+    /// mode without the owner's read and write, give `IPCRING_ERR_INVALID_ARGUMENT`.
     pub mode: u32,
     /// Non-zero: fault in every page when mapping.
     pub populate: c_int,

@@ -23,7 +23,8 @@ pub enum Status {
     /// bytes, or contains '/'.
     IPCRING_ERR_INVALID_NAME = 3,
     /// An argument is out of range: an unknown wait kind, a commit longer than the
-    /// reservation.
+    /// reservation, a mode that gives other users access or lacks the owner's read and
+    /// write.
     IPCRING_ERR_INVALID_ARGUMENT = 4,
     /// The capacity is not a power of two from `IPCRING_MIN_CAPACITY` to
     /// `IPCRING_MAX_CAPACITY`.
@@ -90,6 +91,11 @@ pub enum Status {
     /// This subscriber kept the publishers of a lossless topic waiting longer than its
     /// `max_lag_ns` and was evicted; it has joined again at the next message.
     IPCRING_ERR_EVICTED = 29,
+    /// The object at the ring's name is not used (nor removed, for a link or special
+    /// file): it is not a regular file (a symbolic link, a FIFO...), it belongs to
+    /// another user and is not a group-mode ring of one of the caller's groups, or every
+    /// user may write to it.
+    IPCRING_ERR_UNTRUSTED = 30,
 }
 
 /// A failed call's status.
@@ -97,7 +103,7 @@ pub(crate) type Result<T> = core::result::Result<T, Status>;
 
 impl Status {
     /// Every status, in order of value.
-    pub(crate) const ALL: [Status; 30] = [
+    pub(crate) const ALL: [Status; 31] = [
         Status::IPCRING_OK,
         Status::IPCRING_ERR_NULL_POINTER,
         Status::IPCRING_ERR_BAD_HANDLE,
@@ -128,6 +134,7 @@ impl Status {
         Status::IPCRING_ERR_SKIPPED,
         Status::IPCRING_ERR_LAGGED,
         Status::IPCRING_ERR_EVICTED,
+        Status::IPCRING_ERR_UNTRUSTED,
     ];
 
     /// The code returned to C.
@@ -189,6 +196,9 @@ impl Status {
             Status::IPCRING_ERR_EVICTED => {
                 c"evicted for keeping the publishers waiting; joined again at the next message"
             }
+            Status::IPCRING_ERR_UNTRUSTED => {
+                c"the object at the ring's name is not trusted: not a regular file, another user's, or writable by all"
+            }
         }
     }
 }
@@ -199,6 +209,7 @@ impl From<OpenError> for Status {
             OpenError::InvalidName { .. } => Status::IPCRING_ERR_INVALID_NAME,
             OpenError::InvalidCapacity { .. } => Status::IPCRING_ERR_INVALID_CAPACITY,
             OpenError::InvalidGeometry { .. } => Status::IPCRING_ERR_INVALID_GEOMETRY,
+            OpenError::InvalidMode { .. } => Status::IPCRING_ERR_INVALID_ARGUMENT,
             OpenError::AlreadyExists { .. } => Status::IPCRING_ERR_EXISTS,
             OpenError::NotFound { .. } => Status::IPCRING_ERR_NOT_FOUND,
             OpenError::PermissionDenied { .. } => Status::IPCRING_ERR_PERMISSION,
@@ -214,6 +225,9 @@ impl From<OpenError> for Status {
             OpenError::StillInitializing { .. } => Status::IPCRING_ERR_NOT_READY,
             OpenError::RoleTaken { .. } => Status::IPCRING_ERR_ROLE_TAKEN,
             OpenError::NoSpace { .. } => Status::IPCRING_ERR_NO_SPACE,
+            OpenError::NotRegularFile { .. }
+            | OpenError::ForeignOwner { .. }
+            | OpenError::WorldWritable { .. } => Status::IPCRING_ERR_UNTRUSTED,
             // `Io`, and whatever a later version of the library adds.
             _ => Status::IPCRING_ERR_IO,
         }
@@ -308,11 +322,35 @@ mod tests {
     }
 
     #[test]
+    fn namespace_refusals_get_their_codes() {
+        let name = || "x".to_owned();
+        for e in [
+            OpenError::NotRegularFile { name: name() },
+            OpenError::ForeignOwner {
+                name: name(),
+                uid: 65534,
+                gid: 65534,
+            },
+            OpenError::WorldWritable {
+                name: name(),
+                mode: 0o666,
+            },
+        ] {
+            assert_eq!(Status::from(e), Status::IPCRING_ERR_UNTRUSTED);
+        }
+        let mode = OpenError::InvalidMode {
+            mode: 0o666,
+            reason: "other users may get no access",
+        };
+        assert_eq!(Status::from(mode), Status::IPCRING_ERR_INVALID_ARGUMENT);
+    }
+
+    #[test]
     fn strerror_of_an_unknown_code_says_so() {
         // SAFETY: `ipcring_strerror` returns a static NUL-terminated string.
         let text = |c| unsafe { core::ffi::CStr::from_ptr(ipcring_strerror(c)) };
         assert_eq!(text(-1), c"unknown ipcring status code");
-        assert_eq!(text(30), c"unknown ipcring status code");
+        assert_eq!(text(31), c"unknown ipcring status code");
         assert_eq!(text(17), c"the ring is empty");
     }
 }

@@ -125,7 +125,9 @@ pub struct Options {
     /// `IPCRING_MIN_CAPACITY` to `IPCRING_MAX_CAPACITY`. Messages may be up to a quarter
     /// of it. Ignored when opening an existing ring.
     pub capacity: usize,
-    /// Permission bits of a created ring (0600 by default; 0660 lets the group in).
+    /// Permission bits of a created ring: 0600 (the default) or 0600 with group bits
+    /// (0660 lets the group in), exactly, whatever the umask. Bits for other users, or a
+    /// mode without the owner's read and write, give `IPCRING_ERR_INVALID_ARGUMENT`.
     /// Ignored when opening.
     pub mode: u32,
     /// Non-zero: fault in every page when mapping, so the first messages take no page
@@ -210,7 +212,9 @@ pub struct MpmcOptions {
     /// reservation that a live producer holds longer than this many nanoseconds; its
     /// commit then fails with `IPCRING_ERR_SKIPPED`.
     pub stall_timeout_ns: u64,
-    /// Permission bits of a created queue (0600 by default; 0660 lets the group in).
+    /// Permission bits of a created queue: 0600 (the default) or 0600 with group bits
+    /// (0660 lets the group in), exactly, whatever the umask. Bits for other users, or a
+    /// mode without the owner's read and write, give `IPCRING_ERR_INVALID_ARGUMENT`.
     pub mode: u32,
     /// Non-zero: fault in every page when mapping, so the first messages take no page
     /// faults.

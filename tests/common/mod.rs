@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 pub mod full;
 pub mod scribbler;
 pub mod signals;
+pub mod users;
 
 /// Environment variables that turn a run of this binary into a child role.
 pub const ROLE_VAR: &str = "IPCRING_TEST_ROLE";

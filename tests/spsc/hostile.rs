@@ -1,12 +1,11 @@
 //! Peers that cannot be trusted: a writer scribbling over a live ring, and users who may
 //! or may not open a ring by its permissions.
 
+use crate::common::users::{as_nobody, can_switch_users};
 use crate::common::{check, message, say, spawn, spawn_with, watchdog, RingGuard, Tally, XorShift};
 use ipcring::spsc::{Builder, Consumer, Producer};
 use ipcring::{OpenError, RecvError, SendError};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::os::unix::process::CommandExt;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -189,28 +188,6 @@ fn a_hostile_writer_over_a_live_ring_causes_no_crash_panic_or_hang() {
     for target in [Target::Data, Target::Lines, Target::Everywhere] {
         scribble_round(target, Duration::from_millis(500));
     }
-}
-
-/// Runs the child as the unprivileged user and group 65534 (nobody / nogroup).
-fn as_nobody(cmd: &mut Command) {
-    cmd.uid(65534).gid(65534);
-}
-
-/// Whether this process may run this test binary as another user (it is root, and
-/// others may reach and run the binary); says so when it may not.
-fn can_switch_users() -> bool {
-    if !rustix::process::geteuid().is_root() {
-        println!("skipped: only root can run a child as another user");
-        return false;
-    }
-    let exe = std::env::current_exe().expect("path of the test binary");
-    let mode = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.permissions().mode());
-    let reachable = exe.ancestors().skip(1).all(|dir| mode(dir) & 0o001 != 0);
-    if !reachable || mode(&exe) & 0o005 != 0o005 {
-        println!("skipped: other users cannot run {}", exe.display());
-        return false;
-    }
-    true
 }
 
 /// Child (not root): `denied` checks that every way in is refused; `initialising` that

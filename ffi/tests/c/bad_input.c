@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static ipcring_options_t small_ring(void) {
@@ -77,6 +78,13 @@ static void invalid_names_and_options(void) {
     o.wait.kind = 7;
     EXPECT(ipcring_producer_create(ring("wait"), &o, &tx), IPCRING_ERR_INVALID_ARGUMENT);
     CHECK(tx == NULL);
+    o = small_ring();
+    o.mode = 0666; /* other users may get nothing */
+    EXPECT(ipcring_producer_create(ring("mode"), &o, &tx), IPCRING_ERR_INVALID_ARGUMENT);
+    o.mode = 0400; /* the owner needs read and write */
+    EXPECT(ipcring_producer_create(ring("mode"), &o, &tx), IPCRING_ERR_INVALID_ARGUMENT);
+    CHECK(tx == NULL);
+    EXPECT(ipcring_unlink(ring("mode")), IPCRING_ERR_NOT_FOUND);
     EXPECT(ipcring_unlink(ring("never-made")), IPCRING_ERR_NOT_FOUND);
 }
 
@@ -121,9 +129,21 @@ static void foreign_objects(void) {
     EXPECT(ipcring_consumer_open(ring("foreign"), NULL, &rx), IPCRING_ERR_NOT_IPCRING);
     CHECK(ftruncate(fd, 16) == 0);
     EXPECT(ipcring_consumer_open(ring("foreign"), NULL, &rx), IPCRING_ERR_BAD_SEGMENT);
+    /* Writable by every user: not used. */
+    CHECK(fchmod(fd, 0666) == 0);
+    EXPECT(ipcring_consumer_open(ring("foreign"), NULL, &rx), IPCRING_ERR_UNTRUSTED);
     CHECK(rx == NULL);
     close(fd);
     EXPECT(ipcring_unlink(ring("foreign")), IPCRING_OK);
+
+    /* A symbolic link at the name: neither followed nor removed. */
+    char path[256];
+    snprintf(path, sizeof path, "/dev/shm/ipcring.%s", ring("link"));
+    CHECK(symlink("/dev/null", path) == 0);
+    EXPECT(ipcring_consumer_open(ring("link"), NULL, &rx), IPCRING_ERR_UNTRUSTED);
+    EXPECT(ipcring_unlink(ring("link")), IPCRING_ERR_UNTRUSTED);
+    CHECK(rx == NULL);
+    CHECK(unlink(path) == 0);
 }
 
 /* A producer and a consumer of a fresh 4 KiB ring. */
@@ -324,12 +344,12 @@ static void batches_and_waits(void) {
 
 static void words_and_versions(void) {
     /* Every code has its own sentence; unknown codes get one too. */
-    for (int a = IPCRING_OK; a <= IPCRING_ERR_EVICTED; a++) {
+    for (int a = IPCRING_OK; a <= IPCRING_ERR_UNTRUSTED; a++) {
         CHECK(ipcring_strerror(a) != NULL && strlen(ipcring_strerror(a)) > 0);
         for (int b = IPCRING_OK; b < a; b++) CHECK(strcmp(ipcring_strerror(a), ipcring_strerror(b)) != 0);
     }
     CHECK(strstr(ipcring_strerror(-1), "unknown") != NULL);
-    CHECK(strstr(ipcring_strerror(IPCRING_ERR_EVICTED + 1), "unknown") != NULL);
+    CHECK(strstr(ipcring_strerror(IPCRING_ERR_UNTRUSTED + 1), "unknown") != NULL);
     ipcring_version_t v = ipcring_version();
     CHECK(v.major == IPCRING_VERSION_MAJOR && v.minor == IPCRING_VERSION_MINOR &&
           v.patch == IPCRING_VERSION_PATCH);

@@ -1,0 +1,33 @@
+//! The namespace of rings in `/dev/shm`: what opening trusts (file type, owner, mode),
+//! modes that the umask does not change, and removals that never take somebody else's
+//! ring (an unlink after the name was made again, the leftover of a creator that died).
+//!
+//! Multi-process tests run this test binary again as a child (`--exact
+//! child_process_entry`) with the role, the ring and an argument in environment variables;
+//! the entry point does nothing in a normal run. Every test runs under a watchdog, and its
+//! objects in `/dev/shm` are removed by guards, also when it fails.
+
+#[path = "../common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+mod removal;
+mod trust;
+mod umask;
+
+#[test]
+fn child_process_entry() {
+    let Ok(role) = std::env::var(common::ROLE_VAR) else {
+        return;
+    };
+    let _watchdog = common::child_setup();
+    let ring = std::env::var(common::RING_VAR).expect("ring name");
+    let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
+    let play: fn(&str, &str) = match role.as_str() {
+        "squatter" => trust::squatter,
+        "umask-creator" => umask::umask_creator,
+        #[cfg(feature = "crash-points")]
+        "dying-creator" => umask::dying_creator,
+        other => panic!("unknown child role {other:?}"),
+    };
+    play(&ring, &arg);
+}
