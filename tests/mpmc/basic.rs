@@ -3,8 +3,8 @@
 
 use crate::common::signals::{deadline_holds, under_signal_storm};
 use crate::common::{
-    check, erase_slot, forge_each_word, message, segment_word, set_segment_word, watchdog,
-    RingGuard,
+    check, erase_slot, forge_each_word, futex_words_near_wrap, futex_words_wrapped, message,
+    parked_handoffs, segment_word, set_segment_word, watchdog, RingGuard,
 };
 use ipcring::mpmc::{Builder, Consumer, HeapQueue, Producer};
 use ipcring::{OpenError, RecvError, Role, SendError, WaitStrategy};
@@ -524,4 +524,27 @@ fn signals_neither_break_nor_stretch_blocking_calls() {
         assert_eq!(buf, b"late");
         drop(late.join().expect("sender"));
     }
+}
+
+/// The futex words of both wait lines wrap past `u32::MAX` while both sides park.
+#[test]
+fn futex_words_wrap_around() {
+    let _w = watchdog("futex word wrap", LIMIT);
+    let ring = RingGuard::new("futex-wrap");
+    let (mut tx, mut rx) = pair(&ring, 2, 8);
+    tx.set_wait_strategy(WaitStrategy::Park);
+    rx.set_wait_strategy(WaitStrategy::Park);
+    // The two wait lines, after the header's position lines.
+    futex_words_near_wrap(&ring, &[4 * 128, 5 * 128]);
+    let mut buf = Vec::new();
+    parked_handoffs(
+        40,
+        tx,
+        |tx, m| tx.send(m).expect("send"),
+        || {
+            rx.recv_into(&mut buf).expect("recv");
+            buf.clone()
+        },
+    );
+    futex_words_wrapped(&ring, &[4 * 128, 5 * 128]);
 }

@@ -5,7 +5,8 @@
 use crate::common::full::{copied, TryPair};
 use crate::common::signals::{deadline_holds, under_signal_storm};
 use crate::common::{
-    check, check_lent, message, segment_word, set_segment_word, watchdog, RingGuard, XorShift,
+    check, check_lent, futex_words_near_wrap, futex_words_wrapped, message, parked_handoffs,
+    segment_word, set_segment_word, watchdog, RingGuard, XorShift,
 };
 use ipcring::spsc::{self, Builder, Consumer, Producer};
 use ipcring::{OpenError, RecvError, Role, SendError, WaitStrategy};
@@ -674,4 +675,27 @@ fn a_deadline_ends_the_yields_of_a_wait_on_a_busy_machine() {
     // measured 12-14 ms. A deadline looked at only every 64 turns of the wait let 64
     // yields go by first: 160-220 ms.
     assert!(took < Duration::from_millis(80), "gave up after {took:?}");
+}
+
+/// The futex words of both wait lines wrap past `u32::MAX` while both sides park.
+#[test]
+fn futex_words_wrap_around() {
+    let _w = watchdog("futex word wrap", LIMIT);
+    let ring = RingGuard::new("futex-wrap");
+    let (mut tx, mut rx) = pair(&ring, 64, 0);
+    tx.set_wait_strategy(WaitStrategy::Park);
+    rx.set_wait_strategy(WaitStrategy::Park);
+    // The consumer's and the producer's wait lines: header lines 3 and 4.
+    futex_words_near_wrap(&ring, &[3 * 128, 4 * 128]);
+    let mut buf = Vec::new();
+    parked_handoffs(
+        40,
+        tx,
+        |tx, m| tx.send(m).expect("send"),
+        || {
+            rx.recv_into(&mut buf).expect("recv");
+            buf.clone()
+        },
+    );
+    futex_words_wrapped(&ring, &[3 * 128, 4 * 128]);
 }
