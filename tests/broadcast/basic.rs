@@ -1,13 +1,11 @@
 //! The broadcast API in one process: every subscriber sees every message in order, sizes,
 //! grants, values, joining, role slots, bad input and counters.
 
-use crate::common::signals::{deadline_holds, under_signal_storm};
-use crate::common::{
-    check, erase_slot, forge_each_word, futex_words_near_wrap, futex_words_wrapped, message,
-    parked_handoffs, segment_word, set_segment_word, watchdog, RingGuard,
-};
+use crate::common::scribbler::corrupted_stays;
+use crate::common::waits::{blocking_calls_under_signals, futex_words_wrap};
+use crate::common::{check, erase_slot, forge_each_word, message, watchdog, RingGuard};
 use ipcring::broadcast::{Builder, Publisher, Subscriber};
-use ipcring::{OpenError, RecvError, Role, SendError, WaitStrategy};
+use ipcring::{OpenError, RecvError, Role, SendError};
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -116,7 +114,7 @@ fn a_publisher_that_erases_its_slot_is_seen_gone() {
 fn handles_that_found_the_topic_corrupted_stay_corrupted() {
     let _w = watchdog("poisoned handles", LIMIT);
     let ring = RingGuard::new("poison");
-    let mut tx = Builder::new(ring.name())
+    let tx = Builder::new(ring.name())
         .capacity(4)
         .slot_size(8)
         .publishers(1)
@@ -124,25 +122,9 @@ fn handles_that_found_the_topic_corrupted_stay_corrupted() {
         .lossy(true)
         .create_publisher()
         .expect("create");
-    let mut rx = Subscriber::open(ring.name()).expect("subscribe");
-    tx.send(b"a").expect("send");
+    let rx = Subscriber::open(ring.name()).expect("subscribe");
     // The first cell's state word, after 5 header lines and 2 role slots of 2 lines.
-    let cell = (5 + 2 * 2) * 128;
-    let good = segment_word(&ring, cell);
-    set_segment_word(&ring, cell, u64::MAX);
-    let mut buf = Vec::new();
-    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Corrupted));
-    set_segment_word(&ring, cell, good);
-    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Corrupted));
-    assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Corrupted));
-    // The publisher meets the bad word a lap later.
-    for m in [b"b", b"c", b"d"] {
-        tx.send(m).expect("send");
-    }
-    set_segment_word(&ring, cell, u64::MAX);
-    assert_eq!(tx.try_send(b"e"), Err(SendError::Corrupted));
-    set_segment_word(&ring, cell, good);
-    assert_eq!(tx.try_send(b"e"), Err(SendError::Corrupted));
+    corrupted_stays!(&ring, tx, rx, (5 + 2 * 2) * 128);
 }
 
 /// Every word of the identity and geometry lines forged with values at the edges of the
@@ -396,64 +378,25 @@ fn read_lends_in_place_in_a_lossless_topic_and_a_checked_copy_in_a_lossy_one() {
     }
 }
 
-/// Blocking calls under a storm of signals (a thousand a second, handler without
-/// `SA_RESTART`) with every wait strategy: deadlines hold, no `EINTR` comes out, and a
-/// receive without a deadline gets the message that comes later.
+/// Blocking calls under a storm of signals (see the macro).
 #[test]
 fn signals_neither_break_nor_stretch_blocking_calls() {
     let _w = watchdog("signal storm", LIMIT);
-    let wait = Duration::from_millis(50);
-    for strategy in [
-        WaitStrategy::BusySpin,
-        WaitStrategy::Park,
-        WaitStrategy::default(),
-    ] {
-        let ring = RingGuard::new("signals");
-        let mut tx = topic(&ring, 4, 8);
-        let mut rx = Subscriber::open(ring.name()).expect("subscribe");
-        tx.set_wait_strategy(strategy);
-        rx.set_wait_strategy(strategy);
-        let mut buf = Vec::new();
-        deadline_holds("recv_timeout_into", wait, RecvError::Timeout, || {
-            rx.recv_timeout_into(&mut buf, wait)
-        });
-        while tx.try_send(&[1; 8]).is_ok() {}
-        deadline_holds("send_timeout", wait, SendError::Timeout, || {
-            tx.send_timeout(&[1; 8], wait)
-        });
-        while rx.try_recv_into(&mut buf).is_ok() {}
-        let late = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(100));
-            tx.send(b"late").expect("send");
-            tx
-        });
-        let (r, signals) = under_signal_storm(|| rx.recv_into(&mut buf));
-        assert_eq!(r, Ok(4), "{strategy:?} under {signals} signals");
-        assert_eq!(buf, b"late");
-        drop(late.join().expect("sender"));
-    }
+    blocking_calls_under_signals!(|ring| (
+        topic(&ring, 4, 8),
+        Subscriber::open(ring.name()).expect("subscribe")
+    ));
 }
 
 /// The futex words of both wait lines wrap past `u32::MAX` while both sides park.
 #[test]
 fn futex_words_wrap_around() {
     let _w = watchdog("futex word wrap", LIMIT);
-    let ring = RingGuard::new("futex-wrap");
-    let mut tx = topic(&ring, 2, 8);
-    let mut rx = Subscriber::open(ring.name()).expect("subscribe");
-    tx.set_wait_strategy(WaitStrategy::Park);
-    rx.set_wait_strategy(WaitStrategy::Park);
-    // The two wait lines, after the header's position lines.
-    futex_words_near_wrap(&ring, &[3 * 128, 4 * 128]);
-    let mut buf = Vec::new();
-    parked_handoffs(
-        40,
-        tx,
-        |tx, m| tx.send(m).expect("send"),
-        || {
-            rx.recv_into(&mut buf).expect("recv");
-            buf.clone()
-        },
+    futex_words_wrap!(
+        |ring| (
+            topic(&ring, 2, 8),
+            Subscriber::open(ring.name()).expect("subscribe")
+        ),
+        &[3 * 128, 4 * 128]
     );
-    futex_words_wrapped(&ring, &[3 * 128, 4 * 128]);
 }

@@ -16,6 +16,7 @@ pub mod full;
 pub mod scribbler;
 pub mod signals;
 pub mod users;
+pub mod waits;
 
 /// Environment variables that turn a run of this binary into a child role.
 pub const ROLE_VAR: &str = "IPCRING_TEST_ROLE";
@@ -606,55 +607,4 @@ pub fn forge_each_word(ring: &RingGuard, words: impl Iterator<Item = u64>, attem
     }
     // Put back whole, the ring works again.
     attempt();
-}
-
-/// Sets the futex word of the wait lines at `lines` (offsets of their 128-byte lines in
-/// `ring`'s segment; the word follows the 4-byte announcement) to 3 short of wrapping.
-pub fn futex_words_near_wrap(ring: &RingGuard, lines: &[u64]) {
-    use std::os::unix::fs::FileExt;
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .open(ring.path())
-        .expect("open the segment's file");
-    for line in lines {
-        f.write_all_at(&(u32::MAX - 2).to_le_bytes(), line + 4)
-            .expect("write the futex word");
-    }
-}
-
-/// Asserts that the futex words of the wait lines at `lines` wrapped past `u32::MAX` since
-/// [`futex_words_near_wrap`]: each side was woken more than twice.
-pub fn futex_words_wrapped(ring: &RingGuard, lines: &[u64]) {
-    for line in lines {
-        let w = segment_word(ring, *line) >> 32;
-        assert!(w < 1000, "futex word of line {line}: {w}, not wrapped");
-    }
-}
-
-/// Sends `n` messages (message `i` of 8 bytes) through `send` from another thread, and
-/// receives them with `recv`, both sides parking: the consumer sleeps between messages
-/// (the sender pauses 1 ms) and then the sender sleeps on a full ring while the receiver
-/// pauses. Every message arrives, in order.
-pub fn parked_handoffs<T: Send + 'static>(
-    n: u64,
-    mut tx: T,
-    send: fn(&mut T, &[u8]),
-    mut recv: impl FnMut() -> Vec<u8>,
-) {
-    let sender = std::thread::spawn(move || {
-        for i in 0..n {
-            if i < n / 2 {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            send(&mut tx, &message(i, 8));
-        }
-        tx
-    });
-    for i in 0..n {
-        if i >= n / 2 {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        check(i, 8, &recv());
-    }
-    drop(sender.join().expect("sender"));
 }

@@ -66,3 +66,34 @@ pub fn scribble_over(
     }
     writes
 }
+
+/// The body of a test that handles of a kind of cells (MPMC, broadcast) that found a cell
+/// corrupted say so on every later call, even once the cell was put right. `tx` and `rx`
+/// are a producer and a consumer of a 4-cell ring `ring` of 8-byte slots, whose first
+/// cell's state word is at `cell`.
+#[allow(unused_macros)]
+macro_rules! corrupted_stays {
+    ($ring:expr, $tx:expr, $rx:expr, $cell:expr) => {{
+        use crate::common::{segment_word, set_segment_word};
+        use ipcring::{RecvError, SendError};
+        let (ring, mut tx, mut rx, cell) = ($ring, $tx, $rx, $cell);
+        tx.send(b"a").expect("send");
+        let good = segment_word(ring, cell);
+        set_segment_word(ring, cell, u64::MAX);
+        let mut buf = Vec::new();
+        assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Corrupted));
+        set_segment_word(ring, cell, good);
+        assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Corrupted));
+        assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Corrupted));
+        // The producer meets the bad word a lap later.
+        for m in [b"b", b"c", b"d"] {
+            tx.send(m).expect("send");
+        }
+        set_segment_word(ring, cell, u64::MAX);
+        assert_eq!(tx.try_send(b"e"), Err(SendError::Corrupted));
+        set_segment_word(ring, cell, good);
+        assert_eq!(tx.try_send(b"e"), Err(SendError::Corrupted));
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use corrupted_stays;

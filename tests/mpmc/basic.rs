@@ -1,11 +1,9 @@
 //! The MPMC API in one process: order, sizes, full and empty, grants, values, bad input,
 //! role slots, counters, and many threads at once.
 
-use crate::common::signals::{deadline_holds, under_signal_storm};
-use crate::common::{
-    check, erase_slot, forge_each_word, futex_words_near_wrap, futex_words_wrapped, message,
-    parked_handoffs, segment_word, set_segment_word, watchdog, RingGuard,
-};
+use crate::common::scribbler::corrupted_stays;
+use crate::common::waits::{blocking_calls_under_signals, futex_words_wrap};
+use crate::common::{check, erase_slot, forge_each_word, message, watchdog, RingGuard};
 use ipcring::mpmc::{Builder, Consumer, HeapQueue, Producer};
 use ipcring::{OpenError, RecvError, Role, SendError, WaitStrategy};
 use std::collections::HashMap;
@@ -259,26 +257,10 @@ fn handles_that_found_the_queue_corrupted_stay_corrupted() {
             .producers(1)
             .consumers(1)
     };
-    let mut tx = b().create_producer().expect("create");
-    let mut rx = Consumer::open(ring.name()).expect("open a consumer");
-    tx.send(b"a").expect("send");
+    let tx = b().create_producer().expect("create");
+    let rx = Consumer::open(ring.name()).expect("open a consumer");
     // The first cell's state word, after 6 header lines and 2 role slots of 2 lines.
-    let cell = (6 + 2 * 2) * 128;
-    let good = segment_word(&ring, cell);
-    set_segment_word(&ring, cell, u64::MAX);
-    let mut buf = Vec::new();
-    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Corrupted));
-    set_segment_word(&ring, cell, good);
-    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Corrupted));
-    assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Corrupted));
-    // The producer meets the bad word a lap later.
-    tx.send(b"b").expect("send");
-    tx.send(b"c").expect("send");
-    tx.send(b"d").expect("send");
-    set_segment_word(&ring, cell, u64::MAX);
-    assert_eq!(tx.try_send(b"e"), Err(SendError::Corrupted));
-    set_segment_word(&ring, cell, good);
-    assert_eq!(tx.try_send(b"e"), Err(SendError::Corrupted));
+    corrupted_stays!(&ring, tx, rx, (6 + 2 * 2) * 128);
 }
 
 /// Every word of the identity and geometry lines forged with values at the edges of the
@@ -489,62 +471,16 @@ fn a_mark_a_lap_behind_the_head_is_never_taken_for_a_held_message() {
     assert_eq!(other.stats().redelivered, 0);
 }
 
-/// Blocking calls under a storm of signals (a thousand a second, handler without
-/// `SA_RESTART`) with every wait strategy: deadlines hold, no `EINTR` comes out, and a
-/// receive without a deadline gets the message that comes later.
+/// Blocking calls under a storm of signals (see the macro).
 #[test]
 fn signals_neither_break_nor_stretch_blocking_calls() {
     let _w = watchdog("signal storm", LIMIT);
-    let wait = Duration::from_millis(50);
-    for strategy in [
-        WaitStrategy::BusySpin,
-        WaitStrategy::Park,
-        WaitStrategy::default(),
-    ] {
-        let ring = RingGuard::new("signals");
-        let (mut tx, mut rx) = pair(&ring, 4, 8);
-        tx.set_wait_strategy(strategy);
-        rx.set_wait_strategy(strategy);
-        let mut buf = Vec::new();
-        deadline_holds("recv_timeout_into", wait, RecvError::Timeout, || {
-            rx.recv_timeout_into(&mut buf, wait)
-        });
-        while tx.try_send(&[1; 8]).is_ok() {}
-        deadline_holds("send_timeout", wait, SendError::Timeout, || {
-            tx.send_timeout(&[1; 8], wait)
-        });
-        while rx.try_recv_into(&mut buf).is_ok() {}
-        let late = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(100));
-            tx.send(b"late").expect("send");
-            tx
-        });
-        let (r, signals) = under_signal_storm(|| rx.recv_into(&mut buf));
-        assert_eq!(r, Ok(4), "{strategy:?} under {signals} signals");
-        assert_eq!(buf, b"late");
-        drop(late.join().expect("sender"));
-    }
+    blocking_calls_under_signals!(|ring| pair(&ring, 4, 8));
 }
 
 /// The futex words of both wait lines wrap past `u32::MAX` while both sides park.
 #[test]
 fn futex_words_wrap_around() {
     let _w = watchdog("futex word wrap", LIMIT);
-    let ring = RingGuard::new("futex-wrap");
-    let (mut tx, mut rx) = pair(&ring, 2, 8);
-    tx.set_wait_strategy(WaitStrategy::Park);
-    rx.set_wait_strategy(WaitStrategy::Park);
-    // The two wait lines, after the header's position lines.
-    futex_words_near_wrap(&ring, &[4 * 128, 5 * 128]);
-    let mut buf = Vec::new();
-    parked_handoffs(
-        40,
-        tx,
-        |tx, m| tx.send(m).expect("send"),
-        || {
-            rx.recv_into(&mut buf).expect("recv");
-            buf.clone()
-        },
-    );
-    futex_words_wrapped(&ring, &[4 * 128, 5 * 128]);
+    futex_words_wrap!(|ring| pair(&ring, 2, 8), &[4 * 128, 5 * 128]);
 }

@@ -3,10 +3,9 @@
 //! messages, positions that wrap across u64::MAX, grants and counters.
 
 use crate::common::full::{copied, TryPair};
-use crate::common::signals::{deadline_holds, under_signal_storm};
+use crate::common::waits::{blocking_calls_under_signals, futex_words_wrap};
 use crate::common::{
-    check, check_lent, futex_words_near_wrap, futex_words_wrapped, message, parked_handoffs,
-    segment_word, set_segment_word, watchdog, RingGuard, XorShift,
+    check, check_lent, message, segment_word, set_segment_word, watchdog, RingGuard, XorShift,
 };
 use ipcring::spsc::{self, Builder, Consumer, Producer};
 use ipcring::{OpenError, RecvError, Role, SendError, WaitStrategy};
@@ -601,41 +600,11 @@ fn a_producer_that_found_the_ring_corrupted_stays_corrupted() {
     assert!(matches!(tx.try_reserve(1), Err(SendError::Corrupted)));
 }
 
-/// Blocking calls under a storm of signals (a thousand a second, handler without
-/// `SA_RESTART`) with every wait strategy: deadlines hold, no `EINTR` comes out, and a
-/// receive without a deadline gets the message that comes later.
+/// Blocking calls under a storm of signals (see the macro).
 #[test]
 fn signals_neither_break_nor_stretch_blocking_calls() {
     let _w = watchdog("signal storm", LIMIT);
-    let wait = Duration::from_millis(50);
-    for strategy in [
-        WaitStrategy::BusySpin,
-        WaitStrategy::Park,
-        WaitStrategy::default(),
-    ] {
-        let ring = RingGuard::new("signals");
-        let (mut tx, mut rx) = pair(&ring, 1024, 0);
-        tx.set_wait_strategy(strategy);
-        rx.set_wait_strategy(strategy);
-        let mut buf = Vec::new();
-        deadline_holds("recv_timeout_into", wait, RecvError::Timeout, || {
-            rx.recv_timeout_into(&mut buf, wait)
-        });
-        while tx.try_send(&[1; 100]).is_ok() {}
-        deadline_holds("send_timeout", wait, SendError::Timeout, || {
-            tx.send_timeout(&[1; 100], wait)
-        });
-        while rx.try_recv_into(&mut buf).is_ok() {}
-        let late = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(100));
-            tx.send(b"late").expect("send");
-            tx
-        });
-        let (r, signals) = under_signal_storm(|| rx.recv_into(&mut buf));
-        assert_eq!(r, Ok(4), "{strategy:?} under {signals} signals");
-        assert_eq!(buf, b"late");
-        drop(late.join().expect("sender"));
-    }
+    blocking_calls_under_signals!(|ring| pair(&ring, 1024, 0));
 }
 
 /// A wait strategy that yields a thousand times, on a machine whose CPUs are all busy
@@ -681,21 +650,5 @@ fn a_deadline_ends_the_yields_of_a_wait_on_a_busy_machine() {
 #[test]
 fn futex_words_wrap_around() {
     let _w = watchdog("futex word wrap", LIMIT);
-    let ring = RingGuard::new("futex-wrap");
-    let (mut tx, mut rx) = pair(&ring, 64, 0);
-    tx.set_wait_strategy(WaitStrategy::Park);
-    rx.set_wait_strategy(WaitStrategy::Park);
-    // The consumer's and the producer's wait lines: header lines 3 and 4.
-    futex_words_near_wrap(&ring, &[3 * 128, 4 * 128]);
-    let mut buf = Vec::new();
-    parked_handoffs(
-        40,
-        tx,
-        |tx, m| tx.send(m).expect("send"),
-        || {
-            rx.recv_into(&mut buf).expect("recv");
-            buf.clone()
-        },
-    );
-    futex_words_wrapped(&ring, &[3 * 128, 4 * 128]);
+    futex_words_wrap!(|ring| pair(&ring, 64, 0), &[3 * 128, 4 * 128]);
 }
