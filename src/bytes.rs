@@ -63,8 +63,114 @@ unsafe fn shared_word<'a>(p: *const u8) -> &'a AtomicU64 {
     unsafe { &*p.cast::<AtomicU64>() }
 }
 
-/// Copies `len` bytes from the shared area at `src` to the private buffer at `dst`, a
-/// word at a time with atomic loads (see [`shared_word`]); the last word is read whole.
+/// From this many bytes on, a copy to or from the shared area moves its 64-byte blocks in
+/// a loop of 16-byte SSE moves ([`blocks`]), and from [`MOVSB`] bytes on its whole words
+/// with `rep movsb` ([`movsb`]). Measured on this machine (AMD EPYC, one thread, GB/s):
+///
+/// | bytes | atomic words | SSE blocks | `rep movsb` | `memcpy` |
+/// | ---: | ---: | ---: | ---: | ---: |
+/// | 128 | 15 | 25 | 6 | 24 |
+/// | 512 | 19 | 35 | 22 | 44 |
+/// | 2 KiB | 20 | 37 | 39 | 69 |
+/// | 1 MiB | 16 | 30 | 30 | 32 |
+#[cfg(all(not(ipcring_loom), target_arch = "x86_64"))]
+const BLOCKS: usize = 128;
+
+/// See [`BLOCKS`].
+#[cfg(all(not(ipcring_loom), target_arch = "x86_64"))]
+const MOVSB: usize = 2048;
+
+// Both copies below are `asm!` blocks: opaque to the compiler, so that, like the atomic
+// words, they read or write bytes that another process may write at the same time without
+// a data race in Rust's sense, and at close to `memcpy`'s speed.
+
+/// Copies `len` bytes with `rep movsb`.
+///
+/// # Safety
+/// `src` is readable and `dst` writable for `len` bytes; one of them is outside the area.
+#[cfg(all(not(ipcring_loom), target_arch = "x86_64"))]
+#[inline(always)]
+unsafe fn movsb(src: *const u8, dst: *mut u8, len: usize) {
+    // SAFETY: `rep movsb` copies `rcx` bytes from `rsi` to `rdi`, forwards (the direction
+    // flag is clear on entry to an asm block); both ranges are valid per the contract. It
+    // touches no stack and no flags.
+    unsafe {
+        core::arch::asm!(
+            "rep movsb",
+            inout("rcx") len => _,
+            inout("rsi") src => _,
+            inout("rdi") dst => _,
+            options(nostack, preserves_flags),
+        );
+    }
+}
+
+/// Copies `n` blocks of 64 bytes, 16 bytes per move (SSE2, which every x86-64 has).
+///
+/// # Safety
+/// `n` > 0; `src` is readable and `dst` writable for `64 * n` bytes; one of them is
+/// outside the area.
+#[cfg(all(not(ipcring_loom), target_arch = "x86_64"))]
+#[inline(always)]
+unsafe fn blocks(src: *const u8, dst: *mut u8, n: usize) {
+    // SAFETY: each turn moves the 64 bytes at `s` to `d` (unaligned moves), then steps
+    // both by 64; `n` turns stay within the ranges of the contract. No stack is used.
+    unsafe {
+        core::arch::asm!(
+            "2:",
+            "movdqu {a}, [{s}]",
+            "movdqu {b}, [{s} + 16]",
+            "movdqu {c}, [{s} + 32]",
+            "movdqu {e}, [{s} + 48]",
+            "movdqu [{d}], {a}",
+            "movdqu [{d} + 16], {b}",
+            "movdqu [{d} + 32], {c}",
+            "movdqu [{d} + 48], {e}",
+            "add {s}, 64",
+            "add {d}, 64",
+            "dec {n}",
+            "jnz 2b",
+            s = inout(reg) src => _,
+            d = inout(reg) dst => _,
+            n = inout(reg) n => _,
+            a = out(xmm_reg) _,
+            b = out(xmm_reg) _,
+            c = out(xmm_reg) _,
+            e = out(xmm_reg) _,
+            options(nostack),
+        );
+    }
+}
+
+/// Moves the first whole words of a copy of `len` bytes in bulk if it is long enough for
+/// that to pay (see [`BLOCKS`]); returns how many words it moved (the rest are the
+/// caller's).
+///
+/// # Safety
+/// `src` is readable and `dst` writable for `len` bytes; one of them is outside the area.
+#[cfg(not(ipcring_loom))]
+#[inline(always)]
+unsafe fn bulk_words(src: *const u8, dst: *mut u8, len: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if len >= MOVSB {
+            // SAFETY: the whole words of `len`, per the contract.
+            unsafe { movsb(src, dst, len & !7) };
+            return len / 8;
+        }
+        if len >= BLOCKS {
+            // SAFETY: the whole blocks of `len` (at least 2), per the contract.
+            unsafe { blocks(src, dst, len / 64) };
+            return len / 64 * 8;
+        }
+    }
+    let _ = (src, dst, len);
+    0
+}
+
+/// Copies `len` bytes from the shared area at `src` to the private buffer at `dst`, in
+/// bulk (see [`BLOCKS`]) and a word at a time with atomic loads (see [`shared_word`]); the
+/// last, partial word is read whole.
 ///
 /// # Safety
 /// `src` is 8-aligned and `len` rounded up to a multiple of 8 bytes are readable there;
@@ -77,7 +183,7 @@ pub(crate) unsafe fn load_shared(src: *const u8, dst: *mut u8, len: usize) {
     // partial word of `src` within its rounded-up length, and only `len % 8` bytes of it
     // are written to `dst`.
     unsafe {
-        for i in 0..whole {
+        for i in bulk_words(src, dst, len)..whole {
             // Relaxed: the record's or cell's state word orders the payload.
             let w = shared_word(src.add(8 * i)).load(Ordering::Relaxed);
             dst.add(8 * i).cast::<u64>().write_unaligned(w);
@@ -90,8 +196,9 @@ pub(crate) unsafe fn load_shared(src: *const u8, dst: *mut u8, len: usize) {
     }
 }
 
-/// Copies `len` bytes from the private buffer at `src` to the shared area at `dst`, a word
-/// at a time with atomic stores (see [`shared_word`]); the last word is padded with zeros.
+/// Copies `len` bytes from the private buffer at `src` to the shared area at `dst`, in bulk
+/// (see [`BLOCKS`]) and a word at a time with atomic stores (see [`shared_word`]); the
+/// last, partial word is padded with zeros.
 ///
 /// # Safety
 /// `dst` is 8-aligned and `len` rounded up to a multiple of 8 bytes are writable there and
@@ -102,7 +209,7 @@ pub(crate) unsafe fn store_shared(src: *const u8, dst: *mut u8, len: usize) {
     let whole = len / 8;
     // SAFETY: as in `load_shared`, the other way round.
     unsafe {
-        for i in 0..whole {
+        for i in bulk_words(src, dst, len)..whole {
             let w = src.add(8 * i).cast::<u64>().read_unaligned();
             // Relaxed: published by the record's or cell's state word.
             shared_word(dst.add(8 * i)).store(w, Ordering::Relaxed);
@@ -430,10 +537,10 @@ mod tests {
     #[cfg(not(ipcring_loom))]
     #[test]
     fn shared_copies_move_exactly_len_bytes_and_pad_the_last_word() {
-        for len in 0..=40usize {
-            let src: Vec<u8> = (1..=len as u8).collect();
-            let mut area = vec![u64::MAX; 6];
-            // SAFETY: `area` is 8-aligned with 48 bytes, at least `len` rounded up to 8;
+        for len in (0..=40usize).chain([127, 128, 135, 200, 1025, 2047, 2048, 2049, 4099]) {
+            let src: Vec<u8> = (0..len).map(|i| (i % 251) as u8 + 1).collect();
+            let mut area = vec![u64::MAX; len / 8 + 2];
+            // SAFETY: `area` is 8-aligned with more than `len` rounded up to 8 bytes;
             // `src` has `len` bytes; distinct buffers.
             unsafe { super::store_shared(src.as_ptr(), area.as_mut_ptr().cast(), len) };
             let bytes: Vec<u8> = area.iter().flat_map(|w| w.to_ne_bytes()).collect();
