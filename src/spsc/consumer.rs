@@ -542,6 +542,9 @@ impl Consumer {
             if self.pos != self.published {
                 self.publish();
             }
+            if level == Check::Peer {
+                self.restore_published();
+            }
             self.check_producer(level == Check::Peer)
         });
         outcome.unwrap_or(Err(RecvError::Timeout))
@@ -570,6 +573,23 @@ impl Consumer {
         // waiting for room. Relaxed peek, as in `on_empty`: that line only changes when
         // the producer parks, so it stays in our cache while both sides are busy.
         if next.wrapping_sub(self.published) >= self.publish_every || self.producer_waiting() {
+            self.publish();
+        }
+    }
+
+    /// Puts back the position we published and the one we released if the shared memory
+    /// no longer says them (a peer scribbled over them): a producer that waits for room
+    /// would otherwise wait for a publication that never comes, since we publish only
+    /// what is new to us. Called at each thorough check of a wait (at least once a slice).
+    #[cold]
+    fn restore_published(&mut self) {
+        // Relaxed: compared with our own values only; what we store again is ordered as
+        // in `release_many` and `publish`. Waiting, we hold no record: released is `pos`.
+        if self.ring.own().mark.load(Ordering::Relaxed) != self.pos {
+            // SYNC(release): as in `release_many`.
+            self.ring.own().mark.store(self.pos, Ordering::Release);
+        }
+        if self.ring.hdr().read.0.pos.load(Ordering::Relaxed) != self.published {
             self.publish();
         }
     }

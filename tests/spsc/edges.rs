@@ -652,3 +652,37 @@ fn futex_words_wrap_around() {
     let _w = watchdog("futex word wrap", LIMIT);
     futex_words_wrap!(|ring| pair(&ring, 64, 0), &[3 * 128, 4 * 128]);
 }
+
+/// A peer that scribbles the consumer's published and released positions back to older
+/// values (valid ones: the producer's last look) while the consumer waits on an empty ring
+/// must not leave the producer waiting for room forever: the waiting consumer puts its
+/// positions back at its next thorough check.
+#[test]
+fn a_waiting_consumer_puts_back_positions_scribbled_back() {
+    let _w = watchdog("positions scribbled back", LIMIT);
+    let ring = RingGuard::new("put-back");
+    let (mut tx, mut rx) = pair(&ring, 1024, 0);
+    tx.set_wait_strategy(WaitStrategy::Park);
+    rx.set_wait_strategy(WaitStrategy::Park);
+    let mut sent = 0;
+    // Full: the producer's last look at the consumer's positions saw 0.
+    while tx.try_send(&message(sent, 24)).is_ok() {
+        sent += 1;
+    }
+    let consumer = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        for seq in 0..=sent {
+            rx.recv_into(&mut buf).expect("recv");
+            check(seq, 24, &buf);
+        }
+    });
+    // The consumer drains the ring and sleeps on it, empty; then its published position
+    // (header line 2) and its released one (the `mark` of its slot's counters: slot 1,
+    // second line, eighth word) are put back to 0.
+    std::thread::sleep(Duration::from_millis(200));
+    set_segment_word(&ring, 2 * 128, 0);
+    set_segment_word(&ring, 5 * 128 + 256 + 128 + 7 * 8, 0);
+    tx.send(&message(sent, 24))
+        .expect("room, once the consumer put its positions back");
+    consumer.join().expect("consumer");
+}
