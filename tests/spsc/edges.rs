@@ -7,6 +7,7 @@ use crate::common::waits::{blocking_calls_under_signals, futex_words_wrap};
 use crate::common::{
     check, check_lent, message, segment_word, set_segment_word, watchdog, RingGuard, XorShift,
 };
+use crate::process::{send_one, StreamReader};
 use ipcring::spsc::{self, Builder, Consumer, Producer};
 use ipcring::{OpenError, RecvError, Role, SendError, WaitStrategy};
 use std::collections::VecDeque;
@@ -685,4 +686,28 @@ fn a_waiting_consumer_puts_back_positions_scribbled_back() {
     tx.send(&message(sent, 24))
         .expect("room, once the consumer put its positions back");
     consumer.join().expect("consumer");
+}
+
+/// Two threads stream mixed sizes through a heap ring by every send and receive path (the
+/// in-process stress that ThreadSanitizer runs in CI, see `.ci/run`).
+#[test]
+fn a_heap_ring_streams_between_threads_through_every_path() {
+    let _w = watchdog("heap ring between threads", LIMIT);
+    const COUNT: u64 = 20_000;
+    for strategy in [WaitStrategy::Park, WaitStrategy::default()] {
+        let (mut tx, mut rx) = spsc::heap_pair(1 << 16, strategy, u64::MAX - 4096);
+        let producer = std::thread::spawn(move || {
+            let mut rng = XorShift::new(5);
+            let mut seq = 0;
+            while seq < COUNT {
+                seq += send_one(&mut tx, &mut rng, seq, COUNT - seq, false).expect("send");
+            }
+        });
+        let mut reader = StreamReader::new(0, false, 6);
+        while reader.next < COUNT {
+            reader.recv_one(&mut rx).expect("recv");
+        }
+        producer.join().expect("producer");
+        assert_eq!(reader.recv_one(&mut rx), Err(RecvError::Disconnected));
+    }
 }
