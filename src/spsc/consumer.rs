@@ -45,6 +45,9 @@ pub struct Consumer {
     wakeups: u64,
     /// When a non-blocking poll may next ask the kernel about the producer.
     pacer: Pacer,
+    /// Thorough checks in a row of a wait that found the producer waiting for room (see
+    /// [`Consumer::contradiction`]).
+    stuck: u8,
     strategy: WaitStrategy,
 }
 
@@ -85,6 +88,7 @@ impl Consumer {
             received: c.received.load(Ordering::Relaxed),
             wakeups: c.wakeups.load(Ordering::Relaxed),
             pacer: Pacer::default(),
+            stuck: 0,
             pos,
             start: pos,
             published: read,
@@ -527,6 +531,7 @@ impl Consumer {
         // SAFETY: the line lives in the ring that `self` owns, for the whole wait.
         let line = unsafe { self.ring.wait_line(Role::Consumer) };
         let strategy = self.strategy;
+        self.stuck = 0;
         let outcome = wait::block_on(strategy, spun, line, deadline, |level| {
             match self.poll() {
                 Ok(Some(found)) => return Some(Ok(found)),
@@ -544,6 +549,9 @@ impl Consumer {
             }
             if level == Check::Peer {
                 self.restore_published();
+                if let Some(e) = self.contradiction() {
+                    return Some(Err(e));
+                }
             }
             self.check_producer(level == Check::Peer)
         });
@@ -592,6 +600,27 @@ impl Consumer {
         if self.ring.hdr().read.0.pos.load(Ordering::Relaxed) != self.published {
             self.publish();
         }
+    }
+
+    /// Whether the producer waits for room while we wait for a message at the position we
+    /// published: impossible in an intact ring (an empty ring has room for any message),
+    /// so a header that a peer erased hides the records after it, and without this both
+    /// sides would wait for each other for good. Each thorough check that finds it wakes
+    /// the producer, so that it looks again at what we published (it announces itself
+    /// again only if it still finds no room); the third in a row is `Corrupted`.
+    #[cold]
+    fn contradiction(&mut self) -> Option<RecvError> {
+        if !self.producer_waiting() {
+            self.stuck = 0;
+            return None;
+        }
+        self.stuck += 1;
+        if self.stuck < 3 {
+            self.publish();
+            return None;
+        }
+        self.ring.poison();
+        Some(RecvError::Corrupted)
     }
 
     /// Publishes our position to the producer and wakes it if it sleeps.

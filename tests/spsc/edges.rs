@@ -711,3 +711,33 @@ fn a_heap_ring_streams_between_threads_through_every_path() {
         assert_eq!(reader.recv_one(&mut rx), Err(RecvError::Disconnected));
     }
 }
+
+/// A peer that erases the header of a committed record stops the consumer there; the
+/// producer then fills the ring behind it and waits for room, while the consumer waits for
+/// a message. The consumer sees the contradiction (the producer waits for room that an
+/// empty ring would have) and says `Corrupted`; once it is gone, the producer is told.
+#[test]
+fn an_erased_header_with_a_producer_waiting_for_room_is_corrupted_not_a_deadlock() {
+    let _w = watchdog("erased header", LIMIT);
+    let ring = RingGuard::new("erased-header");
+    let (mut tx, mut rx) = pair(&ring, 1024, 0);
+    tx.set_wait_strategy(WaitStrategy::Park);
+    rx.set_wait_strategy(WaitStrategy::Park);
+    tx.send(&message(0, 24)).expect("send");
+    // The header of message 0, at the start of the data area.
+    set_segment_word(&ring, HEADER, 0);
+    let producer = std::thread::spawn(move || {
+        let mut seq = 1;
+        loop {
+            match tx.send(&message(seq, 24)) {
+                Ok(()) => seq += 1,
+                Err(e) => return (seq, e),
+            }
+        }
+    });
+    let mut buf = Vec::new();
+    assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Corrupted));
+    drop(rx);
+    let (seq, e) = producer.join().expect("producer");
+    assert_eq!(e, SendError::Disconnected, "after {seq} messages");
+}
