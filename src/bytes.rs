@@ -164,6 +164,7 @@ unsafe fn bulk_words(src: *const u8, dst: *mut u8, len: usize) -> usize {
             return len / 64 * 8;
         }
     }
+    #[cfg(not(target_arch = "x86_64"))]
     let _ = (src, dst, len);
     0
 }
@@ -295,27 +296,16 @@ impl ReadAccess {
     /// Replaces the contents of `buf` with the window's bytes.
     #[inline(always)]
     pub(crate) fn copy_into(&self, buf: &mut Vec<u8>) {
-        buf.clear();
-        buf.reserve(self.len);
-        // SAFETY: `buf` has room for `len` bytes after `reserve`; the window starts on a
-        // word and its length rounded up to a word is readable (see `Bytes::read`); they
-        // cannot overlap. `set_len` follows the copy that initialised those bytes.
-        unsafe {
-            load_shared(self.ptr.as_ptr(), buf.as_mut_ptr(), self.len);
-            buf.set_len(self.len);
-        }
+        // SAFETY: the view lives for this call only, inside the window.
+        unsafe { self.view() }.copy_into(buf);
     }
 
     /// The window's bytes as a `T`, which has exactly its length.
     #[inline(always)]
     pub(crate) fn value<T: bytemuck::Pod>(&self) -> T {
-        assert_eq!(core::mem::size_of::<T>(), self.len, "a value is read whole");
-        let mut v = T::zeroed();
-        let dst = bytemuck::bytes_of_mut(&mut v);
-        // SAFETY: `dst` has `len` writable bytes, outside the area; the window as in
-        // `copy_into`.
-        unsafe { load_shared(self.ptr.as_ptr(), dst.as_mut_ptr(), self.len) };
-        v
+        // SAFETY: as in `copy_into`.
+        let v = unsafe { self.view() }.value();
+        v.expect("a value is read whole")
     }
 
     /// Ends the access (under loom this is where the checked read ends).
