@@ -13,11 +13,13 @@ use crate::wait::Check;
 
 /// The shortest time between two liveness syscalls of one handle, in ns of [`ticks`]:
 /// one millisecond, or the coarse clock's step if that is longer (4 ms with a 250 Hz tick).
+#[cfg(not(ipcring_loom))]
 const INTERVAL: u64 = 1_000_000;
 
 /// Nanoseconds of CLOCK_MONOTONIC_COARSE: the time of the last timer tick, which the vDSO
 /// reads from memory the kernel shares (about 7 ns, against 12 for the time-stamp counter
 /// and 30 for a precise `clock_gettime`, which reads it). Coarse is all a pace needs.
+#[cfg(not(ipcring_loom))]
 #[inline]
 fn ticks() -> u64 {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
@@ -27,12 +29,14 @@ fn ticks() -> u64 {
 /// When a handle's next liveness syscall is due. Each handle has its own.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Pacer {
-    /// When the last one was made; 0 before the first, which is due at once.
+    /// When the last one was made; 0 before the first, which is due at once. Under loom,
+    /// how many polls asked.
     last: u64,
 }
 
 impl Pacer {
     /// Whether a poll made now may ask the kernel; if so, the next one waits an interval.
+    #[cfg(not(ipcring_loom))]
     #[inline]
     pub(crate) fn due(&mut self) -> bool {
         let now = ticks();
@@ -43,12 +47,27 @@ impl Pacer {
         true
     }
 
+    /// Under loom, every other poll: a model must make the same choices each time it
+    /// replays a schedule, which a clock would not, and so it explores both paths.
+    #[cfg(ipcring_loom)]
+    pub(crate) fn due(&mut self) -> bool {
+        self.last = self.last.wrapping_add(1);
+        self.last % 2 == 1
+    }
+
     /// Makes the next check due at once: called when a check found the peer gone, so that
     /// the calls after it go on saying so (a crashed peer's flag still says attached; only
     /// the kernel knows better) until it is back.
+    #[cfg(not(ipcring_loom))]
     #[inline]
     pub(crate) fn again(&mut self) {
         self.last = ticks().wrapping_sub(INTERVAL);
+    }
+
+    /// Under loom: the next poll is due (see the loom `due`).
+    #[cfg(ipcring_loom)]
+    pub(crate) fn again(&mut self) {
+        self.last = 0;
     }
 
     /// After a receive's look at its peers: [`Pacer::again`] if it found them gone.
