@@ -71,6 +71,11 @@ impl<H: WaitLines + 'static> Attachment<H> {
         &self.region
     }
 
+    /// See [`Region::broken`].
+    pub(crate) fn broken(&self) -> bool {
+        self.region.broken()
+    }
+
     /// See [`Region::poison`].
     pub(crate) fn poison(&self) {
         self.region.poison();

@@ -159,6 +159,11 @@ pub enum OpenError {
         /// How long `open` waited.
         waited: Duration,
     },
+    /// A handle found the ring corrupted (a value that no ipcring writes, where the protocol
+    /// allows no other) and said so in the segment: it is not opened again. Remove it and
+    /// create it anew.
+    #[error("ring found corrupted by one of its handles: remove it and create it anew")]
+    Broken,
     /// Every slot of this role on the ring is held by a live handle.
     #[error("every {role} slot of this ring ({slots}) is held by a live handle")]
     RoleTaken {

@@ -29,6 +29,9 @@ pub const ABI_MINOR: u32 = 0;
 /// `state` once the header is complete (`"RDY!"`).
 pub(crate) const STATE_READY: u32 = u32::from_le_bytes(*b"RDY!");
 
+/// `state` once a handle found the ring corrupted (`"BAD!"`): no handle opens it again.
+pub(crate) const STATE_BROKEN: u32 = u32::from_le_bytes(*b"BAD!");
+
 /// Which kind of ring a segment holds: the `kind` word of its identity line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
@@ -61,6 +64,7 @@ pub(crate) struct Identity {
     /// The layout hash of the creator's build for this kind.
     pub(crate) layout_hash: AtomicU64,
     /// 0 while the creator initialises, then [`STATE_READY`]; published last, with Release.
+    /// [`STATE_BROKEN`] once a handle found the ring corrupted.
     pub(crate) state: AtomicU32,
     /// [`Kind`] as `u32`.
     pub(crate) kind: AtomicU32,

@@ -4,9 +4,10 @@
 
 use crate::bytes::{Bytes, HeapBytes};
 use crate::error::OpenError;
-use crate::layout::{RoleSlot, SLOT_SIZE};
+use crate::layout::{self, Identity, RoleSlot, SLOT_SIZE};
 use crate::roles::{Locks, Slots};
 use crate::segment::{self, Segment, Spec};
+use crate::sync::Ordering;
 use std::cell::Cell;
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -42,13 +43,13 @@ impl<S: Spec> Heap<S> {
     /// A fresh region for geometry `geo`, initialised by `init`.
     pub(crate) fn new(geo: S::Geometry, init: impl FnOnce(&Region<S::Header>)) -> Heap<S> {
         let region = Arc::new(HeapRegion::new(S::slots(&geo), S::data_len(&geo)));
-        init(&Region::heap(region.clone()));
+        init(&Region::heap::<S>(region.clone()));
         Heap { region, geo }
     }
 
     /// A view of the region for one more handle.
     pub(crate) fn region(&self) -> Region<S::Header> {
-        Region::heap(self.region.clone())
+        Region::heap::<S>(self.region.clone())
     }
 }
 
@@ -89,6 +90,9 @@ pub(crate) struct Region<H> {
     seen: Cell<u8>,
     /// Set once this handle found the ring corrupted: every later call says so.
     poisoned: Cell<bool>,
+    /// The identity line of the header, whose `state` word also carries the verdict of a
+    /// handle that found the ring corrupted (see [`Region::poison`]).
+    identity: NonNull<Identity>,
     // Last: the memory must outlive the pointers above (they are not used in drop).
     backing: Backing<H>,
 }
@@ -118,8 +122,13 @@ impl<H> Region<H> {
             (slots, data)
         };
         debug_assert_eq!(core::mem::size_of::<H>() + nslots * SLOT_SIZE, data_at);
+        let header: NonNull<H> = seg.base().cast();
+        // SAFETY: the header lies at the start of the mapping, which the region keeps (in
+        // `backing`) as long as it keeps this pointer; it is made of atomics.
+        let identity = NonNull::from(S::identity(unsafe { header.as_ref() }));
         Region {
-            header: seg.base().cast(),
+            identity,
+            header,
             slots,
             nslots,
             data,
@@ -130,8 +139,9 @@ impl<H> Region<H> {
     }
 
     /// The view of a heap region.
-    pub(crate) fn heap(region: Arc<HeapRegion<H>>) -> Region<H> {
+    pub(crate) fn heap<S: Spec<Header = H>>(region: Arc<HeapRegion<H>>) -> Region<H> {
         Region {
+            identity: NonNull::from(S::identity(&region.header)),
             header: NonNull::from(&*region.header),
             slots: NonNull::from(&region.slots[..]).cast(),
             nslots: region.slots.len(),
@@ -171,15 +181,42 @@ impl<H> Region<H> {
     /// the protocol allows no other): from now on every call of the handle that touches
     /// the ring returns `Corrupted`, so that nothing more is read from or written to a
     /// ring known to be bad.
+    ///
+    /// The verdict is also written into the segment (the identity's `state` becomes
+    /// `BROKEN`), for the other handles: a peer waiting for what this handle will no
+    /// longer do (room, a message) learns it at its next thorough look
+    /// ([`Region::broken`]) instead of waiting for good, and new handles cannot open the
+    /// segment.
     #[cold]
     pub(crate) fn poison(&self) {
         self.poisoned.set(true);
+        // Relaxed: a verdict, not a publication; whoever reads it stops reading the ring.
+        self.identity()
+            .state
+            .store(layout::STATE_BROKEN, Ordering::Relaxed);
     }
 
     /// Whether [`Region::poison`] was called.
     #[inline(always)]
     pub(crate) fn poisoned(&self) -> bool {
         self.poisoned.get()
+    }
+
+    /// Whether this handle or another one found the ring corrupted (see
+    /// [`Region::poison`]): one load of a line that nobody writes while the ring is intact,
+    /// for the thorough looks of waits and polls. Poisons this handle if another did.
+    #[cold]
+    pub(crate) fn broken(&self) -> bool {
+        // Relaxed: as in `poison`.
+        if self.identity().state.load(Ordering::Relaxed) == layout::STATE_BROKEN {
+            self.poisoned.set(true);
+        }
+        self.poisoned.get()
+    }
+
+    fn identity(&self) -> &Identity {
+        // SAFETY: the identity line lives in the header, as long as `self` (see `header`).
+        unsafe { self.identity.as_ref() }
     }
 
     /// The role slots and how they are locked.

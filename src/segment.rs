@@ -71,7 +71,9 @@ pub(crate) struct CreateOptions {
     pub(crate) populate: bool,
 }
 
-/// A shared mapping, unmapped on drop.
+/// A shared mapping between two guard pages (inaccessible: an access that strays past
+/// either end faults at once instead of reading or writing whatever lies next to it),
+/// unmapped on drop.
 #[derive(Debug)]
 struct Mapping {
     base: NonNull<u8>,
@@ -80,39 +82,74 @@ struct Mapping {
 
 impl Mapping {
     fn new(fd: BorrowedFd<'_>, len: usize, populate: bool) -> Result<Mapping, OpenError> {
-        let mut flags = MapFlags::SHARED;
+        let io = |e: rustix::io::Errno| OpenError::Io {
+            op: "mmap",
+            source: e.into(),
+        };
+        let page = rustix::param::page_size();
+        let reserved = reservation(len, page).ok_or(OpenError::Io {
+            op: "mmap",
+            source: std::io::ErrorKind::OutOfMemory.into(),
+        })?;
+        // SAFETY: a fresh private, inaccessible mapping at an address the kernel chooses
+        // aliases nothing.
+        let guard = unsafe {
+            rustix::mm::mmap_anonymous(
+                core::ptr::null_mut(),
+                reserved,
+                ProtFlags::empty(),
+                MapFlags::PRIVATE | MapFlags::NORESERVE,
+            )
+        }
+        .map_err(io)?;
+        let mut flags = MapFlags::SHARED | MapFlags::FIXED;
         if populate {
             flags |= MapFlags::POPULATE;
         }
-        // SAFETY: a fresh shared mapping at an address the kernel chooses aliases no Rust
-        // object; `len` is within the object's size (checked by the callers).
+        // SAFETY: the fixed address lies inside the reservation made above, which is ours
+        // and holds no Rust object, one page in; `len` is within the object's size
+        // (checked by the callers).
         let p = unsafe {
             rustix::mm::mmap(
-                core::ptr::null_mut(),
+                guard.cast::<u8>().add(page).cast(),
                 len,
                 ProtFlags::READ | ProtFlags::WRITE,
                 flags,
                 fd,
                 0,
             )
+        };
+        match p.map(|p| NonNull::new(p.cast::<u8>())) {
+            Ok(Some(base)) => Ok(Mapping { base, len }),
+            failed => {
+                // SAFETY: the reservation made above, which nothing else uses.
+                let _ = unsafe { rustix::mm::munmap(guard, reserved) };
+                Err(match failed {
+                    Err(e) => io(e),
+                    _ => OpenError::Io {
+                        op: "mmap",
+                        source: std::io::ErrorKind::AddrNotAvailable.into(),
+                    },
+                })
+            }
         }
-        .map_err(|e| OpenError::Io {
-            op: "mmap",
-            source: e.into(),
-        })?;
-        let base = NonNull::new(p.cast::<u8>()).ok_or(OpenError::Io {
-            op: "mmap",
-            source: std::io::ErrorKind::AddrNotAvailable.into(),
-        })?;
-        Ok(Mapping { base, len })
     }
+}
+
+/// Bytes of the reservation for a mapping of `len` bytes: whole pages, with a guard page
+/// before and after.
+fn reservation(len: usize, page: usize) -> Option<usize> {
+    len.checked_next_multiple_of(page)?.checked_add(2 * page)
 }
 
 impl Drop for Mapping {
     fn drop(&mut self) {
-        // SAFETY: `base..base+len` is exactly the mapping made in `new`, and every
-        // reference into it is tied to the lifetime of the handle that owns it.
-        let _ = unsafe { rustix::mm::munmap(self.base.as_ptr().cast(), self.len) };
+        let page = rustix::param::page_size();
+        let reserved = reservation(self.len, page).unwrap_or(self.len);
+        // SAFETY: the reservation of `new`, one page before `base`: the mapping and its
+        // guards; every reference into it is tied to the lifetime of the handle that owns
+        // it.
+        let _ = unsafe { rustix::mm::munmap(self.base.as_ptr().sub(page).cast(), reserved) };
     }
 }
 
@@ -341,6 +378,9 @@ fn validate<S: Spec>(h: &S::Header, size: u64) -> Result<S::Geometry, OpenError>
     // before READY is visible after this load sees READY.
     let state = id.state.load(Ordering::Acquire);
     let magic = id.magic.load(Ordering::Relaxed);
+    if state == layout::STATE_BROKEN {
+        return Err(OpenError::Broken);
+    }
     if state != layout::STATE_READY {
         // Its creator published it (its mode is final) without READY: not made by ipcring.
         return Err(OpenError::NotIpcring {
@@ -402,4 +442,46 @@ fn validate<S: Spec>(h: &S::Header, size: u64) -> Result<S::Geometry, OpenError>
         });
     }
     Ok(geo)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The permissions of the mapping of `/proc/self/maps` that contains `addr`, and its
+    /// bounds.
+    fn mapping_at(addr: usize) -> (usize, usize, String) {
+        let maps = std::fs::read_to_string("/proc/self/maps").expect("maps");
+        maps.lines()
+            .find_map(|l| {
+                let mut parts = l.split_whitespace();
+                let (range, perms) = (parts.next()?, parts.next()?);
+                let (a, b) = range.split_once('-')?;
+                let (a, b) = (
+                    usize::from_str_radix(a, 16).ok()?,
+                    usize::from_str_radix(b, 16).ok()?,
+                );
+                (a <= addr && addr < b).then(|| (a, b, perms.to_owned()))
+            })
+            .expect("a mapping there")
+    }
+
+    #[test]
+    fn a_mapping_lies_between_two_inaccessible_pages() {
+        let page = rustix::param::page_size();
+        let fd =
+            rustix::fs::memfd_create("guards", rustix::fs::MemfdFlags::CLOEXEC).expect("memfd");
+        let len = 3 * page + 100;
+        rustix::fs::ftruncate(&fd, len as u64).expect("size");
+        let m = Mapping::new(fd.as_fd(), len, false).expect("map");
+        let base = m.base.as_ptr() as usize;
+        let (start, end, perms) = mapping_at(base);
+        assert_eq!((start, end - start, &perms[..2]), (base, 4 * page, "rw"));
+        let (start, end, perms) = mapping_at(base - 1);
+        assert_eq!((end, &perms[..3]), (base, "---"), "the guard before");
+        assert!(start <= base - page);
+        let (start, _, perms) = mapping_at(base + 4 * page);
+        assert_eq!(&perms[..3], "---", "the guard after");
+        assert!(start <= base + 4 * page);
+    }
 }

@@ -223,6 +223,7 @@ impl From<OpenError> for Status {
             | OpenError::BadGeometry { .. }
             | OpenError::Truncated { .. } => Status::IPCRING_ERR_BAD_SEGMENT,
             OpenError::StillInitializing { .. } => Status::IPCRING_ERR_NOT_READY,
+            OpenError::Broken => Status::IPCRING_ERR_CORRUPTED,
             OpenError::RoleTaken { .. } => Status::IPCRING_ERR_ROLE_TAKEN,
             OpenError::NoSpace { .. } => Status::IPCRING_ERR_NO_SPACE,
             OpenError::NotRegularFile { .. }

@@ -261,6 +261,11 @@ impl Publisher {
                     return Ok(Some(at));
                 }
                 Claimed::Full { pos } => {
+                    // Once a lap while the subscribers keep up, at every look while the
+                    // topic is full: whether a handle found the topic corrupted.
+                    if self.t.broken() {
+                        return Err(SendError::Corrupted);
+                    }
                     self.full = true;
                     let mut room = self.t.room(pos, thorough, false);
                     self.note_fill(room.fill);
@@ -276,7 +281,13 @@ impl Publisher {
                     self.limit = room.limit;
                 }
                 Claimed::Behind { pos, word } => {
-                    if level == Check::Spin || !self.t.skip_abandoned(pos, word, thorough) {
+                    if level == Check::Spin {
+                        return Ok(None);
+                    }
+                    if self.t.broken() {
+                        return Err(SendError::Corrupted);
+                    }
+                    if !self.t.skip_abandoned(pos, word, thorough) {
                         return Ok(None);
                     }
                 }

@@ -52,11 +52,17 @@ impl Topic {
             Seen::Now(State::Skipped | State::Stalled) => Look::Skip,
             Seen::Now(State::Writing) => Look::Pending { word: w },
             Seen::Before(_) | Seen::TwoBefore => {
+                if !pending {
+                    return Ok(Look::Empty);
+                }
                 // SYNC(mark): Acquire, as every load of an index.
-                if pending && claims::past(self.tail().load(Ordering::Acquire), c) {
+                let t = self.tail().load(Ordering::Acquire);
+                if !claims::past(t, c) {
+                    Look::Empty
+                } else if claims::within_lap(t, c, self.geo.cells.capacity) {
                     Look::Pending { word: w }
                 } else {
-                    Look::Empty
+                    self.unfinished_lap_behind(at, c)?
                 }
             }
             Seen::After => Look::Overwritten,
@@ -65,6 +71,25 @@ impl Topic {
                 return Err(RecvError::Corrupted);
             }
         })
+    }
+
+    /// What [`Topic::look`] makes of position `c` when the tail is more than a lap past it
+    /// and the cell still shows an earlier lap. No claim of the cell a lap after `c` comes
+    /// before `c` is finished (a lossless topic's publishers wait for our cursor, a lossy
+    /// one's for the claim a lap before), so the word must have moved on meanwhile; read
+    /// again after the tail (Acquire: it synchronises with the claim that moved it), a word
+    /// still of an earlier lap is a tail or a cell that a peer wrote, which would otherwise
+    /// leave this subscriber waiting for a position that no publisher will ever claim.
+    #[cold]
+    fn unfinished_lap_behind(&self, at: Spot, c: u64) -> Result<Look, RecvError> {
+        // SYNC(publish): Acquire, as the first look.
+        let w = self.cells.word(at).load(Ordering::Acquire);
+        if let Seen::Before(_) | Seen::TwoBefore = cell::decode(w, self.cells.lap(c)) {
+            self.poison();
+            return Err(RecvError::Corrupted);
+        }
+        // Changed meanwhile: the next look sees what.
+        Ok(Look::Pending { word: w })
     }
 
     /// Copies the message found by [`Topic::look`] into `buf` (replacing its contents).

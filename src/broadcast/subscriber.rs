@@ -325,6 +325,9 @@ impl Subscriber {
         size: Option<usize>,
         take: &mut impl FnMut(&Topic, Spot, usize) -> Took<R>,
     ) -> Option<Result<R, RecvError>> {
+        if level != Check::Spin && self.t.broken() {
+            return Some(Err(RecvError::Corrupted));
+        }
         let thorough = level == Check::Peer;
         for _ in 0..PASSES_PER_LOOK {
             let look = match self.t.look(self.cursor, level != Check::Spin) {

@@ -261,6 +261,9 @@ impl Consumer {
     /// If every producer is gone, looks once more and reports `Disconnected` when the
     /// queue is drained.
     fn check_producers(&mut self, thorough: bool) -> Option<Result<(Spot, usize), RecvError>> {
+        if self.q.broken() {
+            return Some(Err(RecvError::Corrupted));
+        }
         if self.q.presence(Role::Producer, thorough) != Presence::Gone {
             return None;
         }

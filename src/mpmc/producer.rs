@@ -324,6 +324,9 @@ impl Writer for Producer {
 /// whose claim is resolved; with every consumer gone, `Disconnected`. `None`: still full,
 /// and somebody may yet free a slot.
 fn resolve_full(q: &Queue, pos: u64, word: u64, level: Check) -> Option<Result<Spot, SendError>> {
+    if q.broken() {
+        return Some(Err(SendError::Corrupted));
+    }
     let thorough = level == Check::Peer;
     let unblocked = q.unblock(pos, word, thorough);
     if !unblocked && q.presence(Role::Consumer, thorough) != Presence::Gone {

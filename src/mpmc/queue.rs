@@ -367,6 +367,8 @@ impl Queue {
         let head = &self.hdr().head.0.pos;
         // A mark stored by the fast path is moved away below if we give up.
         let mut marked = true;
+        // The position found unfinished with the tail more than a lap past it, once.
+        let mut lapped = None;
         for _ in 0..self.search_limit() {
             // SYNC(publish): Acquire pairs with the Release commit (or redelivery).
             let w = self.state(h).load(Ordering::Acquire);
@@ -392,13 +394,27 @@ impl Queue {
                     if marked {
                         self.mark(idle(h));
                     }
-                    let tail = &self.hdr().tail.0.pos;
+                    if !pending {
+                        return Ok(Taken::Empty);
+                    }
                     // SYNC(mark): Acquire, as every load of an index.
-                    return Ok(if pending && past(tail.load(Ordering::Acquire), h) {
-                        Taken::Pending { pos: h }
-                    } else {
-                        Taken::Empty
-                    });
+                    let t = self.hdr().tail.0.pos.load(Ordering::Acquire);
+                    if !past(t, h) {
+                        return Ok(Taken::Empty);
+                    }
+                    if within_lap(t, h, self.geo.cells.capacity) {
+                        return Ok(Taken::Pending { pos: h });
+                    }
+                    // No position a lap after `h` is claimed before `h` is released (its
+                    // cell is not free for it before): the cell must have moved on since we
+                    // read it. Read again after the tail (Acquire: it synchronises with the
+                    // claim that moved it), a word still unfinished for `h` is a tail or a
+                    // cell that a peer wrote, which would otherwise leave consumers waiting
+                    // for a position that no producer will ever claim.
+                    if lapped == Some(h) {
+                        break;
+                    }
+                    lapped = Some(h);
                 }
                 Seen::Now(_) | Seen::After => h = advance(head, h),
                 Seen::Before(_) | Seen::Corrupt => break,

@@ -479,6 +479,9 @@ impl Consumer {
     /// If the producer is gone, looks once more and reports `Disconnected` when the ring
     /// is drained.
     fn check_producer(&mut self, thorough: bool) -> Option<Result<Found, RecvError>> {
+        if self.ring.broken() {
+            return Some(Err(RecvError::Corrupted));
+        }
         if self.ring.peer(thorough, self.pos != self.start) != Presence::Gone {
             return None;
         }

@@ -466,7 +466,9 @@ impl Producer {
                     .own()
                     .rejected
                     .store(self.rejected, Ordering::Relaxed);
-                Err(if self.consumer_gone() {
+                Err(if self.ring.broken() {
+                    SendError::Corrupted
+                } else if self.consumer_gone() {
                     SendError::Disconnected
                 } else {
                     SendError::Full
@@ -569,6 +571,9 @@ impl Producer {
                 Ok(Some(slot)) => return Some(Ok(slot)),
                 Err(e) => return Some(Err(e)),
                 Ok(None) => {}
+            }
+            if level != Check::Spin && self.ring.broken() {
+                return Some(Err(SendError::Corrupted));
             }
             if level != Check::Spin
                 && self.ring.peer(level == Check::Peer, self.met_consumer()) == Presence::Gone

@@ -118,6 +118,11 @@ impl Ring {
         self.region.poison();
     }
 
+    /// See [`Region::broken`].
+    pub(crate) fn broken(&self) -> bool {
+        self.region.broken()
+    }
+
     /// See [`Region::poisoned`].
     #[inline(always)]
     pub(crate) fn poisoned(&self) -> bool {

@@ -1,7 +1,7 @@
 //! The broadcast API in one process: every subscriber sees every message in order, sizes,
 //! grants, values, joining, role slots, bad input and counters.
 
-use crate::common::scribbler::corrupted_stays;
+use crate::common::scribbler::{corrupted_stays, verdict_is_shared};
 use crate::common::waits::{blocking_calls_under_signals, futex_words_wrap};
 use crate::common::{check, erase_slot, forge_each_word, message, watchdog, RingGuard};
 use ipcring::broadcast::{Builder, Publisher, Subscriber};
@@ -125,6 +125,23 @@ fn handles_that_found_the_topic_corrupted_stay_corrupted() {
     let rx = Subscriber::open(ring.name()).expect("subscribe");
     // The first cell's state word, after 5 header lines and 2 role slots of 2 lines.
     corrupted_stays!(&ring, tx, rx, (5 + 2 * 2) * 128);
+}
+
+/// A subscriber's `Corrupted` is the topic's: a lossless publisher that waits for room
+/// behind its cursor is told, and the topic is not opened again.
+#[test]
+fn a_subscribers_verdict_reaches_a_waiting_publisher_and_openers() {
+    let _w = watchdog("shared verdict", LIMIT);
+    let ring = RingGuard::new("verdict");
+    let tx = Builder::new(ring.name())
+        .capacity(4)
+        .slot_size(8)
+        .publishers(1)
+        .max_subscribers(1)
+        .create_publisher()
+        .expect("create");
+    let rx = Subscriber::open(ring.name()).expect("subscribe");
+    verdict_is_shared!(&ring, tx, rx, (5 + 2 * 2) * 128, Subscriber::open);
 }
 
 /// Every word of the identity and geometry lines forged with values at the edges of the

@@ -106,3 +106,71 @@ fn a_hostile_writer_over_a_live_topic_causes_no_crash_panic_or_hang() {
         }
     }
 }
+
+/// Blocking calls without a deadline, on both sides, under fire: each comes back, in a
+/// lossless topic without `max_lag` (publishers wait for the slowest subscriber as long as
+/// it lives) and in a lossy one.
+#[test]
+fn blocking_calls_without_a_deadline_come_back_under_a_hostile_writer() {
+    let _w = watchdog("deadline-less calls under fire", Duration::from_secs(240));
+    let targets = [
+        ("cells", HEADER..u64::MAX),
+        ("tail and wait lines", 2 * 128..5 * 128),
+        ("role slots", 5 * 128..HEADER),
+    ];
+    for lossy in [false, true] {
+        for (target, range) in targets.clone() {
+            println!("{target}, lossy {lossy}:");
+            let ring = RingGuard::new("bc-fire");
+            let b = Builder::new(ring.name())
+                .capacity(SLOTS)
+                .slot_size(SLOT)
+                .publishers(4)
+                .max_subscribers(4)
+                .lossy(lossy);
+            drop(b.create_subscriber().expect("create"));
+            crate::common::scribbler::blocking_calls_under_fire!(
+                &ring,
+                range,
+                SLOT,
+                Duration::from_millis(500),
+                20_000,
+                Publisher::open,
+                Subscriber::open
+            );
+        }
+    }
+}
+
+/// A tail written more than a lap past the subscribers (a position no publisher will ever
+/// claim again lies behind it): a waiting subscriber says `Corrupted` instead of waiting
+/// for that position for good, and a publisher that waited for room behind its cursor is
+/// told.
+#[test]
+fn a_tail_written_laps_ahead_ends_waits_on_both_sides() {
+    use crate::common::{segment_word, set_segment_word};
+    use ipcring::{RecvError, SendError};
+    let _w = watchdog("a tail laps ahead", Duration::from_secs(60));
+    let ring = RingGuard::new("bc-tail-ahead");
+    let mut tx = Builder::new(ring.name())
+        .capacity(4)
+        .slot_size(8)
+        .create_publisher()
+        .expect("create");
+    let mut rx = Subscriber::open(ring.name()).expect("subscribe");
+    tx.send(b"one").expect("send");
+    let mut buf = Vec::new();
+    assert_eq!(rx.recv_into(&mut buf), Ok(3));
+    // The tail is the first word of header line 2.
+    let tail = segment_word(&ring, 2 * 128);
+    set_segment_word(&ring, 2 * 128, tail + 4 * 10);
+    // The publisher waits for room: the subscriber's cursor is ten laps behind the tail.
+    let publisher = std::thread::spawn(move || tx.send(b"two"));
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(!publisher.is_finished(), "the publisher waits for room");
+    assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Corrupted));
+    assert_eq!(
+        publisher.join().expect("publisher"),
+        Err(SendError::Corrupted)
+    );
+}

@@ -97,3 +97,169 @@ macro_rules! corrupted_stays {
 }
 #[allow(unused_imports)]
 pub(crate) use corrupted_stays;
+
+/// What a grant's commit returns, as a `Result`: SPSC commits cannot fail.
+pub trait Committed {
+    fn committed(self) -> Result<(), ipcring::SendError>;
+}
+
+impl Committed for () {
+    fn committed(self) -> Result<(), ipcring::SendError> {
+        Ok(())
+    }
+}
+
+impl Committed for Result<(), ipcring::SendError> {
+    fn committed(self) -> Result<(), ipcring::SendError> {
+        self
+    }
+}
+
+/// Producer threads and consumer threads of one ring work only through **blocking calls
+/// without a deadline** (`send`, `reserve` + commit, `recv_into`, `read`) while a writer
+/// scribbles over the bytes `$range` of the segment for `$scribble`; a handle that gets an
+/// error is dropped and opened anew. Each producer makes `$ops` calls and leaves; the
+/// consumers leave once every producer has left and they see `Disconnected`. Nothing may
+/// crash, panic or hang: every call must come back (the caller's watchdog turns a hang
+/// into a failure). `$open_tx` / `$open_rx` open a handle of each side by name.
+#[allow(unused_macros)]
+macro_rules! blocking_calls_under_fire {
+    ($ring:expr, $range:expr, $slot:expr, $scribble:expr, $ops:expr, $open_tx:expr, $open_rx:expr) => {{
+        use crate::common::scribbler::{count, scribble_over, Counts};
+        use crate::common::{message, XorShift};
+        use ipcring::RecvError;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        use std::time::{Duration, Instant};
+        const SIDES: u64 = 2;
+        let ring: &crate::common::RingGuard = $ring;
+        let slot: usize = $slot;
+        let ops: u64 = $ops;
+        let tally: Counts = Arc::default();
+        let producing = Arc::new(AtomicUsize::new(SIDES as usize));
+        let mut threads = Vec::new();
+        for i in 0..SIDES {
+            let (name, tally, producing) =
+                (ring.name().to_owned(), tally.clone(), producing.clone());
+            threads.push(std::thread::spawn(move || {
+                let mut rng = XorShift::new(31 + i);
+                let mut tx = None;
+                let mut made = 0;
+                while made < ops {
+                    let Some(p) = tx.as_mut() else {
+                        let r = $open_tx(&name);
+                        count(&tally, &r);
+                        if r.is_err() {
+                            made += 1; // an unopenable segment ends the run too
+                            std::thread::sleep(Duration::from_micros(200));
+                        }
+                        tx = r.ok();
+                        continue;
+                    };
+                    let len = rng.below(slot as u64 + 1) as usize;
+                    let msg = message(rng.next(), len);
+                    let r = if rng.below(2) == 0 {
+                        p.send(&msg)
+                    } else {
+                        p.reserve(len).and_then(|mut g| {
+                            g.copy_from_slice(&msg);
+                            crate::common::scribbler::Committed::committed(g.commit(len))
+                        })
+                    };
+                    count(&tally, &r);
+                    made += 1;
+                    if r.is_err() {
+                        tx = None;
+                    }
+                }
+                producing.fetch_sub(1, Ordering::Release);
+            }));
+        }
+        for i in 0..SIDES {
+            let (name, tally, producing) =
+                (ring.name().to_owned(), tally.clone(), producing.clone());
+            threads.push(std::thread::spawn(move || {
+                let mut rng = XorShift::new(57 + i);
+                let mut rx = None;
+                let mut buf = Vec::new();
+                loop {
+                    let Some(c) = rx.as_mut() else {
+                        if producing.load(Ordering::Acquire) == 0 {
+                            break;
+                        }
+                        let r = $open_rx(&name);
+                        count(&tally, &r);
+                        if r.is_err() {
+                            std::thread::sleep(Duration::from_micros(200));
+                        }
+                        rx = r.ok();
+                        continue;
+                    };
+                    let r = if rng.below(2) == 0 {
+                        c.recv_into(&mut buf)
+                    } else {
+                        c.read().map(|g| g.len())
+                    };
+                    count(&tally, &r);
+                    match r {
+                        Ok(_) => {}
+                        Err(RecvError::Disconnected) if producing.load(Ordering::Acquire) == 0 => {
+                            break
+                        }
+                        Err(RecvError::Disconnected) => {
+                            std::thread::sleep(Duration::from_micros(200));
+                        }
+                        Err(_) => {
+                            // Leaves long enough for a producer that waits for room behind
+                            // this consumer to see it gone: a consumer that came back at
+                            // once to a ring it cannot read would hold such a producer,
+                            // as any attached consumer that does not read does.
+                            rx = None;
+                            std::thread::sleep(Duration::from_millis(2));
+                        }
+                    }
+                }
+            }));
+        }
+        let started = Instant::now();
+        let writes = scribble_over(ring, $range, slot, started + $scribble, threads);
+        println!(
+            "{writes} scribbles, then {:?} in all; {:?}",
+            started.elapsed(),
+            tally.lock().unwrap().0
+        );
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use blocking_calls_under_fire;
+
+/// The body of a test that the verdict of a handle that found a ring of cells corrupted
+/// is the ring's: a producer that waits for room is told (`Corrupted`), and no handle opens
+/// the ring again. `tx` and `rx` are a producer and a consumer of a 4-cell ring `ring`,
+/// whose first cell's state word is at `cell`; `open_rx` opens a consumer by name.
+#[allow(unused_macros)]
+macro_rules! verdict_is_shared {
+    ($ring:expr, $tx:expr, $rx:expr, $cell:expr, $open_rx:expr) => {{
+        use crate::common::{segment_word, set_segment_word};
+        use ipcring::{OpenError, RecvError, SendError};
+        let (ring, mut tx, mut rx, cell) = ($ring, $tx, $rx, $cell);
+        tx.send(b"a").expect("send");
+        let good = segment_word(ring, cell);
+        set_segment_word(ring, cell, u64::MAX);
+        let mut buf = Vec::new();
+        assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Corrupted));
+        set_segment_word(ring, cell, good);
+        // The producer fills the room it has (its fast path reads nothing of the verdict),
+        // then waits for room that this consumer will never make, and is told.
+        let producer = std::thread::spawn(move || loop {
+            if let Err(e) = tx.send(b"b") {
+                return e;
+            }
+        });
+        assert_eq!(producer.join().expect("producer"), SendError::Corrupted);
+        assert!(matches!($open_rx(ring.name()), Err(OpenError::Broken)));
+        drop(rx);
+    }};
+}
+#[allow(unused_imports)]
+pub(crate) use verdict_is_shared;

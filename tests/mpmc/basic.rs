@@ -1,7 +1,7 @@
 //! The MPMC API in one process: order, sizes, full and empty, grants, values, bad input,
 //! role slots, counters, and many threads at once.
 
-use crate::common::scribbler::corrupted_stays;
+use crate::common::scribbler::{corrupted_stays, verdict_is_shared};
 use crate::common::waits::{blocking_calls_under_signals, futex_words_wrap};
 use crate::common::{check, erase_slot, forge_each_word, message, watchdog, RingGuard};
 use ipcring::mpmc::{Builder, Consumer, HeapQueue, Producer};
@@ -261,6 +261,23 @@ fn handles_that_found_the_queue_corrupted_stay_corrupted() {
     let rx = Consumer::open(ring.name()).expect("open a consumer");
     // The first cell's state word, after 6 header lines and 2 role slots of 2 lines.
     corrupted_stays!(&ring, tx, rx, (6 + 2 * 2) * 128);
+}
+
+/// A consumer's `Corrupted` is the queue's: a producer that waits for room is told, and
+/// the queue is not opened again.
+#[test]
+fn a_consumers_verdict_reaches_a_waiting_producer_and_openers() {
+    let _w = watchdog("shared verdict", LIMIT);
+    let ring = RingGuard::new("verdict");
+    let tx = Builder::new(ring.name())
+        .capacity(4)
+        .slot_size(8)
+        .producers(1)
+        .consumers(1)
+        .create_producer()
+        .expect("create");
+    let rx = Consumer::open(ring.name()).expect("open a consumer");
+    verdict_is_shared!(&ring, tx, rx, (6 + 2 * 2) * 128, Consumer::open);
 }
 
 /// Every word of the identity and geometry lines forged with values at the edges of the

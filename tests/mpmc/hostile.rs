@@ -100,3 +100,63 @@ fn a_hostile_writer_over_a_live_queue_causes_no_crash_panic_or_hang() {
         round(target, Duration::from_millis(700));
     }
 }
+
+/// Blocking calls without a deadline, on both sides, under fire: each comes back.
+#[test]
+fn blocking_calls_without_a_deadline_come_back_under_a_hostile_writer() {
+    let _w = watchdog("deadline-less calls under fire", Duration::from_secs(120));
+    let targets = [
+        ("cells", HEADER..u64::MAX),
+        ("indexes and wait lines", 2 * 128..6 * 128),
+        ("role slots", 6 * 128..HEADER),
+    ];
+    for (target, range) in targets {
+        println!("{target}:");
+        let ring = RingGuard::new("mpmc-fire");
+        let b = Builder::new(ring.name())
+            .capacity(SLOTS as usize)
+            .slot_size(SLOT)
+            .producers(4)
+            .consumers(4);
+        drop(b.create_consumer().expect("create"));
+        crate::common::scribbler::blocking_calls_under_fire!(
+            &ring,
+            range,
+            SLOT,
+            Duration::from_millis(500),
+            20_000,
+            Producer::open,
+            Consumer::open
+        );
+    }
+}
+
+/// A tail written more than a lap past the head (positions no producer will ever claim
+/// again lie behind it): a waiting consumer says `Corrupted` instead of waiting for the
+/// head's message for good, and so does a producer.
+#[test]
+fn a_tail_written_laps_ahead_ends_waits_on_both_sides() {
+    use crate::common::{segment_word, set_segment_word};
+    use ipcring::{RecvError, SendError};
+    let _w = watchdog("a tail laps ahead", Duration::from_secs(60));
+    let ring = RingGuard::new("mpmc-tail-ahead");
+    let mut tx = Builder::new(ring.name())
+        .capacity(4)
+        .slot_size(8)
+        .create_producer()
+        .expect("create");
+    let mut rx = Consumer::open(ring.name()).expect("consume");
+    tx.send(b"one").expect("send");
+    let mut buf = Vec::new();
+    assert_eq!(rx.recv_into(&mut buf), Ok(3));
+    // The tail is the first word of header line 2.
+    let tail = segment_word(&ring, 2 * 128);
+    set_segment_word(&ring, 2 * 128, tail + 4 * 10);
+    let consumer = std::thread::spawn(move || rx.recv_into(&mut buf));
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(tx.send(b"two"), Err(SendError::Corrupted));
+    assert_eq!(
+        consumer.join().expect("consumer"),
+        Err(RecvError::Corrupted)
+    );
+}

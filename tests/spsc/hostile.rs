@@ -300,3 +300,33 @@ fn another_user_of_the_group_of_a_0660_ring_can_consume() {
     child.wait_success(WAIT);
     assert_eq!(tx.stats().received, 1);
 }
+
+/// Blocking calls without a deadline, on both sides, under fire: each comes back.
+#[test]
+fn blocking_calls_without_a_deadline_come_back_under_a_hostile_writer() {
+    let _w = watchdog("deadline-less calls under fire", Duration::from_secs(120));
+    let targets = [
+        ("data", HEADER..u64::MAX),
+        ("positions and wait lines", 2 * 128..5 * 128),
+        ("role slots", 5 * 128..HEADER),
+    ];
+    for (target, range) in targets {
+        println!("{target}:");
+        let ring = RingGuard::new("spsc-fire");
+        drop(
+            Builder::new(ring.name())
+                .capacity(4096)
+                .create_consumer()
+                .expect("create"),
+        );
+        crate::common::scribbler::blocking_calls_under_fire!(
+            &ring,
+            range,
+            200,
+            Duration::from_millis(500),
+            20_000,
+            Producer::open,
+            Consumer::open
+        );
+    }
+}
