@@ -6,48 +6,69 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-/// Where a process can be told to die.
+/// Where a process can be told to die: every step of a ring's life at which the shared
+/// memory is between two states of its protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Point {
-    /// In an MPMC producer, after it claimed a slot and wrote the payload, before the
-    /// commit: in every `send` and in `WriteGrant::commit`.
-    MpmcBeforeCommit,
-    /// In a broadcast publisher, after it claimed a slot and wrote the payload, before
-    /// the commit: in every `send` and in `WriteGrant::commit`.
-    BroadcastBeforeCommit,
     /// In a creator of a ring of any kind, after it initialised the segment and attached,
     /// before it publishes the segment (READY, final mode).
     CreateBeforePublish,
+    /// In a handle of any kind that attaches: it holds its slot's lock and has replaced
+    /// the slot's mark, but has neither set the slot's flag nor bumped its generation.
+    AttachBeforeFlag,
+    /// In an SPSC producer, after it found room for a message, before it writes a byte.
+    SpscAfterClaim,
+    /// In an SPSC producer, with the payload written and the word after it cleared,
+    /// before the release store of the header that publishes it (of every publication:
+    /// one message, a message behind padding, a batch).
+    SpscBeforeHeader,
+    /// In an SPSC producer wrapping around the ring's end: the message's header is
+    /// written at the start of the ring, the padding record in front of it is not.
+    SpscBeforePadding,
+    /// In an SPSC producer's `try_send_batch`, after a record other than the first is
+    /// written, before the batch is published.
+    SpscMidBatch,
+    /// In an SPSC consumer, after it copied a message out, before it releases its room.
+    SpscBeforeRelease,
+    /// In an MPMC producer's `send`, after it claimed a slot, before it writes a byte.
+    MpmcAfterClaim,
+    /// In an MPMC producer, after it claimed a slot and wrote the payload, before the
+    /// commit: in every `send` and in `WriteGrant::commit`.
+    MpmcBeforeCommit,
+    /// In an MPMC consumer, after it took a message and copied it out, before it releases
+    /// the cell.
+    MpmcBeforeRelease,
+    /// In a broadcast publisher, after it claimed a slot, before it marks the cell as
+    /// being written.
+    BroadcastAfterClaim,
+    /// In a broadcast publisher, after it claimed a slot and wrote the payload, before
+    /// the commit: in every `send` and in `WriteGrant::commit`.
+    BroadcastBeforeCommit,
+    /// In a broadcast subscriber of a lossless topic, after it copied a message out (or
+    /// found a position to pass), before it publishes the cursor past it.
+    BroadcastBeforeCursor,
 }
 
-/// Passes left before the death at [`Point::MpmcBeforeCommit`]; `u64::MAX`: not armed.
-/// (A process-local test switch, not shared memory: plain `core` atomics.)
-static MPMC_BEFORE_COMMIT: AtomicU64 = AtomicU64::new(u64::MAX);
-/// The same for [`Point::BroadcastBeforeCommit`].
-static BROADCAST_BEFORE_COMMIT: AtomicU64 = AtomicU64::new(u64::MAX);
-/// The same for [`Point::CreateBeforePublish`].
-static CREATE_BEFORE_PUBLISH: AtomicU64 = AtomicU64::new(u64::MAX);
+/// How many points there are.
+const POINTS: usize = Point::BroadcastBeforeCursor as usize + 1;
 
-fn counter(point: Point) -> &'static AtomicU64 {
-    match point {
-        Point::MpmcBeforeCommit => &MPMC_BEFORE_COMMIT,
-        Point::BroadcastBeforeCommit => &BROADCAST_BEFORE_COMMIT,
-        Point::CreateBeforePublish => &CREATE_BEFORE_PUBLISH,
-    }
-}
+/// Passes left before the death at each point (indexed by `Point as usize`); `u64::MAX`:
+/// not armed. (A process-local test switch, not shared memory: plain `core` atomics.)
+static LEFT: [AtomicU64; POINTS] = [const { AtomicU64::new(u64::MAX) }; POINTS];
 
 /// Arms `point`: the process lets `passes` passes through it and dies at the next one.
 pub fn arm(point: Point, passes: u64) {
     // Relaxed: read by this process's own threads, which the test started after arming.
-    counter(point).store(passes.min(u64::MAX - 1), Ordering::Relaxed);
+    LEFT[point as usize].store(passes.min(u64::MAX - 1), Ordering::Relaxed);
 }
 
 /// Called at `point`: dies there if it is armed and its passes are used up.
+#[inline]
 pub(crate) fn reached(point: Point) {
-    let left = counter(point);
+    let left = &LEFT[point as usize];
     // Relaxed: as in `arm`; racing threads may each take a pass, which a test that arms
-    // a point runs one sender to avoid.
+    // a point runs one handle to avoid.
     match left.load(Ordering::Relaxed) {
         u64::MAX => {}
         0 => die(),

@@ -136,6 +136,8 @@ impl<'a> Slots<'a> {
                 continue;
             }
             fresh(&self.lines[slot]);
+            #[cfg(feature = "crash-points")]
+            crate::crash::reached(crate::crash::Point::AttachBeforeFlag);
             if let Locks::Kernel(_) = self.locks {
                 // Before the generation: a peer that sees the new generation must see the
                 // slot attached, or it would take a slot that was ever held and is not now

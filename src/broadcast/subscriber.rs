@@ -410,6 +410,8 @@ impl Subscriber {
     fn pass(&mut self) {
         self.cursor = self.cursor.wrapping_add(1);
         if !self.t.geo.lossy {
+            #[cfg(feature = "crash-points")]
+            crate::crash::reached(crate::crash::Point::BroadcastBeforeCursor);
             if !self.t.publish_cursor(self.published, self.cursor) {
                 self.evicted = true;
             }

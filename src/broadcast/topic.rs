@@ -215,6 +215,8 @@ impl Topic {
     /// `Skipped` if subscribers passed the claim as stalled before we got here (only a
     /// topic with a stall timeout): the cell is freed, nothing was written.
     fn start_writing(&self, t: u64, seen: u64) -> Result<Spot, SendError> {
+        #[cfg(feature = "crash-points")]
+        crate::crash::reached(crate::crash::Point::BroadcastAfterClaim);
         let at = self.cells.spot(t);
         let lap = self.cells.lap(t);
         let word = self.cells.word(at);

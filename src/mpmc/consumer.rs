@@ -207,6 +207,8 @@ impl Consumer {
 
     #[inline]
     fn release(&mut self, at: Spot) {
+        #[cfg(feature = "crash-points")]
+        crate::crash::reached(crate::crash::Point::MpmcBeforeRelease);
         self.q.release(at);
         bump(&self.q.own().received);
     }

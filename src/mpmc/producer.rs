@@ -167,6 +167,8 @@ impl Producer {
 
     #[inline]
     fn write(&mut self, at: Spot, msg: &[u8]) -> Result<(), SendError> {
+        #[cfg(feature = "crash-points")]
+        crate::crash::reached(crate::crash::Point::MpmcAfterClaim);
         // SAFETY: `at` was just claimed by us; `msg` fits the slot (checked at the claim).
         let mut w = unsafe { self.q.write_window(at, msg.len()) };
         w.fill(msg);

@@ -570,6 +570,8 @@ impl Consumer {
     /// Releases the `count` records that end at `next`.
     #[inline(always)]
     fn release_many(&mut self, next: u64, count: u64) {
+        #[cfg(feature = "crash-points")]
+        crate::crash::reached(crate::crash::Point::SpscBeforeRelease);
         self.pos = next;
         self.received = self.received.wrapping_add(count);
         let c = self.ring.own();

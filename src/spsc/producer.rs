@@ -278,6 +278,10 @@ impl Producer {
                 }
             }
             self.pos = slot.pos.wrapping_add(record::size(msg.len()) as u64);
+            #[cfg(feature = "crash-points")]
+            if n > 0 {
+                crate::crash::reached(crate::crash::Point::SpscMidBatch);
+            }
             n += 1;
         }
         if let Some((at, header)) = first {
@@ -338,6 +342,8 @@ impl Producer {
 
     #[inline(always)]
     fn write(&mut self, slot: Slot, msg: &[u8]) {
+        #[cfg(feature = "crash-points")]
+        crate::crash::reached(crate::crash::Point::SpscAfterClaim);
         // SAFETY: the slot was claimed for `msg.len()` payload bytes.
         let mut w = unsafe { self.window(slot.pos, msg.len()) };
         w.fill(msg);
@@ -357,6 +363,8 @@ impl Producer {
                 // The padding record is in front: it is published last, and the record
                 // behind it with it. Relaxed: published by that Release store.
                 self.ring.data.word(off).store(header, Ordering::Relaxed);
+                #[cfg(feature = "crash-points")]
+                crate::crash::reached(crate::crash::Point::SpscBeforePadding);
                 let (pad_off, pad) = pad_header(at, self.ring.capacity, self.ring.mask);
                 self.publish(pad_off, pad, 1);
             }
@@ -372,6 +380,8 @@ impl Producer {
         // (the consumer reads this word only after acquiring the header before it).
         let next = self.pos as usize & self.ring.mask;
         self.ring.data.word(next).store(0, Ordering::Relaxed);
+        #[cfg(feature = "crash-points")]
+        crate::crash::reached(crate::crash::Point::SpscBeforeHeader);
         // SYNC(publish): Release pairs with the Acquire load of the header in the
         // consumer's `poll` (and in a taking-over producer's scan): the payload, the later
         // headers of a batch and the cleared word are visible once this header is.

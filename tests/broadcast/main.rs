@@ -11,6 +11,8 @@ mod basic;
 #[path = "../common/mod.rs"]
 #[allow(dead_code)]
 mod common;
+#[cfg(feature = "crash-points")]
+mod crash_points;
 mod hostile;
 mod modes;
 mod polling;
@@ -25,6 +27,10 @@ fn child_process_entry() {
     let topic = std::env::var(common::RING_VAR).expect("topic name");
     let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
     let play: fn(&str, &str) = match role.as_str() {
+        #[cfg(feature = "crash-points")]
+        "crashing-publisher" => crash_points::crashing_publisher,
+        #[cfg(feature = "crash-points")]
+        "crashing-subscriber" => crash_points::crashing_subscriber,
         "publisher" => process::publisher,
         "subscriber" => process::subscriber,
         "slow-subscriber" => process::slow_subscriber,

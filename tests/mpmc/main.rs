@@ -12,6 +12,8 @@ mod basic;
 #[allow(dead_code)]
 mod common;
 mod crash;
+#[cfg(feature = "crash-points")]
+mod crash_points;
 mod hostile;
 mod polling;
 mod process;
@@ -25,6 +27,10 @@ fn child_process_entry() {
     let queue = std::env::var(common::RING_VAR).expect("queue name");
     let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
     let play: fn(&str, &str) = match role.as_str() {
+        #[cfg(feature = "crash-points")]
+        "crashing-producer" => crash_points::crashing_producer,
+        #[cfg(feature = "crash-points")]
+        "crashing-consumer" => crash_points::crashing_consumer,
         "producer" => process::producer,
         "consumer" => process::consumer,
         "claimer" => crash::claimer,

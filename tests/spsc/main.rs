@@ -10,6 +10,8 @@ mod bad_input;
 #[path = "../common/mod.rs"]
 #[allow(dead_code)]
 mod common;
+#[cfg(feature = "crash-points")]
+mod crash_points;
 mod edges;
 mod faults;
 mod hostile;
@@ -27,6 +29,10 @@ fn child_process_entry() {
     let ring = std::env::var(common::RING_VAR).expect("ring name");
     let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
     let play: fn(&str, &str) = match role.as_str() {
+        #[cfg(feature = "crash-points")]
+        "crashing-producer" => crash_points::crashing_producer,
+        #[cfg(feature = "crash-points")]
+        "crashing-consumer" => crash_points::crashing_consumer,
         "stream-producer" => process::stream_producer,
         "blocking-producer" => process::blocking_producer,
         "holding-producer" => faults::holding_producer,
