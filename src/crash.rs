@@ -11,9 +11,15 @@ use core::sync::atomic::{AtomicU64, Ordering};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Point {
+    /// In a creator of a ring of any kind, after it made the object (empty, mode 0200,
+    /// locked), before it gives it its size.
+    CreateBeforeSize,
     /// In a creator of a ring of any kind, after it initialised the segment and attached,
     /// before it publishes the segment (READY, final mode).
     CreateBeforePublish,
+    /// In a creator of a ring of any kind, after it stored READY, before it gives the
+    /// object its final mode.
+    CreateBeforeMode,
     /// In a handle of any kind that attaches: it holds its slot's lock and has replaced
     /// the slot's mark, but has neither set the slot's flag nor bumped its generation.
     AttachBeforeFlag,

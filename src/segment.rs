@@ -224,6 +224,8 @@ impl Segment {
         };
         let fd = object.fd.as_fd();
         let total = total_size::<S>(geo);
+        #[cfg(feature = "crash-points")]
+        crate::crash::reached(crate::crash::Point::CreateBeforeSize);
         match rustix::fs::fallocate(fd, rustix::fs::FallocateFlags::empty(), 0, total as u64) {
             Ok(()) => {}
             Err(Errno::NOSPC) | Err(Errno::FBIG) => {
@@ -264,6 +266,8 @@ impl Segment {
         crate::crash::reached(crate::crash::Point::CreateBeforePublish);
         // SYNC(ready): pairs with the Acquire load of `state` in `validate`.
         identity.state.store(layout::STATE_READY, Ordering::Release);
+        #[cfg(feature = "crash-points")]
+        crate::crash::reached(crate::crash::Point::CreateBeforeMode);
         rustix::fs::fchmod(&self.object.fd, Mode::from_raw_mode(made.mode))
             .map_err(io_err("fchmod"))?;
         // Published: the object stays, and removers may take its lock.

@@ -4,6 +4,8 @@
 
 use crate::common::{say, spawn, watchdog, RingGuard};
 use ipcring::spsc::{Builder, Consumer};
+#[cfg(feature = "crash-points")]
+use ipcring::OpenError;
 use rustix::fs::Mode;
 use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
@@ -60,13 +62,21 @@ fn a_created_ring_has_exactly_its_mode_whatever_the_umask() {
     }
 }
 
-/// Child: under umask `arg`'s first number, creates ring `ring` with mode `arg`'s second
-/// number and dies just before it publishes it.
+/// Child: `arg` is `UMASK:MODE:STEP`; under that umask, creates ring `ring` with that mode
+/// and dies at that step of the creation (`size`, `publish`, `mode`: see `crash::Point`).
 #[cfg(feature = "crash-points")]
 pub fn dying_creator(ring: &str, arg: &str) {
-    let (umask, mode) = parse(arg);
+    use ipcring::crash::Point;
+    let (modes, step) = arg.rsplit_once(':').expect("UMASK:MODE:STEP");
+    let (umask, mode) = parse(modes);
     rustix::process::umask(Mode::from_raw_mode(umask));
-    ipcring::crash::arm(ipcring::crash::Point::CreateBeforePublish, 0);
+    let point = match step {
+        "size" => Point::CreateBeforeSize,
+        "publish" => Point::CreateBeforePublish,
+        "mode" => Point::CreateBeforeMode,
+        other => panic!("no creation step {other:?}"),
+    };
+    ipcring::crash::arm(point, 0);
     let r = Builder::new(ring)
         .capacity(4096)
         .mode(mode)
@@ -76,15 +86,31 @@ pub fn dying_creator(ring: &str, arg: &str) {
 
 #[cfg(feature = "crash-points")]
 #[test]
-fn a_creator_that_died_under_any_umask_leaves_mode_0200_and_open_or_create_reclaims_it() {
+fn a_creator_that_died_at_any_step_under_any_umask_leaves_mode_0200_and_open_or_create_reclaims_it()
+{
+    use std::os::unix::process::ExitStatusExt;
     let _w = watchdog("dying creator", LIMIT);
-    for umask in [0o277, 0o777, 0o077, 0o000] {
+    for (step, umask) in ["size", "publish", "mode"]
+        .into_iter()
+        .flat_map(|s| [0o277, 0o777, 0o077, 0o000].map(|u| (s, u)))
+    {
         let ring = RingGuard::new("dying");
-        let child = spawn("dying-creator", ring.name(), &format!("{umask:o}:600"));
+        let child = spawn(
+            "dying-creator",
+            ring.name(),
+            &format!("{umask:o}:600:{step}"),
+        );
         let status = child.wait_exit(WAIT);
-        assert!(!status.success(), "umask {umask:o}: the creator survived");
+        assert_eq!(status.signal(), Some(9), "umask {umask:o}: died at {step}");
         // Its leftover says "initialising", so openers wait instead of failing.
-        assert_eq!(mode_of(ring.name()), 0o200, "umask {umask:o}");
+        assert_eq!(mode_of(ring.name()), 0o200, "umask {umask:o}, {step}");
+        if umask == 0o000 {
+            let r = Consumer::open(ring.name());
+            assert!(
+                matches!(r, Err(OpenError::StillInitializing { .. })),
+                "{step}: {r:?}"
+            );
+        }
         let left = std::fs::metadata(ring.path()).expect("stat").ino();
         let mut rx = Builder::new(ring.name())
             .capacity(4096)
