@@ -434,6 +434,10 @@ impl Consumer {
     /// flag (a graceful detach is seen at once); a crash needs a syscall, paced by time.
     #[inline(never)]
     fn try_find_empty(&mut self) -> Result<Found, RecvError> {
+        // `ready` turns down every record once the handle is poisoned: not `Empty`.
+        if self.ring.poisoned() {
+            return Err(RecvError::Corrupted);
+        }
         let off = self.pos as usize & self.ring.mask;
         // SYNC(publish): as in `ready`.
         let w = self.ring.data.word(off).load(Ordering::Acquire);

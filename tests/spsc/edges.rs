@@ -573,6 +573,12 @@ fn a_consumer_that_found_the_ring_corrupted_stays_corrupted() {
     assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Corrupted));
     set_segment_word(&ring, HEADER, good);
     assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Corrupted));
+    // Nor is an erased header `Empty` to it, whether or not a liveness check is due.
+    set_segment_word(&ring, HEADER, 0);
+    for _ in 0..3 {
+        assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Corrupted));
+    }
+    set_segment_word(&ring, HEADER, good);
     assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Corrupted));
     assert!(matches!(rx.try_read(), Err(RecvError::Corrupted)));
     assert_eq!(rx.read_batch(4, |_| ()), Err(RecvError::Corrupted));
