@@ -14,6 +14,7 @@ mod common;
 #[cfg(feature = "crash-points")]
 mod crash_points;
 mod hostile;
+mod kills;
 mod modes;
 mod polling;
 mod process;
@@ -37,6 +38,8 @@ fn child_process_entry() {
         "stuck-subscriber" => process::stuck_subscriber,
         "holder" => process::holder,
         "idle" => polling::idle,
+        "kill-publisher" => kills::victim_publisher,
+        "kill-subscriber" => kills::victim_subscriber,
         #[cfg(feature = "crash-points")]
         "crasher" => process::crasher,
         other => panic!("unknown child role {other:?}"),

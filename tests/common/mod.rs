@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 pub mod full;
 pub mod scribbler;
 pub mod signals;
+pub mod trials;
 pub mod users;
 pub mod waits;
 

@@ -15,6 +15,7 @@ mod crash;
 #[cfg(feature = "crash-points")]
 mod crash_points;
 mod hostile;
+mod kills;
 mod polling;
 mod process;
 
@@ -35,6 +36,8 @@ fn child_process_entry() {
         "consumer" => process::consumer,
         "claimer" => crash::claimer,
         "idle" => polling::idle,
+        "kill-producer" => kills::victim_producer,
+        "kill-consumer" => kills::victim_consumer,
         other => panic!("unknown child role {other:?}"),
     };
     play(&queue, &arg);

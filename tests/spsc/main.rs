@@ -15,6 +15,7 @@ mod crash_points;
 mod edges;
 mod faults;
 mod hostile;
+mod kills;
 mod process;
 
 #[test]
@@ -44,6 +45,8 @@ fn child_process_entry() {
         "holding-consumer" => faults::holding_consumer,
         "hostile-pair" => hostile::hostile_pair,
         "foreign-opener" => hostile::foreign_opener,
+        "kill-producer" => kills::victim_producer,
+        "kill-consumer" => kills::victim_consumer,
         other => panic!("unknown child role {other:?}"),
     };
     play(&ring, &arg);
