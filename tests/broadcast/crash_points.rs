@@ -5,11 +5,11 @@
 //! carry on. (A death between the payload and the commit is
 //! `process::a_publisher_that_dies_inside_send_is_skipped`.)
 
+use crate::common::crashes::{self, died_at_the_point};
 use crate::common::{checked, len_of, message, say, spawn, watchdog, RingGuard};
 use ipcring::broadcast::{Builder, Publisher, Subscriber};
-use ipcring::crash::{arm, Point};
+use ipcring::crash::Point;
 use ipcring::RecvError;
-use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -24,11 +24,6 @@ fn point(name: &str) -> Point {
     }
 }
 
-fn arm_from(arg: &str) {
-    let (name, passes) = arg.split_once(' ').expect("POINT PASSES");
-    arm(point(name), passes.parse().expect("passes"));
-}
-
 fn topic(ring: &RingGuard) -> Builder {
     Builder::new(ring.name())
         .capacity(CELLS)
@@ -39,7 +34,7 @@ fn topic(ring: &RingGuard) -> Builder {
 
 /// Child: publishes stamped messages 0, 1, ... until its crash point kills it.
 pub fn crashing_publisher(ring: &str, arg: &str) {
-    arm_from(arg);
+    crashes::arm_from(arg, point);
     let mut tx = Publisher::open(ring).expect("open a publisher");
     for seq in 0.. {
         tx.send(&message(seq, len_of(seq))).expect("send");
@@ -48,7 +43,7 @@ pub fn crashing_publisher(ring: &str, arg: &str) {
 
 /// Child: says when it has joined, then receives until its crash point kills it.
 pub fn crashing_subscriber(ring: &str, arg: &str) {
-    arm_from(arg);
+    crashes::arm_from(arg, point);
     let mut rx = Subscriber::open(ring).expect("open a subscriber");
     say("joined", "");
     let mut buf = Vec::new();
@@ -56,14 +51,6 @@ pub fn crashing_subscriber(ring: &str, arg: &str) {
         rx.recv_into(&mut buf).expect("receive");
         checked(&buf);
     }
-}
-
-fn died_at_the_point(status: std::process::ExitStatus, what: &str) {
-    assert_eq!(
-        status.signal(),
-        Some(9),
-        "{what}: the child ended with {status}"
-    );
 }
 
 /// Receives with `rx` until an error, checking that the messages are `from`, `from + 1`,

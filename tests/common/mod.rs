@@ -12,6 +12,8 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "crash-points")]
+pub mod crashes;
 pub mod full;
 pub mod scribbler;
 pub mod signals;

@@ -4,11 +4,11 @@
 //! intact and in order per producer; a dead claim is skipped; new handles carry on.
 //! (A death between the payload and the commit is `crash::a_producer_killed_between_…`.)
 
+use crate::common::crashes::{self, died_at_the_point};
 use crate::common::{checked, len_of, message, say, spawn, watchdog, RingGuard};
-use ipcring::crash::{arm, Point};
+use ipcring::crash::Point;
 use ipcring::mpmc::{Builder, Consumer, Producer};
 use ipcring::{RecvError, SendError};
-use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -23,11 +23,6 @@ fn point(name: &str) -> Point {
     }
 }
 
-fn arm_from(arg: &str) {
-    let (name, passes) = arg.split_once(' ').expect("POINT PASSES");
-    arm(point(name), passes.parse().expect("passes"));
-}
-
 fn queue(ring: &RingGuard) -> Builder {
     Builder::new(ring.name())
         .capacity(CELLS)
@@ -38,7 +33,7 @@ fn queue(ring: &RingGuard) -> Builder {
 
 /// Child: sends stamped messages 0, 1, ... until its crash point kills it.
 pub fn crashing_producer(ring: &str, arg: &str) {
-    arm_from(arg);
+    crashes::arm_from(arg, point);
     let mut tx = Producer::open(ring).expect("open a producer");
     for seq in 0.. {
         tx.send(&message(seq, len_of(seq))).expect("send");
@@ -48,21 +43,13 @@ pub fn crashing_producer(ring: &str, arg: &str) {
 /// Child: receives, saying each message's number once it has it (and released it),
 /// until its crash point kills it.
 pub fn crashing_consumer(ring: &str, arg: &str) {
-    arm_from(arg);
+    crashes::arm_from(arg, point);
     let mut rx = Consumer::open(ring).expect("open a consumer");
     let mut buf = Vec::new();
     loop {
         rx.recv_into(&mut buf).expect("receive");
         say("got", checked(&buf));
     }
-}
-
-fn died_at_the_point(status: std::process::ExitStatus, what: &str) {
-    assert_eq!(
-        status.signal(),
-        Some(9),
-        "{what}: the child ended with {status}"
-    );
 }
 
 /// A producer dies at `name` after `passes` passes: the consumer receives the messages

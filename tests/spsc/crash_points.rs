@@ -3,12 +3,12 @@
 //! must see every committed message once, intact and in order, then the death; a new
 //! handle must continue where the dead one left off.
 
+use crate::common::crashes::{self, died_at_the_point};
 use crate::common::{check, message, say, spawn, stream_len, watchdog, RingGuard, XorShift};
 use crate::process::{send_one, StreamReader};
-use ipcring::crash::{arm, Point};
+use ipcring::crash::Point;
 use ipcring::spsc::{Builder, Consumer, Producer};
 use ipcring::{RecvError, SendError};
-use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -29,17 +29,9 @@ fn point(name: &str) -> Point {
     }
 }
 
-/// Arms the point named by the first word of `arg` with the passes of the second.
-fn arm_from(arg: &str) -> u64 {
-    let (name, passes) = arg.split_once(' ').expect("POINT PASSES");
-    let passes = passes.parse().expect("passes");
-    arm(point(name), passes);
-    passes
-}
-
 /// Child: streams messages through every send path until its crash point kills it.
 pub fn crashing_producer(ring: &str, arg: &str) {
-    let passes = arm_from(arg);
+    let passes = crashes::arm_from(arg, point);
     let mut tx = Producer::open(ring).expect("open the producer");
     let mut rng = XorShift::new(passes + 1);
     let mut seq = 0;
@@ -51,22 +43,13 @@ pub fn crashing_producer(ring: &str, arg: &str) {
 /// Child: receives through every receive path, saying how many messages it has received
 /// (and released), until its crash point kills it.
 pub fn crashing_consumer(ring: &str, arg: &str) {
-    let passes = arm_from(arg);
+    let passes = crashes::arm_from(arg, point);
     let mut rx = Consumer::open(ring).expect("open the consumer");
     let mut reader = StreamReader::new(0, false, passes + 1);
     loop {
         reader.recv_one(&mut rx).expect("receive");
         say("got", reader.next);
     }
-}
-
-/// The child died of the crash point's `SIGKILL`, not of anything else.
-fn died_at_the_point(status: std::process::ExitStatus, what: &str) {
-    assert_eq!(
-        status.signal(),
-        Some(9),
-        "{what}: the child ended with {status}"
-    );
 }
 
 /// A producer dies at `name` after `passes` passes: the consumer receives a strict prefix
