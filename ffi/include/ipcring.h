@@ -198,7 +198,8 @@ typedef enum ipcring_status_t {
    */
   IPCRING_ERR_DISCONNECTED = 20,
   /**
-   * The peer wrote impossible values into the shared ring.
+   * The peer wrote impossible values into the shared ring. From an open: a handle
+   * found the ring corrupted and said so in it; remove it and create it anew.
    */
   IPCRING_ERR_CORRUPTED = 21,
   /**

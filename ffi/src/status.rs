@@ -62,7 +62,8 @@ pub enum Status {
     /// of an MPMC queue) has left; for a consumer, every message was received and the
     /// producer (every producer) has left.
     IPCRING_ERR_DISCONNECTED = 20,
-    /// The peer wrote impossible values into the shared ring.
+    /// The peer wrote impossible values into the shared ring. From an open: a handle
+    /// found the ring corrupted and said so in it; remove it and create it anew.
     IPCRING_ERR_CORRUPTED = 21,
     /// The caller's buffer is smaller than the message; the message stays in the ring and
     /// its length is stored through the length out-parameter.
