@@ -35,13 +35,30 @@ pub(crate) const STATE_BROKEN: u32 = u32::from_le_bytes(*b"BAD!");
 /// Which kind of ring a segment holds: the `kind` word of its identity line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
-pub(crate) enum Kind {
+pub enum Kind {
     /// Single producer, single consumer, variable-length records.
     Spsc = 1,
     /// Many producers, many consumers, fixed-size cells.
     Mpmc = 2,
     /// Many publishers, many subscribers that each see every message, fixed-size cells.
     Broadcast = 3,
+}
+
+impl Kind {
+    /// The kind's name: `spsc`, `mpmc` or `broadcast`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Spsc => "spsc",
+            Kind::Mpmc => "mpmc",
+            Kind::Broadcast => "broadcast",
+        }
+    }
+}
+
+impl core::fmt::Display for Kind {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// A value alone on its own 128-byte line.

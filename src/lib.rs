@@ -78,6 +78,7 @@ mod role;
 mod roles;
 mod segment;
 pub mod spsc;
+pub mod survey;
 mod sync;
 mod time;
 mod view;

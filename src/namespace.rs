@@ -57,13 +57,13 @@ use rustix::io::Errno;
 use std::time::Duration;
 
 /// Prefix of every ipcring object name under `/dev/shm`.
-const NAME_PREFIX: &str = "ipcring.";
+pub(crate) const NAME_PREFIX: &str = "ipcring.";
 
 /// Longest ring name: `NAME_MAX` (255) less the prefix.
 pub const MAX_NAME_LEN: usize = 255 - NAME_PREFIX.len();
 
 /// The directory of POSIX shared-memory objects.
-const SHM_DIR: &str = "/dev/shm/";
+pub(crate) const SHM_DIR: &str = "/dev/shm/";
 
 /// Mode of an object while its creator initialises it.
 pub(crate) const INITIALISING_MODE: u32 = 0o200;
@@ -320,6 +320,23 @@ pub(crate) fn remove(obj: &str, fd: BorrowedFd<'_>) -> Result<bool, Errno> {
 /// a special file at the name: not removed), `StillInitializing` (its creator held it
 /// for longer than the wait), or `Io`.
 pub fn unlink(name: &str) -> Result<(), OpenError> {
+    let (obj, fd) = lock_named(name)?;
+    match remove(&obj, fd.as_fd()) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(OpenError::NotFound {
+            name: name.to_owned(),
+        }),
+        Err(e) => Err(map_errno(e, name, "shm_unlink")),
+    }
+}
+
+/// Opens the object at the name of ring `name` and takes its object lock (waiting a
+/// bounded time for a creator that initialises it), for a remover: returns the object's
+/// name and the descriptor that holds the lock.
+///
+/// # Errors
+/// As [`unlink`].
+pub(crate) fn lock_named(name: &str) -> Result<(String, OwnedFd), OpenError> {
     let obj = object_name(name)?;
     // Any access serves for the lock; the owner of a ring still initialising (mode 0200)
     // may only write.
@@ -338,13 +355,7 @@ pub fn unlink(name: &str) -> Result<(), OpenError> {
     if !lock(fd.as_fd(), Deadline::after(LOCK_WAIT)).map_err(io_err("flock"))? {
         return Err(OpenError::StillInitializing { waited: LOCK_WAIT });
     }
-    match remove(&obj, fd.as_fd()) {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(OpenError::NotFound {
-            name: name.to_owned(),
-        }),
-        Err(e) => Err(map_errno(e, name, "shm_unlink")),
-    }
+    Ok((obj, fd))
 }
 
 /// If the object at the name of ring `name` was left initialising by a creator that died
@@ -358,23 +369,35 @@ pub fn unlink(name: &str) -> Result<(), OpenError> {
 /// # Errors
 /// `InvalidName`, or the error of a failed system call.
 pub(crate) fn reclaim_abandoned(name: &str) -> Result<bool, OpenError> {
+    let Some((obj, fd)) = abandoned(name)? else {
+        return Ok(false);
+    };
+    remove(&obj, fd.as_fd()).map_err(|e| map_errno(e, name, "shm_unlink"))
+}
+
+/// The object at the name of ring `name` (and its descriptor, whose lock we then hold) if
+/// it was left initialising by a creator that died: see [`reclaim_abandoned`].
+///
+/// # Errors
+/// `InvalidName`, or the error of a failed system call.
+pub(crate) fn abandoned(name: &str) -> Result<Option<(String, OwnedFd)>, OpenError> {
     let obj = object_name(name)?;
     // Write access is what mode 0200 leaves the owner.
     let Ok(fd) = open(&obj, OFlags::WRONLY) else {
-        return Ok(false);
+        return Ok(None);
     };
     let st = rustix::fs::fstat(&fd).map_err(io_err("fstat"))?;
     if !initialising(st.st_mode) || check_trusted(&st, name).is_err() {
-        return Ok(false);
+        return Ok(None);
     }
     if !lock(fd.as_fd(), Deadline::now()).map_err(io_err("flock"))? {
         // Its creator is alive (or another remover is at work).
-        return Ok(false);
+        return Ok(None);
     }
     // A creator gives the object its final mode before it releases the lock.
     let st = rustix::fs::fstat(&fd).map_err(io_err("fstat"))?;
     if !initialising(st.st_mode) {
-        return Ok(false);
+        return Ok(None);
     }
-    remove(&obj, fd.as_fd()).map_err(|e| map_errno(e, name, "shm_unlink"))
+    Ok(Some((obj, fd)))
 }

@@ -257,7 +257,7 @@ impl<'a> Slots<'a> {
 
     /// Whether the slot's lock is held by some description other than ours. A lock that
     /// cannot be queried counts as held: we cannot tell, and waits are sliced.
-    fn locked(&self, slot: usize) -> bool {
+    pub(crate) fn locked(&self, slot: usize) -> bool {
         match self.locks {
             Locks::Kernel(fd) => is_locked(fd, slot).unwrap_or(true),
             Locks::InProcess => true,

@@ -71,6 +71,32 @@ pub(crate) struct CreateOptions {
     pub(crate) populate: bool,
 }
 
+/// How a handle maps and opens a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// A handle that takes a role: reads and writes.
+    ReadWrite,
+    /// A bystander (`ipcring inspect`): maps the segment read-only, writes nothing, and
+    /// also reads a ring that a handle found corrupted.
+    ReadOnly,
+}
+
+impl Access {
+    fn prot(self) -> ProtFlags {
+        match self {
+            Access::ReadWrite => ProtFlags::READ | ProtFlags::WRITE,
+            Access::ReadOnly => ProtFlags::READ,
+        }
+    }
+
+    fn flags(self) -> OFlags {
+        match self {
+            Access::ReadWrite => OFlags::RDWR,
+            Access::ReadOnly => OFlags::RDONLY,
+        }
+    }
+}
+
 /// A shared mapping between two guard pages (inaccessible: an access that strays past
 /// either end faults at once instead of reading or writing whatever lies next to it),
 /// unmapped on drop.
@@ -81,7 +107,12 @@ struct Mapping {
 }
 
 impl Mapping {
-    fn new(fd: BorrowedFd<'_>, len: usize, populate: bool) -> Result<Mapping, OpenError> {
+    fn new(
+        fd: BorrowedFd<'_>,
+        len: usize,
+        populate: bool,
+        access: Access,
+    ) -> Result<Mapping, OpenError> {
         let io = |e: rustix::io::Errno| OpenError::Io {
             op: "mmap",
             source: e.into(),
@@ -113,7 +144,7 @@ impl Mapping {
             rustix::mm::mmap(
                 guard.cast::<u8>().add(page).cast(),
                 len,
-                ProtFlags::READ | ProtFlags::WRITE,
+                access.prot(),
                 flags,
                 fd,
                 0,
@@ -238,7 +269,7 @@ impl Segment {
             Err(e) => return Err(map_errno(e, name, "fallocate")),
         }
         let seg = Segment {
-            map: Mapping::new(fd, total, opts.populate)?,
+            map: Mapping::new(fd, total, opts.populate, Access::ReadWrite)?,
             object,
         };
         let h = seg.header::<S>();
@@ -285,7 +316,7 @@ impl Segment {
         let obj = object_name(name)?;
         let deadline = Deadline::after(OPEN_WAIT);
         loop {
-            match Self::try_open::<S>(&obj, name, populate) {
+            match Self::try_open::<S>(&obj, name, populate, Access::ReadWrite) {
                 Err(OpenError::StillInitializing { .. }) if !deadline.passed() => {
                     std::thread::sleep(Duration::from_millis(1));
                 }
@@ -297,15 +328,23 @@ impl Segment {
         }
     }
 
+    /// Opens the segment `name` for reading only, as a ring of kind `S`, without waiting
+    /// for a creator: `StillInitializing` at once if one is at work. A ring that a handle
+    /// found corrupted opens too (its identity's `state` says so).
+    pub(crate) fn open_read_only<S: Spec>(name: &str) -> Result<(Segment, S::Geometry), OpenError> {
+        Self::try_open::<S>(&object_name(name)?, name, false, Access::ReadOnly)
+    }
+
     fn try_open<S: Spec>(
         obj: &str,
         name: &str,
         populate: bool,
+        access: Access,
     ) -> Result<(Segment, S::Geometry), OpenError> {
         let initializing = OpenError::StillInitializing {
             waited: Duration::ZERO,
         };
-        let fd = match namespace::open(obj, OFlags::RDWR) {
+        let fd = match namespace::open(obj, access.flags()) {
             Ok(fd) => fd,
             Err(Errno::ACCESS) => {
                 // Mode 0200 keeps out everybody but root while the creator initialises: wait
@@ -335,13 +374,13 @@ impl Segment {
             });
         }
         // Map the fixed header alone first: nothing beyond the object's end is touched.
-        let probe = Mapping::new(fd.as_fd(), fixed, false)?;
+        let probe = Mapping::new(fd.as_fd(), fixed, false, Access::ReadOnly)?;
         // SAFETY: the probe maps the whole fixed header and lives until the end of this
         // function; the header is made of atomics, valid for any bit pattern.
         let h = unsafe { &*probe.base.as_ptr().cast::<S::Header>() };
-        let geo = validate::<S>(h, size)?;
+        let geo = validate::<S>(h, size, access)?;
         drop(probe);
-        let map = Mapping::new(fd.as_fd(), total_size::<S>(&geo), populate)?;
+        let map = Mapping::new(fd.as_fd(), total_size::<S>(&geo), populate, access)?;
         let seg = Segment {
             map,
             object: Object {
@@ -376,16 +415,17 @@ impl Segment {
     }
 }
 
-fn validate<S: Spec>(h: &S::Header, size: u64) -> Result<S::Geometry, OpenError> {
+fn validate<S: Spec>(h: &S::Header, size: u64, access: Access) -> Result<S::Geometry, OpenError> {
     let id = S::identity(h);
     // SYNC(ready): pairs with the Release store in `publish`; everything the creator wrote
     // before READY is visible after this load sees READY.
     let state = id.state.load(Ordering::Acquire);
     let magic = id.magic.load(Ordering::Relaxed);
-    if state == layout::STATE_BROKEN {
+    let broken = state == layout::STATE_BROKEN;
+    if broken && access == Access::ReadWrite {
         return Err(OpenError::Broken);
     }
-    if state != layout::STATE_READY {
+    if state != layout::STATE_READY && !broken {
         // Its creator published it (its mode is final) without READY: not made by ipcring.
         return Err(OpenError::NotIpcring {
             found: magic,
@@ -477,7 +517,7 @@ mod tests {
             rustix::fs::memfd_create("guards", rustix::fs::MemfdFlags::CLOEXEC).expect("memfd");
         let len = 3 * page + 100;
         rustix::fs::ftruncate(&fd, len as u64).expect("size");
-        let m = Mapping::new(fd.as_fd(), len, false).expect("map");
+        let m = Mapping::new(fd.as_fd(), len, false, Access::ReadWrite).expect("map");
         let base = m.base.as_ptr() as usize;
         let (start, end, perms) = mapping_at(base);
         assert_eq!((start, end - start, &perms[..2]), (base, 4 * page, "rw"));

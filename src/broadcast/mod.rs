@@ -52,8 +52,10 @@ mod reading;
 mod room;
 mod stats;
 mod subscriber;
+mod survey;
 mod topic;
 
+pub(crate) use layout::Broadcast;
 pub use crate::cells::{MAX_ROLE_SLOTS, MAX_SLOT_SIZE};
 pub use builder::{Builder, Shape, DEFAULT_CAPACITY, DEFAULT_ROLE_SLOTS, DEFAULT_SLOT_SIZE};
 pub use heap::HeapTopic;

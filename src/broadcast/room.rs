@@ -32,7 +32,7 @@ pub(crate) struct Room {
 /// Whether `c`, read from a subscriber slot while the tail was `t`, is a cursor: within a
 /// quarter of the position space of the tail (an evicted cursor is half of it away).
 #[inline]
-fn is_cursor(t: u64, c: u64) -> bool {
+pub(super) fn is_cursor(t: u64, c: u64) -> bool {
     t.wrapping_sub(c).wrapping_add(1 << 62) < 1 << 63
 }
 

@@ -28,7 +28,9 @@ mod producer;
 mod queue;
 mod recovery;
 mod stats;
+mod survey;
 
+pub(crate) use layout::Mpmc;
 pub use crate::cells::{MAX_ROLE_SLOTS, MAX_SLOT_SIZE};
 pub use builder::{Builder, Shape, DEFAULT_CAPACITY, DEFAULT_ROLE_SLOTS, DEFAULT_SLOT_SIZE};
 pub use consumer::{Consumer, ReadGrant};

@@ -17,6 +17,9 @@ mod producer;
 pub(crate) mod record;
 mod shared;
 mod stats;
+mod survey;
+
+pub(crate) use layout::Spsc;
 
 pub use builder::{Builder, Shape, DEFAULT_CAPACITY};
 pub use consumer::{Consumer, ReadGrant};

@@ -11,6 +11,7 @@
 #[allow(dead_code)]
 mod common;
 mod removal;
+mod survey;
 mod trust;
 mod umask;
 
@@ -24,6 +25,7 @@ fn child_process_entry() {
     let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
     let play: fn(&str, &str) = match role.as_str() {
         "squatter" => trust::squatter,
+        "holder" => survey::holder,
         "umask-creator" => umask::umask_creator,
         #[cfg(feature = "crash-points")]
         "dying-creator" => umask::dying_creator,

@@ -1,0 +1,52 @@
+//! What a survey reports of an MPMC queue: its two indices and the messages between them.
+
+use super::layout::{Geometry, Mpmc, MpmcHeader};
+use crate::region::Region;
+use crate::role::Role;
+use crate::roles::Class;
+use crate::survey::{self, Now, Position, Surveyed, Unit};
+use crate::sync::Ordering;
+
+impl Surveyed for Mpmc {
+    fn roles(g: &Geometry) -> [(&'static str, Class); 2] {
+        [
+            ("producer", g.class(Role::Producer)),
+            ("consumer", g.class(Role::Consumer)),
+        ]
+    }
+
+    fn geometry(g: &Geometry) -> survey::Geometry {
+        survey::Geometry {
+            capacity: g.cells.capacity as u64,
+            unit: Unit::Messages,
+            slot_size: Some(g.cells.slot_size as u64),
+            max_message: g.cells.slot_size as u64,
+            lossy: None,
+            max_lag: None,
+            stall_timeout: g.stall,
+        }
+    }
+
+    fn now(region: &Region<MpmcHeader>, g: &Geometry) -> Now {
+        let h = region.header();
+        // Relaxed: a report. Claimed positions count: a message being written or read.
+        let head = h.head.0.pos.load(Ordering::Relaxed);
+        let tail = h.tail.0.pos.load(Ordering::Relaxed);
+        let fill = tail.saturating_sub(head).min(g.cells.capacity as u64);
+        Now {
+            positions: vec![
+                Position {
+                    name: "head",
+                    value: head,
+                },
+                Position {
+                    name: "tail",
+                    value: tail,
+                },
+            ],
+            fill,
+            messages: fill,
+            lag: Vec::new(),
+        }
+    }
+}
