@@ -117,6 +117,18 @@ impl<K> Builder<K> {
         Ok(Region::segment::<S>(seg, geo))
     }
 
+    /// Creates the segment of a ring of kind `S` and geometry `geo`, initialises it with
+    /// `init` and publishes it, attached to no role.
+    pub(crate) fn create_detached_region<S: Spec>(
+        &self,
+        geo: &S::Geometry,
+        init: impl FnOnce(&Region<S::Header>),
+    ) -> Result<(), OpenError> {
+        let mut region = self.create_region::<S>(geo)?;
+        init(&region);
+        region.publish::<S>()
+    }
+
     /// Opens and validates the segment of a ring of kind `S`.
     pub(crate) fn open_region<S: Spec>(
         &self,

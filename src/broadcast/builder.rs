@@ -156,6 +156,16 @@ impl crate::Builder<Shape> {
         Ok(Publisher::attach(t, self.strategy))
     }
 
+    /// Creates the topic and attaches to no role: it waits, empty, for processes to open
+    /// its roles (what `ipcring create` does).
+    ///
+    /// # Errors
+    /// As the other `create_*` calls.
+    pub fn create_detached(self) -> Result<(), OpenError> {
+        let geo = self.geometry()?;
+        self.create_detached_region::<Broadcast>(&geo, |r| init(r, &geo))
+    }
+
     /// Creates the topic and attaches as a subscriber.
     ///
     /// # Errors
@@ -183,12 +193,17 @@ impl crate::Builder<Shape> {
         Ok(Subscriber::attach(t, self.strategy, self.kind.join))
     }
 
-    fn create(&self, role: Role) -> Result<Topic, OpenError> {
-        let geo = Geometry {
+    /// The geometry of a topic to create, checked.
+    fn geometry(&self) -> Result<Geometry, OpenError> {
+        Geometry {
             start: self.start,
             ..self.kind.geo
         }
-        .check()?;
+        .check()
+    }
+
+    fn create(&self, role: Role) -> Result<Topic, OpenError> {
+        let geo = self.geometry()?;
         let region = self.create_region::<Broadcast>(&geo)?;
         init(&region, &geo);
         // Attach before READY, so that no opener can take our slot first.

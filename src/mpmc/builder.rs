@@ -121,6 +121,16 @@ impl crate::Builder<Shape> {
         Ok(Producer::attach(q, self.strategy))
     }
 
+    /// Creates the queue and attaches to no role: it waits, empty, for processes to open
+    /// its roles (what `ipcring create` does).
+    ///
+    /// # Errors
+    /// As the other `create_*` calls.
+    pub fn create_detached(self) -> Result<(), OpenError> {
+        let geo = self.kind.geo.check()?;
+        self.create_detached_region::<Mpmc>(&geo, |r| init(r, &geo, self.start))
+    }
+
     /// Creates the queue and attaches as a consumer.
     ///
     /// # Errors

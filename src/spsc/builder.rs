@@ -80,6 +80,16 @@ impl crate::Builder<Shape> {
         Producer::attach(ring, self.strategy)
     }
 
+    /// Creates the ring and attaches to no role: it waits, empty, for processes to open
+    /// its roles (what `ipcring create` does).
+    ///
+    /// # Errors
+    /// As the other `create_*` calls.
+    pub fn create_detached(self) -> Result<(), OpenError> {
+        let geo = Geometry::of(self.kind.capacity)?;
+        self.create_detached_region::<Spsc>(&geo, |r| init(r, self.start))
+    }
+
     /// Creates the ring and attaches as its consumer.
     ///
     /// # Errors

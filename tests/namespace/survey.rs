@@ -187,3 +187,54 @@ fn objects_that_are_not_readable_rings_are_listed_with_the_reason() {
         Ok(Removal::Removed)
     ));
 }
+
+#[test]
+fn a_ring_created_detached_holds_no_role_and_waits_for_both() {
+    let _w = watchdog("detached create", LIMIT);
+    let s = RingGuard::new("detached-spsc");
+    spsc::Builder::new(s.name())
+        .capacity(4096)
+        .mode(0o660)
+        .create_detached()
+        .expect("create an spsc ring");
+    let q = RingGuard::new("detached-mpmc");
+    mpmc::Builder::new(q.name())
+        .capacity(4)
+        .slot_size(8)
+        .create_detached()
+        .expect("create a queue");
+    let t = RingGuard::new("detached-topic");
+    broadcast::Builder::new(t.name())
+        .capacity(4)
+        .slot_size(8)
+        .lossy(true)
+        .create_detached()
+        .expect("create a topic");
+    for (name, kind) in [
+        (s.name(), Kind::Spsc),
+        (q.name(), Kind::Mpmc),
+        (t.name(), Kind::Broadcast),
+    ] {
+        let r = survey::inspect(name).expect("inspect");
+        assert_eq!(r.kind, kind);
+        assert!(r.slots.iter().all(|s| s.holder == Holder::Never), "{r:?}");
+    }
+    assert_eq!(survey::inspect(s.name()).unwrap().object.mode, 0o660);
+    assert_eq!(
+        survey::inspect(t.name()).unwrap().geometry.lossy,
+        Some(true)
+    );
+    // A consumer that comes first waits for a producer: the ring is empty, not abandoned.
+    let mut rx = spsc::Consumer::open(s.name()).expect("consumer");
+    let mut buf = Vec::new();
+    assert!(matches!(
+        rx.try_recv_into(&mut buf),
+        Err(ipcring::RecvError::Empty)
+    ));
+    spsc::Producer::open(s.name())
+        .expect("producer")
+        .send(b"x")
+        .expect("send");
+    rx.recv_into(&mut buf).expect("recv");
+    assert_eq!(buf, b"x");
+}
