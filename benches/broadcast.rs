@@ -19,19 +19,11 @@
 //! counts is the median of each round's ratio to the SPSC ring: this machine's speed
 //! drifts more between criterion's groups than between two runs a second apart).
 
-#[path = "support/pin.rs"]
-mod pin;
-#[path = "support/pingpong.rs"]
-mod pingpong;
-// Only the team's ends (`Tx`, `Rx`): the fan-out below has its own threads.
-#[allow(dead_code)]
-#[path = "support/team.rs"]
-mod team;
-
 use criterion::{Criterion, Throughput};
 use ipcring::broadcast::{HeapTopic, Publisher, Subscriber};
 use ipcring::{spsc, WaitStrategy};
-use pingpong::PingPong;
+use ipcring_bench_support::pin;
+use ipcring_bench_support::pingpong::PingPong;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -219,30 +211,6 @@ fn throughput(c: &mut Criterion, cpus: Option<(usize, usize)>) {
             g.bench_function(name, |b| b.iter_custom(|n| f.stream(n)));
         }
         g.finish();
-    }
-}
-
-impl team::Tx for spsc::Producer {
-    fn put(&mut self, v: u64) {
-        self.send_value(&v).expect("spsc send");
-    }
-}
-
-impl team::Rx for spsc::Consumer {
-    fn take(&mut self) -> u64 {
-        self.recv_value().expect("spsc receive")
-    }
-}
-
-impl team::Tx for Publisher {
-    fn put(&mut self, v: u64) {
-        self.send_value(&v).expect("broadcast send");
-    }
-}
-
-impl team::Rx for Subscriber {
-    fn take(&mut self) -> u64 {
-        self.recv_value().expect("broadcast receive")
     }
 }
 

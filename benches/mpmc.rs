@@ -26,21 +26,12 @@
 //! sum of the values. Run with `cargo bench --bench mpmc`; the cross-process rows are in
 //! `ipcring bench` (BENCHMARKS.md).
 
-#[path = "support/ends.rs"]
-mod ends;
-#[path = "support/pin.rs"]
-mod pin;
-#[path = "support/pingpong.rs"]
-mod pingpong;
-#[path = "support/team.rs"]
-mod team;
-
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, Throughput};
-use ends::{cb_ends, mpmc_ends, spsc_ends};
-
-use pingpong::PingPong;
-use team::{Rx, Team, Tx};
+use ipcring_bench_support::ends::{cb_ends, mpmc_ends, spsc_ends};
+use ipcring_bench_support::pin;
+use ipcring_bench_support::pingpong::PingPong;
+use ipcring_bench_support::team::{Rx, Team, Tx};
 
 /// The two CPUs of the benches, chosen in `main` before the main thread pins itself.
 static CPUS: std::sync::OnceLock<Option<(usize, usize)>> = std::sync::OnceLock::new();

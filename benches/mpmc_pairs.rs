@@ -12,15 +12,9 @@
 //! `cargo bench --bench mpmc_pairs [-- ROUNDS [MESSAGES]]` (defaults: 10 rounds of
 //! 10 000 000 messages).
 
-#[path = "support/ends.rs"]
-mod ends;
-#[path = "support/pin.rs"]
-mod pin;
-#[path = "support/team.rs"]
-mod team;
-
-use ends::{cb_ends, mpmc_ends, spsc_ends};
-use team::Team;
+use ipcring_bench_support::ends::{cb_ends, mpmc_ends, spsc_ends};
+use ipcring_bench_support::pin;
+use ipcring_bench_support::team::Team;
 
 /// Median and quartiles of `v` (sorted here).
 fn quartiles(v: &mut [f64]) -> (f64, f64, f64) {

@@ -7,18 +7,14 @@
 //! if the bench is killed. Run with `cargo bench --bench spsc`; for the full comparison
 //! with the kernel's IPC see `ipcring bench` (BENCHMARKS.md).
 
-#[path = "support/pin.rs"]
-mod pin;
-#[path = "support/refring.rs"]
-mod refring;
-#[path = "support/shm.rs"]
-mod shm;
-
 use criterion::{BenchmarkId, Criterion, Throughput};
 use ipcring::spsc::{heap_pair, Builder, Consumer, Producer};
 use ipcring::WaitStrategy;
-use refring::{ref_consumer, ref_producer, ref_ring_bytes, RefConsumer, RefProducer};
-use shm::SharedMem;
+use ipcring_bench_support::pin;
+use ipcring_bench_support::refring::{
+    ref_consumer, ref_producer, ref_ring_bytes, RefConsumer, RefProducer,
+};
+use ipcring_bench_support::shm::SharedMem;
 use std::os::fd::RawFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};

@@ -1,10 +1,11 @@
 //! The ends of the queues that the MPMC benches stream through, as [`Tx`]/[`Rx`] of the
 //! thread team: ipcring's MPMC queue (an in-process `HeapQueue`) and SPSC ring, and
-//! crossbeam's `ArrayQueue`, all busy-polling. Included with `#[path]` next to
-//! `support/team.rs` (as `mod team` at the crate root).
+//! crossbeam's `ArrayQueue`, all busy-polling. Also the ends of the broadcast benches'
+//! round trips: ipcring's SPSC ends and a topic's publisher and subscriber themselves.
 
 use crate::team::{Rx, Tx};
 use crossbeam_queue::ArrayQueue;
+use ipcring::broadcast::{Publisher, Subscriber};
 use ipcring::mpmc::HeapQueue;
 use ipcring::{spsc, WaitStrategy};
 use std::sync::Arc;
@@ -15,11 +16,17 @@ pub const CAPACITY: usize = 1 << 15;
 /// Data area of the SPSC rings, in bytes: 32 768 records of 8 bytes.
 pub const SPSC_BYTES: usize = 1 << 19;
 
+/// A producer of an ipcring MPMC queue.
 pub struct MpmcTx(ipcring::mpmc::Producer);
+/// A consumer of an ipcring MPMC queue.
 pub struct MpmcRx(ipcring::mpmc::Consumer);
+/// The producer of an ipcring SPSC ring.
 pub struct SpscTx(spsc::Producer);
+/// The consumer of an ipcring SPSC ring.
 pub struct SpscRx(spsc::Consumer);
+/// A pushing end of a crossbeam `ArrayQueue`.
 pub struct CbTx(Arc<ArrayQueue<u64>>);
+/// A popping end of a crossbeam `ArrayQueue`.
 pub struct CbRx(Arc<ArrayQueue<u64>>);
 
 impl Tx for MpmcTx {
@@ -68,6 +75,34 @@ impl Rx for CbRx {
             }
             std::hint::spin_loop();
         }
+    }
+}
+
+impl Tx for spsc::Producer {
+    #[inline]
+    fn put(&mut self, v: u64) {
+        self.send_value(&v).expect("spsc send");
+    }
+}
+
+impl Rx for spsc::Consumer {
+    #[inline]
+    fn take(&mut self) -> u64 {
+        self.recv_value().expect("spsc receive")
+    }
+}
+
+impl Tx for Publisher {
+    #[inline]
+    fn put(&mut self, v: u64) {
+        self.send_value(&v).expect("broadcast send");
+    }
+}
+
+impl Rx for Subscriber {
+    #[inline]
+    fn take(&mut self) -> u64 {
+        self.recv_value().expect("broadcast receive")
     }
 }
 

@@ -1,6 +1,5 @@
 //! An 8-byte ping-pong between the calling thread and an echo thread over two queues of the
-//! thread team's ends, for round-trip benches. Included with `#[path]` next to
-//! `support/pin.rs` and `support/team.rs` (as `mod pin` and `mod team` at the crate root).
+//! thread team's ends, for round-trip benches.
 
 use crate::team::{Rx, Tx, END};
 use std::time::{Duration, Instant};

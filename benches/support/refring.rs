@@ -3,8 +3,8 @@
 //! index and re-reading it only when the ring looks full or empty. It has no variable
 //! lengths, no wake-ups, no liveness and no validation: what ipcring must match at 8 bytes.
 //!
-//! Shared by the `ipcring bench` tool and the criterion benches (`#[path]` includes), so
-//! that both measure the same reference.
+//! Shared by the `ipcring bench` tool and the criterion benches, so that both measure the
+//! same reference.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -1,8 +1,8 @@
 //! Anonymous shared memory for benchmarks: a memfd mapped `MAP_SHARED`, whose descriptor a
 //! child process inherits across `exec`. Nothing is named, so nothing can be left behind.
-//!
-//! Shared by the `ipcring bench` tool and the criterion benches (`#[path]` includes).
 
+use rustix::fs::{ftruncate, memfd_create, MemfdFlags};
+use rustix::mm::{mmap, munmap, MapFlags, ProtFlags};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
@@ -24,17 +24,8 @@ impl SharedMem {
     /// A new zeroed memfd of `len` bytes, mapped (close-on-exec: the parent opts a child
     /// in with `inheritable`).
     pub fn create(len: usize) -> io::Result<SharedMem> {
-        // SAFETY: a NUL-terminated name and valid flags.
-        let fd = unsafe { libc::memfd_create(c"ipcring-bench".as_ptr(), libc::MFD_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` was just returned to us and is owned by nobody else.
-        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        // SAFETY: plain syscall on a valid descriptor.
-        if unsafe { libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        let fd = memfd_create(c"ipcring-bench", MemfdFlags::CLOEXEC)?;
+        ftruncate(&fd, len as u64)?;
         SharedMem::map(fd, len)
     }
 
@@ -51,18 +42,15 @@ impl SharedMem {
         // SAFETY: a fresh shared mapping of a descriptor we own; the kernel picks the
         // address. MAP_POPULATE so that no page fault lands inside a measurement.
         let ptr = unsafe {
-            libc::mmap(
+            mmap(
                 std::ptr::null_mut(),
                 len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_POPULATE,
-                fd.as_raw_fd(),
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::SHARED | MapFlags::POPULATE,
+                &fd,
                 0,
             )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
+        }?;
         Ok(SharedMem {
             ptr: ptr.cast(),
             len,
@@ -71,11 +59,13 @@ impl SharedMem {
     }
 
     /// Base of the mapping (page-aligned).
+    #[inline]
     pub fn ptr(&self) -> *mut u8 {
         self.ptr
     }
 
     /// The descriptor, for a child to inherit.
+    #[inline]
     pub fn fd(&self) -> RawFd {
         self.fd.as_raw_fd()
     }
@@ -84,6 +74,6 @@ impl SharedMem {
 impl Drop for SharedMem {
     fn drop(&mut self) {
         // SAFETY: unmaps exactly what `map` mapped; nobody uses the pointer afterwards.
-        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+        let _ = unsafe { munmap(self.ptr.cast(), self.len) };
     }
 }

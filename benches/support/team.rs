@@ -8,8 +8,6 @@
 //! positions in order, and each producer's `END`s come after its data, so no message is
 //! left behind when the last consumer stops. Consumers count and sum what they receive,
 //! and the team checks both against what was sent.
-//!
-//! Included with `#[path]` next to `support/pin.rs` (as `mod pin` at the crate root).
 
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::thread::JoinHandle;
@@ -20,11 +18,13 @@ pub const END: u64 = u64::MAX;
 
 /// The sending end of a queue under test; waits while the queue is full.
 pub trait Tx: Send + 'static {
+    /// Sends `v`.
     fn put(&mut self, v: u64);
 }
 
 /// The receiving end; waits while the queue is empty.
 pub trait Rx: Send + 'static {
+    /// Receives the next value.
     fn take(&mut self) -> u64;
 }
 

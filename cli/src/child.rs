@@ -4,7 +4,10 @@
 use crate::cleanup;
 use crate::crowd::Crowd;
 use crate::mech::{self, seq_of, Mech, STOP};
+use rustix::io::{fcntl_setfd, FdFlags};
+use rustix::process::{set_parent_process_death_signal, Signal};
 use std::io::{self, Read};
+use std::os::fd::BorrowedFd;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -109,6 +112,8 @@ pub fn run(args: &ChildArgs) -> io::Result<()> {
 }
 
 /// Voluntary context switches (sleeps) of this process or thread so far.
+///
+/// Through libc: rustix has no `getrusage`.
 pub fn voluntary_switches(who: libc::c_int) -> u64 {
     // SAFETY: an all-zero rusage is valid.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
@@ -133,18 +138,17 @@ pub fn spawn(args: &ChildArgs) -> io::Result<Running> {
     let mut cmd = Command::new(exe);
     cmd.args(args.to_args()).stdout(Stdio::piped());
     let fds = args.fds.clone();
-    // SAFETY: between fork and exec we only make async-signal-safe calls (fcntl,
-    // sigprocmask, prctl) and allocate nothing.
+    // SAFETY: between fork and exec we only make async-signal-safe calls (rustix's
+    // fcntl and prctl are plain system calls) and allocate nothing.
     unsafe {
         cmd.pre_exec(move || {
             for &fd in &fds {
-                if libc::fcntl(fd, libc::F_SETFD, 0) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
+                // Inherited across exec: clear FD_CLOEXEC. (`borrow_raw`: the parent keeps
+                // these descriptors open until after the spawn.)
+                fcntl_setfd(BorrowedFd::borrow_raw(fd), FdFlags::empty())?;
             }
-            cleanup::unblock_signals()?;
             // Dies with the parent, whatever kills it.
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            let _ = set_parent_process_death_signal(Some(Signal::KILL));
             Ok(())
         })
     };
@@ -201,9 +205,9 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         if !self.finished {
-            // SAFETY: plain syscall; the watchdog has not reaped the child (it reaps only
-            // after the child closed its stdout, which a live child has not).
-            unsafe { libc::kill(self.pid, libc::SIGKILL) };
+            // The watchdog has not reaped the child (it reaps only after the child closed
+            // its stdout, which a live child has not), so the pid is still the child's.
+            cleanup::kill(self.pid);
         }
     }
 }

@@ -1,7 +1,13 @@
 //! Everything a benchmark creates is registered here, so that it is removed on every way
-//! out: normal drops, a failed child, and SIGINT/SIGTERM (handled by a thread that waits
-//! for them with `sigwait`, so the clean-up runs as ordinary code, not in a handler).
+//! out: normal drops, a failed child, and SIGINT/SIGTERM (caught with signal-hook, whose
+//! handler only records the signal; a thread that waits for it runs the clean-up as
+//! ordinary code, not in a handler).
+//!
+//! System V message queues go through libc: rustix has no `msgget`/`msgctl`.
 
+use rustix::process::{kill_process, Pid, Signal};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 use std::io;
 use std::sync::{Mutex, MutexGuard};
 
@@ -23,33 +29,16 @@ fn registry() -> MutexGuard<'static, Registry> {
     REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// SIGINT and SIGTERM.
-fn signals() -> libc::sigset_t {
-    // SAFETY: sigemptyset initialises the set it is given; the signals are valid.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        set
-    }
-}
-
-/// Blocks SIGINT/SIGTERM in this thread and every thread started after it, and starts
-/// the thread that cleans up and exits when one arrives. Call first, from `main`'s thread.
+/// Catches SIGINT/SIGTERM from now on, and starts the thread that cleans up and exits
+/// (status 128 + the signal: 130, 143) when one arrives. Call before creating anything.
+///
+/// A child process gets the default actions back at `exec`.
 pub fn install() -> io::Result<()> {
-    let set = signals();
-    // SAFETY: a valid set; we do not need the old mask.
-    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
-    if rc != 0 {
-        return Err(io::Error::from_raw_os_error(rc));
-    }
+    let mut signals = Signals::new([SIGINT, SIGTERM])?;
     std::thread::Builder::new()
         .name("cleanup".into())
         .spawn(move || {
-            let mut sig = 0;
-            // SAFETY: a valid set (blocked in this thread too) and a writable int.
-            if unsafe { libc::sigwait(&set, &mut sig) } == 0 {
+            if let Some(sig) = signals.forever().next() {
                 // Exit with the registry locked: nothing new can be created meanwhile.
                 let mut r = registry();
                 clean_all(&mut r);
@@ -60,15 +49,12 @@ pub fn install() -> io::Result<()> {
     Ok(())
 }
 
-/// For a child between fork and exec: unblocks the two signals again (the mask is
-/// inherited across exec). Async-signal-safe.
-pub fn unblock_signals() -> io::Result<()> {
-    let set = signals();
-    // SAFETY: a valid set; sigprocmask is async-signal-safe.
-    if unsafe { libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) } != 0 {
-        return Err(io::Error::last_os_error());
+/// Sends SIGKILL to the child `pid`.
+pub fn kill(pid: i32) {
+    if let Some(pid) = Pid::from_raw(pid) {
+        // A child that is gone already only makes this fail.
+        let _ = kill_process(pid, Signal::KILL);
     }
-    Ok(())
 }
 
 /// Stops every child, removes every ring and queue, and exits with status 1.
@@ -80,9 +66,9 @@ pub fn abort(why: &str) -> ! {
 }
 
 fn clean_all(r: &mut Registry) {
+    // Children we have not reaped yet: the pids are still theirs.
     for pid in r.children.drain(..) {
-        // SAFETY: plain syscall; the pid is a child we have not reaped yet.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        kill(pid);
     }
     for name in r.rings.drain(..) {
         let _ = ipcring::unlink(&name);

@@ -1,6 +1,7 @@
 //! Choosing and pinning CPUs.
 
-pub use crate::pin::{choose, pin};
+use ipcring_bench_support::pin::MAX_CPU;
+pub use ipcring_bench_support::pin::{choose, pin};
 
 /// Parses `A,B`: two different CPU numbers.
 pub fn parse_pair(s: &str) -> Result<(usize, usize), String> {
@@ -16,8 +17,8 @@ pub fn parse_pair(s: &str) -> Result<(usize, usize), String> {
     if a == b {
         return Err(format!("the two CPUs must differ (got {a} twice)"));
     }
-    if a >= libc::CPU_SETSIZE as usize || b >= libc::CPU_SETSIZE as usize {
-        return Err(format!("CPU numbers must be below {}", libc::CPU_SETSIZE));
+    if a >= MAX_CPU || b >= MAX_CPU {
+        return Err(format!("CPU numbers must be below {MAX_CPU}"));
     }
     Ok((a, b))
 }
@@ -25,7 +26,7 @@ pub fn parse_pair(s: &str) -> Result<(usize, usize), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pin::allowed;
+    use ipcring_bench_support::pin::allowed;
 
     #[test]
     fn a_pair_parses_with_spaces() {

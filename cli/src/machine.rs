@@ -85,6 +85,7 @@ pub fn describe(cpus: Option<(usize, usize)>) -> Machine {
     for (slot, v) in load.iter_mut().zip(loadavg.split_whitespace()) {
         *slot = v.parse().unwrap_or(0.0);
     }
+    // Through libc: rustix has no `sysconf`.
     // SAFETY: plain libc query.
     let online = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
     Machine {

@@ -17,15 +17,9 @@ mod crowd;
 mod json;
 mod machine;
 mod mech;
-#[path = "../../benches/support/pin.rs"]
-mod pin;
 mod plot;
-#[path = "../../benches/support/refring.rs"]
-mod refring;
 mod report;
 mod segments;
-#[path = "../../benches/support/shm.rs"]
-mod shm;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -26,9 +26,7 @@ mod spawn;
 mod table;
 mod threads;
 
-#[path = "../../support/pin.rs"]
-mod pin;
-
+use ipcring_bench_support::pin;
 use job::{Job, Kind, Lib, Wait};
 use measure::BLOCK;
 

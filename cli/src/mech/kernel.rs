@@ -1,9 +1,15 @@
 //! The kernel's IPC: pipe, unix stream socket, TCP on 127.0.0.1, eventfd, POSIX message
 //! queue (all descriptors the child inherits) and a System V message queue (an id).
+//!
+//! The two kinds of message queue go through libc: rustix has no `mq_*` nor `msg*` calls.
+//! The rest goes through rustix or std.
 
 use super::{seq_of, Link, Mech, Prepared};
 use crate::child::ChildArgs;
 use crate::cleanup::SysvQueue;
+use rustix::event::EventfdFlags;
+use rustix::net::{AddressFamily, SocketFlags, SocketType};
+use rustix::pipe::PipeFlags;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -97,18 +103,20 @@ fn owned(fd: RawFd) -> OwnedFd {
     unsafe { OwnedFd::from_raw_fd(fd) }
 }
 
+/// A rustix error as an `io::Error` that says which call failed.
+fn failed(what: &'static str) -> impl FnOnce(rustix::io::Errno) -> io::Error {
+    move |e| {
+        let e = io::Error::from(e);
+        io::Error::new(e.kind(), format!("{what}: {e}"))
+    }
+}
+
 fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors.
-    let rc = unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) };
-    check(rc, "pipe2")?;
-    Ok((owned(fds[0]), owned(fds[1])))
+    rustix::pipe::pipe_with(PipeFlags::CLOEXEC).map_err(failed("pipe2"))
 }
 
 fn eventfd() -> io::Result<OwnedFd> {
-    // SAFETY: plain syscall.
-    let rc = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
-    Ok(owned(check(rc, "eventfd")?))
+    rustix::event::eventfd(0, EventfdFlags::CLOEXEC).map_err(failed("eventfd"))
 }
 
 fn mqueue(name: &str, size: usize) -> io::Result<OwnedFd> {
@@ -140,12 +148,13 @@ pub fn prepare_fds(mech: Mech, size: usize) -> io::Result<Prepared> {
             (up_r, down_w, child, vec![down_r, up_w])
         }
         Mech::Unix => {
-            let mut fds = [0; 2];
-            let ty = libc::SOCK_STREAM | libc::SOCK_CLOEXEC;
-            // SAFETY: `fds` has room for the two descriptors.
-            let rc = unsafe { libc::socketpair(libc::AF_UNIX, ty, 0, fds.as_mut_ptr()) };
-            check(rc, "socketpair")?;
-            let (mine, theirs) = (owned(fds[0]), owned(fds[1]));
+            let (mine, theirs) = rustix::net::socketpair(
+                AddressFamily::UNIX,
+                SocketType::STREAM,
+                SocketFlags::CLOEXEC,
+                None,
+            )
+            .map_err(failed("socketpair"))?;
             let child = [theirs.as_raw_fd(); 2];
             (mine.try_clone()?, mine, child, vec![theirs])
         }
@@ -250,25 +259,42 @@ impl SysvLink {
     }
 }
 
+/// The last call failed with EINTR. System V calls are never restarted after a signal
+/// handler, and the parent catches SIGINT/SIGTERM (see `cleanup`): a signal that lands on
+/// a measuring thread must not fail the measurement while the clean-up thread exits.
+fn interrupted() -> bool {
+    io::Error::last_os_error().kind() == io::ErrorKind::Interrupted
+}
+
 impl Link for SysvLink {
     fn send(&mut self, msg: &[u8]) {
         self.buf[0] = self.send_type as u64;
         self.text().copy_from_slice(msg);
-        // SAFETY: `buf` is a msgbuf with `size` bytes of text.
-        let rc = unsafe { libc::msgsnd(self.id, self.buf.as_ptr().cast(), self.size, 0) };
+        let rc = loop {
+            // SAFETY: `buf` is a msgbuf with `size` bytes of text.
+            let rc = unsafe { libc::msgsnd(self.id, self.buf.as_ptr().cast(), self.size, 0) };
+            if rc == 0 || !interrupted() {
+                break rc;
+            }
+        };
         assert_eq!(rc, 0, "msgsnd: {}", io::Error::last_os_error());
     }
 
     fn recv(&mut self, buf: &mut Vec<u8>) {
-        // SAFETY: `buf` is a writable msgbuf with room for `size` bytes of text.
-        let n = unsafe {
-            libc::msgrcv(
-                self.id,
-                self.buf.as_mut_ptr().cast(),
-                self.size,
-                self.recv_type,
-                0,
-            )
+        let n = loop {
+            // SAFETY: `buf` is a writable msgbuf with room for `size` bytes of text.
+            let n = unsafe {
+                libc::msgrcv(
+                    self.id,
+                    self.buf.as_mut_ptr().cast(),
+                    self.size,
+                    self.recv_type,
+                    0,
+                )
+            };
+            if n >= 0 || !interrupted() {
+                break n;
+            }
         };
         assert_eq!(
             n,

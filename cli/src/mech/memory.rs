@@ -3,8 +3,11 @@
 
 use super::{seq_of, Link, Prepared, STOP};
 use crate::child::ChildArgs;
-use crate::refring::{ref_consumer, ref_producer, ref_ring_bytes, RefConsumer, RefProducer};
-use crate::shm::SharedMem;
+use ipcring_bench_support::refring::{
+    ref_consumer, ref_producer, ref_ring_bytes, RefConsumer, RefProducer,
+};
+use ipcring_bench_support::shm::SharedMem;
+use rustix::thread::futex;
 use std::io;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -125,21 +128,9 @@ impl FutexLink {
     }
 }
 
-fn futex(word: &AtomicU32, op: i32, val: u32) {
-    // SAFETY: `word` is a valid, aligned u32 in shared memory (hence no
-    // FUTEX_PRIVATE_FLAG); no timeout; the other arguments are unused by WAIT and WAKE.
-    unsafe {
-        libc::syscall(
-            libc::SYS_futex,
-            word.as_ptr(),
-            op,
-            val,
-            std::ptr::null::<libc::timespec>(),
-            std::ptr::null::<u32>(),
-            0u32,
-        )
-    };
-}
+/// Futex flags: none. The word is in memory shared with another process, hence no
+/// FUTEX_PRIVATE_FLAG.
+const SHARED: futex::Flags = futex::Flags::empty();
 
 impl Link for FutexLink {
     fn send(&mut self, msg: &[u8]) {
@@ -148,7 +139,7 @@ impl Link for FutexLink {
         let word = self.word(self.tx);
         // SYNC(futex): Release pairs with the Acquire load in the peer's `recv`.
         word.store(v, Ordering::Release);
-        futex(word, libc::FUTEX_WAKE, 1);
+        let _ = futex::wake(word, SHARED, 1);
     }
 
     fn recv(&mut self, buf: &mut Vec<u8>) {
@@ -161,8 +152,9 @@ impl Link for FutexLink {
             if v & LOW31 == k as u32 & LOW31 {
                 break v;
             }
-            // Sleeps only while the word still holds `v`: no lost wake-up.
-            futex(word, libc::FUTEX_WAIT, v);
+            // Sleeps only while the word still holds `v`: no lost wake-up. (EAGAIN: it
+            // changed already; EINTR: a signal. Either way, look again.)
+            let _ = futex::wait(word, SHARED, v, None);
         };
         let seq = k | if v & !LOW31 != 0 { STOP } else { 0 };
         buf.clear();
