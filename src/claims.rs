@@ -119,9 +119,15 @@ pub(crate) fn abandoned(
 /// Adds one to a counter of our own slot (one writer: a load and a store).
 #[inline]
 pub(crate) fn bump(counter: &AtomicU64) {
+    add(counter, 1);
+}
+
+/// Adds `n` to a counter of our own slot (one writer: a load and a store).
+#[inline]
+pub(crate) fn add(counter: &AtomicU64, n: u64) {
     // Relaxed: statistics, written by the slot's holder only.
     counter.store(
-        counter.load(Ordering::Relaxed).wrapping_add(1),
+        counter.load(Ordering::Relaxed).wrapping_add(n),
         Ordering::Relaxed,
     );
 }

@@ -159,6 +159,8 @@ pub(crate) struct Counters {
     /// Subscribers this holder evicted (a broadcast publisher), or times this holder was
     /// evicted (a broadcast subscriber).
     pub(crate) evicted: AtomicU64,
+    /// Payload bytes of the messages counted in `sent` (writers) or `received` (readers).
+    pub(crate) bytes: AtomicU64,
 }
 
 /// One role slot: its attachment and, on a line of their own (they change with every
@@ -199,6 +201,7 @@ pub(crate) const CORE_HASH: u64 = hash(&[
     core::mem::offset_of!(RoleSlot, counters) as u64,
     core::mem::offset_of!(Counters, mark) as u64,
     core::mem::offset_of!(Counters, evicted) as u64,
+    core::mem::offset_of!(Counters, bytes) as u64,
     core::mem::size_of::<Counters>() as u64,
     SLOT_SIZE as u64,
 ]);
@@ -238,6 +241,7 @@ mod abi_asserts {
     const _: () = assert!(offset_of!(Counters, mark) == 56);
     const _: () = assert!(offset_of!(Counters, missed) == 64);
     const _: () = assert!(offset_of!(Counters, evicted) == 72);
-    const _: () = assert!(size_of::<Counters>() == 80);
+    const _: () = assert!(offset_of!(Counters, bytes) == 80);
+    const _: () = assert!(size_of::<Counters>() == 88);
     const _: () = assert!(size_of::<Position>() == 8);
 }

@@ -55,10 +55,10 @@ mod subscriber;
 mod survey;
 mod topic;
 
-pub(crate) use layout::Broadcast;
 pub use crate::cells::{MAX_ROLE_SLOTS, MAX_SLOT_SIZE};
 pub use builder::{Builder, Shape, DEFAULT_CAPACITY, DEFAULT_ROLE_SLOTS, DEFAULT_SLOT_SIZE};
 pub use heap::HeapTopic;
+pub(crate) use layout::Broadcast;
 pub use publisher::{Publisher, WriteGrant};
 pub use stats::{Stats, SubscriberStats};
 pub use subscriber::{ReadGrant, Subscriber};

@@ -3,7 +3,7 @@
 use super::stats::Stats;
 use super::topic::{Claimed, Topic};
 use crate::cells::Spot;
-use crate::claims::{self, bump};
+use crate::claims::{self, add, bump};
 use crate::error::SendError;
 use crate::grant::Writer;
 use crate::pace::Pacer;
@@ -189,6 +189,7 @@ impl Publisher {
         crate::crash::reached(crate::crash::Point::BroadcastBeforeCommit);
         self.t.commit(at, len)?;
         bump(&self.t.own().sent);
+        add(&self.t.own().bytes, len as u64);
         Ok(())
     }
 

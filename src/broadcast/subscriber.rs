@@ -5,7 +5,7 @@ use super::stats::{Stats, SubscriberStats};
 use super::topic::{Join, Topic};
 use crate::bytes::ReadAccess;
 use crate::cells::Spot;
-use crate::claims::{self, bump};
+use crate::claims::{self, add, bump};
 use crate::error::RecvError;
 use crate::pace::Pacer;
 use crate::role::Role;
@@ -354,6 +354,7 @@ impl Subscriber {
                         Took::Copied(r) => r,
                     };
                     bump(&self.t.own().received);
+                    add(&self.t.own().bytes, len as u64);
                     self.pass();
                     return Some(Ok(r));
                 }
@@ -507,6 +508,7 @@ impl Drop for ReadGrant<'_> {
         }
         if self.pass {
             bump(&self.subscriber.t.own().received);
+            add(&self.subscriber.t.own().bytes, self.view.len() as u64);
             self.subscriber.pass();
         }
     }

@@ -3,7 +3,7 @@
 use super::queue::{Queue, Spot, Taken};
 use super::stats::Stats;
 use crate::bytes::ReadAccess;
-use crate::claims::bump;
+use crate::claims::{add, bump};
 use crate::error::RecvError;
 use crate::pace::Pacer;
 use crate::role::Role;
@@ -175,7 +175,7 @@ impl Consumer {
         let access = unsafe { self.q.read_window(at, len) };
         let value = access.value();
         access.end();
-        self.release(at);
+        self.release(at, len);
         Ok(value)
     }
 
@@ -185,7 +185,7 @@ impl Consumer {
         let access = unsafe { self.q.read_window(at, len) };
         access.copy_into(buf);
         access.end();
-        self.release(at);
+        self.release(at, len);
         len
     }
 
@@ -206,11 +206,12 @@ impl Consumer {
     }
 
     #[inline]
-    fn release(&mut self, at: Spot) {
+    fn release(&mut self, at: Spot, len: usize) {
         #[cfg(feature = "crash-points")]
         crate::crash::reached(crate::crash::Point::MpmcBeforeRelease);
         self.q.release(at);
         bump(&self.q.own().received);
+        add(&self.q.own().bytes, len as u64);
     }
 
     /// One look for a message. `level` says how much it may cost: at `Spin` only the
@@ -373,7 +374,7 @@ impl Drop for ReadGrant<'_> {
             a.end();
         }
         if self.release {
-            self.consumer.release(self.at);
+            self.consumer.release(self.at, self.len);
         }
     }
 }

@@ -30,11 +30,11 @@ mod recovery;
 mod stats;
 mod survey;
 
-pub(crate) use layout::Mpmc;
 pub use crate::cells::{MAX_ROLE_SLOTS, MAX_SLOT_SIZE};
 pub use builder::{Builder, Shape, DEFAULT_CAPACITY, DEFAULT_ROLE_SLOTS, DEFAULT_SLOT_SIZE};
 pub use consumer::{Consumer, ReadGrant};
 pub use heap::HeapQueue;
+pub(crate) use layout::Mpmc;
 pub use layout::MAX_SLOTS_PER_QUEUE;
 pub use producer::{Producer, WriteGrant};
 pub use stats::Stats;

@@ -2,7 +2,7 @@
 
 use super::queue::{Claimed, Queue, Spot};
 use super::stats::Stats;
-use crate::claims::bump;
+use crate::claims::{add, bump};
 use crate::error::SendError;
 use crate::grant::Writer;
 use crate::pace::Pacer;
@@ -181,7 +181,7 @@ impl Producer {
         #[cfg(feature = "crash-points")]
         crate::crash::reached(crate::crash::Point::MpmcBeforeCommit);
         self.q.commit(at, len)?;
-        self.committed(at.pos);
+        self.committed(at.pos, len);
         Ok(())
     }
 
@@ -275,8 +275,9 @@ impl Producer {
     /// be: a producer preempted while it holds one holds up every consumer): counts it and
     /// now and then samples the fill.
     #[inline]
-    fn committed(&mut self, pos: u64) {
+    fn committed(&mut self, pos: u64, len: usize) {
         bump(&self.q.own().sent);
+        add(&self.q.own().bytes, len as u64);
         if pos & (FILL_SAMPLE_EVERY - 1) == 0 {
             self.note_fill(self.q.fill());
         }

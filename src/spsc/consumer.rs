@@ -41,7 +41,9 @@ pub struct Consumer {
     published: u64,
     /// Publish when this many bytes were released since the last publication.
     publish_every: u64,
+    /// Messages released and their payload bytes (mirrored to shared memory).
     received: u64,
+    bytes: u64,
     wakeups: u64,
     /// When a non-blocking poll may next ask the kernel about the producer.
     pacer: Pacer,
@@ -86,6 +88,7 @@ impl Consumer {
         let mut rx = Consumer {
             publish_every: cap / 4,
             received: c.received.load(Ordering::Relaxed),
+            bytes: c.bytes.load(Ordering::Relaxed),
             wakeups: c.wakeups.load(Ordering::Relaxed),
             pacer: Pacer::default(),
             stuck: 0,
@@ -240,6 +243,7 @@ impl Consumer {
     ) -> usize {
         let mut found = first;
         let mut n = 0;
+        let mut bytes = 0;
         loop {
             // SAFETY: as in `grant`: a committed, validated record that the producer leaves
             // alone until we publish a position past it.
@@ -251,6 +255,7 @@ impl Consumer {
             // with the next release (or published at drop).
             self.pos = found.next;
             n += 1;
+            bytes += found.len as u64;
             if n >= max {
                 break;
             }
@@ -262,7 +267,7 @@ impl Consumer {
                 },
             };
         }
-        self.release_many(self.pos, n as u64);
+        self.release_many(self.pos, n as u64, bytes);
         n
     }
 
@@ -330,7 +335,7 @@ impl Consumer {
         let access = unsafe { self.ring.data.read(found.off + record::HEADER, found.len) };
         let r = read(&access);
         access.end();
-        self.release(found.next);
+        self.release(found.next, found.len);
         r
     }
 
@@ -565,19 +570,20 @@ impl Consumer {
         outcome.unwrap_or(Err(RecvError::Timeout))
     }
 
-    /// Releases the record that ends at `next`.
+    /// Releases the record of `len` payload bytes that ends at `next`.
     #[inline(always)]
-    fn release(&mut self, next: u64) {
-        self.release_many(next, 1);
+    fn release(&mut self, next: u64, len: usize) {
+        self.release_many(next, 1, len as u64);
     }
 
-    /// Releases the `count` records that end at `next`.
+    /// Releases the `count` records of `bytes` payload bytes in all that end at `next`.
     #[inline(always)]
-    fn release_many(&mut self, next: u64, count: u64) {
+    fn release_many(&mut self, next: u64, count: u64, bytes: u64) {
         #[cfg(feature = "crash-points")]
         crate::crash::reached(crate::crash::Point::SpscBeforeRelease);
         self.pos = next;
         self.received = self.received.wrapping_add(count);
+        self.bytes = self.bytes.wrapping_add(bytes);
         let c = self.ring.own();
         // SYNC(release): Release pairs with the Acquire loads in `attach` of a later
         // consumer and in the producer's `refresh_read`, which reads it only when a
@@ -586,6 +592,7 @@ impl Consumer {
         c.mark.store(next, Ordering::Release);
         // Relaxed: statistics.
         c.received.store(self.received, Ordering::Relaxed);
+        c.bytes.store(self.bytes, Ordering::Relaxed);
         // Publish a fraction of the ring at a time, and at once when the producer sleeps
         // waiting for room. Relaxed peek, as in `on_empty`: that line only changes when
         // the producer parks, so it stays in our cache while both sides are busy.
@@ -708,7 +715,7 @@ impl Drop for ReadGrant<'_> {
             a.end();
         }
         if self.release {
-            self.consumer.release(self.next);
+            self.consumer.release(self.next, self.view.len());
         }
     }
 }

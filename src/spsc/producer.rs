@@ -40,8 +40,9 @@ pub struct Producer {
     /// `cached_read` when this handle attached: a position past it means a consumer was
     /// there.
     start_read: u64,
-    /// Messages sent (mirrored to shared memory for statistics).
+    /// Messages sent and their payload bytes (mirrored to shared memory for statistics).
     sent: u64,
+    bytes: u64,
     rejected: u64,
     wakeups: u64,
     strategy: WaitStrategy,
@@ -120,6 +121,7 @@ impl Producer {
         let p = ring.own();
         Ok(Producer {
             sent: p.sent.load(Ordering::Relaxed),
+            bytes: p.bytes.load(Ordering::Relaxed),
             rejected: p.rejected.load(Ordering::Relaxed),
             wakeups: p.wakeups.load(Ordering::Relaxed),
             ring,
@@ -243,6 +245,7 @@ impl Producer {
     ) -> Result<usize, SendError> {
         let mut first: Option<(usize, u64)> = None;
         let mut n = 0;
+        let mut bytes = 0;
         let mut result = Ok(());
         for msg in msgs {
             let slot = match self.try_claim(msg.len(), true) {
@@ -283,9 +286,10 @@ impl Producer {
                 crate::crash::reached(crate::crash::Point::SpscMidBatch);
             }
             n += 1;
+            bytes += msg.len() as u64;
         }
         if let Some((at, header)) = first {
-            self.publish(at, header, n as u64);
+            self.publish(at, header, n as u64, bytes);
         }
         result.map(|()| n)
     }
@@ -358,7 +362,7 @@ impl Producer {
         let off = slot.pos as usize & self.ring.mask;
         let header = record::data(slot.pos, len);
         match slot.pad_at {
-            None => self.publish(off, header, 1),
+            None => self.publish(off, header, 1, len as u64),
             Some(at) => {
                 // The padding record is in front: it is published last, and the record
                 // behind it with it. Relaxed: published by that Release store.
@@ -366,15 +370,16 @@ impl Producer {
                 #[cfg(feature = "crash-points")]
                 crate::crash::reached(crate::crash::Point::SpscBeforePadding);
                 let (pad_off, pad) = pad_header(at, self.ring.capacity, self.ring.mask);
-                self.publish(pad_off, pad, 1);
+                self.publish(pad_off, pad, 1, len as u64);
             }
         }
     }
 
-    /// Clears the word after the last record, publishes the first header of a batch,
-    /// updates the counters and wakes the consumer if it sleeps.
+    /// Clears the word after the last record, publishes the first header of a batch of
+    /// `count` messages of `bytes` in all, updates the counters and wakes the consumer if
+    /// it sleeps.
     #[inline(always)]
-    fn publish(&mut self, at: usize, header: u64, count: u64) {
+    fn publish(&mut self, at: usize, header: u64, count: u64, bytes: u64) {
         // The next header goes at `self.pos`: clear its word, so that stale payload of an
         // earlier lap is never taken for a header. Relaxed: published by the Release below
         // (the consumer reads this word only after acquiring the header before it).
@@ -387,8 +392,11 @@ impl Producer {
         // headers of a batch and the cleared word are visible once this header is.
         self.ring.data.word(at).store(header, Ordering::Release);
         self.sent = self.sent.wrapping_add(count);
+        self.bytes = self.bytes.wrapping_add(bytes);
         // Relaxed: statistics, on the producer's own line.
-        self.ring.own().sent.store(self.sent, Ordering::Relaxed);
+        let own = self.ring.own();
+        own.sent.store(self.sent, Ordering::Relaxed);
+        own.bytes.store(self.bytes, Ordering::Relaxed);
         if wait::wake(&self.ring.hdr().consumer_wait.0, self.ring.registered) {
             self.wakeups = self.wakeups.wrapping_add(1);
             self.ring

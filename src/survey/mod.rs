@@ -114,6 +114,8 @@ pub struct Counters {
     pub missed: u64,
     /// Subscribers evicted (publishers), or times evicted (subscribers).
     pub evicted: u64,
+    /// Payload bytes of the messages counted in `sent` (writers) or `received` (readers).
+    pub bytes: u64,
 }
 
 impl Counters {
@@ -130,6 +132,7 @@ impl Counters {
             high_water: r(&c.high_water),
             missed: r(&c.missed),
             evicted: r(&c.evicted),
+            bytes: r(&c.bytes),
         }
     }
 }

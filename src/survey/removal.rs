@@ -69,6 +69,7 @@ fn remove(obj: &str, fd: &OwnedFd, name: &str) -> Result<Removal, OpenError> {
 
 /// Why [`collect_garbage`] takes a ring.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Reason {
     /// Its creator died while initialising it: it never became a ring.
     AbandonedCreation,

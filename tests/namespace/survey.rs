@@ -43,8 +43,14 @@ fn a_survey_reports_an_spsc_ring_as_its_handles_left_it() {
         holders,
         [("producer", Holder::Alive), ("consumer", Holder::Alive)]
     );
-    assert_eq!(r.slots[0].counters.sent, 3);
-    assert_eq!(r.slots[1].counters.received, 1);
+    assert_eq!(
+        (r.slots[0].counters.sent, r.slots[0].counters.bytes),
+        (3, 11)
+    );
+    assert_eq!(
+        (r.slots[1].counters.received, r.slots[1].counters.bytes),
+        (1, 3)
+    );
     assert!(r.in_use());
     drop(rx);
     let r = survey::inspect(ring.name()).expect("inspect");
@@ -72,7 +78,15 @@ fn a_survey_reports_queues_and_topics_slot_by_slot() {
     assert_eq!(r.slots_of("producer").count(), 2);
     assert_eq!(r.slots_of("consumer").count(), 3);
     assert_eq!(r.slots[0].holder, Holder::Alive);
+    assert_eq!(r.slots[0].counters.bytes, 40);
     assert!(r.slots[1..].iter().all(|s| s.holder == Holder::Never));
+    let mut rx = mpmc::Consumer::open(q.name()).expect("consumer");
+    let mut buf = Vec::new();
+    rx.recv_into(&mut buf).expect("recv");
+    rx.read().expect("read").len();
+    let r = survey::inspect(q.name()).expect("inspect the queue");
+    let c = r.slots_of("consumer").next().expect("consumer").counters;
+    assert_eq!((c.received, c.bytes), (2, 16));
 
     let t = RingGuard::new("survey-topic");
     let mut publisher = broadcast::Builder::new(t.name())
@@ -94,6 +108,9 @@ fn a_survey_reports_queues_and_topics_slot_by_slot() {
     let mut lags: Vec<_> = r.slots_of("subscriber").filter_map(|s| s.lag).collect();
     lags.sort_unstable();
     assert_eq!(lags, [0, 5]);
+    let mut bytes: Vec<_> = r.slots_of("subscriber").map(|s| s.counters.bytes).collect();
+    bytes.sort_unstable();
+    assert_eq!(bytes, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 48]);
     // The slowest subscriber has 5 messages to read; the topic holds all 6.
     assert_eq!((r.fill, r.messages), (5, 6));
 }
