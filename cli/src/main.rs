@@ -3,7 +3,9 @@
 //! - `ipcring bench` measures round-trip latency and throughput of ipcring next to the
 //!   hardware limit, a raw futex and the kernel's IPC, between two pinned processes, and
 //!   the throughput of one MPMC queue between several;
-//! - `ipcring ls` lists the ipcring segments in `/dev/shm`, `ipcring rm NAME` removes one.
+//! - `ipcring list`, `inspect` and `watch` show rings from outside (read-only: no role,
+//!   no lock); `create`, `rm` and `gc` make and remove them; `send` and `recv` move
+//!   messages through them from a shell (see `rings/`).
 
 #![deny(unsafe_op_in_unsafe_fn, missing_debug_implementations)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -19,7 +21,7 @@ mod machine;
 mod mech;
 mod plot;
 mod report;
-mod segments;
+mod rings;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -37,14 +39,62 @@ struct Cli {
 enum Command {
     /// Measure ipcring against the hardware limit, a raw futex and the kernel's IPC.
     Bench(BenchArgs),
-    /// List ipcring segments in /dev/shm.
-    Ls,
-    /// Remove ipcring segments by name (as given to `create`, without `ipcring.`).
+    /// List every ring in /dev/shm: kind, capacity, fill, roles, owner, mode, age (and
+    /// objects that are not readable rings, with the reason).
+    #[command(visible_alias = "ls")]
+    List {
+        /// Print JSON (schema in cli/RINGS_JSON.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a ring's header, positions, and every role slot with its counters.
+    Inspect {
+        /// The ring's name (as given to `create`, without `ipcring.`).
+        name: String,
+        /// Print JSON (schema in cli/RINGS_JSON.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a ring's rates, fill and roles every interval, until Ctrl-C.
+    Watch {
+        /// The ring's name.
+        name: String,
+        /// Time between two looks (500ms, 2s...).
+        #[arg(long, default_value = "1s", value_parser = rings::units::duration)]
+        interval: std::time::Duration,
+        /// Stop after this many looks.
+        #[arg(long)]
+        looks: Option<u64>,
+        /// Print a JSON object a line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a ring that waits, empty, for processes to take its roles.
+    Create(rings::housekeeping::CreateArgs),
+    /// Remove rings, unless a live process holds one of their roles.
     Rm {
-        /// Names of the rings to unlink.
+        /// Names of the rings to remove.
         #[arg(required = true)]
         names: Vec<String>,
+        /// Remove them even while processes hold roles (they keep their mapping), and
+        /// objects at the names that are not readable rings.
+        #[arg(long)]
+        force: bool,
     },
+    /// Remove rings nobody will use again: leftovers of creators that died, and rings
+    /// with no live role of which a holder died or that were found corrupted.
+    Gc {
+        /// Only list what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+        /// Only rings whose names start with this.
+        #[arg(long, default_value = "")]
+        prefix: String,
+    },
+    /// Send messages to a ring: standard input's lines, or --message/--file.
+    Send(rings::pipe::SendArgs),
+    /// Receive messages from a ring to standard output.
+    Recv(rings::pipe::RecvArgs),
     /// The other half of a benchmark (started by `bench`).
     #[command(hide = true)]
     Child(child::ChildArgs),
@@ -77,12 +127,36 @@ pub struct BenchArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Bench(args) => bench::run(&args),
-        Command::Ls => segments::list(),
-        Command::Rm { names } => segments::remove(&names),
-        Command::Child(args) => child::run(&args),
+    let ring_command = match cli.command {
+        Command::Bench(args) => return io_outcome(bench::run(&args)),
+        Command::Child(args) => return io_outcome(child::run(&args)),
+        Command::List { json } => rings::listing::list(json),
+        Command::Inspect { name, json } => rings::listing::inspect(&name, json),
+        Command::Watch {
+            name,
+            interval,
+            looks,
+            json,
+        } => rings::listing::watch(&name, interval, looks, json),
+        Command::Create(args) => rings::housekeeping::create(&args),
+        Command::Rm { names, force } => rings::housekeeping::rm(&names, force),
+        Command::Gc { dry_run, prefix } => rings::housekeeping::gc(&prefix, dry_run),
+        Command::Send(args) => rings::pipe::send(&args),
+        Command::Recv(args) => rings::pipe::recv(&args),
     };
+    match ring_command {
+        Ok(()) => ExitCode::SUCCESS,
+        // A reader that went away (`ipcring recv ... | head`) ends the output, not in error.
+        Err(f) if f.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("{f}");
+            f.code()
+        }
+    }
+}
+
+/// The exit of the benchmark commands: 0, or 1 with the error on standard error.
+fn io_outcome(result: std::io::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

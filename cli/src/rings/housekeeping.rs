@@ -1,0 +1,188 @@
+//! `ipcring create`, `rm` and `gc`: making rings and removing the ones nobody uses.
+
+use super::units;
+use super::Failure;
+use clap::{Args, ValueEnum};
+use ipcring::survey::{self, Reason, Removal};
+use ipcring::{broadcast, mpmc, spsc};
+use std::time::Duration;
+
+/// A kind of ring, as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// One producer, one consumer, variable-length messages.
+    Spsc,
+    /// A work queue: many producers, many competing consumers, fixed-size slots.
+    Mpmc,
+    /// A topic: every subscriber receives every message, fixed-size slots.
+    Broadcast,
+}
+
+/// Options of `ipcring create`.
+#[derive(Debug, Clone, Args)]
+pub struct CreateArgs {
+    /// The ring's name (its object is /dev/shm/ipcring.NAME).
+    pub name: String,
+    /// Kind of ring.
+    #[arg(long, value_enum)]
+    pub kind: KindArg,
+    /// SPSC: bytes of the data area (a power of two: 4096, 64K, 1M); MPMC and broadcast:
+    /// number of slots (a power of two). Default: 1 MiB, or 1024 slots.
+    #[arg(long, value_parser = units::size)]
+    pub capacity: Option<usize>,
+    /// MPMC and broadcast: bytes of a slot, the largest message (default 256).
+    #[arg(long, value_parser = units::size)]
+    pub slot_size: Option<usize>,
+    /// MPMC: producer role slots (default 16).
+    #[arg(long)]
+    pub producers: Option<usize>,
+    /// MPMC: consumer role slots (default 16).
+    #[arg(long)]
+    pub consumers: Option<usize>,
+    /// Broadcast: publisher role slots (default 16).
+    #[arg(long)]
+    pub publishers: Option<usize>,
+    /// Broadcast: subscriber role slots (default 16).
+    #[arg(long)]
+    pub subscribers: Option<usize>,
+    /// Broadcast: publishers overwrite the oldest messages instead of waiting.
+    #[arg(long)]
+    pub lossy: bool,
+    /// Broadcast, lossless: evict a live subscriber that keeps publishers waiting this
+    /// long (500ms, 2s...).
+    #[arg(long, value_parser = units::duration)]
+    pub max_lag: Option<Duration>,
+    /// MPMC and broadcast: readers pass a live writer's claim not committed after this
+    /// long.
+    #[arg(long, value_parser = units::duration)]
+    pub stall_timeout: Option<Duration>,
+    /// Permission bits, octal: 0600 (default) or with group bits, 0660.
+    #[arg(long, value_parser = units::mode, default_value = "0600")]
+    pub mode: u32,
+}
+
+impl CreateArgs {
+    /// The options that do not apply to the kind asked for.
+    fn misplaced(&self) -> Vec<&'static str> {
+        let mut bad = Vec::new();
+        let mut check = |set: bool, flag, ok: &[KindArg]| {
+            if set && !ok.contains(&self.kind) {
+                bad.push(flag);
+            }
+        };
+        let cells = [KindArg::Mpmc, KindArg::Broadcast];
+        check(self.slot_size.is_some(), "--slot-size", &cells);
+        check(self.producers.is_some(), "--producers", &[KindArg::Mpmc]);
+        check(self.consumers.is_some(), "--consumers", &[KindArg::Mpmc]);
+        check(self.stall_timeout.is_some(), "--stall-timeout", &cells);
+        let topic = [KindArg::Broadcast];
+        check(self.publishers.is_some(), "--publishers", &topic);
+        check(self.subscribers.is_some(), "--subscribers", &topic);
+        check(self.lossy, "--lossy", &topic);
+        check(self.max_lag.is_some(), "--max-lag", &topic);
+        bad
+    }
+}
+
+/// `ipcring create`.
+pub fn create(a: &CreateArgs) -> Result<(), Failure> {
+    let misplaced = a.misplaced();
+    if !misplaced.is_empty() {
+        return Err(Failure::usage(format!(
+            "{} do(es) not apply to {:?} rings",
+            misplaced.join(", "),
+            a.kind
+        )));
+    }
+    let made = match a.kind {
+        KindArg::Spsc => spsc::Builder::new(&a.name)
+            .capacity(a.capacity.unwrap_or(spsc::DEFAULT_CAPACITY))
+            .mode(a.mode)
+            .create_detached(),
+        KindArg::Mpmc => {
+            let mut b = mpmc::Builder::new(&a.name)
+                .capacity(a.capacity.unwrap_or(mpmc::DEFAULT_CAPACITY))
+                .slot_size(a.slot_size.unwrap_or(mpmc::DEFAULT_SLOT_SIZE))
+                .producers(a.producers.unwrap_or(mpmc::DEFAULT_ROLE_SLOTS))
+                .consumers(a.consumers.unwrap_or(mpmc::DEFAULT_ROLE_SLOTS))
+                .mode(a.mode);
+            if let Some(t) = a.stall_timeout {
+                b = b.stall_timeout(t);
+            }
+            b.create_detached()
+        }
+        KindArg::Broadcast => {
+            let mut b = broadcast::Builder::new(&a.name)
+                .capacity(a.capacity.unwrap_or(broadcast::DEFAULT_CAPACITY))
+                .slot_size(a.slot_size.unwrap_or(broadcast::DEFAULT_SLOT_SIZE))
+                .publishers(a.publishers.unwrap_or(broadcast::DEFAULT_ROLE_SLOTS))
+                .max_subscribers(a.subscribers.unwrap_or(broadcast::DEFAULT_ROLE_SLOTS))
+                .lossy(a.lossy)
+                .mode(a.mode);
+            if let Some(lag) = a.max_lag {
+                b = b.max_lag(lag);
+            }
+            if let Some(t) = a.stall_timeout {
+                b = b.stall_timeout(t);
+            }
+            b.create_detached()
+        }
+    };
+    made.map_err(|e| Failure::ring(&a.name, e))
+}
+
+/// `ipcring rm`: each ring unless a live process holds a role of it (or `force`).
+pub fn rm(names: &[String], force: bool) -> Result<(), Failure> {
+    let mut failed = 0;
+    for name in names {
+        match survey::remove_unused(name, force) {
+            Ok(Removal::Removed) => {}
+            Ok(Removal::InUse(ring)) => {
+                failed += 1;
+                eprintln!(
+                    "ipcring: {name}: in use ({}); not removed (--force removes it anyway)",
+                    super::render::roles_column(&ring)
+                );
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("{}", Failure::ring(name, e));
+            }
+        }
+    }
+    match failed {
+        0 => Ok(()),
+        n => Err(Failure::quiet(format!(
+            "{n} of {} not removed",
+            names.len()
+        ))),
+    }
+}
+
+/// `ipcring gc`.
+pub fn gc(prefix: &str, dry_run: bool) -> Result<(), Failure> {
+    let found =
+        survey::collect_garbage(prefix, dry_run).map_err(|e| Failure::new("list /dev/shm", e))?;
+    let mut failed = 0;
+    for g in &found {
+        let why = match g.reason {
+            Reason::AbandonedCreation => "its creator died while initialising it",
+            Reason::HoldersDied => "no role is held and a holder died",
+            Reason::Broken => "no role is held and it was found corrupted",
+            _ => "unknown",
+        };
+        match &g.removed {
+            Ok(true) => println!("removed {}: {why}", g.name),
+            Ok(false) if dry_run => println!("would remove {}: {why}", g.name),
+            Ok(false) => println!("kept {}: a process attached to it meanwhile", g.name),
+            Err(e) => {
+                failed += 1;
+                eprintln!("{}", Failure::ring(&g.name, e));
+            }
+        }
+    }
+    match failed {
+        0 => Ok(()),
+        n => Err(Failure::quiet(format!("{n} not removed"))),
+    }
+}

@@ -1,0 +1,396 @@
+//! The ring commands of the built `ipcring` binary, against real rings of each kind and
+//! real processes: pipelines that are byte-exact, a holder killed and reclaimed, removal
+//! refused while a role is held, objects that are not rings, JSON parsed back, and the
+//! exit codes. Every command runs under a deadline (a hang fails the test), and every
+//! ring is removed by a guard, also when a test fails.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The longest any one command may take.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A ring name of this test, removed when dropped.
+struct Ring(String);
+
+impl Ring {
+    fn new(tag: &str) -> Ring {
+        Ring(format!("cli-{}-{tag}", std::process::id()))
+    }
+
+    fn path(&self) -> PathBuf {
+        PathBuf::from(format!("/dev/shm/ipcring.{}", self.0))
+    }
+}
+
+impl Drop for Ring {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.path());
+    }
+}
+
+fn ipcring() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ipcring"))
+}
+
+/// Waits for `child` until the deadline; kills it and fails past it.
+fn finish(mut child: Child, what: &str) -> Output {
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > DEADLINE {
+            let _ = child.kill();
+            panic!("`{what}` hung for {DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.wait_with_output().expect("collect the output")
+}
+
+/// Runs `ipcring ARGS` with `input` on standard input.
+fn run_with(args: &[&str], input: &[u8]) -> Output {
+    let mut child = ipcring()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start ipcring");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = finish(child, &args.join(" "));
+    feeder.join().expect("feeder");
+    out
+}
+
+fn run(args: &[&str]) -> Output {
+    run_with(args, b"")
+}
+
+/// Runs `ipcring ARGS`, which must succeed; returns its standard output.
+fn ok(args: &[&str]) -> Vec<u8> {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "`ipcring {}` failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn json(args: &[&str]) -> Value {
+    serde_json::from_slice(&ok(args)).expect("valid JSON")
+}
+
+fn inspect(ring: &Ring) -> Value {
+    json(&["inspect", &ring.0, "--json"])
+}
+
+/// The holders of role `role` in an `inspect --json`.
+fn holders(v: &Value, role: &str) -> Vec<String> {
+    v["slots"]
+        .as_array()
+        .expect("slots")
+        .iter()
+        .filter(|s| s["role"] == role)
+        .map(|s| s["holder"].as_str().expect("holder").to_owned())
+        .collect()
+}
+
+/// Polls `inspect` until `role`'s first slot has `holder`.
+fn await_holder(ring: &Ring, role: &str, holder: &str) {
+    let start = Instant::now();
+    while holders(&inspect(ring), role)[0] != holder {
+        assert!(start.elapsed() < DEADLINE, "{role} never became {holder}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn lines(n: u64) -> Vec<u8> {
+    (1..=n)
+        .map(|i| format!("{i}\n"))
+        .collect::<String>()
+        .into_bytes()
+}
+
+#[test]
+fn send_then_recv_is_byte_exact_through_every_kind() {
+    let input = lines(1000);
+    for (kind, extra) in [
+        ("spsc", &["--capacity", "64K"][..]),
+        ("mpmc", &["--capacity", "1024", "--slot-size", "16"][..]),
+        (
+            "broadcast",
+            &["--capacity", "1024", "--slot-size", "16"][..],
+        ),
+    ] {
+        let ring = Ring::new(&format!("pipe-{kind}"));
+        let mut args = vec!["create", &ring.0, "--kind", kind];
+        args.extend_from_slice(extra);
+        ok(&args);
+        let sent = run_with(&["send", &ring.0], &input);
+        assert!(sent.status.success(), "{kind}: {sent:?}");
+        let mut recv = vec!["recv", &ring.0, "--count", "1000"];
+        if kind == "broadcast" {
+            // A subscriber joins at the next message unless told otherwise.
+            recv.push("--from-oldest");
+        }
+        assert_eq!(ok(&recv), input, "{kind}: output differs from input");
+        // Nothing more: a plain recv takes what the ring holds and stops.
+        assert_eq!(ok(&["recv", &ring.0]), b"", "{kind}");
+    }
+}
+
+#[test]
+fn length_prefixed_messages_carry_any_bytes() {
+    let ring = Ring::new("length");
+    ok(&["create", &ring.0, "--kind", "spsc", "--capacity", "4096"]);
+    let messages: [&[u8]; 3] = [b"a\nb", b"", &[0, 255, 10, 13]];
+    let mut framed = Vec::new();
+    for m in messages {
+        framed.extend_from_slice(&(m.len() as u32).to_le_bytes());
+        framed.extend_from_slice(m);
+    }
+    assert!(run_with(&["send", &ring.0, "--format", "length"], &framed)
+        .status
+        .success());
+    let out = ok(&["recv", &ring.0, "--count", "3", "--format", "length"]);
+    assert_eq!(out, framed);
+    ok(&["send", &ring.0, "--message", "hi", "--count", "3"]);
+    assert_eq!(ok(&["recv", &ring.0, "--format", "raw"]), b"hihihi");
+}
+
+#[test]
+fn a_killed_holder_is_listed_dead_and_gc_reclaims_its_ring() {
+    let ring = Ring::new("dead");
+    ok(&["create", &ring.0, "--kind", "mpmc", "--capacity", "16"]);
+    // A sender blocked on its standard input holds a producer slot.
+    let mut sender = ipcring()
+        .args(["send", &ring.0])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start a sender");
+    await_holder(&ring, "producer", "alive");
+    let listed = json(&["list", "--json"]);
+    let entry = listed["rings"]
+        .as_array()
+        .expect("rings")
+        .iter()
+        .find(|r| r["name"] == ring.0.as_str())
+        .expect("listed")
+        .clone();
+    assert_eq!(entry["kind"], "mpmc");
+    assert_eq!(entry["roles"]["producer"]["alive"], 1);
+    assert!(
+        ok(&["gc", "--prefix", &ring.0]).is_empty(),
+        "gc took a live ring"
+    );
+    sender.kill().expect("kill -9 the sender");
+    sender.wait().expect("reap");
+    assert_eq!(holders(&inspect(&ring), "producer")[0], "dead");
+    let text = String::from_utf8(ok(&["list"])).expect("utf-8");
+    let row = text
+        .lines()
+        .find(|l| l.starts_with(&ring.0))
+        .expect("a row");
+    assert!(row.contains("producers 0/16 (1 dead)"), "{row}");
+    let dry = String::from_utf8(ok(&["gc", "--prefix", &ring.0, "--dry-run"])).unwrap();
+    assert!(dry.contains("would remove"), "{dry}");
+    assert!(ring.path().exists());
+    let done = String::from_utf8(ok(&["gc", "--prefix", &ring.0])).unwrap();
+    assert!(done.contains(&format!("removed {}", ring.0)), "{done}");
+    assert!(!ring.path().exists());
+}
+
+#[test]
+fn rm_refuses_a_ring_in_use_and_ctrl_c_gives_the_role_back() {
+    let ring = Ring::new("busy");
+    ok(&["create", &ring.0, "--kind", "broadcast", "--capacity", "8"]);
+    let follower = ipcring()
+        .args(["recv", &ring.0, "--follow"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start a follower");
+    await_holder(&ring, "subscriber", "alive");
+    ok(&["send", &ring.0, "--message", "hello"]);
+    let refused = run(&["rm", &ring.0]);
+    assert_eq!(refused.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains(&ring.0) && err.contains("in use"), "{err}");
+    assert!(ring.path().exists());
+    // SIGINT: the follower detaches and exits cleanly with what it received.
+    // SAFETY: kill() with a valid pid and signal number has no memory effects.
+    assert_eq!(unsafe { libc::kill(follower.id() as i32, libc::SIGINT) }, 0);
+    let out = finish(follower, "recv --follow");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(out.stdout, b"hello\n");
+    assert_eq!(holders(&inspect(&ring), "subscriber")[0], "left");
+    ok(&["rm", &ring.0]);
+    assert!(!ring.path().exists());
+}
+
+#[test]
+fn rm_force_removes_a_ring_in_use() {
+    let ring = Ring::new("force");
+    ok(&["create", &ring.0, "--kind", "spsc", "--capacity", "4096"]);
+    let holder = ipcring()
+        .args(["recv", &ring.0, "--follow"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start a holder");
+    await_holder(&ring, "consumer", "alive");
+    ok(&["rm", "--force", &ring.0]);
+    assert!(!ring.path().exists());
+    // SAFETY: as above.
+    unsafe { libc::kill(holder.id() as i32, libc::SIGINT) };
+    assert!(finish(holder, "recv --follow").status.success());
+}
+
+#[test]
+fn an_object_that_is_not_a_ring_is_listed_with_the_reason() {
+    let ring = Ring::new("junk");
+    std::fs::write(ring.path(), vec![0x42; 8192]).expect("write junk");
+    let text = String::from_utf8(ok(&["list"])).unwrap();
+    let row = text.lines().find(|l| l.starts_with(&ring.0)).expect("row");
+    assert!(
+        row.contains("not readable: not an ipcring segment"),
+        "{row}"
+    );
+    let listed = json(&["list", "--json"]);
+    let entry = listed["rings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == ring.0.as_str())
+        .expect("listed")
+        .clone();
+    assert!(entry["kind"].is_null());
+    assert!(entry["error"].as_str().unwrap().contains("not an ipcring"));
+    let inspected = run(&["inspect", &ring.0]);
+    assert_eq!(inspected.status.code(), Some(1));
+    let refused = run(&["rm", &ring.0]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(ring.path().exists());
+    ok(&["rm", "--force", &ring.0]);
+    assert!(!ring.path().exists());
+}
+
+#[test]
+fn inspect_reports_counters_and_lag_as_json() {
+    let ring = Ring::new("inspect");
+    ok(&[
+        "create",
+        &ring.0,
+        "--kind",
+        "broadcast",
+        "--capacity",
+        "64",
+        "--slot-size",
+        "32",
+        "--publishers",
+        "2",
+        "--subscribers",
+        "3",
+        "--mode",
+        "0660",
+    ]);
+    ok(&["send", &ring.0, "--message", "m", "--count", "5"]);
+    let v = inspect(&ring);
+    assert_eq!(v["schema"], 1);
+    assert_eq!(v["kind"], "broadcast");
+    assert_eq!(v["capacity"], 64);
+    assert_eq!(v["slot_size"], 32);
+    assert_eq!(v["lossy"], false);
+    assert_eq!(v["messages"], 5);
+    assert_eq!(v["object"]["mode"], "0660");
+    assert_eq!(v["positions"]["tail"], 5);
+    assert_eq!(holders(&v, "publisher"), ["left", "never"]);
+    assert_eq!(holders(&v, "subscriber"), ["never"; 3]);
+    assert_eq!(v["slots"][0]["counters"]["sent"], 5);
+    assert_eq!(v["slots"][0]["counters"]["bytes"], 5);
+    assert_eq!(v["slots"][0]["generation"], 1);
+    // Every field printed is documented.
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/RINGS_JSON.md"))
+        .expect("read RINGS_JSON.md");
+    let mut fields: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+    for nested in ["object", "positions"] {
+        fields.extend(v[nested].as_object().unwrap().keys().cloned());
+    }
+    fields.extend(v["slots"][0].as_object().unwrap().keys().cloned());
+    fields.extend(
+        v["slots"][0]["counters"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned(),
+    );
+    for f in fields {
+        assert!(
+            doc.contains(&format!("`{f}`")),
+            "field {f} is not in RINGS_JSON.md"
+        );
+    }
+}
+
+#[test]
+fn watch_prints_a_line_per_interval_when_not_on_a_terminal() {
+    let ring = Ring::new("watch");
+    ok(&["create", &ring.0, "--kind", "mpmc"]);
+    let out = String::from_utf8(ok(&[
+        "watch",
+        &ring.0,
+        "--interval",
+        "50ms",
+        "--looks",
+        "3",
+    ]))
+    .unwrap();
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(out
+        .lines()
+        .all(|l| l.contains("in 0/s") && l.contains("fill 0.0%")));
+    let out = ok(&[
+        "watch",
+        &ring.0,
+        "--interval",
+        "10ms",
+        "--looks",
+        "2",
+        "--json",
+    ]);
+    for line in String::from_utf8(out).unwrap().lines() {
+        let v: Value = serde_json::from_str(line).expect("a JSON object a line");
+        assert_eq!(v["name"], ring.0.as_str());
+    }
+}
+
+#[test]
+fn errors_name_the_ring_and_exit_codes_say_what_failed() {
+    let ring = Ring::new("missing");
+    let out = run(&["inspect", &ring.0]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains(&ring.0) && err.contains("does not exist"),
+        "{err}"
+    );
+    assert_eq!(run(&["recv", &ring.0]).status.code(), Some(1));
+    assert_eq!(run(&["frobnicate"]).status.code(), Some(2));
+    let misplaced = run(&["create", &ring.0, "--kind", "spsc", "--slot-size", "8"]);
+    assert_eq!(misplaced.status.code(), Some(2));
+    assert!(!ring.path().exists());
+    let full = Ring::new("full");
+    ok(&["create", &full.0, "--kind", "mpmc", "--capacity", "2"]);
+    let out = run_with(&["send", &full.0, "--no-wait"], &lines(3));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("full") && err.contains("2 sent"), "{err}");
+}
