@@ -131,26 +131,27 @@ pub fn create(a: &CreateArgs) -> Result<(), Failure> {
     made.map_err(|e| Failure::ring(&a.name, e))
 }
 
-/// `ipcring rm`: each ring unless a live process holds a role of it (or `force`).
+/// `ipcring rm`: each ring unless a live process holds a role of it (or `force`). Each
+/// ring that is not removed gets its line; with several names, a count follows.
 pub fn rm(names: &[String], force: bool) -> Result<(), Failure> {
-    let mut failed = 0;
-    for name in names {
-        match survey::remove_unused(name, force) {
-            Ok(Removal::Removed) => {}
-            Ok(Removal::InUse(ring)) => {
-                failed += 1;
-                eprintln!(
-                    "ipcring: {name}: in use ({}); not removed (--force removes it anyway)",
-                    super::render::roles_column(&ring)
-                );
-            }
-            Err(e) => {
-                failed += 1;
-                eprintln!("{}", Failure::ring(name, e));
-            }
-        }
+    let mut failures: Vec<Failure> = names
+        .iter()
+        .filter_map(|name| match survey::remove_unused(name, force) {
+            Ok(Removal::Removed) => None,
+            Ok(Removal::InUse(ring)) => Some(Failure::quiet(format!(
+                "{name}: in use ({}); not removed (--force removes it anyway)",
+                super::render::roles_column(&ring)
+            ))),
+            Err(e) => Some(Failure::ring(name, e)),
+        })
+        .collect();
+    if names.len() == 1 {
+        return failures.pop().map_or(Ok(()), Err);
     }
-    match failed {
+    for f in &failures {
+        eprintln!("{f}");
+    }
+    match failures.len() {
         0 => Ok(()),
         n => Err(Failure::quiet(format!(
             "{n} of {} not removed",
