@@ -168,45 +168,51 @@ fn length_prefixed_messages_carry_any_bytes() {
 
 #[test]
 fn a_killed_holder_is_listed_dead_and_gc_reclaims_its_ring() {
-    let ring = Ring::new("dead");
-    ok(&["create", &ring.0, "--kind", "mpmc", "--capacity", "16"]);
-    // A sender blocked on its standard input holds a producer slot.
-    let mut sender = ipcring()
-        .args(["send", &ring.0])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start a sender");
-    await_holder(&ring, "producer", "alive");
-    let listed = json(&["list", "--json"]);
-    let entry = listed["rings"]
-        .as_array()
-        .expect("rings")
-        .iter()
-        .find(|r| r["name"] == ring.0.as_str())
-        .expect("listed")
-        .clone();
-    assert_eq!(entry["kind"], "mpmc");
-    assert_eq!(entry["roles"]["producer"]["alive"], 1);
-    assert!(
-        ok(&["gc", "--prefix", &ring.0]).is_empty(),
-        "gc took a live ring"
-    );
-    sender.kill().expect("kill -9 the sender");
-    sender.wait().expect("reap");
-    assert_eq!(holders(&inspect(&ring), "producer")[0], "dead");
-    let text = String::from_utf8(ok(&["list"])).expect("utf-8");
-    let row = text
-        .lines()
-        .find(|l| l.starts_with(&ring.0))
-        .expect("a row");
-    assert!(row.contains("producers 0/16 (1 dead)"), "{row}");
-    let dry = String::from_utf8(ok(&["gc", "--prefix", &ring.0, "--dry-run"])).unwrap();
-    assert!(dry.contains("would remove"), "{dry}");
-    assert!(ring.path().exists());
-    let done = String::from_utf8(ok(&["gc", "--prefix", &ring.0])).unwrap();
-    assert!(done.contains(&format!("removed {}", ring.0)), "{done}");
-    assert!(!ring.path().exists());
+    for (kind, writer, writers) in [
+        ("spsc", "producer", "producers 0/1 (1 dead)"),
+        ("mpmc", "producer", "producers 0/16 (1 dead)"),
+        ("broadcast", "publisher", "publishers 0/16 (1 dead)"),
+    ] {
+        let ring = Ring::new(&format!("dead-{kind}"));
+        ok(&["create", &ring.0, "--kind", kind, "--capacity", "64"]);
+        // A sender blocked on its standard input holds a writer's slot.
+        let mut sender = ipcring()
+            .args(["send", &ring.0])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start a sender");
+        await_holder(&ring, writer, "alive");
+        let listed = json(&["list", "--json"]);
+        let entry = listed["rings"]
+            .as_array()
+            .expect("rings")
+            .iter()
+            .find(|r| r["name"] == ring.0.as_str())
+            .expect("listed")
+            .clone();
+        assert_eq!(entry["kind"], kind);
+        assert_eq!(entry["roles"][writer]["alive"], 1);
+        assert!(
+            ok(&["gc", "--prefix", &ring.0]).is_empty(),
+            "{kind}: gc took a live ring"
+        );
+        sender.kill().expect("kill -9 the sender");
+        sender.wait().expect("reap");
+        assert_eq!(holders(&inspect(&ring), writer)[0], "dead");
+        let text = String::from_utf8(ok(&["list"])).expect("utf-8");
+        let row = text
+            .lines()
+            .find(|l| l.starts_with(&ring.0))
+            .expect("a row");
+        assert!(row.contains(writers), "{row}");
+        let dry = String::from_utf8(ok(&["gc", "--prefix", &ring.0, "--dry-run"])).unwrap();
+        assert!(dry.contains("would remove"), "{dry}");
+        assert!(ring.path().exists());
+        let done = String::from_utf8(ok(&["gc", "--prefix", &ring.0])).unwrap();
+        assert!(done.contains(&format!("removed {}", ring.0)), "{done}");
+        assert!(!ring.path().exists());
+    }
 }
 
 #[test]

@@ -49,7 +49,7 @@ pub fn list(json: bool) -> Result<(), Failure> {
                 "-".into(),
                 "-".into(),
                 "-".into(),
-                format!("not readable: {err}"),
+                format!("not readable: {}", unreadable(err)),
                 owner,
                 mode,
                 since,
@@ -57,6 +57,17 @@ pub fn list(json: bool) -> Result<(), Failure> {
         });
     }
     print_table(&mut out, &rows).map_err(Failure::output)
+}
+
+/// Why an object cannot be read, for the table.
+fn unreadable(err: &ipcring::OpenError) -> String {
+    match err {
+        // The survey does not wait for a creator.
+        ipcring::OpenError::StillInitializing { .. } => {
+            "still initialising (if its creator died, `ipcring gc` removes it)".into()
+        }
+        e => e.to_string(),
+    }
 }
 
 fn kind(r: &Ring) -> String {
