@@ -7,26 +7,19 @@ use crate::claims;
 use crate::region::Region;
 use crate::role::Role;
 use crate::roles::Class;
-use crate::survey::{self, Now, Position, Surveyed, Unit};
+use crate::survey::{self, Now, Position, Surveyed};
 use crate::sync::Ordering;
 
 impl Surveyed for Broadcast {
     fn roles(g: &Geometry) -> [(&'static str, Class); 2] {
-        [
-            ("publisher", g.class(Role::Producer)),
-            ("subscriber", g.class(Role::Consumer)),
-        ]
+        survey::cell_roles(&g.cells, ["publisher", "subscriber"])
     }
 
     fn geometry(g: &Geometry) -> survey::Geometry {
         survey::Geometry {
-            capacity: g.cells.capacity as u64,
-            unit: Unit::Messages,
-            slot_size: Some(g.cells.slot_size as u64),
-            max_message: g.cells.slot_size as u64,
             lossy: Some(g.lossy),
             max_lag: g.max_lag,
-            stall_timeout: g.stall,
+            ..survey::Geometry::of_cells(&g.cells, g.stall)
         }
     }
 

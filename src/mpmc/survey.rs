@@ -2,29 +2,17 @@
 
 use super::layout::{Geometry, Mpmc, MpmcHeader};
 use crate::region::Region;
-use crate::role::Role;
 use crate::roles::Class;
-use crate::survey::{self, Now, Position, Surveyed, Unit};
+use crate::survey::{self, Now, Position, Surveyed};
 use crate::sync::Ordering;
 
 impl Surveyed for Mpmc {
     fn roles(g: &Geometry) -> [(&'static str, Class); 2] {
-        [
-            ("producer", g.class(Role::Producer)),
-            ("consumer", g.class(Role::Consumer)),
-        ]
+        survey::cell_roles(&g.cells, ["producer", "consumer"])
     }
 
     fn geometry(g: &Geometry) -> survey::Geometry {
-        survey::Geometry {
-            capacity: g.cells.capacity as u64,
-            unit: Unit::Messages,
-            slot_size: Some(g.cells.slot_size as u64),
-            max_message: g.cells.slot_size as u64,
-            lossy: None,
-            max_lag: None,
-            stall_timeout: g.stall,
-        }
+        survey::Geometry::of_cells(&g.cells, g.stall)
     }
 
     fn now(region: &Region<MpmcHeader>, g: &Geometry) -> Now {

@@ -30,10 +30,12 @@ mod removal;
 pub use crate::layout::Kind;
 pub use removal::{collect_garbage, remove_unused, Garbage, Reason, Removal};
 
+use crate::cells::Shape;
 use crate::error::OpenError;
 use crate::layout::Counters as SharedCounters;
 use crate::namespace;
 use crate::region::Region;
+use crate::role::Role;
 use crate::roles::{Class, Slots};
 use crate::segment::{Segment, Spec};
 use crate::sync::Ordering;
@@ -68,6 +70,30 @@ pub struct Geometry {
     pub max_lag: Option<Duration>,
     /// How long readers wait for a live writer's commit before they pass its claim.
     pub stall_timeout: Option<Duration>,
+}
+
+impl Geometry {
+    /// The geometry of a ring of cells (an MPMC queue, a topic), before the kind adds its
+    /// own options.
+    pub(crate) fn of_cells(cells: &Shape, stall_timeout: Option<Duration>) -> Geometry {
+        Geometry {
+            capacity: cells.capacity as u64,
+            unit: Unit::Messages,
+            slot_size: Some(cells.slot_size as u64),
+            max_message: cells.slot_size as u64,
+            lossy: None,
+            max_lag: None,
+            stall_timeout,
+        }
+    }
+}
+
+/// The two roles of a ring of cells, with the kind's names for them.
+pub(crate) fn cell_roles(cells: &Shape, names: [&'static str; 2]) -> [(&'static str, Class); 2] {
+    [
+        (names[0], cells.class(Role::Producer)),
+        (names[1], cells.class(Role::Consumer)),
+    ]
 }
 
 /// A position of a ring, by name (`"tail"`, `"head"`, `"read"`...).
