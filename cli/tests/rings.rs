@@ -400,3 +400,32 @@ fn errors_name_the_ring_and_exit_codes_say_what_failed() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("full") && err.contains("2 sent"), "{err}");
 }
+
+#[test]
+fn ctrl_c_stops_a_sender_waiting_for_input_and_gives_its_role_back() {
+    let ring = Ring::new("sigint-send");
+    ok(&["create", &ring.0, "--kind", "spsc", "--capacity", "4096"]);
+    let mut sender = ipcring()
+        .args(["send", &ring.0])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start a sender");
+    let mut input = sender.stdin.take().expect("stdin");
+    input.write_all(b"one\ntwo\n").expect("feed two lines");
+    await_holder(&ring, "producer", "alive");
+    let start = Instant::now();
+    while inspect(&ring)["messages"] != 2 {
+        assert!(start.elapsed() < DEADLINE, "the two lines never arrived");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: kill() with a valid pid and signal number has no memory effects.
+    assert_eq!(unsafe { libc::kill(sender.id() as i32, libc::SIGINT) }, 0);
+    let out = finish(sender, "send, interrupted");
+    assert_eq!(out.status.code(), Some(130), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("interrupted (2 sent)"), "{err}");
+    assert_eq!(holders(&inspect(&ring), "producer")[0], "left");
+    drop(input);
+    assert_eq!(ok(&["recv", &ring.0]), b"one\ntwo\n");
+}

@@ -13,12 +13,12 @@ use std::fmt;
 use std::io;
 use std::process::ExitCode;
 
-/// Why a command failed: one line for standard error, and the exit code (1, or 2 for a
-/// usage error).
+/// Why a command failed: one line for standard error, and the exit code (1; 2 for a
+/// usage error; 130 for an interrupted `send`).
 #[derive(Debug)]
 pub struct Failure {
     message: String,
-    usage: bool,
+    code: u8,
     broken_pipe: bool,
 }
 
@@ -33,7 +33,7 @@ impl Failure {
         }
         Failure {
             message,
-            usage: false,
+            code: 1,
             broken_pipe: false,
         }
     }
@@ -56,7 +56,7 @@ impl Failure {
     pub fn usage(message: String) -> Failure {
         Failure {
             message,
-            usage: true,
+            code: 2,
             broken_pipe: false,
         }
     }
@@ -65,7 +65,16 @@ impl Failure {
     pub fn quiet(message: String) -> Failure {
         Failure {
             message,
-            usage: false,
+            code: 1,
+            broken_pipe: false,
+        }
+    }
+
+    /// A command stopped by Ctrl-C (SIGINT) or SIGTERM before it finished.
+    pub fn interrupted(message: String) -> Failure {
+        Failure {
+            message,
+            code: 130,
             broken_pipe: false,
         }
     }
@@ -77,7 +86,7 @@ impl Failure {
 
     /// The process's exit code for this failure.
     pub fn code(&self) -> ExitCode {
-        ExitCode::from(if self.usage { 2 } else { 1 })
+        ExitCode::from(self.code)
     }
 }
 

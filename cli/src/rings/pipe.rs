@@ -9,6 +9,7 @@ use ipcring::{broadcast, mpmc, spsc, RecvError, SendError};
 use std::io::{self, BufRead, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -198,6 +199,8 @@ impl Source {
 }
 
 /// `ipcring send`: prints nothing; a failure says how many messages went out before it.
+/// Standard input is read by a thread of its own, so that Ctrl-C stops a sender that
+/// waits for input as well as one that waits for room.
 pub fn send(a: &SendArgs) -> Result<(), Failure> {
     let stop = interrupted().map_err(|e| Failure::new("signal handler", e))?;
     let mut source = match (&a.message, &a.file) {
@@ -209,19 +212,35 @@ pub fn send(a: &SendArgs) -> Result<(), Failure> {
         (None, None) => Source::Input(io::BufReader::new(io::stdin()), a.format),
     };
     let mut tx = Tx::open(&a.name).map_err(|e| Failure::ring(&a.name, e))?;
-    let mut msg = Vec::new();
+    let (feed, messages) = mpsc::sync_channel(256);
+    std::thread::spawn(move || loop {
+        let mut msg = Vec::new();
+        let next = source.next(&mut msg).map(|more| more.then_some(msg));
+        let end = !matches!(next, Ok(Some(_)));
+        if feed.send(next).is_err() || end {
+            return;
+        }
+    });
     let mut sent = 0u64;
     let failed = |sent: u64, e: &dyn std::fmt::Display| {
         Failure::quiet(format!("{}: {e} ({sent} sent)", a.name))
     };
-    while source
-        .next(&mut msg)
-        .map_err(|e| Failure::new("standard input", e))?
-    {
+    let interrupted =
+        |sent: u64| Failure::interrupted(format!("{}: interrupted ({sent} sent)", a.name));
+    loop {
+        if stop.load(Ordering::Relaxed) {
+            return Err(interrupted(sent));
+        }
+        let msg = match messages.recv_timeout(SLICE) {
+            Ok(Ok(Some(msg))) => msg,
+            Ok(Ok(None)) | Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+            Ok(Err(e)) => return Err(Failure::new("standard input", e)),
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+        };
         let started = Instant::now();
         loop {
             if stop.load(Ordering::Relaxed) {
-                return Err(failed(sent, &"interrupted"));
+                return Err(interrupted(sent));
             }
             let wait = if a.no_wait {
                 None
@@ -237,7 +256,6 @@ pub fn send(a: &SendArgs) -> Result<(), Failure> {
         }
         sent += 1;
     }
-    Ok(())
 }
 
 /// `ipcring recv`.
