@@ -14,6 +14,7 @@ use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -32,6 +33,10 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     files: Vec::new(),
     children: Vec::new(),
 });
+
+/// Set by the signal thread before it kills the children: a child's output that ends then
+/// is the interruption, not a failure to report.
+static STOPPING: AtomicBool = AtomicBool::new(false);
 
 fn registry() -> MutexGuard<'static, Registry> {
     // A panic elsewhere must not stop the clean-up.
@@ -79,6 +84,7 @@ impl Run {
         let mut signals = Signals::new([SIGINT, SIGTERM]).expect("signal handlers");
         std::thread::spawn(move || {
             if let Some(sig) = signals.forever().next() {
+                STOPPING.store(true, Ordering::SeqCst);
                 clean_all(&mut registry());
                 eprintln!("{program}: interrupted; children stopped, queues removed");
                 std::process::exit(128 + sig);
@@ -165,6 +171,15 @@ impl Worker {
                 .expect("read a child's output")
                 == 0
             {
+                // A Ctrl-C at the terminal reaches the children too, and may end one
+                // before our signal thread runs: give it a moment, then let it end the
+                // process.
+                for _ in 0..50 {
+                    while STOPPING.load(Ordering::SeqCst) {
+                        std::thread::park();
+                    }
+                    std::thread::sleep(Duration::from_millis(4));
+                }
                 panic!("child {} ended before saying {key:?}", self.role);
             }
             if let Some(rest) = line.trim_end().strip_prefix(key) {
