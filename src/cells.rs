@@ -315,6 +315,7 @@ impl Cells {
     /// Writes `src` (at most the slot size) into the payload of `at` word by word, with
     /// atomic stores: readers may copy the cell at the same time (and discard what they
     /// read, see [`Cells::load`]).
+    #[inline]
     pub(crate) fn store(&self, at: Spot, src: &[u8]) {
         debug_assert!(src.len() <= self.slot_size);
         let base = at.off + CELL_HEADER;
@@ -348,6 +349,7 @@ impl Cells {
 
     /// Replaces the contents of `buf` with `len` bytes (at most the slot size) of the
     /// payload of `at`, read word by word with atomic loads (see `payload_word`).
+    #[inline]
     pub(crate) fn load(&self, at: Spot, len: usize, buf: &mut Vec<u8>) {
         buf.clear();
         buf.resize(len, 0);
@@ -356,6 +358,7 @@ impl Cells {
 
     /// Fills `dst` (at most the slot size) with the first bytes of the payload of `at`,
     /// read word by word with atomic loads (see `payload_word`).
+    #[inline]
     pub(crate) fn load_to(&self, at: Spot, dst: &mut [u8]) {
         debug_assert!(dst.len() <= self.slot_size);
         let mut words = dst.chunks_exact_mut(8);

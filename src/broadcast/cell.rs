@@ -50,6 +50,13 @@ pub(crate) fn stalled(lap: u32) -> u64 {
     word(lap, STALLED, 0)
 }
 
+/// The length of the message if `w` is the word of a message committed in lap `lap`:
+/// the fast path's one comparison, equivalent to `decode(w, lap) == Seen::Now(Ready)`.
+#[inline(always)]
+pub(crate) fn ready_len(w: u64, lap: u32) -> Option<usize> {
+    (w & !crate::cells::LEN_MASK == ready(lap, 0)).then_some(len(w) as usize)
+}
+
 /// What became of a cell's position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum State {
@@ -120,6 +127,30 @@ mod tests {
             assert_eq!(decode(ready(next, 0), lap), Seen::After);
             assert_eq!(decode(skipped(lap.wrapping_add(1000)), lap), Seen::After);
             assert_eq!(decode(skipped(lap.wrapping_sub(3)), lap), Seen::Corrupt);
+        }
+    }
+
+    #[test]
+    fn the_fast_check_agrees_with_decode() {
+        for lap in [0u32, 1, u32::MAX] {
+            let words = [
+                ready(lap, 0),
+                ready(lap, 8),
+                ready(lap, LEN_MASK as usize),
+                ready(lap.wrapping_add(1), 8),
+                ready(lap.wrapping_sub(1), 8),
+                writing(lap),
+                skipped(lap),
+                stalled(lap),
+                0,
+                u64::MAX,
+            ];
+            for w in words {
+                match decode(w, lap) {
+                    Seen::Now(State::Ready) => assert_eq!(ready_len(w, lap), Some(len(w) as usize)),
+                    _ => assert_eq!(ready_len(w, lap), None, "{w:#x}"),
+                }
+            }
         }
     }
 

@@ -73,6 +73,21 @@ impl Topic {
         })
     }
 
+    /// The message committed at position `c`, validated, if its cell holds one: the fast
+    /// path of a receive. Anything else (nothing yet, a skip, an overwrite, corruption) is
+    /// `None`, for [`Topic::look`] to sort out.
+    #[inline(always)]
+    pub(crate) fn ready_at(&self, c: u64) -> Option<(Spot, usize, u64)> {
+        if self.poisoned() {
+            return None;
+        }
+        let at = self.cells.spot(c);
+        // SYNC(publish): Acquire pairs with the Release commit, as in `look`.
+        let w = self.cells.word(at).load(Ordering::Acquire);
+        let len = cell::ready_len(w, self.cells.lap(c))?;
+        (len <= self.geo.cells.slot_size).then_some((at, len, w))
+    }
+
     /// What [`Topic::look`] makes of position `c` when the tail is more than a lap past it
     /// and the cell still shows an earlier lap. No claim of the cell a lap after `c` comes
     /// before `c` is finished (a lossless topic's publishers wait for our cursor, a lossy

@@ -293,6 +293,15 @@ impl Subscriber {
             self.evicted = false;
             return Err(self.rejoin());
         }
+        // A committed message at the cursor: taken here, without the loop of `step`.
+        if let Some((at, len, word)) = self.t.ready_at(self.cursor) {
+            if size.map_or(true, |s| s == len) {
+                let took = take(&self.t, at, len);
+                if let Some(r) = self.took(took, at, len, word) {
+                    return Ok(r);
+                }
+            }
+        }
         if !block {
             // A message at the cursor is taken without the clock that paces the costlier
             // looks (and the liveness syscall).
@@ -342,21 +351,13 @@ impl Subscriber {
                             expected: size,
                         }));
                     }
-                    let r = match take(&self.t, at, len) {
-                        Took::Lent(r) => return Some(Ok(r)),
-                        Took::Copied(_) | Took::Checked(_) if !self.t.intact(at, word) => {
-                            if let Some(e) = self.overwritten() {
-                                return Some(Err(e));
-                            }
-                            continue;
-                        }
-                        Took::Checked(r) => return Some(Ok(r)),
-                        Took::Copied(r) => r,
-                    };
-                    bump(&self.t.own().received);
-                    add(&self.t.own().bytes, len as u64);
-                    self.pass();
-                    return Some(Ok(r));
+                    let took = take(&self.t, at, len);
+                    if let Some(r) = self.took(took, at, len, word) {
+                        return Some(Ok(r));
+                    }
+                    if let Some(e) = self.overwritten() {
+                        return Some(Err(e));
+                    }
                 }
                 Look::Skip => self.pass(),
                 Look::Overwritten => {
@@ -390,6 +391,24 @@ impl Subscriber {
             }
         }
         None
+    }
+
+    /// Finishes a receive of the message of `len` bytes at `at`, whose cell's word was
+    /// `word`, with what `take` did: a copy is checked (and passed, unless a grant passes
+    /// it when dropped). `None` if the copy raced with a publisher that overwrote the cell.
+    #[inline(always)]
+    fn took<R>(&mut self, took: Took<R>, at: Spot, len: usize, word: u64) -> Option<R> {
+        match took {
+            Took::Lent(r) => Some(r),
+            Took::Copied(_) | Took::Checked(_) if !self.t.intact(at, word) => None,
+            Took::Checked(r) => Some(r),
+            Took::Copied(r) => {
+                bump(&self.t.own().received);
+                add(&self.t.own().bytes, len as u64);
+                self.pass();
+                Some(r)
+            }
+        }
     }
 
     /// Whether the claim at `pos` has been pending longer than the stall timeout.
