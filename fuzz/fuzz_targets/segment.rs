@@ -1,7 +1,8 @@
 //! Segment validation: the input is the whole content of a segment, put at a name of its
-//! own with the mode of a published ring (0600). Every kind opens it in both roles; a
-//! handle that opens runs the non-blocking and short-deadline calls of its kind, a second
-//! receiver attaches over what the first left, and the file is removed.
+//! own with the mode of a published ring (0600). A survey reads it from outside (as
+//! `ipcring inspect` does), every kind opens it in both roles, a handle that opens runs the
+//! non-blocking and short-deadline calls of its kind, a second receiver attaches over what
+//! the first left, a survey reads what they left, and the file is removed.
 //!
 //! Nothing may panic, touch memory out of bounds (AddressSanitizer), or return later than
 //! its deadline plus `SLACK`; every error is fine.
@@ -28,9 +29,11 @@ fuzz_target!(
     },
     |bytes: &[u8]| {
         let seg = SegmentFile::new(unique_name("segment"), bytes).expect("make the segment file");
+        let _ = ipcring::survey::inspect(seg.name());
         open_both::<spsc::Producer, spsc::Consumer>(seg.name());
         open_both::<mpmc::Producer, mpmc::Consumer>(seg.name());
         open_both::<broadcast::Publisher, broadcast::Subscriber>(seg.name());
+        let _ = ipcring::survey::inspect(seg.name());
     }
 );
 
