@@ -255,3 +255,39 @@ fn a_ring_created_detached_holds_no_role_and_waits_for_both() {
     rx.recv_into(&mut buf).expect("recv");
     assert_eq!(buf, b"x");
 }
+
+#[test]
+fn a_creation_left_half_done_is_garbage_only_once_its_creator_is_gone() {
+    let _w = watchdog("abandoned creation", LIMIT);
+    let ring = RingGuard::new("survey-half");
+    // What a creator leaves while it initialises: mode 0200, its object lock held.
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o200)
+        .open(ring.path())
+        .expect("make a half-created object");
+    file.write_all_at(&[0; 4096], 0).expect("size it");
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+        .expect("the creator's lock");
+    let listed = survey::list().expect("list");
+    let entry = listed
+        .iter()
+        .find(|e| e.name == ring.name())
+        .expect("listed");
+    assert!(matches!(
+        entry.ring,
+        Err(OpenError::StillInitializing { .. })
+    ));
+    assert!(survey::collect_garbage(ring.name(), false)
+        .expect("gc")
+        .is_empty());
+    assert!(ring.path().exists(), "gc took the object of a live creator");
+    // The creator dies: its lock goes with its descriptor.
+    drop(file);
+    let gc = survey::collect_garbage(ring.name(), false).expect("gc");
+    assert_eq!(gc.len(), 1);
+    assert_eq!(gc[0].reason, Reason::AbandonedCreation);
+    assert!(matches!(gc[0].removed, Ok(true)), "{gc:?}");
+    assert!(!ring.path().exists());
+}
