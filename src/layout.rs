@@ -35,6 +35,7 @@ pub(crate) const STATE_BROKEN: u32 = u32::from_le_bytes(*b"BAD!");
 /// Which kind of ring a segment holds: the `kind` word of its identity line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
+#[non_exhaustive]
 pub enum Kind {
     /// Single producer, single consumer, variable-length records.
     Spsc = 1,

@@ -85,6 +85,11 @@ fn interrupted() -> io::Result<Arc<AtomicBool>> {
     Ok(flag)
 }
 
+/// A ring of a kind that this build's `send` and `recv` cannot take a role in.
+fn unsupported(name: &str, kind: Kind) -> Failure {
+    Failure::quiet(format!("{name}: send and recv do not serve {kind} rings"))
+}
+
 /// The sending end of any kind of ring.
 enum Tx {
     Spsc(spsc::Producer),
@@ -93,11 +98,13 @@ enum Tx {
 }
 
 impl Tx {
-    fn open(name: &str) -> Result<Tx, ipcring::OpenError> {
-        Ok(match survey::inspect(name)?.kind {
-            Kind::Spsc => Tx::Spsc(spsc::Producer::open(name)?),
-            Kind::Mpmc => Tx::Mpmc(mpmc::Producer::open(name)?),
-            Kind::Broadcast => Tx::Topic(broadcast::Publisher::open(name)?),
+    fn open(name: &str) -> Result<Tx, Failure> {
+        let ring = |e| Failure::ring(name, e);
+        Ok(match survey::inspect(name).map_err(ring)?.kind {
+            Kind::Spsc => Tx::Spsc(spsc::Producer::open(name).map_err(ring)?),
+            Kind::Mpmc => Tx::Mpmc(mpmc::Producer::open(name).map_err(ring)?),
+            Kind::Broadcast => Tx::Topic(broadcast::Publisher::open(name).map_err(ring)?),
+            other => return Err(unsupported(name, other)),
         })
     }
 
@@ -121,15 +128,18 @@ enum Rx {
 }
 
 impl Rx {
-    fn open(name: &str, from_oldest: bool) -> Result<Rx, ipcring::OpenError> {
-        Ok(match survey::inspect(name)?.kind {
-            Kind::Spsc => Rx::Spsc(spsc::Consumer::open(name)?),
-            Kind::Mpmc => Rx::Mpmc(mpmc::Consumer::open(name)?),
+    fn open(name: &str, from_oldest: bool) -> Result<Rx, Failure> {
+        let ring = |e| Failure::ring(name, e);
+        Ok(match survey::inspect(name).map_err(ring)?.kind {
+            Kind::Spsc => Rx::Spsc(spsc::Consumer::open(name).map_err(ring)?),
+            Kind::Mpmc => Rx::Mpmc(mpmc::Consumer::open(name).map_err(ring)?),
             Kind::Broadcast => Rx::Topic(
                 broadcast::Builder::new(name)
                     .from_oldest(from_oldest)
-                    .open_subscriber()?,
+                    .open_subscriber()
+                    .map_err(ring)?,
             ),
+            other => return Err(unsupported(name, other)),
         })
     }
 
@@ -211,7 +221,7 @@ pub fn send(a: &SendArgs) -> Result<(), Failure> {
         ),
         (None, None) => Source::Input(io::BufReader::new(io::stdin()), a.format),
     };
-    let mut tx = Tx::open(&a.name).map_err(|e| Failure::ring(&a.name, e))?;
+    let mut tx = Tx::open(&a.name)?;
     let (feed, messages) = mpsc::sync_channel(256);
     std::thread::spawn(move || loop {
         let mut msg = Vec::new();
@@ -261,7 +271,7 @@ pub fn send(a: &SendArgs) -> Result<(), Failure> {
 /// `ipcring recv`.
 pub fn recv(a: &RecvArgs) -> Result<(), Failure> {
     let stop = interrupted().map_err(|e| Failure::new("signal handler", e))?;
-    let mut rx = Rx::open(&a.name, a.from_oldest).map_err(|e| Failure::ring(&a.name, e))?;
+    let mut rx = Rx::open(&a.name, a.from_oldest)?;
     let mut out = BufWriter::new(io::stdout().lock());
     let mut buf = Vec::new();
     let mut got = 0u64;
