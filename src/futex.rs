@@ -9,7 +9,10 @@
 use crate::sync::Ordering;
 use crate::time::Deadline;
 
-pub(crate) use imp::Futex;
+pub(crate) use imp::{Beds, Futex};
+
+/// The most futexes one sleep can wait on together (the kernel's `FUTEX_WAITV_MAX`).
+pub(crate) const MAX_BEDS: usize = 128;
 
 /// How a futex sleep ended. Every outcome means "re-check your condition".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +50,7 @@ mod imp {
     use core::num::NonZeroU32;
     use rustix::io::Errno;
     use rustix::thread::futex;
+    use rustix::time::ClockId;
 
     /// The futex word itself: 4 bytes of the shared layout.
     #[derive(Debug, Default)]
@@ -91,6 +95,66 @@ mod imp {
             let _ = futex::wake(&self.0, futex::Flags::empty(), i32::MAX as u32);
         }
     }
+    /// Futexes to sleep on together, each with the value its waiter read: the argument of
+    /// `futex_waitv` (Linux 5.16), kept by a waiter that sleeps on many rings.
+    #[derive(Debug, Default)]
+    pub(crate) struct Beds {
+        waiters: Vec<futex::Wait>,
+    }
+
+    // SAFETY: the entries are addresses and values, only handed to the kernel; the futex
+    // words they point to are atomics in memory that the owner of the `Beds` keeps mapped
+    // while it sleeps.
+    unsafe impl Send for Beds {}
+
+    impl Beds {
+        /// Forgets every futex.
+        pub(crate) fn clear(&mut self) {
+            self.waiters.clear();
+        }
+
+        /// Adds `futex`, to sleep on while its value is `expected`.
+        pub(crate) fn push(&mut self, futex: &Futex, expected: u32) {
+            let mut w = futex::Wait::new();
+            w.val = u64::from(expected);
+            w.uaddr = futex::WaitPtr::new(futex.0.as_ptr().cast());
+            // Shared (no FUTEX2_PRIVATE): the word may be mapped by other processes.
+            w.flags = futex::WaitFlags::SIZE_U32;
+            self.waiters.push(w);
+        }
+
+        /// The value expected of the `k`-th futex.
+        pub(crate) fn expected(&self, k: usize) -> u32 {
+            self.waiters[k].val as u32
+        }
+
+        /// Sleeps while every futex holds its expected value, until one of them is woken,
+        /// until `deadline`, or spuriously. `Unsupported` if the kernel has no
+        /// `futex_waitv` or there are more than [`super::MAX_BEDS`] futexes.
+        ///
+        /// Every futex must live in memory that stays mapped during the call.
+        pub(crate) fn sleep(&self, deadline: Option<Deadline>) -> Woke {
+            if self.waiters.len() > super::MAX_BEDS {
+                return Woke::Unsupported;
+            }
+            let timeout = deadline.map(|d| futex::Timespec {
+                tv_sec: (d.as_nanos() / 1_000_000_000) as _,
+                tv_nsec: (d.as_nanos() % 1_000_000_000) as _,
+            });
+            match futex::waitv(
+                &self.waiters,
+                futex::WaitvFlags::empty(),
+                timeout.as_ref(),
+                ClockId::Monotonic,
+            ) {
+                // EAGAIN: a word had already changed.
+                Ok(_) | Err(Errno::AGAIN) => Woke::Woken,
+                Err(Errno::INTR) | Err(Errno::TIMEDOUT) => Woke::TimedOut,
+                // ENOSYS (a kernel before 5.16), EFAULT, EINVAL...
+                Err(_) => Woke::Unsupported,
+            }
+        }
+    }
 }
 
 #[cfg(ipcring_loom)]
@@ -98,35 +162,71 @@ mod imp {
     use super::{Deadline, Woke};
     use crate::sync::{AtomicU32, Condvar, Mutex, Ordering};
 
-    /// The emulated futex: the word, and a lock and condition variable to sleep on.
-    #[derive(Debug, Default)]
-    pub(crate) struct Futex {
-        word: AtomicU32,
-        lock: Mutex<()>,
-        cond: Condvar,
+    loom::lazy_static! {
+        /// The one lock and condition variable that every emulated futex sleeps on, so that
+        /// a thread can sleep on several futexes at once (as `futex_waitv` does): a wake of
+        /// any futex wakes every sleeper, each of which re-checks its values under the lock.
+        static ref BED: (Mutex<()>, Condvar) = (Mutex::new(()), Condvar::new());
     }
+
+    /// The emulated futex: the word alone (see `BED`).
+    #[derive(Debug, Default)]
+    #[repr(transparent)]
+    pub(crate) struct Futex(AtomicU32);
 
     impl Futex {
         #[inline]
         pub(super) fn word(&self) -> &AtomicU32 {
-            &self.word
+            &self.0
         }
 
         /// As the real `wait`; loom has no clock, so a timed wait is a wait that a wake
         /// ends.
         pub(crate) fn wait(&self, expected: u32, deadline: Option<Deadline>) -> Woke {
-            let _ = deadline;
-            let guard = self.lock.lock().unwrap();
-            if self.word.load(Ordering::Acquire) == expected {
-                drop(self.cond.wait(guard).unwrap());
-            }
-            Woke::Woken
+            let mut beds = Beds::default();
+            beds.push(self, expected);
+            beds.sleep(deadline)
         }
 
         /// As the real `wake_all`.
         pub(crate) fn wake_all(&self) {
-            let _guard = self.lock.lock().unwrap();
-            self.cond.notify_all();
+            let _guard = BED.0.lock().unwrap();
+            BED.1.notify_all();
+        }
+    }
+
+    /// As the real `Beds`: the futexes are re-checked under the lock of `BED`.
+    #[derive(Debug, Default)]
+    pub(crate) struct Beds {
+        waiters: Vec<(*const AtomicU32, u32)>,
+    }
+
+    impl Beds {
+        pub(crate) fn clear(&mut self) {
+            self.waiters.clear();
+        }
+
+        pub(crate) fn push(&mut self, futex: &Futex, expected: u32) {
+            self.waiters.push((&futex.0, expected));
+        }
+
+        pub(crate) fn expected(&self, k: usize) -> u32 {
+            self.waiters[k].1
+        }
+
+        pub(crate) fn sleep(&self, deadline: Option<Deadline>) -> Woke {
+            let _ = deadline;
+            let guard = BED.0.lock().unwrap();
+            // SAFETY: the caller keeps every futex alive during the sleep (see the real
+            // `Beds::sleep`).
+            let unchanged = self
+                .waiters
+                .iter()
+                .all(|&(w, v)| unsafe { &*w }.load(Ordering::Acquire) == v);
+            if unchanged {
+                drop(BED.1.wait(guard).unwrap());
+            }
+            Woke::Woken
         }
     }
 }

@@ -83,6 +83,7 @@ mod sync;
 mod time;
 mod view;
 mod wait;
+mod waitset;
 
 pub use builder::Builder;
 pub use error::{OpenError, RecvError, SendError};
@@ -91,3 +92,4 @@ pub use namespace::{unlink, MAX_NAME_LEN};
 pub use role::Role;
 pub use view::{SharedBytes, SharedBytesMut};
 pub use wait::WaitStrategy;
+pub use waitset::{Ready, Room, WaitSet, Waitable};

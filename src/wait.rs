@@ -37,7 +37,7 @@
 //! first sleep (see `park`). Loom cannot model `membarrier`; there both halves are SeqCst
 //! fences.
 
-use crate::futex::Woke;
+use crate::futex::{Beds, Woke};
 use crate::layout::WaitLine;
 use crate::sync::{
     asymmetric_fences, fence_seqcst, heavy_fence, light_fence, spin_hint, yield_now, Ordering,
@@ -120,12 +120,33 @@ pub(crate) enum Check {
     Peer,
 }
 
+/// What a waiter sleeps on: the wait line of its ring, or those of many rings (a
+/// [`crate::WaitSet`]), with the buffer that the kernel is handed for them.
+pub(crate) enum Lines<'a> {
+    /// One ring's line.
+    One(&'a WaitLine),
+    /// Several rings' lines; woken by a wake-up on any of them.
+    Many(&'a [&'a WaitLine], &'a mut Beds),
+}
+
 /// Waits until `check` returns `Some`, or until `deadline`. Returns `None` once the
 /// deadline has passed. `spun` spins of the strategy already ran (see [`inline_spins`]).
+#[inline]
 pub(crate) fn block_on<T>(
     strategy: WaitStrategy,
     spun: u32,
     line: &WaitLine,
+    deadline: Option<Deadline>,
+    check: impl FnMut(Check) -> Option<T>,
+) -> Option<T> {
+    block_on_lines(strategy, spun, Lines::One(line), deadline, check)
+}
+
+/// As [`block_on`], sleeping on `lines`.
+pub(crate) fn block_on_lines<T>(
+    strategy: WaitStrategy,
+    spun: u32,
+    lines: Lines<'_>,
     deadline: Option<Deadline>,
     mut check: impl FnMut(Check) -> Option<T>,
 ) -> Option<T> {
@@ -166,47 +187,52 @@ pub(crate) fn block_on<T>(
             i = 0;
         }
     }
-    park(line, deadline, strategy == WaitStrategy::Park, check)
+    park(lines, deadline, strategy == WaitStrategy::Park, check)
 }
 
-/// The parking stage of [`block_on`]. `at_once`: the strategy parks without spinning
-/// first, and withdraws the heavy-fence promise of the line (see below).
+/// How long a waiter on many rings sleeps on one of them at a time when the kernel cannot
+/// sleep on all of them at once (no `futex_waitv`, or more rings than it takes): a
+/// wake-up on any other ring is seen within this.
+const NAP: Duration = Duration::from_millis(1);
+
+/// The parking stage of [`block_on_lines`]. `at_once`: the strategy parks without
+/// spinning first, and withdraws the heavy-fence promise of the lines (see below).
 fn park<T>(
-    line: &WaitLine,
+    mut lines: Lines<'_>,
     deadline: Option<Deadline>,
     at_once: bool,
     mut check: impl FnMut(Check) -> Option<T>,
 ) -> Option<T> {
     let mut level = Check::Park;
+    // When a many-ring waiter that naps (see `NAP`) last asked about its peers.
+    let mut asked = Deadline::now();
+    let mut turn = 0usize;
     loop {
         // SYNC(futex): Acquire (in `load`) pairs with the Release bump in `wake`: a waiter
         // that reads a bumped value sees what the waker published before bumping. Read
         // before announcing: a waker that consumes this announcement bumps after it, so
         // the wait below returns at once and we announce again (read after it, the bump
         // could be in `epoch` and we would sleep with no announcement left: lost wake-up).
-        let epoch = line.futex.load();
-        // Relaxed: the fence below orders the announcement before the re-check; the
-        // Acquire above keeps the epoch read before it. Other waiters' announcements are
-        // the same value: nothing is lost if ours lands on theirs.
-        line.announced.store(1, Ordering::Relaxed);
-        // A waiter that parks at once sleeps on every message, often while its peer runs,
-        // and a heavy fence then interrupts the peer's CPU (about 5 µs in a VM): more than
-        // the full fence on each of the peer's publications that it saves. So it withdraws
-        // the promise, for good. The promise still covers this sleep: a waker may have read
-        // it before the withdrawal; the heavy fence below also makes every waker read the
-        // withdrawal from then on.
-        let heavy = line.heavy.load(Ordering::Relaxed) != 0;
-        if heavy && at_once {
-            // Relaxed: ordered for wakers by the heavy fence that follows.
-            line.heavy.store(0, Ordering::Relaxed);
-        }
+        let epoch = match &mut lines {
+            Lines::One(line) => line.futex.load(),
+            Lines::Many(many, beds) => {
+                beds.clear();
+                for line in many.iter() {
+                    beds.push(&line.futex, line.futex.load());
+                }
+                0
+            }
+        };
+        let mut heavy = false;
+        for_each(&lines, |line| heavy |= announce(line, at_once));
         // SYNC(wait-announce): pairs with the fence in `wake`. Either the waker's load of
         // `announced` sees our announcement, or our re-check sees what it published. Heavy
-        // if we promised it (see `advertise`); a refusal withdraws the promise.
+        // if we promised it (see `advertise`): one `membarrier` serves every line; a
+        // refusal withdraws the promise.
         if !heavy_fence(heavy) {
             // Relaxed: a waker that still reads the promise may miss this one sleep
             // (which then ends with its slice); a waker that reads the withdrawal fences.
-            line.heavy.store(0, Ordering::Relaxed);
+            for_each(&lines, |line| line.heavy.store(0, Ordering::Relaxed));
             fence_seqcst();
         }
         let ready = check(level);
@@ -214,7 +240,16 @@ fn park<T>(
         if ready.is_none() && !deadline.is_some_and(Deadline::passed) {
             let slice = Deadline::after(PARK_SLICE);
             let until = deadline.map_or(slice, |d| d.min(slice));
-            woke = line.futex.wait(epoch, Some(until));
+            woke = match &lines {
+                Lines::One(line) => line.futex.wait(epoch, Some(until)),
+                Lines::Many(many, beds) => match beds.sleep(Some(until)) {
+                    Woke::Unsupported => {
+                        turn = turn.wrapping_add(1);
+                        nap(many, beds, turn, until, &mut asked)
+                    }
+                    woke => woke,
+                },
+            };
             if woke == Woke::Unsupported {
                 // The kernel refuses to sleep: degrade to yielding rather than fail.
                 yield_now();
@@ -235,6 +270,60 @@ fn park<T>(
             Check::Peer
         };
     }
+}
+
+/// Announces a waiter on `line`; returns whether the line promises heavy fences, which
+/// the waiter must then issue. A waiter that parks at once (`at_once`) withdraws that
+/// promise for good: it sleeps on every message, often while its peer runs, and a heavy
+/// fence then interrupts the peer's CPU (about 5 µs in a VM), more than the full fence on
+/// each of the peer's publications that it saves. The promise still covers this sleep: a
+/// waker may have read it before the withdrawal; the heavy fence that follows also makes
+/// every waker read the withdrawal from then on.
+fn announce(line: &WaitLine, at_once: bool) -> bool {
+    // Relaxed: the fence after the announcements orders them before the re-check; the
+    // Acquire load of the epoch keeps it before them. Other waiters' announcements are
+    // the same value: nothing is lost if ours lands on theirs.
+    line.announced.store(1, Ordering::Relaxed);
+    let heavy = line.heavy.load(Ordering::Relaxed) != 0;
+    if heavy && at_once {
+        // Relaxed: ordered for wakers by the heavy fence that follows.
+        line.heavy.store(0, Ordering::Relaxed);
+    }
+    heavy
+}
+
+fn for_each(lines: &Lines<'_>, mut f: impl FnMut(&WaitLine)) {
+    match lines {
+        Lines::One(line) => f(line),
+        Lines::Many(many, _) => many.iter().for_each(|line| f(line)),
+    }
+}
+
+/// A many-ring sleep that the kernel cannot make in one call: sleeps on one ring's line
+/// (the `turn`-th) for at most [`NAP`]. Says `Woken` while a slice has not passed since
+/// the peers were `asked` about, so that the naps of a slice make no liveness syscall.
+#[cold]
+fn nap(
+    many: &[&WaitLine],
+    beds: &Beds,
+    turn: usize,
+    until: Deadline,
+    asked: &mut Deadline,
+) -> Woke {
+    if many.is_empty() {
+        return Woke::Unsupported;
+    }
+    let k = turn % many.len();
+    let woke = many[k]
+        .futex
+        .wait(beds.expected(k), Some(until.min(Deadline::after(NAP))));
+    if woke == Woke::TimedOut {
+        if asked.elapsed() < PARK_SLICE {
+            return Woke::Woken;
+        }
+        *asked = Deadline::now();
+    }
+    woke
 }
 
 /// Wakes whoever sleeps on `line`, if anybody announced it; called after publishing.

@@ -544,30 +544,33 @@ impl Consumer {
         let line = unsafe { self.ring.wait_line(Role::Consumer) };
         let strategy = self.strategy;
         self.stuck = 0;
-        let outcome = wait::block_on(strategy, spun, line, deadline, |level| {
-            match self.poll() {
-                Ok(Some(found)) => return Some(Ok(found)),
-                Err(e) => return Some(Err(e)),
-                Ok(None) => {}
-            }
-            if level == Check::Spin {
-                self.on_empty();
-                return None;
-            }
-            // Before sleeping (and now and then while spinning): hand the producer
-            // everything we read, so that neither side waits for the other.
-            if self.pos != self.published {
-                self.publish();
-            }
-            if level == Check::Peer {
-                self.restore_published();
-                if let Some(e) = self.contradiction() {
-                    return Some(Err(e));
-                }
-            }
-            self.check_producer(level == Check::Peer)
-        });
+        let outcome = wait::block_on(strategy, spun, line, deadline, |level| self.look(level));
         outcome.unwrap_or(Err(RecvError::Timeout))
+    }
+
+    /// One look of a wait for a message, at `level` (see [`Check`]).
+    fn look(&mut self, level: Check) -> Option<Result<Found, RecvError>> {
+        match self.poll() {
+            Ok(Some(found)) => return Some(Ok(found)),
+            Err(e) => return Some(Err(e)),
+            Ok(None) => {}
+        }
+        if level == Check::Spin {
+            self.on_empty();
+            return None;
+        }
+        // Before sleeping (and now and then while spinning): hand the producer
+        // everything we read, so that neither side waits for the other.
+        if self.pos != self.published {
+            self.publish();
+        }
+        if level == Check::Peer {
+            self.restore_published();
+            if let Some(e) = self.contradiction() {
+                return Some(Err(e));
+            }
+        }
+        self.check_producer(level == Check::Peer)
     }
 
     /// Releases the record of `len` payload bytes that ends at `next`.
@@ -717,5 +720,23 @@ impl Drop for ReadGrant<'_> {
         if self.release {
             self.consumer.release(self.next, self.view.len());
         }
+    }
+}
+
+impl crate::Waitable for Consumer {}
+
+impl crate::waitset::sealed::Waiting for Consumer {
+    fn line(&self) -> &crate::layout::WaitLine {
+        // SAFETY: the line lives in the ring that `self` owns; the reference is bound to
+        // `&self`.
+        unsafe { self.ring.wait_line(Role::Consumer) }
+    }
+
+    fn begin(&mut self) {
+        self.stuck = 0;
+    }
+
+    fn ready(&mut self, level: Check) -> bool {
+        self.look(level).is_some()
     }
 }

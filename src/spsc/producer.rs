@@ -12,6 +12,7 @@ use crate::roles::Presence;
 use crate::sync::Ordering;
 use crate::time::Deadline;
 use crate::wait::{self, Check, WaitStrategy};
+use crate::waitset::Room;
 use std::time::Duration;
 
 /// The writing handle of an SPSC ring. `Send`, not `Sync`: one thread writes at a time.
@@ -142,6 +143,12 @@ impl Producer {
     /// Size of the data area in bytes.
     pub fn capacity(&self) -> usize {
         self.ring.capacity
+    }
+
+    /// This handle as a member of a [`WaitSet`](crate::WaitSet), waiting for room for a
+    /// message of `len` bytes.
+    pub fn room(&mut self, len: usize) -> Room<'_, Producer> {
+        Room { handle: self, len }
     }
 
     /// How blocking calls wait.
@@ -584,29 +591,34 @@ impl Producer {
         let line = unsafe { self.ring.wait_line(Role::Producer) };
         let strategy = self.strategy;
         let outcome = wait::block_on(strategy, 0, line, deadline, |level| {
-            // Spinning, the published position: the consumer publishes when we park.
-            match self.try_claim(len, level != Check::Spin) {
-                Ok(Some(slot)) => return Some(Ok(slot)),
-                Err(e) => return Some(Err(e)),
-                Ok(None) => {}
-            }
-            if level != Check::Spin && self.ring.broken() {
-                return Some(Err(SendError::Corrupted));
-            }
-            if level != Check::Spin
-                && self.ring.peer(level == Check::Peer, self.met_consumer()) == Presence::Gone
-            {
-                // The consumer published its final position when it detached; a crashed
-                // one will not publish again. Look once more, then give up.
-                return Some(match self.try_claim(len, true) {
-                    Ok(Some(slot)) => Ok(slot),
-                    Ok(None) => Err(SendError::Disconnected),
-                    Err(e) => Err(e),
-                });
-            }
-            None
+            self.look_for_room(len, level)
         });
         outcome.unwrap_or(Err(SendError::Timeout))
+    }
+
+    /// One look of a wait for room for `len` bytes, at `level` (see [`Check`]).
+    fn look_for_room(&mut self, len: usize, level: Check) -> Option<Result<Slot, SendError>> {
+        // Spinning, the published position: the consumer publishes when we park.
+        match self.try_claim(len, level != Check::Spin) {
+            Ok(Some(slot)) => return Some(Ok(slot)),
+            Err(e) => return Some(Err(e)),
+            Ok(None) => {}
+        }
+        if level != Check::Spin && self.ring.broken() {
+            return Some(Err(SendError::Corrupted));
+        }
+        if level != Check::Spin
+            && self.ring.peer(level == Check::Peer, self.met_consumer()) == Presence::Gone
+        {
+            // The consumer published its final position when it detached; a crashed
+            // one will not publish again. Look once more, then give up.
+            return Some(match self.try_claim(len, true) {
+                Ok(Some(slot)) => Ok(slot),
+                Ok(None) => Err(SendError::Disconnected),
+                Err(e) => Err(e),
+            });
+        }
+        None
     }
 }
 
@@ -638,4 +650,22 @@ impl Writer for Producer {
     }
 
     fn abort_at(&mut self, _: Slot) {}
+}
+
+impl crate::Waitable for Room<'_, Producer> {}
+
+impl crate::waitset::sealed::Waiting for Room<'_, Producer> {
+    fn line(&self) -> &crate::layout::WaitLine {
+        // SAFETY: the line lives in the ring that the handle owns; the reference is bound
+        // to `&self`.
+        unsafe { self.handle.ring.wait_line(Role::Producer) }
+    }
+
+    fn begin(&mut self) {
+        self.handle.save_hint();
+    }
+
+    fn ready(&mut self, level: Check) -> bool {
+        self.handle.look_for_room(self.len, level).is_some()
+    }
 }
