@@ -85,6 +85,14 @@ impl RingGuard {
         RingGuard { name }
     }
 
+    /// Owns the ring called exactly `name`.
+    pub fn named(name: &str) -> RingGuard {
+        live().rings.push(name.to_owned());
+        RingGuard {
+            name: name.to_owned(),
+        }
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }
