@@ -68,6 +68,10 @@ impl<S: Spec> core::fmt::Debug for Heap<S> {
     }
 }
 
+/// Keeps a ring's memory (not its handle) alive: what a helper thread that watches futex
+/// words of the ring holds, so that a handle dropped meanwhile cannot unmap them.
+pub(crate) type Keep = Arc<dyn Send + Sync>;
+
 /// Where the memory comes from.
 #[derive(Debug)]
 enum Backing<H> {
@@ -75,7 +79,7 @@ enum Backing<H> {
     /// carries this handle's role lock).
     Segment(Segment),
     /// A heap region shared by the handles of one process, held to keep it alive.
-    Heap { _region: Arc<HeapRegion<H>> },
+    Heap { region: Arc<HeapRegion<H>> },
 }
 
 /// One handle's view of a ring's memory.
@@ -148,7 +152,7 @@ impl<H> Region<H> {
             data: region.data.bytes(),
             seen: Cell::new(0),
             poisoned: Cell::new(false),
-            backing: Backing::Heap { _region: region },
+            backing: Backing::Heap { region },
         }
     }
 
@@ -232,6 +236,17 @@ impl<H> Region<H> {
             lines,
             locks,
             seen: &self.seen,
+        }
+    }
+
+    /// Keeps this region's memory alive (see [`Keep`]).
+    pub(crate) fn keep(&self) -> Keep
+    where
+        H: Send + Sync + 'static,
+    {
+        match &self.backing {
+            Backing::Segment(seg) => seg.keep(),
+            Backing::Heap { region } => region.clone(),
         }
     }
 

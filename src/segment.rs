@@ -20,6 +20,7 @@ use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use rustix::mm::{MapFlags, ProtFlags};
 use std::ptr::NonNull;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How long `open` waits for a creator to finish initialising.
@@ -101,7 +102,7 @@ impl Access {
 /// either end faults at once instead of reading or writing whatever lies next to it),
 /// unmapped on drop.
 #[derive(Debug)]
-struct Mapping {
+pub(crate) struct Mapping {
     base: NonNull<u8>,
     len: usize,
 }
@@ -187,6 +188,8 @@ impl Drop for Mapping {
 // SAFETY: the mapping is shared memory accessed only through atomics and through windows
 // whose exclusivity the ring protocol guarantees; the pointer is valid until drop.
 unsafe impl Send for Mapping {}
+// SAFETY: as for `Send`: `&Mapping` gives only the base pointer and the length.
+unsafe impl Sync for Mapping {}
 
 /// A mapped segment and its own open file description (which carries its role lock).
 /// Unmapped when dropped; the name stays until [`namespace::unlink`] — except for a
@@ -194,7 +197,9 @@ unsafe impl Send for Mapping {}
 /// on drop.
 #[derive(Debug)]
 pub(crate) struct Segment {
-    map: Mapping,
+    /// Shared with whoever keeps the memory mapped for a while after the handle (see
+    /// [`Segment::keep`]).
+    map: Arc<Mapping>,
     object: Object,
 }
 
@@ -269,7 +274,7 @@ impl Segment {
             Err(e) => return Err(map_errno(e, name, "fallocate")),
         }
         let seg = Segment {
-            map: Mapping::new(fd, total, opts.populate, Access::ReadWrite)?,
+            map: Arc::new(Mapping::new(fd, total, opts.populate, Access::ReadWrite)?),
             object,
         };
         let h = seg.header::<S>();
@@ -380,7 +385,12 @@ impl Segment {
         let h = unsafe { &*probe.base.as_ptr().cast::<S::Header>() };
         let geo = validate::<S>(h, size, access)?;
         drop(probe);
-        let map = Mapping::new(fd.as_fd(), total_size::<S>(&geo), populate, access)?;
+        let map = Arc::new(Mapping::new(
+            fd.as_fd(),
+            total_size::<S>(&geo),
+            populate,
+            access,
+        )?);
         let seg = Segment {
             map,
             object: Object {
@@ -407,6 +417,12 @@ impl Segment {
     /// Length of the mapping.
     pub(crate) fn len(&self) -> usize {
         self.map.len
+    }
+
+    /// Keeps the memory mapped, not the descriptor (nor its role lock): for a helper
+    /// thread that watches futex words in it after the handle may have gone.
+    pub(crate) fn keep(&self) -> Arc<Mapping> {
+        self.map.clone()
     }
 
     /// The descriptor (for role locks).
