@@ -46,7 +46,7 @@ impl Futex {
 #[cfg(not(ipcring_loom))]
 mod imp {
     use super::{Deadline, Woke};
-    use crate::sync::AtomicU32;
+    use crate::sync::{AtomicU32, Ordering};
     use core::num::NonZeroU32;
     use rustix::io::Errno;
     use rustix::thread::futex;
@@ -126,6 +126,42 @@ mod imp {
         /// The value expected of the `k`-th futex.
         pub(crate) fn expected(&self, k: usize) -> u32 {
             self.waiters[k].val as u32
+        }
+
+        /// How many futexes there are.
+        pub(crate) fn len(&self) -> usize {
+            self.waiters.len()
+        }
+
+        /// Adds every futex of `other`.
+        pub(crate) fn append(&mut self, other: &Beds) {
+            self.waiters.extend_from_slice(&other.waiters);
+        }
+
+        /// Keeps the first `n` futexes.
+        pub(crate) fn truncate(&mut self, n: usize) {
+            self.waiters.truncate(n);
+        }
+
+        /// Whether a futex no longer holds its expected value.
+        ///
+        /// # Safety
+        /// Every futex lives in memory that stays mapped during the call.
+        pub(crate) unsafe fn changed(&self) -> bool {
+            self.waiters.iter().any(|w| {
+                // SAFETY: per the contract; the words are atomics, pushed as `&Futex`.
+                let word = unsafe { &*w.uaddr.ptr.cast::<AtomicU32>() };
+                // SYNC(futex): Acquire, as `Futex::load`: a waiter told of the change then
+                // sees what the waker published before it.
+                u64::from(word.load(Ordering::Acquire)) != w.val
+            })
+        }
+
+        /// Sleeps on the `k`-th futex alone, as [`Futex::wait`].
+        pub(crate) fn sleep_on(&self, k: usize, deadline: Option<Deadline>) -> Woke {
+            // SAFETY: the caller keeps the futexes mapped during a sleep (see `sleep`).
+            let word = unsafe { &*self.waiters[k].uaddr.ptr.cast::<Futex>() };
+            word.wait(self.expected(k), deadline)
         }
 
         /// Sleeps while every futex holds its expected value, until one of them is woken,

@@ -80,6 +80,8 @@ mod segment;
 pub mod spsc;
 pub mod survey;
 mod sync;
+#[cfg(all(feature = "tokio", not(ipcring_loom)))]
+pub mod task;
 mod time;
 mod view;
 mod wait;

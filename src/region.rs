@@ -70,7 +70,7 @@ impl<S: Spec> core::fmt::Debug for Heap<S> {
 
 /// Keeps a ring's memory (not its handle) alive: what a helper thread that watches futex
 /// words of the ring holds, so that a handle dropped meanwhile cannot unmap them.
-pub(crate) type Keep = Arc<dyn Send + Sync>;
+pub(crate) type Keep = Arc<dyn core::fmt::Debug + Send + Sync>;
 
 /// Where the memory comes from.
 #[derive(Debug)]
@@ -242,7 +242,7 @@ impl<H> Region<H> {
     /// Keeps this region's memory alive (see [`Keep`]).
     pub(crate) fn keep(&self) -> Keep
     where
-        H: Send + Sync + 'static,
+        H: core::fmt::Debug + Send + Sync + 'static,
     {
         match &self.backing {
             Backing::Segment(seg) => seg.keep(),

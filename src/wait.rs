@@ -208,33 +208,7 @@ fn park<T>(
     let mut asked = Deadline::now();
     let mut turn = 0usize;
     loop {
-        // SYNC(futex): Acquire (in `load`) pairs with the Release bump in `wake`: a waiter
-        // that reads a bumped value sees what the waker published before bumping. Read
-        // before announcing: a waker that consumes this announcement bumps after it, so
-        // the wait below returns at once and we announce again (read after it, the bump
-        // could be in `epoch` and we would sleep with no announcement left: lost wake-up).
-        let epoch = match &mut lines {
-            Lines::One(line) => line.futex.load(),
-            Lines::Many(many, beds) => {
-                beds.clear();
-                for line in many.iter() {
-                    beds.push(&line.futex, line.futex.load());
-                }
-                0
-            }
-        };
-        let mut heavy = false;
-        for_each(&lines, |line| heavy |= announce(line, at_once));
-        // SYNC(wait-announce): pairs with the fence in `wake`. Either the waker's load of
-        // `announced` sees our announcement, or our re-check sees what it published. Heavy
-        // if we promised it (see `advertise`): one `membarrier` serves every line; a
-        // refusal withdraws the promise.
-        if !heavy_fence(heavy) {
-            // Relaxed: a waker that still reads the promise may miss this one sleep
-            // (which then ends with its slice); a waker that reads the withdrawal fences.
-            for_each(&lines, |line| line.heavy.store(0, Ordering::Relaxed));
-            fence_seqcst();
-        }
+        let epoch = settle(&mut lines, at_once);
         let ready = check(level);
         let mut woke = Woke::Woken;
         if ready.is_none() && !deadline.is_some_and(Deadline::passed) {
@@ -270,6 +244,40 @@ fn park<T>(
             Check::Peer
         };
     }
+}
+
+/// What a waiter does on `lines` before its last look and its sleep: reads each futex
+/// word (into the beds of `Lines::Many`; returned for `Lines::One`), announces itself on
+/// each line, and fences.
+pub(crate) fn settle(lines: &mut Lines<'_>, at_once: bool) -> u32 {
+    // SYNC(futex): Acquire (in `load`) pairs with the Release bump in `wake`: a waiter
+    // that reads a bumped value sees what the waker published before bumping. Read
+    // before announcing: a waker that consumes this announcement bumps after it, so the
+    // sleep returns at once and we announce again (read after it, the bump could be in
+    // the value read and we would sleep with no announcement left: lost wake-up).
+    let epoch = match lines {
+        Lines::One(line) => line.futex.load(),
+        Lines::Many(many, beds) => {
+            beds.clear();
+            for line in many.iter() {
+                beds.push(&line.futex, line.futex.load());
+            }
+            0
+        }
+    };
+    let mut heavy = false;
+    for_each(lines, |line| heavy |= announce(line, at_once));
+    // SYNC(wait-announce): pairs with the fence in `wake`. Either the waker's load of
+    // `announced` sees our announcement, or our re-check sees what it published. Heavy
+    // if we promised it (see `advertise`): one `membarrier` serves every line; a refusal
+    // withdraws the promise.
+    if !heavy_fence(heavy) {
+        // Relaxed: a waker that still reads the promise may miss this one sleep (which
+        // then ends with its slice); a waker that reads the withdrawal fences.
+        for_each(lines, |line| line.heavy.store(0, Ordering::Relaxed));
+        fence_seqcst();
+    }
+    epoch
 }
 
 /// Announces a waiter on `line`; returns whether the line promises heavy fences, which

@@ -11,6 +11,7 @@ use crate::role::Role;
 use crate::sync::Ordering;
 use crate::time::Deadline;
 use crate::wait::{self, Check, WaitStrategy};
+use crate::waitset::Room;
 use std::time::Duration;
 
 /// A publishing handle of a topic. Any number of publishers (up to the topic's publisher
@@ -77,6 +78,39 @@ impl Publisher {
     /// lossless (publishers wait for the slowest subscriber).
     pub fn is_lossy(&self) -> bool {
         self.t.geo.lossy
+    }
+
+    /// This handle as a member of a [`WaitSet`](crate::WaitSet), waiting for room for a
+    /// message of `len` bytes: ready when [`Publisher::try_send`] of that many bytes would
+    /// not say `Full` (the topic has room, or the send would fail for another reason:
+    /// `TooLarge`, `Corrupted`). Waiting claims no slot: another publisher may take the
+    /// room first, and the send then says `Full`. While it waits, it evicts the
+    /// subscribers that hold the topic full as a waiting send does (dead ones, and with a
+    /// `max_lag`, those that kept it waiting that long).
+    ///
+    /// ```
+    /// # let a = format!("doc-pub-room-a-{}", std::process::id());
+    /// # let b = format!("doc-pub-room-b-{}", std::process::id());
+    /// use ipcring::broadcast::{Publisher, Subscriber};
+    /// use ipcring::WaitSet;
+    /// let mut tx_a = Publisher::create(&a, 1, 8)?;  // lossless, one slot of 8 bytes
+    /// let mut tx_b = Publisher::create(&b, 1, 8)?;
+    /// let _rx_a = Subscriber::open(&a)?;
+    /// let mut rx_b = Subscriber::open(&b)?;
+    /// tx_a.send(b"full")?;
+    /// tx_b.send(b"full")?;
+    /// let mut buf = Vec::new();
+    /// rx_b.recv_into(&mut buf)?;                      // b has room again
+    ///
+    /// let mut set = WaitSet::new();
+    /// let ready = set.wait(&mut [&mut tx_a.room(8), &mut tx_b.room(8)]);
+    /// assert_eq!(ready.iter().collect::<Vec<_>>(), [1]);
+    /// tx_b.try_send(b"to b")?;
+    /// # ipcring::unlink(&a)?; ipcring::unlink(&b)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn room(&mut self, len: usize) -> Room<'_, Publisher> {
+        Room { handle: self, len }
     }
 
     /// How blocking calls wait.
@@ -248,14 +282,33 @@ impl Publisher {
     }
 
     /// One try at a claim: `None` while a lossless topic has no room or the cell waits for
-    /// the claim a lap before. `level` says how much it may cost: from `Park` on, it also
-    /// skips that claim if its holder detached without finishing it, and at `Peer` asks
-    /// the kernel (and evicts dead subscribers that hold the topic full).
+    /// the claim a lap before (see [`Publisher::at_tail`]).
     fn claim_once(&mut self, level: Check) -> Result<Option<Spot>, SendError> {
+        self.at_tail(level, Topic::claim)
+    }
+
+    /// Whether [`Publisher::try_send`] of `len` bytes would not say `Full` now: one look of
+    /// a wait for room at `level` (see [`Publisher::at_tail`]) that claims nothing.
+    fn has_room(&mut self, len: usize, level: Check) -> bool {
+        self.check_len(len).is_err() || !matches!(self.at_tail(level, Topic::peek), Ok(None))
+    }
+
+    /// One look at the tail with `try_tail` (a claim, or a look that claims nothing),
+    /// under our limit in a lossless topic: `None` while a lossless topic has no room or
+    /// the cell waits for the claim a lap before. `level` says how much it may cost: from
+    /// `Park` on, it also skips that claim if its holder detached without finishing it,
+    /// and evicts subscribers that kept us waiting longer than the `max_lag`; at `Peer` it
+    /// asks the kernel (and evicts dead subscribers that hold the topic full).
+    #[inline]
+    fn at_tail<A>(
+        &mut self,
+        level: Check,
+        try_tail: impl Fn(&Topic, Option<u64>) -> Result<Claimed<A>, SendError>,
+    ) -> Result<Option<A>, SendError> {
         let thorough = level == Check::Peer;
         for _ in 0..2 {
             let limit = (!self.t.geo.lossy).then_some(self.limit);
-            match self.t.claim(limit)? {
+            match try_tail(&self.t, limit)? {
                 Claimed::At(at) => {
                     self.full = false;
                     self.full_since = None;
@@ -271,7 +324,8 @@ impl Publisher {
                     let mut room = self.t.room(pos, thorough, false);
                     self.note_fill(room.fill);
                     if !claims::past(room.limit, pos) {
-                        if self.kept_waiting(room.limit) {
+                        // Not while spinning: the clock is read at the looks that cost.
+                        if level != Check::Spin && self.kept_waiting(room.limit) {
                             room = self.t.room(pos, thorough, true);
                         }
                         if !claims::past(room.limit, pos) {
@@ -346,3 +400,23 @@ impl Writer for Publisher {
         self.t.abort(at);
     }
 }
+
+impl crate::Waitable for Room<'_, Publisher> {}
+
+impl crate::waitset::sealed::Waiting for Room<'_, Publisher> {
+    fn line(&self) -> &crate::layout::WaitLine {
+        self.handle.t.wait_line(Role::Producer)
+    }
+
+    #[cfg(not(ipcring_loom))]
+    fn keep(&self) -> crate::region::Keep {
+        self.handle.t.region().keep()
+    }
+
+    fn ready(&mut self, level: Check) -> bool {
+        self.handle.has_room(self.len, level)
+    }
+}
+
+#[cfg(feature = "tokio")]
+crate::task::sender!(Publisher);

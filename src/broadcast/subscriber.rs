@@ -66,6 +66,9 @@ pub struct Subscriber {
     safe: u64,
     /// A publisher evicted us: the next receive says so.
     evicted: bool,
+    /// What a look for a [`WaitSet`](crate::WaitSet) met and already dealt with (a lag,
+    /// passed; an eviction, joined again after): the next receive reports it.
+    held: Option<RecvError>,
     /// The copy that a [`ReadGrant`] lends where the message cannot be lent in place.
     scratch: Vec<u8>,
     /// The uncommitted claim at the cursor that we waited for last, and since when (once
@@ -85,6 +88,7 @@ impl Subscriber {
             published: cursor,
             safe,
             evicted: false,
+            held: None,
             scratch: Vec::new(),
             pending: None,
             pacer: Pacer::default(),
@@ -293,6 +297,9 @@ impl Subscriber {
             self.evicted = false;
             return Err(self.rejoin());
         }
+        if let Some(e) = self.held.take() {
+            return Err(e);
+        }
         // A committed message at the cursor: taken here, without the loop of `step`.
         if let Some((at, len, word)) = self.t.ready_at(self.cursor) {
             if size.map_or(true, |s| s == len) {
@@ -483,6 +490,45 @@ impl Drop for Subscriber {
     }
 }
 
+impl crate::Waitable for Subscriber {}
+
+impl crate::waitset::sealed::Waiting for Subscriber {
+    fn line(&self) -> &crate::layout::WaitLine {
+        self.t.wait_line(Role::Consumer)
+    }
+
+    #[cfg(not(ipcring_loom))]
+    fn keep(&self) -> crate::region::Keep {
+        self.t.region().keep()
+    }
+
+    /// Ready when a receive would return a message or an error. The look is the step of
+    /// a receive with a `take` that lends and so leaves the message where it is (nor
+    /// passes it); what the step deals with on the way (skipped claims, a lag, an
+    /// eviction) it deals with as a receive would, and a lag or an eviction is held for
+    /// the next receive to report.
+    fn ready(&mut self, level: Check) -> bool {
+        if self.evicted || self.held.is_some() {
+            return true;
+        }
+        let outcome = self.step(level, None, &mut |_: &Topic, _: Spot, _: usize| {
+            Took::Lent(())
+        });
+        // A crash of the publishers that the kernel told us of: the next `try_recv_into`
+        // asks it too, and says so.
+        self.pacer.after(&outcome);
+        match outcome {
+            Some(Err(e @ (RecvError::Lagged { .. } | RecvError::Evicted))) => {
+                self.held = Some(e);
+                true
+            }
+            Some(_) => true,
+            // A cursor that a pass could not publish: evicted, for the next receive.
+            None => self.evicted,
+        }
+    }
+}
+
 /// What a read lends.
 #[derive(Debug)]
 enum Lent {
@@ -532,3 +578,6 @@ impl Drop for ReadGrant<'_> {
         }
     }
 }
+
+#[cfg(feature = "tokio")]
+crate::task::receiver!(Subscriber);

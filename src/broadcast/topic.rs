@@ -39,11 +39,14 @@ use crate::sync::{fence, fence_seqcst, AtomicU64, Ordering};
 use crate::wait;
 use core::ops::{Deref, DerefMut};
 
-/// What a publisher found at the tail.
+/// What a publisher found at the tail: `A` is the claimed [`Spot`] for a claim, the
+/// position a claim would try (and its cell's word) for a look that claims nothing
+/// ([`Topic::peek`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Claimed {
-    /// This position is ours to write.
-    At(Spot),
+pub(crate) enum Claimed<A = Spot> {
+    /// This position is ours to write (a look: it has room, its cell finished the lap
+    /// before, and a claim would try it).
+    At(A),
     /// A lossless topic has no room for position `pos` before the subscribers at or
     /// behind `limit - capacity` read on (see `room.rs`).
     Full { pos: u64 },
@@ -167,38 +170,32 @@ impl Topic {
         let mut marked = false;
         let found = 'search: {
             for _ in 0..self.geo.cells.capacity + 16 {
-                if limit.is_some_and(|l| !claims::past(l, t)) {
-                    break 'search Ok(Claimed::Full { pos: t });
-                }
-                // SYNC(publish): Acquire pairs with the Release that finished the cell's
-                // last position (a commit, a skip): its writes of the cell happen before
-                // ours.
-                let w = self.cells.state(t).load(Ordering::Acquire);
-                match cell::decode(w, self.cells.lap(t)) {
-                    Seen::Before(State::Ready | State::Skipped) => {
-                        self.mark(t);
-                        marked = true;
-                        // SYNC(mark): AcqRel: the Release half publishes our mark to
-                        // whoever sees the tail past `t`; the Acquire half keeps the
-                        // sequence whole.
-                        match tail.compare_exchange(
-                            t,
-                            t.wrapping_add(1),
-                            Ordering::AcqRel,
-                            Ordering::Acquire,
-                        ) {
-                            Ok(_) => return self.start_writing(t, w).map(Claimed::At),
-                            Err(now) => t = now,
-                        }
+                let w = match self.frontier(t, limit) {
+                    Ok(Claimed::At((free, w))) => {
+                        t = free;
+                        w
                     }
-                    Seen::Before(State::Writing | State::Stalled) | Seen::TwoBefore => {
-                        let pos = t.wrapping_sub(self.geo.cells.capacity as u64);
-                        break 'search Ok(Claimed::Behind { pos, word: w });
+                    Ok(Claimed::Full { pos }) => break 'search Ok(Claimed::Full { pos }),
+                    Ok(Claimed::Behind { pos, word }) => {
+                        break 'search Ok(Claimed::Behind { pos, word })
                     }
-                    Seen::Now(_) | Seen::After => t = advance(tail, t),
-                    Seen::Corrupt => break,
+                    Err(e) => break 'search Err(e),
+                };
+                self.mark(t);
+                marked = true;
+                // SYNC(mark): AcqRel: the Release half publishes our mark to whoever sees
+                // the tail past `t`; the Acquire half keeps the sequence whole.
+                match tail.compare_exchange(
+                    t,
+                    t.wrapping_add(1),
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => return self.start_writing(t, w).map(Claimed::At),
+                    Err(now) => t = now,
                 }
             }
+            // More compare-and-swaps lost than a search allows: see `frontier`.
             self.poison();
             Err(SendError::Corrupted)
         };
@@ -206,6 +203,53 @@ impl Topic {
             self.mark(idle(t));
         }
         found
+    }
+
+    /// Looks at the tail as a claim does, and claims nothing: whether a claim would find
+    /// room under `limit` (as in [`Topic::claim`]) and the cell of the tail done with the
+    /// lap before (`At`: the position a claim would try, and its cell's word), or why not
+    /// (`Full`, `Behind`, as [`Topic::claim`] reports them). A tail left behind a position
+    /// that is claimed already is moved on, as a claim moves it.
+    ///
+    /// # Errors
+    /// `Corrupted`, as [`Topic::claim`].
+    pub(crate) fn peek(&self, limit: Option<u64>) -> Result<Claimed<(u64, u64)>, SendError> {
+        if self.poisoned() {
+            return Err(SendError::Corrupted);
+        }
+        // SYNC(mark): Acquire, as every load of an index.
+        let t = self.tail().load(Ordering::Acquire);
+        self.frontier(t, limit)
+    }
+
+    /// The search of a claim from the tail value `t`, without the claim: the first
+    /// position from `t` on that has room under `limit` and whose cell finished the lap
+    /// before (`At`, with the cell's word), or the position that has no room (`Full`), or
+    /// the unfinished claim a lap before that the cell waits for (`Behind`). Only a peer
+    /// that scribbles over the cells or the tail makes the search run longer than a lap.
+    #[inline]
+    fn frontier(&self, mut t: u64, limit: Option<u64>) -> Result<Claimed<(u64, u64)>, SendError> {
+        let tail = self.tail();
+        for _ in 0..self.geo.cells.capacity + 16 {
+            if limit.is_some_and(|l| !claims::past(l, t)) {
+                return Ok(Claimed::Full { pos: t });
+            }
+            // SYNC(publish): Acquire pairs with the Release that finished the cell's last
+            // position (a commit, a skip): its writes of the cell happen before those of
+            // the claim that follows this look (a peek makes none).
+            let w = self.cells.state(t).load(Ordering::Acquire);
+            match cell::decode(w, self.cells.lap(t)) {
+                Seen::Before(State::Ready | State::Skipped) => return Ok(Claimed::At((t, w))),
+                Seen::Before(State::Writing | State::Stalled) | Seen::TwoBefore => {
+                    let pos = t.wrapping_sub(self.geo.cells.capacity as u64);
+                    return Ok(Claimed::Behind { pos, word: w });
+                }
+                Seen::Now(_) | Seen::After => t = advance(tail, t),
+                Seen::Corrupt => break,
+            }
+        }
+        self.poison();
+        Err(SendError::Corrupted)
     }
 
     /// Marks the cell of our new claim `t`, whose word was `seen` when we claimed it, as

@@ -317,17 +317,23 @@ impl Consumer {
         // SAFETY: the line lives in the queue that `self` owns, for the whole wait.
         let line = unsafe { self.q.wait_line_unbound(Role::Consumer) };
         let outcome = wait::block_on(self.strategy, 0, line, deadline, |level| {
-            match self.look(level) {
-                Ok(Some(found)) => return Some(Ok(found)),
-                Err(e) => return Some(Err(e)),
-                Ok(None) => {}
-            }
-            if level == Check::Spin {
-                return None;
-            }
-            self.check_producers(level == Check::Peer)
+            self.look_for_message(level)
         });
         outcome.unwrap_or(Err(RecvError::Timeout))
+    }
+
+    /// One look of a wait for a message, at `level` (see [`Check`]): [`Consumer::look`],
+    /// and from `Park` on, the end of the queue once every producer is gone.
+    fn look_for_message(&mut self, level: Check) -> Option<Result<(Spot, usize), RecvError>> {
+        match self.look(level) {
+            Ok(Some(found)) => return Some(Ok(found)),
+            Err(e) => return Some(Err(e)),
+            Ok(None) => {}
+        }
+        if level == Check::Spin {
+            return None;
+        }
+        self.check_producers(level == Check::Peer)
     }
 }
 
@@ -378,3 +384,37 @@ impl Drop for ReadGrant<'_> {
         }
     }
 }
+
+impl crate::Waitable for Consumer {}
+
+impl crate::waitset::sealed::Waiting for Consumer {
+    fn line(&self) -> &crate::layout::WaitLine {
+        self.q.wait_line(Role::Consumer)
+    }
+
+    #[cfg(not(ipcring_loom))]
+    fn keep(&self) -> crate::region::Keep {
+        self.q.region().keep()
+    }
+
+    /// Ready when a receive would return a message or an error. A message found is taken
+    /// and kept, as [`ReadGrant::keep`] keeps one: the next receive returns it (and if
+    /// this consumer is dropped first, another one adopts it).
+    fn ready(&mut self, level: Check) -> bool {
+        let outcome = self.look_for_message(level);
+        // A crash of the producers that the kernel told us of: the next `try_recv_into`
+        // asks it too, and says so.
+        self.pacer.after(&outcome);
+        match outcome {
+            Some(Ok(found)) => {
+                self.kept = Some(found);
+                true
+            }
+            Some(Err(_)) => true,
+            None => false,
+        }
+    }
+}
+
+#[cfg(feature = "tokio")]
+crate::task::receiver!(Consumer);

@@ -11,6 +11,7 @@ use crate::roles::Presence;
 use crate::sync::{yield_now, Ordering};
 use crate::time::Deadline;
 use crate::wait::{self, Check, WaitStrategy};
+use crate::waitset::Room;
 use std::time::Duration;
 
 /// The queue's fill is sampled (for the high-water mark) by the producer that commits a
@@ -61,6 +62,37 @@ impl Producer {
     /// Number of slots (cells) of the queue.
     pub fn capacity(&self) -> usize {
         self.q.geo.cells.capacity
+    }
+
+    /// This handle as a member of a [`WaitSet`](crate::WaitSet), waiting for room for a
+    /// message of `len` bytes: ready when [`Producer::try_send`] of that many bytes would
+    /// not say `Full` (a slot is free, or the send would fail for another reason: every
+    /// consumer gone, `TooLarge`, `Corrupted`). Waiting claims no slot: another producer
+    /// may take the free one first, and the send then says `Full`.
+    ///
+    /// ```
+    /// # let a = format!("doc-mpmc-room-a-{}", std::process::id());
+    /// # let b = format!("doc-mpmc-room-b-{}", std::process::id());
+    /// use ipcring::mpmc::{Consumer, Producer};
+    /// use ipcring::WaitSet;
+    /// let mut tx_a = Producer::create(&a, 1, 8)?;  // one slot of 8 bytes
+    /// let mut tx_b = Producer::create(&b, 1, 8)?;
+    /// let mut rx_b = Consumer::open(&b)?;
+    /// let _rx_a = Consumer::open(&a)?;
+    /// tx_a.send(b"full")?;
+    /// tx_b.send(b"full")?;
+    /// let mut buf = Vec::new();
+    /// rx_b.recv_into(&mut buf)?;                      // b has room again
+    ///
+    /// let mut set = WaitSet::new();
+    /// let ready = set.wait(&mut [&mut tx_a.room(8), &mut tx_b.room(8)]);
+    /// assert_eq!(ready.iter().collect::<Vec<_>>(), [1]);
+    /// tx_b.try_send(b"to b")?;
+    /// # ipcring::unlink(&a)?; ipcring::unlink(&b)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn room(&mut self, len: usize) -> Room<'_, Producer> {
+        Room { handle: self, len }
     }
 
     /// How blocking calls wait.
@@ -271,6 +303,31 @@ impl Producer {
         outcome.unwrap_or(Err(SendError::Timeout))
     }
 
+    /// Whether [`Producer::try_send`] of `len` bytes would not say `Full` now: one look of
+    /// a wait for room at `level` (see [`Check`]), that claims nothing. From `Park` on it
+    /// resolves a dead holder's claim of the cell it needs, as a waiting send does.
+    fn has_room(&mut self, len: usize, level: Check) -> bool {
+        if self.check_len(len).is_err() {
+            return true;
+        }
+        let (pos, word) = match self.q.peek() {
+            Ok(Claimed::Full { pos, word }) => (pos, word),
+            Ok(Claimed::At(_)) | Err(_) => return true,
+        };
+        if level == Check::Spin {
+            return false;
+        }
+        match unjam(&self.q, pos, word, level) {
+            Ok(Jam::Held) => false,
+            Ok(Jam::Cleared) | Err(_) => true,
+            Ok(Jam::Deserted) => {
+                // A crash that the kernel told us of: the next `try_send` asks it too.
+                self.pacer.again();
+                true
+            }
+        }
+    }
+
     /// Bookkeeping of the commit of `pos`, after it (a claim is held as briefly as can
     /// be: a producer preempted while it holds one holds up every consumer): counts it and
     /// now and then samples the fill.
@@ -323,18 +380,16 @@ impl Writer for Producer {
 }
 
 /// A queue that was full at `pos` (whose cell held `word`), looked at more closely
-/// (`level` is `Park` or `Peer`): the cell may be held by a dead consumer or producer,
-/// whose claim is resolved; with every consumer gone, `Disconnected`. `None`: still full,
+/// (`level` is `Park` or `Peer`) by [`unjam`], and looked at once more if that changed
+/// anything: the claim, or with every consumer gone, `Disconnected`. `None`: still full,
 /// and somebody may yet free a slot.
 fn resolve_full(q: &Queue, pos: u64, word: u64, level: Check) -> Option<Result<Spot, SendError>> {
-    if q.broken() {
-        return Some(Err(SendError::Corrupted));
-    }
-    let thorough = level == Check::Peer;
-    let unblocked = q.unblock(pos, word, thorough);
-    if !unblocked && q.presence(Role::Consumer, thorough) != Presence::Gone {
-        return None;
-    }
+    let unblocked = match unjam(q, pos, word, level) {
+        Ok(Jam::Held) => return None,
+        Ok(Jam::Cleared) => true,
+        Ok(Jam::Deserted) => false,
+        Err(e) => return Some(Err(e)),
+    };
     // Look once more; with nobody left to free a slot, give up.
     match q.claim() {
         Ok(Claimed::At(at)) => Some(Ok(at)),
@@ -343,3 +398,56 @@ fn resolve_full(q: &Queue, pos: u64, word: u64, level: Check) -> Option<Result<S
         Ok(Claimed::Full { .. }) => None,
     }
 }
+
+/// What a closer look at a full queue found (see [`unjam`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Jam {
+    /// Still full, and somebody may yet free a slot.
+    Held,
+    /// The cell we need was held by a dead consumer or producer, whose claim is resolved:
+    /// a slot may be free.
+    Cleared,
+    /// Every consumer is gone: nobody will free a slot.
+    Deserted,
+}
+
+/// A queue that was full at `pos` (whose cell held `word`), looked at more closely
+/// (`level` is `Park` or `Peer`): the cell may be held by a dead consumer or producer,
+/// whose claim is resolved (the kernel is asked at `Peer`, a graceful detach is seen
+/// otherwise); or every consumer may be gone.
+///
+/// # Errors
+/// `Corrupted` if a handle found the queue corrupted.
+fn unjam(q: &Queue, pos: u64, word: u64, level: Check) -> Result<Jam, SendError> {
+    if q.broken() {
+        return Err(SendError::Corrupted);
+    }
+    let thorough = level == Check::Peer;
+    Ok(if q.unblock(pos, word, thorough) {
+        Jam::Cleared
+    } else if q.presence(Role::Consumer, thorough) == Presence::Gone {
+        Jam::Deserted
+    } else {
+        Jam::Held
+    })
+}
+
+impl crate::Waitable for Room<'_, Producer> {}
+
+impl crate::waitset::sealed::Waiting for Room<'_, Producer> {
+    fn line(&self) -> &crate::layout::WaitLine {
+        self.handle.q.wait_line(Role::Producer)
+    }
+
+    #[cfg(not(ipcring_loom))]
+    fn keep(&self) -> crate::region::Keep {
+        self.handle.q.region().keep()
+    }
+
+    fn ready(&mut self, level: Check) -> bool {
+        self.handle.has_room(self.len, level)
+    }
+}
+
+#[cfg(feature = "tokio")]
+crate::task::sender!(Producer);

@@ -49,11 +49,13 @@ use crate::sync::{AtomicU64, Ordering};
 use crate::wait;
 use core::ops::{Deref, DerefMut};
 
-/// What a producer found at the tail.
+/// What a producer found at the tail: `A` is the claimed [`Spot`] for a claim, the
+/// position a claim would try for a look that claims nothing ([`Queue::peek`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Claimed {
-    /// This position is ours to write.
-    At(Spot),
+pub(crate) enum Claimed<A = Spot> {
+    /// This position is ours to write (a look: its cell is free for it, and a claim
+    /// would try it).
+    At(A),
     /// The queue is full: the cell of `pos` still holds the position a lap before it; its
     /// state word is `word`.
     Full { pos: u64, word: u64 },
@@ -206,7 +208,7 @@ impl Queue {
         // SYNC(mark): Acquire, as every load of an index.
         let t = tail.load(Ordering::Acquire);
         let at = self.spot(t);
-        // SYNC(release): as in `claim_from`.
+        // SYNC(release): as in `frontier`.
         if self.cells.word(at).load(Ordering::Acquire) == cell::free(self.lap(t)) {
             self.mark(t);
             // SYNC(mark): as in `claim_from`.
@@ -224,41 +226,70 @@ impl Queue {
     #[inline(never)]
     fn claim_from(&self, mut t: u64) -> Result<Claimed, crate::SendError> {
         let tail = &self.hdr().tail.0.pos;
-        // A mark stored by the fast path is moved away below if we give up.
-        let mut marked = true;
+        let found = 'search: {
+            for _ in 0..self.search_limit() {
+                let free = match self.frontier(t) {
+                    Ok(Claimed::At(free)) => free,
+                    Ok(Claimed::Full { pos, word }) => {
+                        break 'search Ok(Claimed::Full { pos, word })
+                    }
+                    Err(e) => break 'search Err(e),
+                };
+                t = free;
+                self.mark(t);
+                // SYNC(mark): AcqRel: the Release half publishes our mark to whoever sees
+                // the tail past `t`; the Acquire half keeps the sequence whole.
+                match tail.compare_exchange(
+                    t,
+                    t.wrapping_add(1),
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => return Ok(Claimed::At(self.spot(t))),
+                    Err(now) => t = now,
+                }
+            }
+            // More compare-and-swaps lost than `search_limit` allows.
+            self.poison();
+            Err(crate::SendError::Corrupted)
+        };
+        // A mark stored by the fast path, or by a compare-and-swap we lost, moves away.
+        self.mark(idle(t));
+        found
+    }
+
+    /// Looks at the tail as a claim does, and claims nothing: whether the cell of the
+    /// tail is free for its lap (`At`: the position a claim would try), or the full
+    /// frontier (`Full`, as [`Queue::claim`] reports it). A tail left behind a position
+    /// that is taken already is moved on, as a claim moves it.
+    ///
+    /// # Errors
+    /// `Corrupted`, as [`Queue::claim`].
+    pub(crate) fn peek(&self) -> Result<Claimed<u64>, crate::SendError> {
+        if self.poisoned() {
+            return Err(crate::SendError::Corrupted);
+        }
+        // SYNC(mark): Acquire, as every load of an index.
+        let t = self.hdr().tail.0.pos.load(Ordering::Acquire);
+        self.frontier(t)
+    }
+
+    /// The first position from the tail value `t` on whose cell is free for its lap
+    /// (`At`), or the full frontier (`Full`): the search of a claim, without the claim.
+    #[inline]
+    fn frontier(&self, mut t: u64) -> Result<Claimed<u64>, crate::SendError> {
+        let tail = &self.hdr().tail.0.pos;
         for _ in 0..self.search_limit() {
             // SYNC(release): Acquire pairs with the Release store that freed the cell (a
             // consumer's release, a skip, an abort): its accesses to the cell happen
-            // before our writes.
+            // before the writes of the claim that follows this look (a peek makes none).
             let w = self.state(t).load(Ordering::Acquire);
             match cell::decode(w, self.lap(t)) {
-                Seen::Now(State::Free) => {
-                    self.mark(t);
-                    marked = true;
-                    // SYNC(mark): AcqRel: the Release half publishes our mark to whoever
-                    // sees the tail past `t`; the Acquire half keeps the sequence whole.
-                    match tail.compare_exchange(
-                        t,
-                        t.wrapping_add(1),
-                        Ordering::AcqRel,
-                        Ordering::Acquire,
-                    ) {
-                        Ok(_) => return Ok(Claimed::At(self.spot(t))),
-                        Err(now) => t = now,
-                    }
-                }
+                Seen::Now(State::Free) => return Ok(Claimed::At(t)),
                 Seen::Now(_) | Seen::After => t = advance(tail, t),
-                Seen::Before(_) => {
-                    if marked {
-                        self.mark(idle(t));
-                    }
-                    return Ok(Claimed::Full { pos: t, word: w });
-                }
+                Seen::Before(_) => return Ok(Claimed::Full { pos: t, word: w }),
                 Seen::Corrupt => break,
             }
-        }
-        if marked {
-            self.mark(idle(t));
         }
         self.poison();
         Err(crate::SendError::Corrupted)

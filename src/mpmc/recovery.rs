@@ -52,7 +52,7 @@ impl Queue {
             Seen::Before(State::Free | State::Stalled) => (Role::Producer, cell::free(lap)),
             _ => return false,
         };
-        // SYNC(mark): `word` was loaded with Acquire (in `claim`): if it is an adopter's
+        // SYNC(mark): `word` was loaded with Acquire (in `Queue::frontier`, for a claim or a peek): if it is an adopter's
         // flipped word, `abandoned` sees the adopter's mark.
         if !self.abandoned(old, role, thorough) {
             return false;

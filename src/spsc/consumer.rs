@@ -732,6 +732,11 @@ impl crate::waitset::sealed::Waiting for Consumer {
         unsafe { self.ring.wait_line(Role::Consumer) }
     }
 
+    #[cfg(not(ipcring_loom))]
+    fn keep(&self) -> crate::region::Keep {
+        self.ring.keep()
+    }
+
     fn begin(&mut self) {
         self.stuck = 0;
     }
@@ -740,3 +745,6 @@ impl crate::waitset::sealed::Waiting for Consumer {
         self.look(level).is_some()
     }
 }
+
+#[cfg(feature = "tokio")]
+crate::task::receiver!(Consumer);

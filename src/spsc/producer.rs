@@ -661,6 +661,11 @@ impl crate::waitset::sealed::Waiting for Room<'_, Producer> {
         unsafe { self.handle.ring.wait_line(Role::Producer) }
     }
 
+    #[cfg(not(ipcring_loom))]
+    fn keep(&self) -> crate::region::Keep {
+        self.handle.ring.keep()
+    }
+
     fn begin(&mut self) {
         self.handle.save_hint();
     }
@@ -669,3 +674,6 @@ impl crate::waitset::sealed::Waiting for Room<'_, Producer> {
         self.handle.look_for_room(self.len, level).is_some()
     }
 }
+
+#[cfg(feature = "tokio")]
+crate::task::sender!(Producer);

@@ -113,6 +113,12 @@ impl Ring {
         }
     }
 
+    /// See [`Region::keep`].
+    #[cfg(not(ipcring_loom))]
+    pub(crate) fn keep(&self) -> crate::region::Keep {
+        self.region.keep()
+    }
+
     /// See [`Region::poison`].
     pub(crate) fn poison(&self) {
         self.region.poison();

@@ -7,12 +7,17 @@
 //! the announcement and wakes it, as it would a waiter on that ring alone; a busy set
 //! makes no syscall.
 
+#[cfg(not(ipcring_loom))]
+mod pollable;
+#[cfg(not(ipcring_loom))]
+pub(crate) mod reactor;
 mod ready;
 
 pub use ready::Ready;
 
 use crate::futex::Beds;
 use crate::layout::WaitLine;
+use crate::pace::Pacer;
 use crate::time::Deadline;
 use crate::wait::{self, Check, Lines, WaitStrategy};
 use core::ptr::NonNull;
@@ -36,6 +41,10 @@ pub(crate) mod sealed {
     pub(crate) trait Waiting {
         /// The line the handle sleeps on while it waits.
         fn line(&self) -> &WaitLine;
+
+        /// Keeps the memory of [`Waiting::line`] mapped, for the helper thread.
+        #[cfg(not(ipcring_loom))]
+        fn keep(&self) -> crate::region::Keep;
 
         /// A wait starts: forget what an earlier wait counted.
         fn begin(&mut self) {}
@@ -73,7 +82,10 @@ impl<P> Room<'_, P> {
 /// one ring at a time for at most a millisecond and looks at the others between).
 ///
 /// A handle whose peer died (or detached) is ready: its non-blocking call reports it, as
-/// a single-ring wait would.
+/// a single-ring wait would. Readiness is a promise kept almost always, as that of
+/// `epoll` is: a handle is rarely ready with nothing for its call to do (a peer in the
+/// middle of leaving: its flag said gone, its lock was not yet released), and the call
+/// then says `Empty` or `Full`, which a caller's loop takes in its stride.
 ///
 /// ```
 /// # let a = format!("doc-waitset-a-{}", std::process::id());
@@ -103,6 +115,10 @@ pub struct WaitSet {
     /// handed for them.
     lines: Vec<NonNull<WaitLine>>,
     beds: Beds,
+    /// When a look without a sleep before it may next ask about the peers' liveness.
+    pacer: Pacer,
+    #[cfg(not(ipcring_loom))]
+    armed: pollable::Armed,
 }
 
 // SAFETY: `lines` holds pointers only during a wait, which borrows the set mutably; the
@@ -142,7 +158,8 @@ impl WaitSet {
         for h in handles.iter_mut() {
             h.begin();
         }
-        self.look(handles, Check::Park);
+        let level = self.pacer.level();
+        Self::look_into(&mut self.ready, handles, level);
         &self.ready
     }
 
@@ -173,10 +190,6 @@ impl WaitSet {
         let _ = wait::block_on_lines(self.strategy, 0, lines, deadline, look);
         self.lines.clear();
         &self.ready
-    }
-
-    fn look(&mut self, handles: &mut [&mut dyn Waitable], level: Check) -> bool {
-        Self::look_into(&mut self.ready, handles, level)
     }
 
     /// Asks every handle at `level`; records which are ready.
