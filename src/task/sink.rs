@@ -11,7 +11,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 use futures_sink::Sink;
 
-/// A sending handle as a sink of messages (anything that is `AsRef<[u8]>`). A message
+/// A sending handle as a sink of messages (`&[u8]`). A message
 /// that finds the ring full is copied and kept until there is room for it: `poll_ready`
 /// and `poll_flush` wait for that. Made by the handle's `sends` method.
 #[derive(Debug)]
@@ -60,7 +60,7 @@ where
     Poll::Ready(Ok(()))
 }
 
-impl<H: TrySend, M: AsRef<[u8]>> Sink<M> for Sends<'_, H>
+impl<H: TrySend> Sink<&[u8]> for Sends<'_, H>
 where
     for<'r> Room<'r, H>: Waiting,
 {
@@ -70,11 +70,11 @@ where
         poll_kept(self.get_mut(), cx)
     }
 
-    fn start_send(self: Pin<&mut Self>, msg: M) -> Result<(), SendError> {
+    fn start_send(self: Pin<&mut Self>, msg: &[u8]) -> Result<(), SendError> {
         let this = self.get_mut();
-        match this.handle.try_send(msg.as_ref()) {
+        match this.handle.try_send(msg) {
             Err(SendError::Full) => {
-                this.kept = Some(msg.as_ref().to_vec());
+                this.kept = Some(msg.to_vec());
                 Ok(())
             }
             r => r,
