@@ -14,10 +14,13 @@ fn len(n: u64) -> usize {
     (crate::common::mix(n ^ 0xa5) % 301) as usize
 }
 
+/// A send with a blocking call, of whichever kind.
+type Send = Box<dyn FnMut(&[u8])>;
+
 /// Child: sends `MESSAGES` messages with blocking calls, to an SPSC ring or (argument
 /// `mpmc`) a work queue, pausing up to 200 µs after one message in 16, then leaves.
 pub fn paced_producer(ring: &str, arg: &str) {
-    let mut send: Box<dyn FnMut(&[u8])> = if arg == "mpmc" {
+    let mut send: Send = if arg == "mpmc" {
         let mut tx = mpmc::Producer::open(ring).expect("open the producer");
         Box::new(move |m| tx.send(m).expect("send"))
     } else {
