@@ -10,6 +10,7 @@
 #[allow(dead_code)]
 mod common;
 mod edges;
+mod fd;
 mod many;
 
 #[test]
