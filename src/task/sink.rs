@@ -1,10 +1,8 @@
 //! A sending handle as a [`Sink`] of messages.
 
-use super::io::poll_ready;
+use super::io::{poll_ready, Wait};
 use super::TrySend;
 use crate::error::SendError;
-use crate::pace::Pacer;
-use crate::waitset::reactor::Ticket;
 use crate::waitset::sealed::Waiting;
 use crate::waitset::Room;
 use core::pin::Pin;
@@ -19,8 +17,7 @@ pub struct Sends<'a, H> {
     handle: &'a mut H,
     /// The message that found the ring full.
     kept: Option<Vec<u8>>,
-    watch: Option<Ticket>,
-    pacer: Pacer,
+    wait: Wait,
 }
 
 impl<'a, H> Sends<'a, H> {
@@ -28,8 +25,7 @@ impl<'a, H> Sends<'a, H> {
         Sends {
             handle,
             kept: None,
-            watch: None,
-            pacer: Pacer::default(),
+            wait: Wait::default(),
         }
     }
 }
@@ -47,7 +43,7 @@ where
                     handle: &mut *s.handle,
                     len: msg.len(),
                 };
-                if poll_ready(&mut room, &mut s.watch, &mut s.pacer, cx).is_pending() {
+                if poll_ready(&mut room, &mut s.wait, cx).is_pending() {
                     return Poll::Pending;
                 }
             }

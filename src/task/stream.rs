@@ -1,10 +1,8 @@
 //! A receiving handle as a [`Stream`] of its messages.
 
-use super::io::poll_ready;
+use super::io::{poll_ready, Wait};
 use super::TryRecv;
 use crate::error::RecvError;
-use crate::pace::Pacer;
-use crate::waitset::reactor::Ticket;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 use futures_core::Stream;
@@ -16,8 +14,7 @@ use futures_core::Stream;
 #[derive(Debug)]
 pub struct Messages<'a, H> {
     handle: &'a mut H,
-    watch: Option<Ticket>,
-    pacer: Pacer,
+    wait: Wait,
     ended: bool,
 }
 
@@ -25,8 +22,7 @@ impl<'a, H> Messages<'a, H> {
     pub(crate) fn new(handle: &'a mut H) -> Messages<'a, H> {
         Messages {
             handle,
-            watch: None,
-            pacer: Pacer::default(),
+            wait: Wait::default(),
             ended: false,
         }
     }
@@ -42,7 +38,7 @@ impl<H: TryRecv> Stream for Messages<'_, H> {
             match this.handle.try_recv_into(&mut buf) {
                 Ok(_) => return Poll::Ready(Some(Ok(buf))),
                 Err(RecvError::Empty) => {
-                    if poll_ready(this.handle, &mut this.watch, &mut this.pacer, cx).is_pending() {
+                    if poll_ready(this.handle, &mut this.wait, cx).is_pending() {
                         return Poll::Pending;
                     }
                 }
