@@ -117,3 +117,40 @@ fn a_set_waiting_for_room_is_woken() {
         consumer.join().unwrap();
     });
 }
+
+/// Ring A is idle (its producer lives to the end); ring B's producer sends more than the
+/// ring holds, so it waits for room while alive. A wake-up lost on B (the second line of
+/// the set) then leaves both asleep: no detach comes to wake the set by chance.
+#[test]
+fn a_set_is_woken_by_its_second_ring_while_the_producer_lives() {
+    model(|| {
+        let (tx_a, mut rx_a) = heap_pair(CAPACITY, WaitStrategy::Park, START);
+        let (mut tx_b, mut rx_b) = heap_pair(CAPACITY, WaitStrategy::Park, START);
+        let producer = thread::spawn(move || {
+            for seq in 0..3 {
+                tx_b.send(&message(seq, 16)).unwrap();
+            }
+        });
+        let mut set = WaitSet::new();
+        set.set_wait_strategy(WaitStrategy::Park);
+        let mut got = 0;
+        let mut buf = Vec::new();
+        while got < 3 {
+            let ready: Vec<usize> = set.wait(&mut [&mut rx_a, &mut rx_b]).iter().collect();
+            assert_eq!(ready, [1]);
+            loop {
+                match rx_b.try_recv_into(&mut buf) {
+                    Ok(len) => {
+                        assert_eq!(buf[..len], message(got, 16));
+                        got += 1;
+                    }
+                    Err(RecvError::Empty) => break,
+                    Err(RecvError::Disconnected) if got == 3 => break,
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }
+        producer.join().unwrap();
+        drop(tx_a);
+    });
+}
