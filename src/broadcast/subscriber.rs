@@ -220,6 +220,29 @@ impl Subscriber {
         deadline: Option<Deadline>,
         block: bool,
     ) -> Result<ReadGrant<'_>, RecvError> {
+        let lent = self.take_lent(deadline, block)?;
+        Ok(self.grant(lent))
+    }
+
+    /// Lends the next message, waiting without blocking the thread while none is
+    /// published (feature `tokio`; see [`crate::task`]). Cancel-safe.
+    ///
+    /// # Errors
+    /// As [`Subscriber::try_read`], but never `Empty`.
+    #[cfg(feature = "tokio")]
+    pub async fn read_async(&mut self) -> Result<ReadGrant<'_>, RecvError> {
+        let lent = loop {
+            match self.take_lent(None, false) {
+                Err(RecvError::Empty) => crate::task::ready(self).await,
+                lent => break lent?,
+            }
+        };
+        Ok(self.grant(lent))
+    }
+
+    /// The next message as [`Subscriber::lend`] finds it: in place (a window on its
+    /// cell) or copied into the scratch buffer.
+    fn take_lent(&mut self, deadline: Option<Deadline>, block: bool) -> Result<Lent, RecvError> {
         let in_place = !self.t.geo.lossy && self.t.geo.max_lag.is_none();
         let safe = self.safe;
         let mut scratch = core::mem::take(&mut self.scratch);
@@ -242,6 +265,11 @@ impl Subscriber {
             }
             copied => copied,
         };
+        Ok(lent)
+    }
+
+    /// The grant of a message that [`Subscriber::take_lent`] found.
+    fn grant(&mut self, lent: Lent) -> ReadGrant<'_> {
         let view = match &lent {
             // SAFETY: the view lives in the grant, which ends the window and passes the
             // message only when it drops.
@@ -250,12 +278,12 @@ impl Subscriber {
             // nothing writes until the grant is gone.
             _ => unsafe { SharedBytes::private(self.scratch.as_ptr(), self.scratch.len()) },
         };
-        Ok(ReadGrant {
+        ReadGrant {
             subscriber: self,
             lent,
             view,
             pass: true,
-        })
+        }
     }
 
     /// Receives the next message as a plain-old-data value.

@@ -133,6 +133,22 @@ impl Consumer {
         Ok(self.grant(found))
     }
 
+    /// Lends the next message in place, waiting without blocking the thread while the
+    /// queue is empty (feature `tokio`; see [`crate::task`]). Cancel-safe.
+    ///
+    /// # Errors
+    /// As [`Consumer::try_read`], but never `Empty`.
+    #[cfg(feature = "tokio")]
+    pub async fn read_async(&mut self) -> Result<ReadGrant<'_>, RecvError> {
+        let found = loop {
+            match self.try_take() {
+                Err(RecvError::Empty) => crate::task::ready(self).await,
+                found => break found?,
+            }
+        };
+        Ok(self.grant(found))
+    }
+
     /// Like [`Consumer::read`], waiting at most `timeout`.
     ///
     /// # Errors

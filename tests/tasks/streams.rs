@@ -143,3 +143,46 @@ async fn sixty_four_tasks_on_sixty_four_rings_share_one_helper_thread() {
     }
     assert_eq!(helper_threads(), 1);
 }
+
+/// `read_async` of every kind waits for a message sent later and lends it in place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_async_of_every_kind_lends_a_message_sent_later() {
+    let _w = watchdog("read_async", Duration::from_secs(60));
+    let later = Duration::from_millis(20);
+    let g = RingGuard::new("task-read-spsc");
+    let mut rx = spsc::Consumer::create(g.name(), 4096).expect("create");
+    let mut tx = spsc::Producer::open(g.name()).expect("open");
+    let sender = tokio::spawn(async move {
+        tokio::time::sleep(later).await;
+        tx.send(b"spsc").expect("send");
+        tx
+    });
+    assert_eq!(rx.read_async().await.expect("read").to_vec(), b"spsc");
+    drop(sender.await);
+
+    let g = RingGuard::new("task-read-mpmc");
+    let mut rx = mpmc::Consumer::create(g.name(), 8, SLOT).expect("create");
+    let mut tx = mpmc::Producer::open(g.name()).expect("open");
+    let sender = tokio::spawn(async move {
+        tokio::time::sleep(later).await;
+        tx.send(b"mpmc").expect("send");
+        tx
+    });
+    assert_eq!(rx.read_async().await.expect("read").to_vec(), b"mpmc");
+    drop(sender.await);
+
+    let g = RingGuard::new("task-read-topic");
+    let mut tx = broadcast::Builder::new(g.name())
+        .capacity(8)
+        .slot_size(SLOT)
+        .create_publisher()
+        .expect("create");
+    let mut rx = broadcast::Subscriber::open(g.name()).expect("subscribe");
+    let sender = tokio::spawn(async move {
+        tokio::time::sleep(later).await;
+        tx.send(b"topic").expect("send");
+        tx
+    });
+    assert_eq!(rx.read_async().await.expect("read").to_vec(), b"topic");
+    drop(sender.await);
+}
