@@ -11,6 +11,7 @@
 mod common;
 mod edges;
 mod fd;
+mod kinds;
 mod many;
 
 #[test]
@@ -24,6 +25,8 @@ fn child_process_entry() {
     let play: fn(&str, &str) = match role.as_str() {
         "feeder" => many::feeder,
         "idle" => edges::idle,
+        "kind-feeder" => kinds::kind_feeder,
+        "slow-reader" => kinds::slow_reader,
         other => panic!("unknown child role {other:?}"),
     };
     play(&ring, &arg);
