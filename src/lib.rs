@@ -38,9 +38,14 @@
 //! ```
 //!
 //! The ring kinds: [`spsc`] (one producer, one consumer, variable-length messages: the
-//! lowest latency) and [`mpmc`] (a work queue: any number of producers and competing
-//! consumers, fixed-size slots, crash-safe claims). They share one core: the segment
+//! lowest latency), [`mpmc`] (a work queue: any number of producers and competing
+//! consumers, fixed-size slots, crash-safe claims) and [`broadcast`] (topics: every
+//! subscriber sees every message, lossless or lossy). They share one core: the segment
 //! format, role slots, waiting, and the options of [`Builder`].
+//!
+//! A thread waits on many rings at once with a [`WaitSet`], which also gives an event
+//! loop a descriptor to poll; with the feature `tokio`, every handle has async receives
+//! and sends, streams and sinks (module `task`), on any executor.
 //!
 //! A message lent in place (`read`, `reserve`) is a view of memory that other processes map
 //! too: [`SharedBytes`] and [`SharedBytesMut`] copy out and in with word-atomic accesses,
