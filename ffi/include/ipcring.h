@@ -252,6 +252,11 @@ typedef enum ipcring_status_t {
    * user may write to it.
    */
   IPCRING_ERR_UNTRUSTED = 30,
+  /**
+   * The same handle is given twice in one call's members (`ipcring_waitset_wait`,
+   * `_poll`, `_arm`): the set would use it twice at once.
+   */
+  IPCRING_ERR_DUPLICATE_MEMBER = 31,
 } ipcring_status_t;
 
 /**
@@ -271,6 +276,41 @@ typedef enum ipcring_wait_kind_t {
    */
   IPCRING_WAIT_PARK = 2,
 } ipcring_wait_kind_t;
+
+/**
+ * The values of `ipcring_member_t.kind`: which handle type `handle` points to, and
+ * whether the set waits for a message (receiving handles) or for room (sending handles).
+ * Each is named after its handle type; 0 is none, so a zeroed member is refused.
+ */
+typedef enum ipcring_member_kind_t {
+  /**
+   * An `ipcring_consumer_t *`: ready when `ipcring_consumer_try_recv` would not say
+   * `IPCRING_ERR_EMPTY` (a message is waiting, or the producer is gone).
+   */
+  IPCRING_MEMBER_CONSUMER = 1,
+  /**
+   * An `ipcring_producer_t *`: ready when `ipcring_producer_try_send` of `room` bytes
+   * would not say `IPCRING_ERR_FULL`.
+   */
+  IPCRING_MEMBER_PRODUCER_ROOM = 2,
+  /**
+   * An `ipcring_mpmc_consumer_t *`, as `IPCRING_MEMBER_CONSUMER`.
+   */
+  IPCRING_MEMBER_MPMC_CONSUMER = 3,
+  /**
+   * An `ipcring_mpmc_producer_t *`, as `IPCRING_MEMBER_PRODUCER_ROOM`.
+   */
+  IPCRING_MEMBER_MPMC_PRODUCER_ROOM = 4,
+  /**
+   * An `ipcring_sub_t *`, as `IPCRING_MEMBER_CONSUMER` (a lag or an eviction to
+   * report is ready too).
+   */
+  IPCRING_MEMBER_SUB = 5,
+  /**
+   * An `ipcring_pub_t *`, as `IPCRING_MEMBER_PRODUCER_ROOM`.
+   */
+  IPCRING_MEMBER_PUB_ROOM = 6,
+} ipcring_member_kind_t;
 
 /**
  * The reading end of a ring, opaque to C. Made by `ipcring_consumer_create`, `_open` or
@@ -308,6 +348,13 @@ typedef struct ipcring_pub_t ipcring_pub_t;
  * `_open` or `_open_or_create`, freed by `ipcring_sub_close`.
  */
 typedef struct ipcring_sub_t ipcring_sub_t;
+
+/**
+ * A set of handles to wait on, opaque to C. Made by `ipcring_waitset_new`, freed by
+ * `ipcring_waitset_close`. It holds no handle between calls: each call names its
+ * members.
+ */
+typedef struct ipcring_waitset_t ipcring_waitset_t;
 
 /**
  * How a handle's blocking calls wait while the ring is full (send, reserve) or empty
@@ -660,6 +707,29 @@ typedef struct ipcring_version_t {
    */
   uint32_t abi_minor;
 } ipcring_version_t;
+
+/**
+ * One handle of a wait: an element of the array given to `ipcring_waitset_wait`,
+ * `_poll` and `_arm`.
+ */
+typedef struct ipcring_member_t {
+  /**
+   * One of the `ipcring_member_kind_t` values; others give
+   * `IPCRING_ERR_INVALID_ARGUMENT`.
+   */
+  uint32_t kind;
+  /**
+   * The handle, of the type that `kind` names; NULL or another type gives
+   * `IPCRING_ERR_BAD_HANDLE`.
+   */
+  void *handle;
+  /**
+   * With the `_ROOM` kinds: the length of the message to wait room for, in bytes (a
+   * length over the handle's `max_message` is ready at once, as its send fails at
+   * once). Ignored with the others.
+   */
+  size_t room;
+} ipcring_member_t;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1941,6 +2011,138 @@ int ipcring_mpmc_options_init(struct ipcring_mpmc_options_t *opts);
  * None. Thread-safe.
  */
 struct ipcring_version_t ipcring_version(void);
+
+/**
+ * Makes a wait set, with the default wait strategy (spin a few tens of microseconds,
+ * yield, then sleep), in `*out`; free it with `ipcring_waitset_close`.
+ *
+ * Returns `IPCRING_OK` or `IPCRING_ERR_NULL_POINTER` (`out` NULL).
+ *
+ * # Safety
+ * `out` is NULL or points to writable memory for one pointer. Thread-safe.
+ */
+int ipcring_waitset_new(struct ipcring_waitset_t **out);
+
+/**
+ * Frees the wait set and sets `*set` to NULL; its descriptor (`ipcring_waitset_fd`) is
+ * closed. The handles it waited on are not touched.
+ *
+ * A NULL `*set` is a no-op that returns `IPCRING_OK`. Returns `IPCRING_ERR_NULL_POINTER`
+ * if `set` is NULL and `IPCRING_ERR_BAD_HANDLE` if `*set` is not a wait set.
+ *
+ * # Safety
+ * `set` is NULL or points to a pointer that is NULL or was returned by
+ * `ipcring_waitset_new` and not closed. No other call may use the set at the same time,
+ * nor any copy of the pointer afterwards.
+ */
+int ipcring_waitset_close(struct ipcring_waitset_t **set);
+
+/**
+ * Changes how `ipcring_waitset_wait` waits while no member is ready (the members' own
+ * strategies do not matter to the set).
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_INVALID_ARGUMENT` (unknown kind),
+ * `IPCRING_ERR_NULL_POINTER` or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * `set` is NULL or a live wait set not used by another thread during the call; `wait` is
+ * NULL or points to an initialised `ipcring_wait_t`.
+ */
+int ipcring_waitset_set_wait(struct ipcring_waitset_t *set, const struct ipcring_wait_t *wait);
+
+/**
+ * Waits until at least one of the `n` handles of `members` is ready, or `timeout_ns`
+ * nanoseconds have passed (a negative `timeout_ns`: no deadline). Sets `ready[i]` to 1
+ * for each ready member `i` and to 0 for the others, and stores how many are ready in
+ * `*count`; then make the non-blocking call (`try_recv`, `try_read`, `try_send`...) on
+ * the ready ones. A member whose peer is gone is ready (its call reports it); rarely, a
+ * ready member's call still says `IPCRING_ERR_EMPTY` or `IPCRING_ERR_FULL` (take it in
+ * your loop's stride).
+ *
+ * The deadline passing first is not an error: the call returns `IPCRING_OK` with
+ * `*count` 0 (as `poll(2)` returns 0), unlike the single-handle `_timeout` calls,
+ * whose result is a message and which return `IPCRING_ERR_TIMEOUT`.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_BAD_HANDLE` (the set or a member is NULL, closed,
+ * or not of its `kind`), `IPCRING_ERR_INVALID_ARGUMENT` (an unknown `kind`, or `n` 0),
+ * `IPCRING_ERR_DUPLICATE_MEMBER` (one handle in two members), `IPCRING_ERR_GRANT_PENDING`
+ * (a member has a reservation or read pending), `IPCRING_ERR_NULL_POINTER` (`members`,
+ * `ready` or `count` NULL) or `IPCRING_ERR_INTERNAL` (a member is poisoned). On failure
+ * `*count` is 0 (when `count` is not NULL); a panic caught in the call poisons the set
+ * and every member.
+ *
+ * # Safety
+ * `set` is NULL or a live wait set; `members` is NULL or points to `n` initialised
+ * members, each of whose `handle` is NULL or a live handle of this library (of the
+ * type its `kind` names, else it is refused on a best-effort basis, as a handle of the
+ * wrong kind is in every call); `ready` is NULL or writable for `n` bytes; `count` is
+ * NULL or writable. Neither the set nor any member handle may be used by another thread
+ * during the call, and `ready` may not overlap them.
+ */
+int ipcring_waitset_wait(struct ipcring_waitset_t *set,
+                         const struct ipcring_member_t *members,
+                         size_t n,
+                         int64_t timeout_ns,
+                         uint8_t *ready,
+                         size_t *count);
+
+/**
+ * Which of the `n` handles of `members` are ready now, without waiting: as
+ * `ipcring_waitset_wait` with a deadline already passed, and without a system call (but
+ * for a look at the peers' liveness now and then). `*count` 0 (and `IPCRING_OK`) when
+ * none is.
+ *
+ * Returns as `ipcring_waitset_wait`.
+ *
+ * # Safety
+ * As `ipcring_waitset_wait`.
+ */
+int ipcring_waitset_poll(struct ipcring_waitset_t *set,
+                         const struct ipcring_member_t *members,
+                         size_t n,
+                         uint8_t *ready,
+                         size_t *count);
+
+/**
+ * For an event loop: which of the `n` handles of `members` are ready now, as
+ * `ipcring_waitset_poll`; when none is (`*count` 0), arms the set's descriptor (see
+ * `ipcring_waitset_fd`) so that it becomes readable once one of them may be ready.
+ *
+ * Call it once at the start and whenever the descriptor is readable (it clears the
+ * descriptor): serve the members it reports ready and call it again, until it reports
+ * none; then wait for the descriptor (with `poll(2)`, `epoll`...). The descriptor may
+ * become readable with no member ready (at least every 50 ms, for a look at the peers'
+ * liveness): `arm` then reports none and arms again. Only the last `arm` of a set is
+ * armed; closing the set cancels it. The set keeps no pointer to the members: one may be
+ * closed while the set is armed (its ring stays mapped until the watch fires).
+ *
+ * Returns as `ipcring_waitset_wait`, and `IPCRING_ERR_IO` if the descriptor or the
+ * process's helper thread that watches the rings could not be made.
+ *
+ * # Safety
+ * As `ipcring_waitset_wait`. As a handle, a set belongs to one process: do not use it
+ * in both after `fork()`.
+ */
+int ipcring_waitset_arm(struct ipcring_waitset_t *set,
+                        const struct ipcring_member_t *members,
+                        size_t n,
+                        uint8_t *ready,
+                        size_t *count);
+
+/**
+ * Stores in `*fd` the set's descriptor for an event loop: register it for reading, and
+ * call `ipcring_waitset_arm` once at the start and whenever it is readable. It is
+ * non-blocking and close-on-exec, belongs to the set (do not close or read it) and is
+ * valid until `ipcring_waitset_close`. The same descriptor every call.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_IO` (no descriptor could be made; `*fd` is then -1),
+ * `IPCRING_ERR_NULL_POINTER` or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * `set` is NULL or a live wait set not used by another thread during the call; `fd` is
+ * NULL or writable.
+ */
+int ipcring_waitset_fd(struct ipcring_waitset_t *set, int *fd);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -15,7 +15,7 @@ use ipcring::{OpenError, SharedBytes};
 #[derive(Debug)]
 pub struct ConsumerHandle {
     tag: Tag,
-    core: RecvHandle<Consumer>,
+    pub(crate) core: RecvHandle<Consumer>,
 }
 
 impl Handle for ConsumerHandle {

@@ -53,14 +53,8 @@ pub(crate) unsafe fn with_handle<H: Handle>(
     f: impl FnOnce(&mut H) -> Result<()>,
 ) -> c_int {
     guard(|| {
-        // SAFETY: NULL or a live, exclusively used handle, per the contract.
-        let h = unsafe { h.as_mut() }.ok_or(Status::IPCRING_ERR_BAD_HANDLE)?;
-        if h.tag().magic != H::MAGIC {
-            return Err(Status::IPCRING_ERR_BAD_HANDLE);
-        }
-        if h.tag().poisoned {
-            return Err(Status::IPCRING_ERR_INTERNAL);
-        }
+        // SAFETY: forwarded contract.
+        let h = unsafe { checked(h) }?;
         match std::panic::catch_unwind(AssertUnwindSafe(|| f(&mut *h))) {
             Ok(r) => r,
             Err(_) => {
@@ -69,6 +63,34 @@ pub(crate) unsafe fn with_handle<H: Handle>(
             }
         }
     })
+}
+
+/// The handle behind `h`, checked: NULL or a wrong magic number gives
+/// `IPCRING_ERR_BAD_HANDLE`, a poisoned handle `IPCRING_ERR_INTERNAL`.
+///
+/// # Safety
+/// As [`with_handle`], for as long as `'a`.
+#[inline]
+pub(crate) unsafe fn checked<'a, H: Handle>(h: *mut H) -> Result<&'a mut H> {
+    // SAFETY: NULL or a live, exclusively used handle, per the contract.
+    let h = unsafe { h.as_mut() }.ok_or(Status::IPCRING_ERR_BAD_HANDLE)?;
+    if h.tag().magic != H::MAGIC {
+        return Err(Status::IPCRING_ERR_BAD_HANDLE);
+    }
+    if h.tag().poisoned {
+        return Err(Status::IPCRING_ERR_INTERNAL);
+    }
+    Ok(h)
+}
+
+/// Marks the handle behind `h` as poisoned (see [`with_handle`]): a panic was caught in a
+/// call that used it.
+///
+/// # Safety
+/// `h` passed [`checked`] in that call and is still live and not used elsewhere.
+pub(crate) unsafe fn poison<H: Handle>(h: *mut H) {
+    // SAFETY: a live handle, used by this call only, per the contract.
+    unsafe { (*h).tag().poisoned = true };
 }
 
 /// Closes the handle whose address is `slot` and sets `*slot` to NULL; a NULL `*slot`
@@ -99,7 +121,7 @@ pub(crate) unsafe fn close<H: Handle>(slot: *mut *mut H) -> c_int {
 }
 
 /// Gives a new handle to C.
-fn into_raw<H: Handle>(h: H) -> *mut H {
+pub(crate) fn into_raw<H: Handle>(h: H) -> *mut H {
     Box::into_raw(Box::new(h))
 }
 

@@ -21,6 +21,7 @@ mod send;
 mod status;
 mod subscriber;
 mod types;
+mod waitset;
 
 pub use broadcast_types::{BroadcastOptions, BroadcastStats};
 pub use consumer::{BatchFn, ConsumerHandle};
@@ -31,6 +32,7 @@ pub use publisher::PublisherHandle;
 pub use status::Status;
 pub use subscriber::SubscriberHandle;
 pub use types::{MpmcOptions, MpmcStats, Options, Stats, Version, Wait, WaitKind};
+pub use waitset::{Member, MemberKind, WaitSetHandle};
 
 use core::ffi::{c_char, c_int, CStr};
 use core::panic::AssertUnwindSafe;

@@ -15,7 +15,7 @@ use ipcring::OpenError;
 #[derive(Debug)]
 pub struct MpmcConsumerHandle {
     tag: Tag,
-    core: RecvHandle<Consumer>,
+    pub(crate) core: RecvHandle<Consumer>,
 }
 
 impl Handle for MpmcConsumerHandle {

@@ -13,7 +13,7 @@ use ipcring::OpenError;
 #[derive(Debug)]
 pub struct MpmcProducerHandle {
     tag: Tag,
-    core: SendHandle<Producer>,
+    pub(crate) core: SendHandle<Producer>,
 }
 
 impl Handle for MpmcProducerHandle {

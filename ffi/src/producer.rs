@@ -15,7 +15,7 @@ use ipcring::OpenError;
 #[derive(Debug)]
 pub struct ProducerHandle {
     tag: Tag,
-    core: SendHandle<Producer>,
+    pub(crate) core: SendHandle<Producer>,
 }
 
 impl Handle for ProducerHandle {

@@ -15,7 +15,7 @@ use ipcring::OpenError;
 #[derive(Debug)]
 pub struct PublisherHandle {
     tag: Tag,
-    core: SendHandle<Publisher>,
+    pub(crate) core: SendHandle<Publisher>,
 }
 
 impl Handle for PublisherHandle {

@@ -97,6 +97,9 @@ pub enum Status {
     /// another user and is not a group-mode ring of one of the caller's groups, or every
     /// user may write to it.
     IPCRING_ERR_UNTRUSTED = 30,
+    /// The same handle is given twice in one call's members (`ipcring_waitset_wait`,
+    /// `_poll`, `_arm`): the set would use it twice at once.
+    IPCRING_ERR_DUPLICATE_MEMBER = 31,
 }
 
 /// A failed call's status.
@@ -104,7 +107,7 @@ pub(crate) type Result<T> = core::result::Result<T, Status>;
 
 impl Status {
     /// Every status, in order of value.
-    pub(crate) const ALL: [Status; 31] = [
+    pub(crate) const ALL: [Status; 32] = [
         Status::IPCRING_OK,
         Status::IPCRING_ERR_NULL_POINTER,
         Status::IPCRING_ERR_BAD_HANDLE,
@@ -136,6 +139,7 @@ impl Status {
         Status::IPCRING_ERR_LAGGED,
         Status::IPCRING_ERR_EVICTED,
         Status::IPCRING_ERR_UNTRUSTED,
+        Status::IPCRING_ERR_DUPLICATE_MEMBER,
     ];
 
     /// The code returned to C.
@@ -199,6 +203,9 @@ impl Status {
             }
             Status::IPCRING_ERR_UNTRUSTED => {
                 c"the object at the ring's name is not trusted: not a regular file, another user's, or writable by all"
+            }
+            Status::IPCRING_ERR_DUPLICATE_MEMBER => {
+                c"the same handle is given twice in one wait set's members"
             }
         }
     }
@@ -352,7 +359,7 @@ mod tests {
         // SAFETY: `ipcring_strerror` returns a static NUL-terminated string.
         let text = |c| unsafe { core::ffi::CStr::from_ptr(ipcring_strerror(c)) };
         assert_eq!(text(-1), c"unknown ipcring status code");
-        assert_eq!(text(31), c"unknown ipcring status code");
+        assert_eq!(text(32), c"unknown ipcring status code");
         assert_eq!(text(17), c"the ring is empty");
     }
 }

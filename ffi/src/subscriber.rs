@@ -15,7 +15,7 @@ use ipcring::OpenError;
 #[derive(Debug)]
 pub struct SubscriberHandle {
     tag: Tag,
-    core: RecvHandle<Subscriber>,
+    pub(crate) core: RecvHandle<Subscriber>,
 }
 
 impl Handle for SubscriberHandle {

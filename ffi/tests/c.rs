@@ -7,13 +7,16 @@
 //! in `<target>/<profile>/`. (`cargo test` alone does not build a cdylib that has no rlib
 //! beside it; see ffi/README.md.) Every child runs under an outer timeout, and every ring
 //! is removed afterwards, also when a test fails. The tests of MPMC queues are in
-//! `c/mpmc.rs`.
+//! `c/mpmc.rs`, those of broadcast topics in `c/broadcast.rs`, those of wait sets in
+//! `c/waitset.rs`.
 
 // Beside the C programs it runs; a file directly in tests/ would be a test crate of its own.
 #[path = "c/broadcast.rs"]
 mod broadcast;
 #[path = "c/mpmc.rs"]
 mod mpmc;
+#[path = "c/waitset.rs"]
+mod waitset;
 
 use ipcring::spsc::Builder;
 use ipcring::{RecvError, SendError};
@@ -88,6 +91,8 @@ struct Programs {
     mpmc_consumer: PathBuf,
     chat: PathBuf,
     broadcast_input: PathBuf,
+    waitset_input: PathBuf,
+    gateway: PathBuf,
     cpp_link: PathBuf,
 }
 
@@ -108,6 +113,8 @@ fn programs() -> &'static Programs {
             mpmc_consumer: c("tests/c/mpmc_consumer.c"),
             chat: c("examples/chat.c"),
             broadcast_input: c("tests/c/broadcast_input.c"),
+            waitset_input: c("tests/c/waitset_input.c"),
+            gateway: c("examples/gateway.c"),
             cpp_link: compile(&out, "tests/c/cpp_link.cpp", true),
         }
     })
