@@ -6,6 +6,50 @@
 
 #include <stddef.h>
 #include <stdint.h>
+/**
+ * The writing end of a ring, opaque to C. Made by `ipcring_producer_create`, `_open` or
+ * `_open_or_create`, freed by `ipcring_producer_close`.
+ */
+typedef struct ipcring_producer_t ipcring_producer_t;
+
+/**
+ * The reading end of a ring, opaque to C. Made by `ipcring_consumer_create`, `_open` or
+ * `_open_or_create`, freed by `ipcring_consumer_close`.
+ */
+typedef struct ipcring_consumer_t ipcring_consumer_t;
+
+/**
+ * A sending end of an MPMC queue, opaque to C. Made by `ipcring_mpmc_producer_create`,
+ * `_open` or `_open_or_create`, freed by `ipcring_mpmc_producer_close`.
+ */
+typedef struct ipcring_mpmc_producer_t ipcring_mpmc_producer_t;
+
+/**
+ * A receiving end of an MPMC queue (one worker of a pool), opaque to C. Made by
+ * `ipcring_mpmc_consumer_create`, `_open` or `_open_or_create`, freed by
+ * `ipcring_mpmc_consumer_close`.
+ */
+typedef struct ipcring_mpmc_consumer_t ipcring_mpmc_consumer_t;
+
+/**
+ * A publishing end of a broadcast topic, opaque to C. Made by `ipcring_pub_create`,
+ * `_open` or `_open_or_create`, freed by `ipcring_pub_close`.
+ */
+typedef struct ipcring_pub_t ipcring_pub_t;
+
+/**
+ * A subscribing end of a broadcast topic, opaque to C. Made by `ipcring_sub_create`,
+ * `_open` or `_open_or_create`, freed by `ipcring_sub_close`.
+ */
+typedef struct ipcring_sub_t ipcring_sub_t;
+
+/**
+ * A set of handles to wait on, opaque to C. Made by `ipcring_waitset_new`, freed by
+ * `ipcring_waitset_close`. It holds no handle between calls: each call names its
+ * members.
+ */
+typedef struct ipcring_waitset_t ipcring_waitset_t;
+
 
 /**
  * Slots of a broadcast topic created with default options.
@@ -311,50 +355,6 @@ typedef enum ipcring_member_kind_t {
    */
   IPCRING_MEMBER_PUB_ROOM = 6,
 } ipcring_member_kind_t;
-
-/**
- * The reading end of a ring, opaque to C. Made by `ipcring_consumer_create`, `_open` or
- * `_open_or_create`, freed by `ipcring_consumer_close`.
- */
-typedef struct ipcring_consumer_t ipcring_consumer_t;
-
-/**
- * A receiving end of an MPMC queue (one worker of a pool), opaque to C. Made by
- * `ipcring_mpmc_consumer_create`, `_open` or `_open_or_create`, freed by
- * `ipcring_mpmc_consumer_close`.
- */
-typedef struct ipcring_mpmc_consumer_t ipcring_mpmc_consumer_t;
-
-/**
- * A sending end of an MPMC queue, opaque to C. Made by `ipcring_mpmc_producer_create`,
- * `_open` or `_open_or_create`, freed by `ipcring_mpmc_producer_close`.
- */
-typedef struct ipcring_mpmc_producer_t ipcring_mpmc_producer_t;
-
-/**
- * The writing end of a ring, opaque to C. Made by `ipcring_producer_create`, `_open` or
- * `_open_or_create`, freed by `ipcring_producer_close`.
- */
-typedef struct ipcring_producer_t ipcring_producer_t;
-
-/**
- * A publishing end of a broadcast topic, opaque to C. Made by `ipcring_pub_create`,
- * `_open` or `_open_or_create`, freed by `ipcring_pub_close`.
- */
-typedef struct ipcring_pub_t ipcring_pub_t;
-
-/**
- * A subscribing end of a broadcast topic, opaque to C. Made by `ipcring_sub_create`,
- * `_open` or `_open_or_create`, freed by `ipcring_sub_close`.
- */
-typedef struct ipcring_sub_t ipcring_sub_t;
-
-/**
- * A set of handles to wait on, opaque to C. Made by `ipcring_waitset_new`, freed by
- * `ipcring_waitset_close`. It holds no handle between calls: each call names its
- * members.
- */
-typedef struct ipcring_waitset_t ipcring_waitset_t;
 
 /**
  * How a handle's blocking calls wait while the ring is full (send, reserve) or empty
@@ -773,7 +773,7 @@ int ipcring_broadcast_options_init(struct ipcring_broadcast_options_t *opts);
  */
 int ipcring_consumer_create(const char *name,
                             const struct ipcring_options_t *opts,
-                            struct ipcring_consumer_t **out);
+                            ipcring_consumer_t **out);
 
 /**
  * Opens the existing ring `name` as its consumer; reading resumes after the last message
@@ -786,7 +786,7 @@ int ipcring_consumer_create(const char *name,
  */
 int ipcring_consumer_open(const char *name,
                           const struct ipcring_options_t *opts,
-                          struct ipcring_consumer_t **out);
+                          ipcring_consumer_t **out);
 
 /**
  * Opens the ring `name` as its consumer, creating it (with `opts`) if it does not exist.
@@ -798,7 +798,7 @@ int ipcring_consumer_open(const char *name,
  */
 int ipcring_consumer_open_or_create(const char *name,
                                     const struct ipcring_options_t *opts,
-                                    struct ipcring_consumer_t **out);
+                                    ipcring_consumer_t **out);
 
 /**
  * Detaches from the ring, frees the handle and sets `*handle` to NULL. A pending read is
@@ -814,7 +814,7 @@ int ipcring_consumer_open_or_create(const char *name,
  * consumer create/open function and not closed. No other call may use the handle at the
  * same time, nor any copy of the pointer afterwards.
  */
-int ipcring_consumer_close(struct ipcring_consumer_t **handle);
+int ipcring_consumer_close(ipcring_consumer_t **handle);
 
 /**
  * Receives the next message into the `cap` bytes at `buf`, waiting while the ring is
@@ -833,7 +833,7 @@ int ipcring_consumer_close(struct ipcring_consumer_t **handle);
  * `handle` is NULL or a live consumer handle not used by another thread during the call;
  * `buf` is NULL or writable for `cap` bytes; `len` is NULL or writable.
  */
-int ipcring_consumer_recv(struct ipcring_consumer_t *handle, void *buf, size_t cap, size_t *len);
+int ipcring_consumer_recv(ipcring_consumer_t *handle, void *buf, size_t cap, size_t *len);
 
 /**
  * Like `ipcring_consumer_recv`, but returns `IPCRING_ERR_EMPTY` at once when no message
@@ -842,10 +842,7 @@ int ipcring_consumer_recv(struct ipcring_consumer_t *handle, void *buf, size_t c
  * # Safety
  * As `ipcring_consumer_recv`.
  */
-int ipcring_consumer_try_recv(struct ipcring_consumer_t *handle,
-                              void *buf,
-                              size_t cap,
-                              size_t *len);
+int ipcring_consumer_try_recv(ipcring_consumer_t *handle, void *buf, size_t cap, size_t *len);
 
 /**
  * Like `ipcring_consumer_recv`, but waits at most `timeout_ns` nanoseconds, then returns
@@ -854,7 +851,7 @@ int ipcring_consumer_try_recv(struct ipcring_consumer_t *handle,
  * # Safety
  * As `ipcring_consumer_recv`.
  */
-int ipcring_consumer_recv_timeout(struct ipcring_consumer_t *handle,
+int ipcring_consumer_recv_timeout(ipcring_consumer_t *handle,
                                   void *buf,
                                   size_t cap,
                                   size_t *len,
@@ -875,7 +872,7 @@ int ipcring_consumer_recv_timeout(struct ipcring_consumer_t *handle,
  * `*data` may be read, not written, until release or close; after that the pointer must
  * not be used.
  */
-int ipcring_consumer_read(struct ipcring_consumer_t *handle, const void **data, size_t *len);
+int ipcring_consumer_read(ipcring_consumer_t *handle, const void **data, size_t *len);
 
 /**
  * Like `ipcring_consumer_read`, but returns `IPCRING_ERR_EMPTY` at once when no message
@@ -884,7 +881,7 @@ int ipcring_consumer_read(struct ipcring_consumer_t *handle, const void **data, 
  * # Safety
  * As `ipcring_consumer_read`.
  */
-int ipcring_consumer_try_read(struct ipcring_consumer_t *handle, const void **data, size_t *len);
+int ipcring_consumer_try_read(ipcring_consumer_t *handle, const void **data, size_t *len);
 
 /**
  * Like `ipcring_consumer_read`, but waits at most `timeout_ns` nanoseconds, then returns
@@ -893,7 +890,7 @@ int ipcring_consumer_try_read(struct ipcring_consumer_t *handle, const void **da
  * # Safety
  * As `ipcring_consumer_read`.
  */
-int ipcring_consumer_read_timeout(struct ipcring_consumer_t *handle,
+int ipcring_consumer_read_timeout(ipcring_consumer_t *handle,
                                   const void **data,
                                   size_t *len,
                                   uint64_t timeout_ns);
@@ -913,7 +910,7 @@ int ipcring_consumer_read_timeout(struct ipcring_consumer_t *handle,
  * # Safety
  * As `ipcring_consumer_recv`; `f` is as `BatchFn` says; `count` is NULL or writable.
  */
-int ipcring_consumer_read_batch(struct ipcring_consumer_t *handle,
+int ipcring_consumer_read_batch(ipcring_consumer_t *handle,
                                 size_t max,
                                 ipcring_batch_fn f,
                                 void *ctx,
@@ -926,7 +923,7 @@ int ipcring_consumer_read_batch(struct ipcring_consumer_t *handle,
  * # Safety
  * As `ipcring_consumer_read_batch`.
  */
-int ipcring_consumer_try_read_batch(struct ipcring_consumer_t *handle,
+int ipcring_consumer_try_read_batch(ipcring_consumer_t *handle,
                                     size_t max,
                                     ipcring_batch_fn f,
                                     void *ctx,
@@ -941,7 +938,7 @@ int ipcring_consumer_try_read_batch(struct ipcring_consumer_t *handle,
  * # Safety
  * `handle` is NULL or a live consumer handle not used by another thread during the call.
  */
-int ipcring_consumer_release(struct ipcring_consumer_t *handle);
+int ipcring_consumer_release(ipcring_consumer_t *handle);
 
 /**
  * Stores the ring's counters and geometry in `*stats`.
@@ -952,7 +949,7 @@ int ipcring_consumer_release(struct ipcring_consumer_t *handle);
  * # Safety
  * As `ipcring_consumer_release`; `stats` is NULL or writable for one `ipcring_stats_t`.
  */
-int ipcring_consumer_stats(struct ipcring_consumer_t *handle, struct ipcring_stats_t *stats);
+int ipcring_consumer_stats(ipcring_consumer_t *handle, struct ipcring_stats_t *stats);
 
 /**
  * Changes how the handle's blocking calls wait.
@@ -964,7 +961,7 @@ int ipcring_consumer_stats(struct ipcring_consumer_t *handle, struct ipcring_sta
  * As `ipcring_consumer_release`; `wait` is NULL or points to an initialised
  * `ipcring_wait_t`.
  */
-int ipcring_consumer_set_wait(struct ipcring_consumer_t *handle, const struct ipcring_wait_t *wait);
+int ipcring_consumer_set_wait(ipcring_consumer_t *handle, const struct ipcring_wait_t *wait);
 
 /**
  * Creates the MPMC queue `name` and attaches to it as one of its consumers. Fails with
@@ -977,7 +974,7 @@ int ipcring_consumer_set_wait(struct ipcring_consumer_t *handle, const struct ip
  */
 int ipcring_mpmc_consumer_create(const char *name,
                                  const struct ipcring_mpmc_options_t *opts,
-                                 struct ipcring_mpmc_consumer_t **out);
+                                 ipcring_mpmc_consumer_t **out);
 
 /**
  * Opens the existing MPMC queue `name` as one more consumer.
@@ -990,7 +987,7 @@ int ipcring_mpmc_consumer_create(const char *name,
  */
 int ipcring_mpmc_consumer_open(const char *name,
                                const struct ipcring_mpmc_options_t *opts,
-                               struct ipcring_mpmc_consumer_t **out);
+                               ipcring_mpmc_consumer_t **out);
 
 /**
  * Opens the MPMC queue `name` as a consumer, creating it (with `opts`) if it does not
@@ -1003,7 +1000,7 @@ int ipcring_mpmc_consumer_open(const char *name,
  */
 int ipcring_mpmc_consumer_open_or_create(const char *name,
                                          const struct ipcring_mpmc_options_t *opts,
-                                         struct ipcring_mpmc_consumer_t **out);
+                                         ipcring_mpmc_consumer_t **out);
 
 /**
  * Detaches from the queue, frees the handle and sets `*handle` to NULL. A lent message
@@ -1020,7 +1017,7 @@ int ipcring_mpmc_consumer_open_or_create(const char *name,
  * consumer create/open function and not closed. No other call may use the handle at the
  * same time, nor any copy of the pointer afterwards.
  */
-int ipcring_mpmc_consumer_close(struct ipcring_mpmc_consumer_t **handle);
+int ipcring_mpmc_consumer_close(ipcring_mpmc_consumer_t **handle);
 
 /**
  * Receives the next message into the `cap` bytes at `buf`, waiting while the queue is
@@ -1039,10 +1036,7 @@ int ipcring_mpmc_consumer_close(struct ipcring_mpmc_consumer_t **handle);
  * `handle` is NULL or a live MPMC consumer handle not used by another thread during the
  * call; `buf` is NULL or writable for `cap` bytes; `len` is NULL or writable.
  */
-int ipcring_mpmc_consumer_recv(struct ipcring_mpmc_consumer_t *handle,
-                               void *buf,
-                               size_t cap,
-                               size_t *len);
+int ipcring_mpmc_consumer_recv(ipcring_mpmc_consumer_t *handle, void *buf, size_t cap, size_t *len);
 
 /**
  * Like `ipcring_mpmc_consumer_recv`, but returns `IPCRING_ERR_EMPTY` at once when no
@@ -1051,7 +1045,7 @@ int ipcring_mpmc_consumer_recv(struct ipcring_mpmc_consumer_t *handle,
  * # Safety
  * As `ipcring_mpmc_consumer_recv`.
  */
-int ipcring_mpmc_consumer_try_recv(struct ipcring_mpmc_consumer_t *handle,
+int ipcring_mpmc_consumer_try_recv(ipcring_mpmc_consumer_t *handle,
                                    void *buf,
                                    size_t cap,
                                    size_t *len);
@@ -1063,7 +1057,7 @@ int ipcring_mpmc_consumer_try_recv(struct ipcring_mpmc_consumer_t *handle,
  * # Safety
  * As `ipcring_mpmc_consumer_recv`.
  */
-int ipcring_mpmc_consumer_recv_timeout(struct ipcring_mpmc_consumer_t *handle,
+int ipcring_mpmc_consumer_recv_timeout(ipcring_mpmc_consumer_t *handle,
                                        void *buf,
                                        size_t cap,
                                        size_t *len,
@@ -1086,9 +1080,7 @@ int ipcring_mpmc_consumer_recv_timeout(struct ipcring_mpmc_consumer_t *handle,
  * at `*data` may be read, not written, until release, keep or close; after that the
  * pointer must not be used.
  */
-int ipcring_mpmc_consumer_read(struct ipcring_mpmc_consumer_t *handle,
-                               const void **data,
-                               size_t *len);
+int ipcring_mpmc_consumer_read(ipcring_mpmc_consumer_t *handle, const void **data, size_t *len);
 
 /**
  * Like `ipcring_mpmc_consumer_read`, but returns `IPCRING_ERR_EMPTY` at once when no
@@ -1097,9 +1089,7 @@ int ipcring_mpmc_consumer_read(struct ipcring_mpmc_consumer_t *handle,
  * # Safety
  * As `ipcring_mpmc_consumer_read`.
  */
-int ipcring_mpmc_consumer_try_read(struct ipcring_mpmc_consumer_t *handle,
-                                   const void **data,
-                                   size_t *len);
+int ipcring_mpmc_consumer_try_read(ipcring_mpmc_consumer_t *handle, const void **data, size_t *len);
 
 /**
  * Like `ipcring_mpmc_consumer_read`, but waits at most `timeout_ns` nanoseconds, then
@@ -1108,7 +1098,7 @@ int ipcring_mpmc_consumer_try_read(struct ipcring_mpmc_consumer_t *handle,
  * # Safety
  * As `ipcring_mpmc_consumer_read`.
  */
-int ipcring_mpmc_consumer_read_timeout(struct ipcring_mpmc_consumer_t *handle,
+int ipcring_mpmc_consumer_read_timeout(ipcring_mpmc_consumer_t *handle,
                                        const void **data,
                                        size_t *len,
                                        uint64_t timeout_ns);
@@ -1123,7 +1113,7 @@ int ipcring_mpmc_consumer_read_timeout(struct ipcring_mpmc_consumer_t *handle,
  * `handle` is NULL or a live MPMC consumer handle not used by another thread during the
  * call.
  */
-int ipcring_mpmc_consumer_release(struct ipcring_mpmc_consumer_t *handle);
+int ipcring_mpmc_consumer_release(ipcring_mpmc_consumer_t *handle);
 
 /**
  * Ends the loan of the message lent by `ipcring_mpmc_consumer_read` without consuming
@@ -1136,7 +1126,7 @@ int ipcring_mpmc_consumer_release(struct ipcring_mpmc_consumer_t *handle);
  * # Safety
  * As `ipcring_mpmc_consumer_release`.
  */
-int ipcring_mpmc_consumer_keep(struct ipcring_mpmc_consumer_t *handle);
+int ipcring_mpmc_consumer_keep(ipcring_mpmc_consumer_t *handle);
 
 /**
  * Stores the queue's counters and geometry in `*stats`.
@@ -1148,7 +1138,7 @@ int ipcring_mpmc_consumer_keep(struct ipcring_mpmc_consumer_t *handle);
  * As `ipcring_mpmc_consumer_release`; `stats` is NULL or writable for one
  * `ipcring_mpmc_stats_t`.
  */
-int ipcring_mpmc_consumer_stats(struct ipcring_mpmc_consumer_t *handle,
+int ipcring_mpmc_consumer_stats(ipcring_mpmc_consumer_t *handle,
                                 struct ipcring_mpmc_stats_t *stats);
 
 /**
@@ -1161,7 +1151,7 @@ int ipcring_mpmc_consumer_stats(struct ipcring_mpmc_consumer_t *handle,
  * # Safety
  * As `ipcring_mpmc_consumer_release`; `max` is NULL or writable.
  */
-int ipcring_mpmc_consumer_max_message(struct ipcring_mpmc_consumer_t *handle, size_t *max);
+int ipcring_mpmc_consumer_max_message(ipcring_mpmc_consumer_t *handle, size_t *max);
 
 /**
  * Changes how the handle's blocking calls wait.
@@ -1173,7 +1163,7 @@ int ipcring_mpmc_consumer_max_message(struct ipcring_mpmc_consumer_t *handle, si
  * As `ipcring_mpmc_consumer_release`; `wait` is NULL or points to an initialised
  * `ipcring_wait_t`.
  */
-int ipcring_mpmc_consumer_set_wait(struct ipcring_mpmc_consumer_t *handle,
+int ipcring_mpmc_consumer_set_wait(ipcring_mpmc_consumer_t *handle,
                                    const struct ipcring_wait_t *wait);
 
 /**
@@ -1197,7 +1187,7 @@ int ipcring_mpmc_consumer_set_wait(struct ipcring_mpmc_consumer_t *handle,
  */
 int ipcring_mpmc_producer_create(const char *name,
                                  const struct ipcring_mpmc_options_t *opts,
-                                 struct ipcring_mpmc_producer_t **out);
+                                 ipcring_mpmc_producer_t **out);
 
 /**
  * Opens the existing MPMC queue `name` as one more producer. `opts` (may be NULL) gives
@@ -1214,7 +1204,7 @@ int ipcring_mpmc_producer_create(const char *name,
  */
 int ipcring_mpmc_producer_open(const char *name,
                                const struct ipcring_mpmc_options_t *opts,
-                               struct ipcring_mpmc_producer_t **out);
+                               ipcring_mpmc_producer_t **out);
 
 /**
  * Opens the MPMC queue `name` as a producer, creating it (with `opts`) if it does not
@@ -1227,7 +1217,7 @@ int ipcring_mpmc_producer_open(const char *name,
  */
 int ipcring_mpmc_producer_open_or_create(const char *name,
                                          const struct ipcring_mpmc_options_t *opts,
-                                         struct ipcring_mpmc_producer_t **out);
+                                         ipcring_mpmc_producer_t **out);
 
 /**
  * Detaches from the queue, frees the handle and sets `*handle` to NULL. A pending
@@ -1244,7 +1234,7 @@ int ipcring_mpmc_producer_open_or_create(const char *name,
  * producer create/open function and not closed. No other call may use the handle at the
  * same time, nor any copy of the pointer afterwards.
  */
-int ipcring_mpmc_producer_close(struct ipcring_mpmc_producer_t **handle);
+int ipcring_mpmc_producer_close(ipcring_mpmc_producer_t **handle);
 
 /**
  * Sends `len` bytes from `data` as one message, waiting while the queue is full.
@@ -1258,9 +1248,7 @@ int ipcring_mpmc_producer_close(struct ipcring_mpmc_producer_t **handle);
  * `handle` is NULL or a live MPMC producer handle not used by another thread during the
  * call; `data` is NULL or readable for `len` bytes.
  */
-int ipcring_mpmc_producer_send(struct ipcring_mpmc_producer_t *handle,
-                               const void *data,
-                               size_t len);
+int ipcring_mpmc_producer_send(ipcring_mpmc_producer_t *handle, const void *data, size_t len);
 
 /**
  * Sends `len` bytes from `data` if a slot is free now; `IPCRING_ERR_FULL` at once
@@ -1274,9 +1262,7 @@ int ipcring_mpmc_producer_send(struct ipcring_mpmc_producer_t *handle,
  * # Safety
  * As `ipcring_mpmc_producer_send`.
  */
-int ipcring_mpmc_producer_try_send(struct ipcring_mpmc_producer_t *handle,
-                                   const void *data,
-                                   size_t len);
+int ipcring_mpmc_producer_try_send(ipcring_mpmc_producer_t *handle, const void *data, size_t len);
 
 /**
  * Sends `len` bytes from `data`, waiting at most `timeout_ns` nanoseconds for a free
@@ -1287,7 +1273,7 @@ int ipcring_mpmc_producer_try_send(struct ipcring_mpmc_producer_t *handle,
  * # Safety
  * As `ipcring_mpmc_producer_send`.
  */
-int ipcring_mpmc_producer_send_timeout(struct ipcring_mpmc_producer_t *handle,
+int ipcring_mpmc_producer_send_timeout(ipcring_mpmc_producer_t *handle,
                                        const void *data,
                                        size_t len,
                                        uint64_t timeout_ns);
@@ -1309,7 +1295,7 @@ int ipcring_mpmc_producer_send_timeout(struct ipcring_mpmc_producer_t *handle,
  * bytes at `*data` may be written (not read before written) until commit, abort or close;
  * after that the pointer must not be used.
  */
-int ipcring_mpmc_producer_reserve(struct ipcring_mpmc_producer_t *handle, size_t len, void **data);
+int ipcring_mpmc_producer_reserve(ipcring_mpmc_producer_t *handle, size_t len, void **data);
 
 /**
  * Like `ipcring_mpmc_producer_reserve`, but returns `IPCRING_ERR_FULL` at once (counted
@@ -1319,9 +1305,7 @@ int ipcring_mpmc_producer_reserve(struct ipcring_mpmc_producer_t *handle, size_t
  * # Safety
  * As `ipcring_mpmc_producer_reserve`.
  */
-int ipcring_mpmc_producer_try_reserve(struct ipcring_mpmc_producer_t *handle,
-                                      size_t len,
-                                      void **data);
+int ipcring_mpmc_producer_try_reserve(ipcring_mpmc_producer_t *handle, size_t len, void **data);
 
 /**
  * Publishes the first `len` bytes of the pending reservation as one message.
@@ -1336,7 +1320,7 @@ int ipcring_mpmc_producer_try_reserve(struct ipcring_mpmc_producer_t *handle,
  * `handle` is NULL or a live MPMC producer handle not used by another thread during the
  * call.
  */
-int ipcring_mpmc_producer_commit(struct ipcring_mpmc_producer_t *handle, size_t len);
+int ipcring_mpmc_producer_commit(ipcring_mpmc_producer_t *handle, size_t len);
 
 /**
  * Abandons the pending reservation: consumers pass its slot, nothing is delivered.
@@ -1346,7 +1330,7 @@ int ipcring_mpmc_producer_commit(struct ipcring_mpmc_producer_t *handle, size_t 
  * # Safety
  * As `ipcring_mpmc_producer_commit`.
  */
-int ipcring_mpmc_producer_abort(struct ipcring_mpmc_producer_t *handle);
+int ipcring_mpmc_producer_abort(ipcring_mpmc_producer_t *handle);
 
 /**
  * Stores the queue's counters and geometry in `*stats`.
@@ -1358,7 +1342,7 @@ int ipcring_mpmc_producer_abort(struct ipcring_mpmc_producer_t *handle);
  * As `ipcring_mpmc_producer_commit`; `stats` is NULL or writable for one
  * `ipcring_mpmc_stats_t`.
  */
-int ipcring_mpmc_producer_stats(struct ipcring_mpmc_producer_t *handle,
+int ipcring_mpmc_producer_stats(ipcring_mpmc_producer_t *handle,
                                 struct ipcring_mpmc_stats_t *stats);
 
 /**
@@ -1370,7 +1354,7 @@ int ipcring_mpmc_producer_stats(struct ipcring_mpmc_producer_t *handle,
  * # Safety
  * As `ipcring_mpmc_producer_commit`; `max` is NULL or writable.
  */
-int ipcring_mpmc_producer_max_message(struct ipcring_mpmc_producer_t *handle, size_t *max);
+int ipcring_mpmc_producer_max_message(ipcring_mpmc_producer_t *handle, size_t *max);
 
 /**
  * Changes how the handle's blocking calls wait.
@@ -1382,7 +1366,7 @@ int ipcring_mpmc_producer_max_message(struct ipcring_mpmc_producer_t *handle, si
  * As `ipcring_mpmc_producer_commit`; `wait` is NULL or points to an initialised
  * `ipcring_wait_t`.
  */
-int ipcring_mpmc_producer_set_wait(struct ipcring_mpmc_producer_t *handle,
+int ipcring_mpmc_producer_set_wait(ipcring_mpmc_producer_t *handle,
                                    const struct ipcring_wait_t *wait);
 
 /**
@@ -1403,7 +1387,7 @@ int ipcring_mpmc_producer_set_wait(struct ipcring_mpmc_producer_t *handle,
  */
 int ipcring_producer_create(const char *name,
                             const struct ipcring_options_t *opts,
-                            struct ipcring_producer_t **out);
+                            ipcring_producer_t **out);
 
 /**
  * Opens the existing ring `name` as its producer; writing continues after the last
@@ -1420,7 +1404,7 @@ int ipcring_producer_create(const char *name,
  */
 int ipcring_producer_open(const char *name,
                           const struct ipcring_options_t *opts,
-                          struct ipcring_producer_t **out);
+                          ipcring_producer_t **out);
 
 /**
  * Opens the ring `name` as its producer, creating it (with `opts`) if it does not exist.
@@ -1432,7 +1416,7 @@ int ipcring_producer_open(const char *name,
  */
 int ipcring_producer_open_or_create(const char *name,
                                     const struct ipcring_options_t *opts,
-                                    struct ipcring_producer_t **out);
+                                    ipcring_producer_t **out);
 
 /**
  * Detaches from the ring, frees the handle and sets `*handle` to NULL. A pending
@@ -1448,7 +1432,7 @@ int ipcring_producer_open_or_create(const char *name,
  * producer create/open function and not closed. No other call may use the handle at the
  * same time, nor any copy of the pointer afterwards.
  */
-int ipcring_producer_close(struct ipcring_producer_t **handle);
+int ipcring_producer_close(ipcring_producer_t **handle);
 
 /**
  * Sends `len` bytes from `data` as one message, waiting while the ring is full.
@@ -1462,7 +1446,7 @@ int ipcring_producer_close(struct ipcring_producer_t **handle);
  * `handle` is NULL or a live producer handle not used by another thread during the call;
  * `data` is NULL or readable for `len` bytes.
  */
-int ipcring_producer_send(struct ipcring_producer_t *handle, const void *data, size_t len);
+int ipcring_producer_send(ipcring_producer_t *handle, const void *data, size_t len);
 
 /**
  * Sends `len` bytes from `data` if there is room now; `IPCRING_ERR_FULL` at once
@@ -1475,7 +1459,7 @@ int ipcring_producer_send(struct ipcring_producer_t *handle, const void *data, s
  * # Safety
  * As `ipcring_producer_send`.
  */
-int ipcring_producer_try_send(struct ipcring_producer_t *handle, const void *data, size_t len);
+int ipcring_producer_try_send(ipcring_producer_t *handle, const void *data, size_t len);
 
 /**
  * Sends `len` bytes from `data`, waiting at most `timeout_ns` nanoseconds for room.
@@ -1485,7 +1469,7 @@ int ipcring_producer_try_send(struct ipcring_producer_t *handle, const void *dat
  * # Safety
  * As `ipcring_producer_send`.
  */
-int ipcring_producer_send_timeout(struct ipcring_producer_t *handle,
+int ipcring_producer_send_timeout(ipcring_producer_t *handle,
                                   const void *data,
                                   size_t len,
                                   uint64_t timeout_ns);
@@ -1508,7 +1492,7 @@ int ipcring_producer_send_timeout(struct ipcring_producer_t *handle,
  * each of whose `data` is NULL or readable for its `len` bytes; `sent` is NULL or
  * writable.
  */
-int ipcring_producer_try_send_batch(struct ipcring_producer_t *handle,
+int ipcring_producer_try_send_batch(ipcring_producer_t *handle,
                                     const struct ipcring_buf_t *msgs,
                                     size_t count,
                                     size_t *sent);
@@ -1529,7 +1513,7 @@ int ipcring_producer_try_send_batch(struct ipcring_producer_t *handle,
  * bytes at `*data` may be written (not read before written) until commit, abort or close;
  * after that the pointer must not be used.
  */
-int ipcring_producer_reserve(struct ipcring_producer_t *handle, size_t len, void **data);
+int ipcring_producer_reserve(ipcring_producer_t *handle, size_t len, void **data);
 
 /**
  * Like `ipcring_producer_reserve`, but returns `IPCRING_ERR_FULL` at once when there is
@@ -1538,7 +1522,7 @@ int ipcring_producer_reserve(struct ipcring_producer_t *handle, size_t len, void
  * # Safety
  * As `ipcring_producer_reserve`.
  */
-int ipcring_producer_try_reserve(struct ipcring_producer_t *handle, size_t len, void **data);
+int ipcring_producer_try_reserve(ipcring_producer_t *handle, size_t len, void **data);
 
 /**
  * Publishes the first `len` bytes of the pending reservation as one message.
@@ -1550,7 +1534,7 @@ int ipcring_producer_try_reserve(struct ipcring_producer_t *handle, size_t len, 
  * # Safety
  * `handle` is NULL or a live producer handle not used by another thread during the call.
  */
-int ipcring_producer_commit(struct ipcring_producer_t *handle, size_t len);
+int ipcring_producer_commit(ipcring_producer_t *handle, size_t len);
 
 /**
  * Abandons the pending reservation: the ring is left as it was.
@@ -1560,7 +1544,7 @@ int ipcring_producer_commit(struct ipcring_producer_t *handle, size_t len);
  * # Safety
  * As `ipcring_producer_commit`.
  */
-int ipcring_producer_abort(struct ipcring_producer_t *handle);
+int ipcring_producer_abort(ipcring_producer_t *handle);
 
 /**
  * Stores the ring's counters and geometry in `*stats`.
@@ -1571,7 +1555,7 @@ int ipcring_producer_abort(struct ipcring_producer_t *handle);
  * # Safety
  * As `ipcring_producer_commit`; `stats` is NULL or writable for one `ipcring_stats_t`.
  */
-int ipcring_producer_stats(struct ipcring_producer_t *handle, struct ipcring_stats_t *stats);
+int ipcring_producer_stats(ipcring_producer_t *handle, struct ipcring_stats_t *stats);
 
 /**
  * Changes how the handle's blocking calls wait.
@@ -1583,7 +1567,7 @@ int ipcring_producer_stats(struct ipcring_producer_t *handle, struct ipcring_sta
  * As `ipcring_producer_commit`; `wait` is NULL or points to an initialised
  * `ipcring_wait_t`.
  */
-int ipcring_producer_set_wait(struct ipcring_producer_t *handle, const struct ipcring_wait_t *wait);
+int ipcring_producer_set_wait(ipcring_producer_t *handle, const struct ipcring_wait_t *wait);
 
 /**
  * Creates the broadcast topic `name` (the shared-memory object
@@ -1605,7 +1589,7 @@ int ipcring_producer_set_wait(struct ipcring_producer_t *handle, const struct ip
  */
 int ipcring_pub_create(const char *name,
                        const struct ipcring_broadcast_options_t *opts,
-                       struct ipcring_pub_t **out);
+                       ipcring_pub_t **out);
 
 /**
  * Opens the existing broadcast topic `name` as one more publisher. `opts` (may be NULL)
@@ -1622,7 +1606,7 @@ int ipcring_pub_create(const char *name,
  */
 int ipcring_pub_open(const char *name,
                      const struct ipcring_broadcast_options_t *opts,
-                     struct ipcring_pub_t **out);
+                     ipcring_pub_t **out);
 
 /**
  * Opens the broadcast topic `name` as a publisher, creating it (with `opts`) if it does
@@ -1635,7 +1619,7 @@ int ipcring_pub_open(const char *name,
  */
 int ipcring_pub_open_or_create(const char *name,
                                const struct ipcring_broadcast_options_t *opts,
-                               struct ipcring_pub_t **out);
+                               ipcring_pub_t **out);
 
 /**
  * Detaches from the topic, frees the handle and sets `*handle` to NULL. A pending
@@ -1651,7 +1635,7 @@ int ipcring_pub_open_or_create(const char *name,
  * publisher create/open function and not closed. No other call may use the handle at the
  * same time, nor any copy of the pointer afterwards.
  */
-int ipcring_pub_close(struct ipcring_pub_t **handle);
+int ipcring_pub_close(ipcring_pub_t **handle);
 
 /**
  * Publishes `len` bytes from `data` as one message, waiting while a lossless topic is
@@ -1666,7 +1650,7 @@ int ipcring_pub_close(struct ipcring_pub_t **handle);
  * `handle` is NULL or a live publisher handle not used by another thread during the
  * call; `data` is NULL or readable for `len` bytes.
  */
-int ipcring_pub_send(struct ipcring_pub_t *handle, const void *data, size_t len);
+int ipcring_pub_send(ipcring_pub_t *handle, const void *data, size_t len);
 
 /**
  * Like `ipcring_pub_send`, but returns `IPCRING_ERR_FULL` at once (counted in `rejected`)
@@ -1675,7 +1659,7 @@ int ipcring_pub_send(struct ipcring_pub_t *handle, const void *data, size_t len)
  * # Safety
  * As `ipcring_pub_send`.
  */
-int ipcring_pub_try_send(struct ipcring_pub_t *handle, const void *data, size_t len);
+int ipcring_pub_try_send(ipcring_pub_t *handle, const void *data, size_t len);
 
 /**
  * Like `ipcring_pub_send`, but waits at most `timeout_ns` nanoseconds for room, then
@@ -1684,7 +1668,7 @@ int ipcring_pub_try_send(struct ipcring_pub_t *handle, const void *data, size_t 
  * # Safety
  * As `ipcring_pub_send`.
  */
-int ipcring_pub_send_timeout(struct ipcring_pub_t *handle,
+int ipcring_pub_send_timeout(ipcring_pub_t *handle,
                              const void *data,
                              size_t len,
                              uint64_t timeout_ns);
@@ -1703,7 +1687,7 @@ int ipcring_pub_send_timeout(struct ipcring_pub_t *handle,
  * As `ipcring_pub_send`; `data` is NULL or writable for one pointer. The `len` bytes at
  * `*data` may be written (not read before written) until commit, abort or close.
  */
-int ipcring_pub_reserve(struct ipcring_pub_t *handle, size_t len, void **data);
+int ipcring_pub_reserve(ipcring_pub_t *handle, size_t len, void **data);
 
 /**
  * Like `ipcring_pub_reserve`, but returns `IPCRING_ERR_FULL` at once when a lossless
@@ -1712,7 +1696,7 @@ int ipcring_pub_reserve(struct ipcring_pub_t *handle, size_t len, void **data);
  * # Safety
  * As `ipcring_pub_reserve`.
  */
-int ipcring_pub_try_reserve(struct ipcring_pub_t *handle, size_t len, void **data);
+int ipcring_pub_try_reserve(ipcring_pub_t *handle, size_t len, void **data);
 
 /**
  * Publishes the first `len` bytes of the pending reservation as one message.
@@ -1726,7 +1710,7 @@ int ipcring_pub_try_reserve(struct ipcring_pub_t *handle, size_t len, void **dat
  * # Safety
  * `handle` is NULL or a live publisher handle not used by another thread during the call.
  */
-int ipcring_pub_commit(struct ipcring_pub_t *handle, size_t len);
+int ipcring_pub_commit(ipcring_pub_t *handle, size_t len);
 
 /**
  * Abandons the pending reservation: subscribers pass its slot, nothing is delivered.
@@ -1736,7 +1720,7 @@ int ipcring_pub_commit(struct ipcring_pub_t *handle, size_t len);
  * # Safety
  * As `ipcring_pub_commit`.
  */
-int ipcring_pub_abort(struct ipcring_pub_t *handle);
+int ipcring_pub_abort(ipcring_pub_t *handle);
 
 /**
  * Stores the topic's counters and geometry in `*stats` (`own_*` are 0 for a publisher).
@@ -1748,7 +1732,7 @@ int ipcring_pub_abort(struct ipcring_pub_t *handle);
  * As `ipcring_pub_commit`; `stats` is NULL or writable for one
  * `ipcring_broadcast_stats_t`.
  */
-int ipcring_pub_stats(struct ipcring_pub_t *handle, struct ipcring_broadcast_stats_t *stats);
+int ipcring_pub_stats(ipcring_pub_t *handle, struct ipcring_broadcast_stats_t *stats);
 
 /**
  * Stores the largest message the topic accepts (its slot size, in bytes) in `*max`.
@@ -1759,7 +1743,7 @@ int ipcring_pub_stats(struct ipcring_pub_t *handle, struct ipcring_broadcast_sta
  * # Safety
  * As `ipcring_pub_commit`; `max` is NULL or writable.
  */
-int ipcring_pub_max_message(struct ipcring_pub_t *handle, size_t *max);
+int ipcring_pub_max_message(ipcring_pub_t *handle, size_t *max);
 
 /**
  * Changes how the handle's blocking calls wait.
@@ -1770,7 +1754,7 @@ int ipcring_pub_max_message(struct ipcring_pub_t *handle, size_t *max);
  * # Safety
  * As `ipcring_pub_commit`; `wait` is NULL or points to an initialised `ipcring_wait_t`.
  */
-int ipcring_pub_set_wait(struct ipcring_pub_t *handle, const struct ipcring_wait_t *wait);
+int ipcring_pub_set_wait(ipcring_pub_t *handle, const struct ipcring_wait_t *wait);
 
 /**
  * Describes a status code in words.
@@ -1795,7 +1779,7 @@ const char *ipcring_strerror(int code);
  */
 int ipcring_sub_create(const char *name,
                        const struct ipcring_broadcast_options_t *opts,
-                       struct ipcring_sub_t **out);
+                       ipcring_sub_t **out);
 
 /**
  * Opens the existing broadcast topic `name` as one more subscriber, at the next message
@@ -1809,7 +1793,7 @@ int ipcring_sub_create(const char *name,
  */
 int ipcring_sub_open(const char *name,
                      const struct ipcring_broadcast_options_t *opts,
-                     struct ipcring_sub_t **out);
+                     ipcring_sub_t **out);
 
 /**
  * Opens the broadcast topic `name` as a subscriber, creating it (with `opts`) if it does
@@ -1822,7 +1806,7 @@ int ipcring_sub_open(const char *name,
  */
 int ipcring_sub_open_or_create(const char *name,
                                const struct ipcring_broadcast_options_t *opts,
-                               struct ipcring_sub_t **out);
+                               ipcring_sub_t **out);
 
 /**
  * Detaches from the topic (publishers stop waiting for this subscriber), frees the handle
@@ -1838,7 +1822,7 @@ int ipcring_sub_open_or_create(const char *name,
  * subscriber create/open function and not closed. No other call may use the handle at
  * the same time, nor any copy of the pointer afterwards.
  */
-int ipcring_sub_close(struct ipcring_sub_t **handle);
+int ipcring_sub_close(ipcring_sub_t **handle);
 
 /**
  * Receives the next message into the `cap` bytes at `buf`, waiting until one is
@@ -1858,7 +1842,7 @@ int ipcring_sub_close(struct ipcring_sub_t **handle);
  * `handle` is NULL or a live subscriber handle not used by another thread during the
  * call; `buf` is NULL or writable for `cap` bytes; `len` is NULL or writable.
  */
-int ipcring_sub_recv(struct ipcring_sub_t *handle, void *buf, size_t cap, size_t *len);
+int ipcring_sub_recv(ipcring_sub_t *handle, void *buf, size_t cap, size_t *len);
 
 /**
  * Like `ipcring_sub_recv`, but returns `IPCRING_ERR_EMPTY` at once when nothing new is
@@ -1867,7 +1851,7 @@ int ipcring_sub_recv(struct ipcring_sub_t *handle, void *buf, size_t cap, size_t
  * # Safety
  * As `ipcring_sub_recv`.
  */
-int ipcring_sub_try_recv(struct ipcring_sub_t *handle, void *buf, size_t cap, size_t *len);
+int ipcring_sub_try_recv(ipcring_sub_t *handle, void *buf, size_t cap, size_t *len);
 
 /**
  * Like `ipcring_sub_recv`, but waits at most `timeout_ns` nanoseconds, then returns
@@ -1876,7 +1860,7 @@ int ipcring_sub_try_recv(struct ipcring_sub_t *handle, void *buf, size_t cap, si
  * # Safety
  * As `ipcring_sub_recv`.
  */
-int ipcring_sub_recv_timeout(struct ipcring_sub_t *handle,
+int ipcring_sub_recv_timeout(ipcring_sub_t *handle,
                              void *buf,
                              size_t cap,
                              size_t *len,
@@ -1897,7 +1881,7 @@ int ipcring_sub_recv_timeout(struct ipcring_sub_t *handle,
  * As `ipcring_sub_recv`; `data` is NULL or writable for one pointer. The bytes at
  * `*data` may be read, not written, until release, keep or close.
  */
-int ipcring_sub_read(struct ipcring_sub_t *handle, const void **data, size_t *len);
+int ipcring_sub_read(ipcring_sub_t *handle, const void **data, size_t *len);
 
 /**
  * Like `ipcring_sub_read`, but returns `IPCRING_ERR_EMPTY` at once when nothing new is
@@ -1906,7 +1890,7 @@ int ipcring_sub_read(struct ipcring_sub_t *handle, const void **data, size_t *le
  * # Safety
  * As `ipcring_sub_read`.
  */
-int ipcring_sub_try_read(struct ipcring_sub_t *handle, const void **data, size_t *len);
+int ipcring_sub_try_read(ipcring_sub_t *handle, const void **data, size_t *len);
 
 /**
  * Like `ipcring_sub_read`, but waits at most `timeout_ns` nanoseconds, then returns
@@ -1915,7 +1899,7 @@ int ipcring_sub_try_read(struct ipcring_sub_t *handle, const void **data, size_t
  * # Safety
  * As `ipcring_sub_read`.
  */
-int ipcring_sub_read_timeout(struct ipcring_sub_t *handle,
+int ipcring_sub_read_timeout(ipcring_sub_t *handle,
                              const void **data,
                              size_t *len,
                              uint64_t timeout_ns);
@@ -1929,7 +1913,7 @@ int ipcring_sub_read_timeout(struct ipcring_sub_t *handle,
  * `handle` is NULL or a live subscriber handle not used by another thread during the
  * call.
  */
-int ipcring_sub_release(struct ipcring_sub_t *handle);
+int ipcring_sub_release(ipcring_sub_t *handle);
 
 /**
  * Ends the loan of the message lent by `ipcring_sub_read` without moving on: the next
@@ -1941,7 +1925,7 @@ int ipcring_sub_release(struct ipcring_sub_t *handle);
  * # Safety
  * As `ipcring_sub_release`.
  */
-int ipcring_sub_keep(struct ipcring_sub_t *handle);
+int ipcring_sub_keep(ipcring_sub_t *handle);
 
 /**
  * Stores the topic's counters and geometry, and this subscriber's own `received` and
@@ -1954,7 +1938,7 @@ int ipcring_sub_keep(struct ipcring_sub_t *handle);
  * As `ipcring_sub_release`; `stats` is NULL or writable for one
  * `ipcring_broadcast_stats_t`.
  */
-int ipcring_sub_stats(struct ipcring_sub_t *handle, struct ipcring_broadcast_stats_t *stats);
+int ipcring_sub_stats(ipcring_sub_t *handle, struct ipcring_broadcast_stats_t *stats);
 
 /**
  * Stores the largest message of the topic (its slot size, in bytes) in `*max`: a buffer
@@ -1966,7 +1950,7 @@ int ipcring_sub_stats(struct ipcring_sub_t *handle, struct ipcring_broadcast_sta
  * # Safety
  * As `ipcring_sub_release`; `max` is NULL or writable.
  */
-int ipcring_sub_max_message(struct ipcring_sub_t *handle, size_t *max);
+int ipcring_sub_max_message(ipcring_sub_t *handle, size_t *max);
 
 /**
  * Changes how the handle's blocking calls wait.
@@ -1977,7 +1961,7 @@ int ipcring_sub_max_message(struct ipcring_sub_t *handle, size_t *max);
  * # Safety
  * As `ipcring_sub_release`; `wait` is NULL or points to an initialised `ipcring_wait_t`.
  */
-int ipcring_sub_set_wait(struct ipcring_sub_t *handle, const struct ipcring_wait_t *wait);
+int ipcring_sub_set_wait(ipcring_sub_t *handle, const struct ipcring_wait_t *wait);
 
 /**
  * Fills `*opts` with the default options: capacity `IPCRING_DEFAULT_CAPACITY`, mode
@@ -2021,7 +2005,7 @@ struct ipcring_version_t ipcring_version(void);
  * # Safety
  * `out` is NULL or points to writable memory for one pointer. Thread-safe.
  */
-int ipcring_waitset_new(struct ipcring_waitset_t **out);
+int ipcring_waitset_new(ipcring_waitset_t **out);
 
 /**
  * Frees the wait set and sets `*set` to NULL; its descriptor (`ipcring_waitset_fd`) is
@@ -2035,7 +2019,7 @@ int ipcring_waitset_new(struct ipcring_waitset_t **out);
  * `ipcring_waitset_new` and not closed. No other call may use the set at the same time,
  * nor any copy of the pointer afterwards.
  */
-int ipcring_waitset_close(struct ipcring_waitset_t **set);
+int ipcring_waitset_close(ipcring_waitset_t **set);
 
 /**
  * Changes how `ipcring_waitset_wait` waits while no member is ready (the members' own
@@ -2048,7 +2032,7 @@ int ipcring_waitset_close(struct ipcring_waitset_t **set);
  * `set` is NULL or a live wait set not used by another thread during the call; `wait` is
  * NULL or points to an initialised `ipcring_wait_t`.
  */
-int ipcring_waitset_set_wait(struct ipcring_waitset_t *set, const struct ipcring_wait_t *wait);
+int ipcring_waitset_set_wait(ipcring_waitset_t *set, const struct ipcring_wait_t *wait);
 
 /**
  * Waits until at least one of the `n` handles of `members` is ready, or `timeout_ns`
@@ -2079,7 +2063,7 @@ int ipcring_waitset_set_wait(struct ipcring_waitset_t *set, const struct ipcring
  * NULL or writable. Neither the set nor any member handle may be used by another thread
  * during the call, and `ready` may not overlap them.
  */
-int ipcring_waitset_wait(struct ipcring_waitset_t *set,
+int ipcring_waitset_wait(ipcring_waitset_t *set,
                          const struct ipcring_member_t *members,
                          size_t n,
                          int64_t timeout_ns,
@@ -2097,7 +2081,7 @@ int ipcring_waitset_wait(struct ipcring_waitset_t *set,
  * # Safety
  * As `ipcring_waitset_wait`.
  */
-int ipcring_waitset_poll(struct ipcring_waitset_t *set,
+int ipcring_waitset_poll(ipcring_waitset_t *set,
                          const struct ipcring_member_t *members,
                          size_t n,
                          uint8_t *ready,
@@ -2123,7 +2107,7 @@ int ipcring_waitset_poll(struct ipcring_waitset_t *set,
  * As `ipcring_waitset_wait`. As a handle, a set belongs to one process: do not use it
  * in both after `fork()`.
  */
-int ipcring_waitset_arm(struct ipcring_waitset_t *set,
+int ipcring_waitset_arm(ipcring_waitset_t *set,
                         const struct ipcring_member_t *members,
                         size_t n,
                         uint8_t *ready,
@@ -2142,7 +2126,7 @@ int ipcring_waitset_arm(struct ipcring_waitset_t *set,
  * `set` is NULL or a live wait set not used by another thread during the call; `fd` is
  * NULL or writable.
  */
-int ipcring_waitset_fd(struct ipcring_waitset_t *set, int *fd);
+int ipcring_waitset_fd(ipcring_waitset_t *set, int *fd);
 
 #ifdef __cplusplus
 }  // extern "C"

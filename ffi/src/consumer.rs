@@ -12,7 +12,12 @@ use ipcring::{OpenError, SharedBytes};
 
 /// The reading end of a ring, opaque to C. Made by `ipcring_consumer_create`, `_open` or
 /// `_open_or_create`, freed by `ipcring_consumer_close`.
+///
+/// cbindgen:ignore
+// `repr(C)` with the tag first: a call given a handle of another kind reads the magic
+// number at its start, within that handle. C sees an opaque type (`cbindgen.toml`).
 #[derive(Debug)]
+#[repr(C)]
 pub struct ConsumerHandle {
     tag: Tag,
     pub(crate) core: RecvHandle<Consumer>,

@@ -18,6 +18,7 @@ pub(crate) trait Handle {
 /// The first field of every handle: its kind's magic number (0 once it is dropped) and
 /// whether a panic was caught inside a call on it.
 #[derive(Debug)]
+#[repr(C)]
 pub(crate) struct Tag {
     magic: u64,
     poisoned: bool,
@@ -72,11 +73,18 @@ pub(crate) unsafe fn with_handle<H: Handle>(
 /// As [`with_handle`], for as long as `'a`.
 #[inline]
 pub(crate) unsafe fn checked<'a, H: Handle>(h: *mut H) -> Result<&'a mut H> {
-    // SAFETY: NULL or a live, exclusively used handle, per the contract.
-    let h = unsafe { h.as_mut() }.ok_or(Status::IPCRING_ERR_BAD_HANDLE)?;
-    if h.tag().magic != H::MAGIC {
+    if h.is_null() {
         return Err(Status::IPCRING_ERR_BAD_HANDLE);
     }
+    // SAFETY: a live handle of some kind, per the contract (one of another kind is a
+    // caller's mistake that this check reports): every handle is `repr(C)` with its tag
+    // first, and a tag starts with the magic number, so these 8 bytes lie within it.
+    if unsafe { h.cast::<u64>().read() } != H::MAGIC {
+        return Err(Status::IPCRING_ERR_BAD_HANDLE);
+    }
+    // SAFETY: a live handle of kind `H` (its magic number says so), used by this call
+    // only, per the contract.
+    let h = unsafe { &mut *h };
     if h.tag().poisoned {
         return Err(Status::IPCRING_ERR_INTERNAL);
     }

@@ -12,7 +12,12 @@ use ipcring::OpenError;
 /// A receiving end of an MPMC queue (one worker of a pool), opaque to C. Made by
 /// `ipcring_mpmc_consumer_create`, `_open` or `_open_or_create`, freed by
 /// `ipcring_mpmc_consumer_close`.
+///
+/// cbindgen:ignore
+// `repr(C)` with the tag first: a call given a handle of another kind reads the magic
+// number at its start, within that handle. C sees an opaque type (`cbindgen.toml`).
 #[derive(Debug)]
+#[repr(C)]
 pub struct MpmcConsumerHandle {
     tag: Tag,
     pub(crate) core: RecvHandle<Consumer>,

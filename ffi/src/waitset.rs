@@ -20,6 +20,11 @@ use std::os::fd::AsRawFd;
 /// A set of handles to wait on, opaque to C. Made by `ipcring_waitset_new`, freed by
 /// `ipcring_waitset_close`. It holds no handle between calls: each call names its
 /// members.
+///
+/// cbindgen:ignore
+// `repr(C)` with the tag first: a call given a handle of another kind reads the magic
+// number at its start, within that handle. C sees an opaque type (`cbindgen.toml`).
+#[repr(C)]
 pub struct WaitSetHandle {
     tag: Tag,
     set: WaitSet,
