@@ -6,7 +6,8 @@
 //!   `send_value_async` on a tokio current-thread runtime, and a tokio `UnixStream`; the
 //!   echoing process always uses the blocking calls with the default strategy;
 //! - syscalls of a consumer process that receives a busy stream of 1 M 8-byte messages
-//!   through a `WaitSet` and through `recv_value_async`, counted by `perf stat -e
+//!   (it works about 100 ns on each, so that it is the slower side and the ring is seldom
+//!   empty) through a `WaitSet` and through `recv_value_async`, counted by `perf stat -e
 //!   raw_syscalls:sys_enter` (less the same run with no message), when perf can count
 //!   them here; and the producer's futex wake-ups.
 //!
@@ -78,8 +79,14 @@ fn stream(ring: &str, n: u64) {
     println!("{}", tx.stats().producer_wakeups);
 }
 
+/// What the draining process does with each value: a little work (about 100 ns), so that
+/// it is the slower side and the stream stays busy (the ring seldom empty).
+fn work(v: u64) -> u64 {
+    (0..64).fold(v, |a, i| std::hint::black_box(a.rotate_left(7) ^ i))
+}
+
 /// Child: receives `n` values from ring `ring` through a `WaitSet` or (`async`) with
-/// `recv_value_async`, checking their order.
+/// `recv_value_async`, checking their order and working on each (see [`work`]).
 fn drain(ring: &str, n: u64, how: &str) {
     let mut rx = Consumer::open(ring).expect("open the stream");
     let mut next = 0u64;
@@ -91,6 +98,7 @@ fn drain(ring: &str, n: u64, how: &str) {
             while next < n {
                 let v: u64 = rx.recv_value_async().await.expect("receive");
                 assert_eq!(v, next);
+                work(v);
                 next += 1;
             }
         });
@@ -100,6 +108,7 @@ fn drain(ring: &str, n: u64, how: &str) {
             set.wait(&mut [&mut rx]);
             while let Ok(v) = rx.try_recv_value::<u64>() {
                 assert_eq!(v, next);
+                work(v);
                 next += 1;
             }
         }
