@@ -140,7 +140,7 @@ impl WaitSet {
     }
 
     /// Waits until at least one of `handles` is ready; returns which are (their indices
-    /// in `handles`).
+    /// in `handles`). With no handles, returns an empty set at once.
     pub fn wait(&mut self, handles: &mut [&mut dyn Waitable]) -> &Ready {
         self.wait_until(handles, None)
     }
@@ -169,6 +169,9 @@ impl WaitSet {
         deadline: Option<Deadline>,
     ) -> &Ready {
         self.ready.reset(handles.len());
+        if handles.is_empty() {
+            return &self.ready;
+        }
         for h in handles.iter_mut() {
             h.begin();
         }

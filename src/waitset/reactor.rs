@@ -186,17 +186,24 @@ impl Reactor {
 
 static REACTOR: OnceLock<Reactor> = OnceLock::new();
 
-/// The process's reactor, its thread started at the first call.
+/// The process's reactor, its thread started at the first call (and again in a child
+/// process forked after it started: a fork copies no thread but the caller; the parent's
+/// watches are dropped there).
 fn reactor() -> std::io::Result<&'static Reactor> {
-    /// Whether the thread runs; under the lock, so that it is started once.
-    static STARTED: Mutex<bool> = Mutex::new(false);
+    /// The process that started the thread (0: none); under the lock, so that it is
+    /// started once.
+    static STARTED: Mutex<u32> = Mutex::new(0);
     let r = REACTOR.get_or_init(Reactor::default);
     let mut started = STARTED.lock().unwrap_or_else(PoisonError::into_inner);
-    if !*started {
+    let me = std::process::id();
+    if *started != me {
+        if *started != 0 {
+            r.lock().entries.clear();
+        }
         std::thread::Builder::new()
             .name("ipcring-waits".into())
             .spawn(move || r.run())?;
-        *started = true;
+        *started = me;
     }
     Ok(r)
 }

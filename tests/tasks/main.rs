@@ -11,6 +11,7 @@ mod cancel;
 #[path = "../common/mod.rs"]
 #[allow(dead_code)]
 mod common;
+mod fork;
 mod streams;
 
 #[test]
@@ -25,6 +26,7 @@ fn child_process_entry() {
         "paced-producer" => cancel::paced_producer,
         "checking-consumer" => cancel::checking_consumer,
         "subscriber" => streams::subscriber,
+        "forker" => fork::forker,
         other => panic!("unknown child role {other:?}"),
     };
     play(&ring, &arg);
