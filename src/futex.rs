@@ -12,6 +12,7 @@ use crate::time::Deadline;
 pub(crate) use imp::{Beds, Futex};
 
 /// The most futexes one sleep can wait on together (the kernel's `FUTEX_WAITV_MAX`).
+#[cfg(not(ipcring_loom))]
 pub(crate) const MAX_BEDS: usize = 128;
 
 /// How a futex sleep ended. Every outcome means "re-check your condition".

@@ -421,6 +421,7 @@ impl Segment {
 
     /// Keeps the memory mapped, not the descriptor (nor its role lock): for a helper
     /// thread that watches futex words in it after the handle may have gone.
+    #[cfg(not(ipcring_loom))]
     pub(crate) fn keep(&self) -> Arc<Mapping> {
         self.map.clone()
     }

@@ -10,6 +10,8 @@
 #[allow(dead_code)]
 mod common;
 mod edges;
+// The descriptor and its helper thread are not in loom builds.
+#[cfg(not(ipcring_loom))]
 mod fd;
 mod kinds;
 mod many;
