@@ -115,7 +115,7 @@ fn drain(ring: &str, n: u64, how: &str) {
     }
 }
 
-/// A pair of rings to an echoing child, plus 15 idle rings whose producers we hold.
+/// A pair of rings to an echoing child, plus idle rings whose producers we hold.
 struct Rings {
     tx: Producer,
     rx: Consumer,
@@ -126,14 +126,14 @@ struct Rings {
 }
 
 impl Rings {
-    fn new(strategy: WaitStrategy, late: bool) -> Rings {
+    fn new(strategy: WaitStrategy, late: bool, idle_rings: usize) -> Rings {
         let (req, resp) = (name("req"), name("resp"));
         let tx = Producer::create(&req, 1 << 16).expect("create");
         let mut rx = Consumer::create(&resp, 1 << 16).expect("create");
         rx.set_wait_strategy(strategy);
         let mut names = vec![req.clone(), resp.clone()];
         let (mut idle, mut idle_tx) = (Vec::new(), Vec::new());
-        for i in 0..15 {
+        for i in 0..idle_rings {
             let n = name(&format!("idle{i}"));
             idle.push(Consumer::create(&n, 4096).expect("create"));
             idle_tx.push(Producer::open(&n).expect("open"));
@@ -178,15 +178,16 @@ fn time(mut once: impl FnMut(u64)) -> (u64, u64) {
 }
 
 fn blocking(strategy: WaitStrategy, late: bool) -> (u64, u64) {
-    let mut r = Rings::new(strategy, late);
+    let mut r = Rings::new(strategy, late, 0);
     time(|i| {
         r.tx.send_value(&i).expect("send");
         assert_eq!(r.rx.recv_value::<u64>().expect("receive"), i);
     })
 }
 
-fn wait_set(strategy: WaitStrategy, late: bool) -> (u64, u64) {
-    let mut r = Rings::new(strategy, late);
+/// Round trips through a set of `1 + idle` rings, the answer's ring last.
+fn wait_set(strategy: WaitStrategy, late: bool, idle: usize) -> (u64, u64) {
+    let mut r = Rings::new(strategy, late, idle);
     let mut set = WaitSet::new();
     set.set_wait_strategy(strategy);
     time(|i| {
@@ -195,7 +196,7 @@ fn wait_set(strategy: WaitStrategy, late: bool) -> (u64, u64) {
             let mut members: Vec<&mut dyn Waitable> =
                 r.idle.iter_mut().map(|c| c as &mut dyn Waitable).collect();
             members.push(&mut r.rx);
-            if set.wait(&mut members).contains(15) {
+            if set.wait(&mut members).contains(idle) {
                 if let Ok(v) = r.rx.try_recv_value::<u64>() {
                     assert_eq!(v, i);
                     return;
@@ -206,7 +207,7 @@ fn wait_set(strategy: WaitStrategy, late: bool) -> (u64, u64) {
 }
 
 fn asynchronous(late: bool) -> (u64, u64) {
-    let mut r = Rings::new(WaitStrategy::default(), late);
+    let mut r = Rings::new(WaitStrategy::default(), late, 0);
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a runtime");
@@ -317,12 +318,12 @@ fn main() {
         .find_map(|a| a.parse().ok())
         .unwrap_or(5);
     type Row = (&'static str, fn() -> (u64, u64));
-    let rows: [Row; 7] = [
+    let rows: [Row; 8] = [
         ("blocking, default strategy", || {
             blocking(WaitStrategy::default(), false)
         }),
         ("WaitSet of 16, default strategy", || {
-            wait_set(WaitStrategy::default(), false)
+            wait_set(WaitStrategy::default(), false, 15)
         }),
         ("async (tokio current thread)", || asynchronous(false)),
         ("tokio UnixStream", unix_stream),
@@ -330,7 +331,10 @@ fn main() {
             blocking(WaitStrategy::Park, true)
         }),
         ("late peer: WaitSet of 16, Park", || {
-            wait_set(WaitStrategy::Park, true)
+            wait_set(WaitStrategy::Park, true, 15)
+        }),
+        ("late peer: WaitSet of 200 (1 ms naps)", || {
+            wait_set(WaitStrategy::Park, true, 199)
         }),
         ("late peer: async", || asynchronous(true)),
     ];
@@ -355,10 +359,13 @@ fn main() {
     println!("async / tokio UnixStream: {:.2}", r(2, 3));
     println!("WaitSet / blocking (busy): {:.2}", r(1, 0));
     println!(
-        "wake-up (late p50 less {LATE:?}): parked {} ns, WaitSet {} ns ({:.2}x), async {} ns ({:.2}x)",
+        "wake-up (late p50 less {LATE:?}): parked {} ns, WaitSet {} ns ({:.2}x), async {} ns ({:.2}x), \
+         WaitSet beyond futex_waitv's 128 {} ns ({:.2}x)",
         wake(4),
         wake(5),
         wake(5) as f64 / wake(4).max(1) as f64,
+        wake(7),
+        wake(7) as f64 / wake(4).max(1) as f64,
         wake(6),
         wake(6) as f64 / wake(4).max(1) as f64
     );

@@ -206,3 +206,30 @@ fn poll_reports_without_waiting() {
     assert_eq!(ready.count(), 2);
     assert!(ready.contains(1) && !ready.contains(0) && !ready.contains(3));
 }
+
+/// More rings than one `futex_waitv` takes (128): the set sleeps on one at a time, a
+/// millisecond each, and still reports a message on any of them, the last included.
+#[test]
+fn a_set_of_more_rings_than_one_sleep_takes_wakes_for_any() {
+    let _w = watchdog("wait set beyond 128 rings", LIMIT);
+    let (g, mut rxs) = rings("set-many", 130);
+    let mut txs: Vec<Option<Producer>> = g
+        .iter()
+        .map(|g| Some(Producer::open(g.name()).expect("open")))
+        .collect();
+    let mut set = WaitSet::new();
+    set.set_wait_strategy(WaitStrategy::Park);
+    let mut buf = Vec::new();
+    for k in [129, 0, 64, 128] {
+        let mut tx = txs[k].take().expect("a producer");
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(10));
+            tx.send(b"far").expect("send");
+            tx
+        });
+        let ready: Vec<usize> = set.wait(&mut members(&mut rxs)).iter().collect();
+        assert_eq!(ready, [k]);
+        assert_eq!(rxs[k].try_recv_into(&mut buf), Ok(3));
+        txs[k] = Some(sender.join().expect("sender"));
+    }
+}
