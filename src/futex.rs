@@ -251,6 +251,17 @@ mod imp {
             self.waiters[k].1
         }
 
+        /// As the real `changed`.
+        ///
+        /// # Safety
+        /// As the real `changed`.
+        pub(crate) unsafe fn changed(&self) -> bool {
+            self.waiters.iter().any(|&(w, v)| {
+                // SAFETY: per the contract.
+                unsafe { &*w }.load(Ordering::Acquire) != v
+            })
+        }
+
         pub(crate) fn sleep(&self, deadline: Option<Deadline>) -> Woke {
             let _ = deadline;
             let guard = BED.0.lock().unwrap();

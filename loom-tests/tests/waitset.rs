@@ -154,3 +154,32 @@ fn a_set_is_woken_by_its_second_ring_while_the_producer_lives() {
         drop(tx_a);
     });
 }
+
+/// The hand-over of a WaitSet's descriptor and of async waits: the waiter arms (reads the
+/// words of two lines, announces on both, fences, looks again) and hands the words to a
+/// helper thread, which sleeps until one changes; a waker adds to the second counter.
+/// A lost wake-up leaves the helper asleep for ever.
+#[test]
+fn an_armed_wait_handed_to_a_helper_is_woken() {
+    use ipcring::loom_hooks::WaitCounter;
+    use loom::sync::Arc;
+    model(|| {
+        let a = Arc::new(WaitCounter::new());
+        let b = Arc::new(WaitCounter::new());
+        let waker = {
+            let b = b.clone();
+            thread::spawn(move || b.add())
+        };
+        if let Some(armed) = WaitCounter::arm_any(&[&a, &b], 1) {
+            let helper = {
+                let (a, b) = (a.clone(), b.clone());
+                thread::spawn(move || {
+                    armed.sleep_until_changed();
+                    drop((a, b));
+                })
+            };
+            helper.join().unwrap();
+        }
+        waker.join().unwrap();
+    });
+}
