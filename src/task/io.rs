@@ -51,14 +51,18 @@ impl<W: Waiting + ?Sized> Future for UntilReady<'_, W> {
 
 /// One poll of a wait until `handle` is ready: a look (asking about the peers' liveness
 /// at most once a millisecond); if nothing, a yield to the executor (the first
-/// [`YIELDS`] times), then the arming of a watch that wakes `cx`'s task, kept in `wait`
-/// (which replaces the previous one).
+/// [`YIELDS`] times, unless a watch woke us), then the arming of a watch that wakes
+/// `cx`'s task, kept in `wait` (which replaces the previous one).
 pub(crate) fn poll_ready<W: Waiting + ?Sized>(
     handle: &mut W,
     wait: &mut Wait,
     cx: &mut Context<'_>,
 ) -> Poll<()> {
-    wait.watch = None;
+    // Polled again after a watch fired (its ring changed, or its 50 ms passed): a busy
+    // peer is not likely now, so no yields; a look, then a new watch at once.
+    if wait.watch.take().is_some() {
+        wait.yields = YIELDS;
+    }
     handle.begin();
     let level = if wait.yields < YIELDS {
         Check::Spin
