@@ -139,11 +139,6 @@ mod imp {
             self.waiters.extend_from_slice(&other.waiters);
         }
 
-        /// Keeps the first `n` futexes.
-        pub(crate) fn truncate(&mut self, n: usize) {
-            self.waiters.truncate(n);
-        }
-
         /// Whether a futex no longer holds its expected value.
         ///
         /// # Safety
@@ -174,22 +169,46 @@ mod imp {
             if self.waiters.len() > super::MAX_BEDS {
                 return Woke::Unsupported;
             }
-            let timeout = deadline.map(|d| futex::Timespec {
-                tv_sec: (d.as_nanos() / 1_000_000_000) as _,
-                tv_nsec: (d.as_nanos() % 1_000_000_000) as _,
-            });
-            match futex::waitv(
-                &self.waiters,
-                futex::WaitvFlags::empty(),
-                timeout.as_ref(),
-                ClockId::Monotonic,
-            ) {
-                // EAGAIN: a word had already changed.
-                Ok(_) | Err(Errno::AGAIN) => Woke::Woken,
-                Err(Errno::INTR) | Err(Errno::TIMEDOUT) => Woke::TimedOut,
-                // ENOSYS (a kernel before 5.16), EFAULT, EINVAL...
-                Err(_) => Woke::Unsupported,
+            sleep_on_all(&self.waiters, deadline)
+        }
+
+        /// A sleep for a waiter with more futexes than one sleep takes, or a kernel
+        /// without `futex_waitv`: on the `turn`-th window of [`super::MAX_BEDS`] futexes,
+        /// or (no `futex_waitv`) on the `turn`-th futex alone, until `deadline`. The
+        /// caller keeps its naps short: a change of a futex outside the window is not
+        /// seen before the nap ends.
+        pub(crate) fn nap(&self, turn: usize, deadline: Deadline) -> Woke {
+            let n = self.waiters.len();
+            if n == 0 {
+                return Woke::Unsupported;
             }
+            let windows = n.div_ceil(super::MAX_BEDS);
+            let start = turn % windows * super::MAX_BEDS;
+            let window = &self.waiters[start..n.min(start + super::MAX_BEDS)];
+            match sleep_on_all(window, Some(deadline)) {
+                Woke::Unsupported => self.sleep_on(turn % n, Some(deadline)),
+                woke => woke,
+            }
+        }
+    }
+
+    /// `futex_waitv` on `waiters` (at most [`super::MAX_BEDS`]).
+    fn sleep_on_all(waiters: &[futex::Wait], deadline: Option<Deadline>) -> Woke {
+        let timeout = deadline.map(|d| futex::Timespec {
+            tv_sec: (d.as_nanos() / 1_000_000_000) as _,
+            tv_nsec: (d.as_nanos() % 1_000_000_000) as _,
+        });
+        match futex::waitv(
+            waiters,
+            futex::WaitvFlags::empty(),
+            timeout.as_ref(),
+            ClockId::Monotonic,
+        ) {
+            // EAGAIN: a word had already changed.
+            Ok(_) | Err(Errno::AGAIN) => Woke::Woken,
+            Err(Errno::INTR) | Err(Errno::TIMEDOUT) => Woke::TimedOut,
+            // ENOSYS (a kernel before 5.16), EFAULT, EINVAL...
+            Err(_) => Woke::Unsupported,
         }
     }
 }
@@ -247,10 +266,6 @@ mod imp {
             self.waiters.push((&futex.0, expected));
         }
 
-        pub(crate) fn expected(&self, k: usize) -> u32 {
-            self.waiters[k].1
-        }
-
         /// As the real `changed`.
         ///
         /// # Safety
@@ -260,6 +275,12 @@ mod imp {
                 // SAFETY: per the contract.
                 unsafe { &*w }.load(Ordering::Acquire) != v
             })
+        }
+
+        /// As the real `nap`: under loom, a sleep on every futex.
+        pub(crate) fn nap(&self, turn: usize, deadline: Deadline) -> Woke {
+            let _ = turn;
+            self.sleep(Some(deadline))
         }
 
         pub(crate) fn sleep(&self, deadline: Option<Deadline>) -> Woke {

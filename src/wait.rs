@@ -190,9 +190,9 @@ pub(crate) fn block_on_lines<T>(
     park(lines, deadline, strategy == WaitStrategy::Park, check)
 }
 
-/// How long a waiter on many rings sleeps on one of them at a time when the kernel cannot
-/// sleep on all of them at once (no `futex_waitv`, or more rings than it takes): a
-/// wake-up on any other ring is seen within this.
+/// How long a waiter on many rings sleeps on some of them at a time when the kernel cannot
+/// sleep on all of them at once (no `futex_waitv`: one ring; more rings than it takes: 128
+/// of them): a wake-up on any other ring is seen within this.
 const NAP: Duration = Duration::from_millis(1);
 
 /// The parking stage of [`block_on_lines`]. `at_once`: the strategy parks without
@@ -216,10 +216,10 @@ fn park<T>(
             let until = deadline.map_or(slice, |d| d.min(slice));
             woke = match &lines {
                 Lines::One(line) => line.futex.wait(epoch, Some(until)),
-                Lines::Many(many, beds) => match beds.sleep(Some(until)) {
+                Lines::Many(_, beds) => match beds.sleep(Some(until)) {
                     Woke::Unsupported => {
                         turn = turn.wrapping_add(1);
-                        nap(many, beds, turn, until, &mut asked)
+                        nap(beds, turn, until, &mut asked)
                     }
                     woke => woke,
                 },
@@ -307,24 +307,13 @@ fn for_each(lines: &Lines<'_>, mut f: impl FnMut(&WaitLine)) {
     }
 }
 
-/// A many-ring sleep that the kernel cannot make in one call: sleeps on one ring's line
-/// (the `turn`-th) for at most [`NAP`]. Says `Woken` while a slice has not passed since
-/// the peers were `asked` about, so that the naps of a slice make no liveness syscall.
+/// A many-ring sleep that the kernel cannot make in one call (see [`Beds::nap`]): a nap of
+/// at most [`NAP`] on the `turn`-th window of lines. Says `Woken` while a slice has not
+/// passed since the peers were `asked` about, so that the naps of a slice make no
+/// liveness syscall.
 #[cold]
-fn nap(
-    many: &[&WaitLine],
-    beds: &Beds,
-    turn: usize,
-    until: Deadline,
-    asked: &mut Deadline,
-) -> Woke {
-    if many.is_empty() {
-        return Woke::Unsupported;
-    }
-    let k = turn % many.len();
-    let woke = many[k]
-        .futex
-        .wait(beds.expected(k), Some(until.min(Deadline::after(NAP))));
+fn nap(beds: &Beds, turn: usize, until: Deadline, asked: &mut Deadline) -> Woke {
+    let woke = beds.nap(turn, until.min(Deadline::after(NAP)));
     if woke == Woke::TimedOut {
         if asked.elapsed() < PARK_SLICE {
             return Woke::Woken;

@@ -31,8 +31,8 @@ use std::time::Duration;
 const SLICE: Duration = Duration::from_millis(50);
 
 /// How long the thread sleeps at most when it watches more futex words than the kernel
-/// takes in one sleep (it then sleeps on the first [`MAX_BEDS`] and looks at the others
-/// after each nap).
+/// takes in one sleep (it then sleeps on a window of [`MAX_BEDS`] of them at a time, and
+/// looks at every word after each nap).
 const NAP: Duration = Duration::from_millis(1);
 
 /// What a waiter hands over: the futex words with the values it read, and the memory
@@ -137,6 +137,7 @@ impl Reactor {
     fn run(&self) {
         let mut beds = Beds::default();
         let mut held: Vec<Keep> = Vec::new();
+        let mut turn = 0usize;
         loop {
             let control = self.control.load();
             let mut until = None;
@@ -153,14 +154,13 @@ impl Reactor {
             }
             // `held` keeps every watched word mapped during the sleep, even if its watch
             // is cancelled and its handle dropped meanwhile.
-            let all = beds.len() <= MAX_BEDS;
-            beds.truncate(MAX_BEDS);
-            let nap = Deadline::after(NAP);
-            let napping = Some(until.map_or(nap, |u| u.min(nap)));
-            if !all || beds.sleep(until) == Woke::Unsupported {
+            if beds.len() > MAX_BEDS || beds.sleep(until) == Woke::Unsupported {
                 // More words than one sleep takes, or a kernel without `futex_waitv`: a
-                // nap on the first (the control word), then a look at every word.
-                let _ = beds.sleep_on(0, napping);
+                // nap on a window of them (the control word is in the first), then a look
+                // at every word.
+                turn = turn.wrapping_add(1);
+                let nap = Deadline::after(NAP);
+                let _ = beds.nap(turn, until.map_or(nap, |u| u.min(nap)));
             }
             let fired = {
                 let mut st = self.lock();
