@@ -78,8 +78,9 @@ impl<P> Room<'_, P> {
 /// Its [`wait`](WaitSet::wait) takes the handles to wait for, as a slice, and reports
 /// which of them are ready; the caller then makes its non-blocking calls on those. No
 /// syscall while a ring has work. When none has, it sleeps in one syscall on all of them
-/// (`futex_waitv`, Linux ≥ 5.16; on an older kernel, or beyond 128 rings, it sleeps on
-/// one ring at a time for at most a millisecond and looks at the others between).
+/// (`futex_waitv`, Linux ≥ 5.16). Beyond 128 rings it naps a millisecond at a time on
+/// 128 of them in turn (on an older kernel, on one ring at a time) and looks at all of
+/// them between naps.
 ///
 /// A handle whose peer died (or detached) is ready: its non-blocking call reports it, as
 /// a single-ring wait would. Readiness is a promise kept almost always, as that of
