@@ -49,15 +49,19 @@ impl WaitSet {
     ///
     /// The descriptor may become readable with no ring ready (a peer's publication that
     /// another of its waiters took, a liveness look every 50 ms): `arm` then returns an
-    /// empty set and arms again. A busy set makes no syscall but the descriptor's: its
-    /// peers wake it only when it announced that it waits.
+    /// empty set and arms again. A busy set makes no syscall: the descriptor is read only
+    /// after a watch was armed, and its peers wake it only when it announced that it
+    /// waits.
     ///
     /// # Errors
     /// The descriptor could not be made, or the helper thread could not be started.
     pub fn arm(&mut self, handles: &mut [&mut dyn Waitable]) -> std::io::Result<&Ready> {
         let fd = self.eventfd()?;
-        self.armed.ticket = None;
-        self.clear_fd();
+        // Only a watch makes the descriptor readable: with none armed since the last
+        // clear, there is nothing to clear (a busy loop makes no syscall here).
+        if self.armed.ticket.take().is_some() {
+            self.clear_fd();
+        }
         self.ready.reset(handles.len());
         for h in handles.iter_mut() {
             h.begin();
