@@ -20,7 +20,7 @@ pub fn idle(ring: &str, arg: &str) {
     std::thread::sleep(Duration::from_secs(120));
 }
 
-fn rings(tag: &str, n: usize) -> (Vec<RingGuard>, Vec<Consumer>) {
+pub fn rings(tag: &str, n: usize) -> (Vec<RingGuard>, Vec<Consumer>) {
     let guards: Vec<RingGuard> = (0..n).map(|_| RingGuard::new(tag)).collect();
     let rxs = guards
         .iter()
@@ -29,8 +29,38 @@ fn rings(tag: &str, n: usize) -> (Vec<RingGuard>, Vec<Consumer>) {
     (guards, rxs)
 }
 
-fn members(rxs: &mut [Consumer]) -> Vec<&mut dyn Waitable> {
+pub fn members(rxs: &mut [Consumer]) -> Vec<&mut dyn Waitable> {
     rxs.iter_mut().map(|r| r as &mut dyn Waitable).collect()
+}
+
+/// Producers of the rings of `g`, each taken out in turn by [`wakes_for`].
+pub fn producers(g: &[RingGuard]) -> Vec<Option<Producer>> {
+    g.iter()
+        .map(|g| Some(Producer::open(g.name()).expect("open")))
+        .collect()
+}
+
+/// Sends `msg` on ring `k` from another thread `after` a while, and checks that `set`,
+/// asleep meanwhile, reports ring `k` alone; receives the message.
+fn wakes_for(
+    set: &mut WaitSet,
+    rxs: &mut [Consumer],
+    txs: &mut [Option<Producer>],
+    k: usize,
+    after: Duration,
+    msg: &'static [u8],
+) {
+    let mut tx = txs[k].take().expect("a producer");
+    let sender = std::thread::spawn(move || {
+        std::thread::sleep(after);
+        tx.send(msg).expect("send");
+        tx
+    });
+    let ready: Vec<usize> = set.wait(&mut members(rxs)).iter().collect();
+    assert_eq!(ready, [k]);
+    let mut buf = Vec::new();
+    assert_eq!(rxs[k].try_recv_into(&mut buf), Ok(msg.len()));
+    txs[k] = Some(sender.join().expect("sender"));
 }
 
 /// Every strategy waits out its deadline on idle rings (with live producers), returns an
@@ -73,25 +103,20 @@ fn a_wait_on_idle_rings_returns_nothing_at_its_deadline() {
 fn a_sleeping_set_wakes_for_a_message_on_any_ring() {
     let _w = watchdog("wait set wakes", LIMIT);
     let (g, mut rxs) = rings("set-wake", 5);
-    let mut txs: Vec<Option<Producer>> = g
-        .iter()
-        .map(|g| Some(Producer::open(g.name()).expect("open")))
-        .collect();
+    let mut txs = producers(&g);
     let mut set = WaitSet::new();
     set.set_wait_strategy(WaitStrategy::Park);
-    let mut buf = Vec::new();
     for k in [4, 0, 2] {
-        let mut tx = txs[k].take().expect("a producer");
-        let sender = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(30));
-            tx.send(b"wake").expect("send");
-            tx
-        });
-        let ready: Vec<usize> = set.wait(&mut members(&mut rxs)).iter().collect();
-        assert_eq!(ready, [k]);
-        assert_eq!(rxs[k].try_recv_into(&mut buf), Ok(4));
-        txs[k] = Some(sender.join().expect("sender"));
+        wakes_for(
+            &mut set,
+            &mut rxs,
+            &mut txs,
+            k,
+            Duration::from_millis(30),
+            b"wake",
+        );
     }
+    let mut buf = Vec::new();
     let leaver = txs[3].take().expect("a producer");
     std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(30));
@@ -207,29 +232,23 @@ fn poll_reports_without_waiting() {
     assert!(ready.contains(1) && !ready.contains(0) && !ready.contains(3));
 }
 
-/// More rings than one `futex_waitv` takes (128): the set sleeps on one at a time, a
-/// millisecond each, and still reports a message on any of them, the last included.
+/// More rings than one `futex_waitv` takes (128): the set naps a millisecond at a time on
+/// 128 of them in turn, and still reports a message on any of them, the last included.
 #[test]
 fn a_set_of_more_rings_than_one_sleep_takes_wakes_for_any() {
     let _w = watchdog("wait set beyond 128 rings", LIMIT);
     let (g, mut rxs) = rings("set-many", 130);
-    let mut txs: Vec<Option<Producer>> = g
-        .iter()
-        .map(|g| Some(Producer::open(g.name()).expect("open")))
-        .collect();
+    let mut txs = producers(&g);
     let mut set = WaitSet::new();
     set.set_wait_strategy(WaitStrategy::Park);
-    let mut buf = Vec::new();
     for k in [129, 0, 64, 128] {
-        let mut tx = txs[k].take().expect("a producer");
-        let sender = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(10));
-            tx.send(b"far").expect("send");
-            tx
-        });
-        let ready: Vec<usize> = set.wait(&mut members(&mut rxs)).iter().collect();
-        assert_eq!(ready, [k]);
-        assert_eq!(rxs[k].try_recv_into(&mut buf), Ok(3));
-        txs[k] = Some(sender.join().expect("sender"));
+        wakes_for(
+            &mut set,
+            &mut rxs,
+            &mut txs,
+            k,
+            Duration::from_millis(10),
+            b"far",
+        );
     }
 }

@@ -1,9 +1,9 @@
 //! A `WaitSet`'s descriptor under `poll(2)`: readable when a ring has work or a peer
 //! died, not before; `arm` reports the ready rings and arms it again.
 
-use crate::common::{spawn, watchdog, RingGuard};
-use ipcring::spsc::{Consumer, Producer};
-use ipcring::{RecvError, WaitSet, Waitable};
+use crate::common::{spawn, watchdog};
+use crate::edges::{members, producers, rings};
+use ipcring::{RecvError, WaitSet};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use std::os::fd::AsFd;
 use std::os::fd::BorrowedFd;
@@ -21,22 +21,11 @@ fn readable(fd: BorrowedFd<'_>, ms: i64) -> bool {
     poll(&mut fds, Some(&timeout)).expect("poll") == 1 && fds[0].revents().contains(PollFlags::IN)
 }
 
-fn members(rxs: &mut [Consumer]) -> Vec<&mut dyn Waitable> {
-    rxs.iter_mut().map(|r| r as &mut dyn Waitable).collect()
-}
-
 #[test]
 fn the_descriptor_is_readable_once_a_ring_has_a_message() {
     let _w = watchdog("wait set descriptor", LIMIT);
-    let guards: Vec<RingGuard> = (0..3).map(|_| RingGuard::new("set-fd")).collect();
-    let mut rxs: Vec<Consumer> = guards
-        .iter()
-        .map(|g| Consumer::create(g.name(), 4096).expect("create"))
-        .collect();
-    let mut txs: Vec<Option<Producer>> = guards
-        .iter()
-        .map(|g| Some(Producer::open(g.name()).expect("open")))
-        .collect();
+    let (guards, mut rxs) = rings("set-fd", 3);
+    let mut txs = producers(&guards);
     let mut set = WaitSet::new();
     let fd = set
         .fd()
@@ -83,11 +72,7 @@ fn the_descriptor_is_readable_once_a_ring_has_a_message() {
 #[test]
 fn the_descriptor_reports_a_killed_producer() {
     let _w = watchdog("wait set descriptor, kill", LIMIT);
-    let guards: Vec<RingGuard> = (0..2).map(|_| RingGuard::new("set-fd-kill")).collect();
-    let mut rxs: Vec<Consumer> = guards
-        .iter()
-        .map(|g| Consumer::create(g.name(), 4096).expect("create"))
-        .collect();
+    let (guards, mut rxs) = rings("set-fd-kill", 2);
     let mut children: Vec<_> = guards
         .iter()
         .map(|g| spawn("idle", g.name(), "producer"))
