@@ -43,15 +43,21 @@ pub enum Kind {
     Mpmc = 2,
     /// Many publishers, many subscribers that each see every message, fixed-size cells.
     Broadcast = 3,
+    /// A blackboard: a fixed set of entries, each holding the latest value its writer set.
+    Blackboard = 4,
+    /// Event notification: ids that notifiers fire and listeners wait for.
+    Event = 5,
 }
 
 impl Kind {
-    /// The kind's name: `spsc`, `mpmc` or `broadcast`.
+    /// The kind's name: `spsc`, `mpmc`, `broadcast`, `blackboard` or `event`.
     pub fn name(self) -> &'static str {
         match self {
             Kind::Spsc => "spsc",
             Kind::Mpmc => "mpmc",
             Kind::Broadcast => "broadcast",
+            Kind::Blackboard => "blackboard",
+            Kind::Event => "event",
         }
     }
 }
