@@ -353,6 +353,12 @@ impl Bytes {
         panic!("loom models run on heap regions, not on shared memory segments")
     }
 
+    /// The start of the area.
+    #[inline]
+    pub(crate) fn base(&self) -> NonNull<u8> {
+        self.ptr
+    }
+
     /// Length of the data area in bytes.
     #[inline]
     pub(crate) fn len(&self) -> usize {

@@ -80,7 +80,12 @@ pub(crate) struct Flaw {
 }
 
 impl Flaw {
-    fn new(what: &'static str, value: usize, reason: &'static str, nearest: usize) -> Flaw {
+    pub(crate) fn new(
+        what: &'static str,
+        value: usize,
+        reason: &'static str,
+        nearest: usize,
+    ) -> Flaw {
         Flaw {
             what,
             value: value as u64,
@@ -200,7 +205,7 @@ fn flaw(capacity: usize, slot_size: usize) -> Option<Flaw> {
 }
 
 /// What is wrong with `n` role slots for `what` (`"producers"`...), if anything.
-fn role_flaw(what: &'static str, n: usize) -> Option<Flaw> {
+pub(crate) fn role_flaw(what: &'static str, n: usize) -> Option<Flaw> {
     (n == 0 || n > MAX_ROLE_SLOTS).then(|| {
         let nearest = n.clamp(1, MAX_ROLE_SLOTS);
         Flaw::new(what, n, "from 1 to 64 role slots", nearest)

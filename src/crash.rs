@@ -54,10 +54,13 @@ pub enum Point {
     /// In a broadcast subscriber of a lossless topic, after it copied a message out (or
     /// found a position to pass), before it publishes the cursor past it.
     BroadcastBeforeCursor,
+    /// In a blackboard writer, after it made an entry's sequence odd and wrote the value,
+    /// before it makes the sequence even again.
+    BoardMidWrite,
 }
 
 /// How many points there are.
-const POINTS: usize = Point::BroadcastBeforeCursor as usize + 1;
+const POINTS: usize = Point::BoardMidWrite as usize + 1;
 
 /// Passes left before the death at each point (indexed by `Point as usize`); `u64::MAX`:
 /// not armed. (A process-local test switch, not shared memory: plain `core` atomics.)

@@ -61,6 +61,7 @@
 #![warn(clippy::undocumented_unsafe_blocks, unreachable_pub)]
 
 mod attachment;
+pub mod blackboard;
 pub mod broadcast;
 mod builder;
 mod bytes;

@@ -186,6 +186,16 @@ impl<H> Region<H> {
         self.data
     }
 
+    /// The start of the data area of a mapped segment, for a kind whose data area begins
+    /// with a table of shared structures (made of atomics); `None` for a heap region,
+    /// whose kind keeps such a table on the heap of its own.
+    pub(crate) fn mapped_data(&self) -> Option<NonNull<u8>> {
+        match self.backing {
+            Backing::Segment(_) => Some(self.data.base()),
+            Backing::Heap { .. } => None,
+        }
+    }
+
     /// Records that this handle found the ring corrupted (a value no ipcring writes, where
     /// the protocol allows no other): from now on every call of the handle that touches
     /// the ring returns `Corrupted`, so that nothing more is read from or written to a
