@@ -346,6 +346,61 @@ fn inspect_reports_counters_and_lag_as_json() {
 }
 
 #[test]
+fn inspect_shows_a_blackboards_entries() {
+    let ring = Ring::new("board");
+    let mut w = ipcring::blackboard::Builder::new(&ring.0)
+        .entry("price", 16)
+        .value::<u64>("clients")
+        .entries(1, 300)
+        .create_writer()
+        .expect("create a board");
+    w.set(0, b"101.5").expect("set");
+    w.set(0, b"101.25").expect("set");
+    w.set_value(1, &7u64).expect("set");
+    let v = inspect(&ring);
+    assert_eq!(v["kind"], "blackboard");
+    assert_eq!(v["unit"], "entries");
+    assert_eq!(v["capacity"], 3);
+    assert_eq!(v["fill"], 2);
+    assert_eq!(v["max_message"], 300);
+    assert_eq!(holders(&v, "writer"), ["alive"]);
+    let e = &v["entries"];
+    assert_eq!(e[0]["key"], "price");
+    assert_eq!(
+        (e[0]["len"].as_u64(), e[0]["version"].as_u64()),
+        (Some(6), Some(2))
+    );
+    assert_eq!(
+        (e[1]["key"].as_str(), e[1]["max_size"].as_u64()),
+        (Some("clients"), Some(8))
+    );
+    assert_eq!(
+        (e[2]["key"].as_str(), e[2]["state"].as_str()),
+        (Some(""), Some("unset"))
+    );
+    assert_eq!(e[0]["state"], "set");
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/RINGS_JSON.md"))
+        .expect("read RINGS_JSON.md");
+    for f in [
+        "entries", "index", "key", "max_size", "len", "version", "state",
+    ] {
+        assert!(
+            doc.contains(&format!("`{f}`")),
+            "field {f} is not in RINGS_JSON.md"
+        );
+    }
+    let text = String::from_utf8(ok(&["inspect", &ring.0])).expect("utf-8");
+    assert!(text.contains("3 entries"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("0 ") && l.contains("price") && l.ends_with("set")),
+        "{text}"
+    );
+    drop(w);
+    assert_eq!(holders(&inspect(&ring), "writer"), ["left"]);
+}
+
+#[test]
 fn watch_prints_a_line_per_interval_when_not_on_a_terminal() {
     let ring = Ring::new("watch");
     ok(&["create", &ring.0, "--kind", "mpmc"]);

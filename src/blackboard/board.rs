@@ -116,9 +116,9 @@ impl Board {
         heap: Option<Arc<[Line<Entry>]>>,
         fresh: Option<&[NewEntry]>,
     ) -> Result<Board, OpenError> {
-        let table = match (&heap, region.mapped_data()) {
+        let table = match (&heap, mapped_table(&region, &geo)) {
             (Some(t), _) if t.len() == geo.entries => NonNull::from(&t[0]),
-            (None, Some(data)) => data.cast(),
+            (None, Some(t)) => NonNull::from(&t[0]),
             _ => {
                 return Err(OpenError::BadGeometry {
                     what: "heap table",
@@ -168,14 +168,7 @@ impl Board {
                 max: max as usize,
             });
             off += room;
-            let mut key = Vec::with_capacity(MAX_KEY_LEN);
-            for word in &entry.key {
-                // Relaxed: as above.
-                key.extend_from_slice(&word.load(Ordering::Relaxed).to_le_bytes());
-            }
-            let len = key.iter().position(|&b| b == 0).unwrap_or(MAX_KEY_LEN);
-            key.truncate(len);
-            keys.push(String::from_utf8_lossy(&key).into_owned());
+            keys.push(key_of(entry));
         }
         if off != end {
             return Err(OpenError::BadGeometry {
@@ -265,17 +258,47 @@ impl Board {
     /// Whether the writer named by the claim tag `tag` (see [`Entry::owner`]) is alive:
     /// its slot is attached in the tag's generation and, if `thorough`, its lock is held.
     pub(crate) fn owner_alive(&self, tag: u64, thorough: bool) -> bool {
-        let Some(slot) = ((tag >> 32) as usize).checked_sub(1) else {
-            return false;
-        };
-        if slot >= self.geo.writers {
-            return false;
-        }
-        let slots = self.slots();
-        let generation = &slots.get(slot).state.0.generation;
-        // SYNC(attach): Acquire pairs with the AcqRel bump of an attach, as `presence`.
-        generation.load(Ordering::Acquire) == tag as u32 && slots.alive(slot, thorough)
+        owner_alive(self.slots(), self.geo.writers, tag, thorough)
     }
+}
+
+/// Whether the writer named by the claim tag `tag` is alive, among the `writers` slots of
+/// `slots` (see [`Board::owner_alive`]).
+pub(crate) fn owner_alive(slots: Slots<'_>, writers: usize, tag: u64, thorough: bool) -> bool {
+    let Some(slot) = ((tag >> 32) as usize).checked_sub(1) else {
+        return false;
+    };
+    if slot >= writers {
+        return false;
+    }
+    let generation = &slots.get(slot).state.0.generation;
+    // SYNC(attach): Acquire pairs with the AcqRel bump of an attach, as `presence`.
+    generation.load(Ordering::Acquire) == tag as u32 && slots.alive(slot, thorough)
+}
+
+/// The entry table of a board in a mapped segment of geometry `geo` (validated): the
+/// start of its data area. `None` for a heap region.
+pub(crate) fn mapped_table<'a>(
+    region: &'a Region<BoardHeader>,
+    geo: &Geometry,
+) -> Option<&'a [Line<Entry>]> {
+    let data = region.mapped_data()?;
+    // SAFETY: the data area of a segment of geometry `geo` begins with `geo.entries`
+    // lines of the table (`Blackboard::data_len`), 128-aligned (the header is whole
+    // lines), mapped as long as the region; made of atomics, valid for any bit pattern.
+    Some(unsafe { core::slice::from_raw_parts(data.as_ptr().cast(), geo.entries) })
+}
+
+/// The key of `entry`, as its creator wrote it (bytes that are not UTF-8 replaced).
+pub(crate) fn key_of(entry: &Entry) -> String {
+    let mut key = Vec::with_capacity(MAX_KEY_LEN);
+    for word in &entry.key {
+        // Relaxed: written before READY, which the opener read with Acquire.
+        key.extend_from_slice(&word.load(Ordering::Relaxed).to_le_bytes());
+    }
+    let len = key.iter().position(|&b| b == 0).unwrap_or(MAX_KEY_LEN);
+    key.truncate(len);
+    String::from_utf8_lossy(&key).into_owned()
 }
 
 /// The claim tag of a writer in `slot`, generation `generation` (see [`Entry::owner`]).

@@ -37,11 +37,13 @@ mod heap;
 mod layout;
 mod reader;
 mod seqlock;
+mod survey;
 mod writer;
 
 pub use builder::{Builder, Shape};
 pub use error::{GetError, SetError};
 pub use heap::HeapBoard;
+pub(crate) use layout::Blackboard;
 pub use layout::{MAX_ENTRIES, MAX_KEY_LEN, MAX_VALUE_SIZE};
 pub use reader::{Change, Reader};
 pub use writer::Writer;

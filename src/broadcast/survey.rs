@@ -53,6 +53,7 @@ impl Surveyed for Broadcast {
             fill,
             messages: written,
             lag,
+            ..Now::default()
         }
     }
 }

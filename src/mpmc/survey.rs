@@ -34,7 +34,7 @@ impl Surveyed for Mpmc {
             ],
             fill,
             messages: fill,
-            lag: Vec::new(),
+            ..Now::default()
         }
     }
 }

@@ -79,7 +79,7 @@ impl Surveyed for Spsc {
             ],
             fill: pos.wrapping_sub(start).min(cap),
             messages,
-            lag: Vec::new(),
+            ..Now::default()
         }
     }
 }

@@ -26,9 +26,11 @@
 //! ```
 
 mod removal;
+mod state;
 
 pub use crate::layout::Kind;
 pub use removal::{collect_garbage, remove_unused, Garbage, Reason, Removal};
+pub use state::{BoardEntry, EntryState, EventCount};
 
 use crate::cells::Shape;
 use crate::error::OpenError;
@@ -50,6 +52,8 @@ pub enum Unit {
     Bytes,
     /// Messages, one a slot (MPMC, broadcast).
     Messages,
+    /// Entries of a table (a blackboard's entries, an event segment's ids).
+    Entries,
 }
 
 /// A ring's geometry, fixed at create.
@@ -232,6 +236,10 @@ pub struct Ring {
     pub positions: Vec<Position>,
     /// Its role slots, the first role's first.
     pub slots: Vec<Slot>,
+    /// A blackboard's entries (empty for other kinds).
+    pub entries: Vec<BoardEntry>,
+    /// An event segment's counters, one an id (empty for other kinds).
+    pub events: Vec<EventCount>,
     /// The object behind the name.
     pub object: Object,
     /// Device and inode of the object, for a remover that checks that the name still
@@ -280,7 +288,7 @@ pub(crate) trait Surveyed: Spec + Sized {
 }
 
 /// What a kind found in a ring now.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Now {
     pub(crate) positions: Vec<Position>,
     /// In the geometry's unit.
@@ -288,6 +296,10 @@ pub(crate) struct Now {
     pub(crate) messages: u64,
     /// Messages each slot has still to read, for the kinds that track it (by slot index).
     pub(crate) lag: Vec<(usize, u64)>,
+    /// The largest message, when the geometry alone does not tell it.
+    pub(crate) max_message: Option<u64>,
+    pub(crate) entries: Vec<BoardEntry>,
+    pub(crate) events: Vec<EventCount>,
 }
 
 /// Reads the ring `name` read-only, whatever its kind.
@@ -299,6 +311,7 @@ pub(crate) struct Now {
 /// `Truncated`, `BadGeometry`, `HeaderSizeMismatch`, `Io`. A ring found corrupted is
 /// read, and says so in [`Ring::broken`].
 pub fn inspect(name: &str) -> Result<Ring, OpenError> {
+    use crate::blackboard::Blackboard;
     use crate::broadcast::Broadcast;
     use crate::mpmc::Mpmc;
     use crate::spsc::Spsc;
@@ -308,6 +321,9 @@ pub fn inspect(name: &str) -> Result<Ring, OpenError> {
         }
         Err(OpenError::KindMismatch { found, .. }) if found == Kind::Broadcast as u32 => {
             read::<Broadcast>(name)
+        }
+        Err(OpenError::KindMismatch { found, .. }) if found == Kind::Blackboard as u32 => {
+            read::<Blackboard>(name)
         }
         other => other,
     }
@@ -342,11 +358,16 @@ fn read<S: Surveyed>(name: &str) -> Result<Ring, OpenError> {
         // Relaxed: ordered after the Acquire of READY in the open.
         abi_minor: id.abi_minor.load(Ordering::Relaxed),
         broken: region.broken(),
-        geometry: S::geometry(&geo),
+        geometry: Geometry {
+            max_message: now.max_message.unwrap_or(S::geometry(&geo).max_message),
+            ..S::geometry(&geo)
+        },
         fill: now.fill,
         messages: now.messages,
         positions: now.positions,
         slots: found,
+        entries: now.entries,
+        events: now.events,
         object: Object::of(&st),
         id: (st.st_dev, st.st_ino),
     })

@@ -145,6 +145,7 @@ fn detail_text(r: &Ring) -> String {
             r.fill, r.messages
         ),
         Unit::Messages => format!("fill       {} messages ({pct:.1}%)\n", r.fill),
+        Unit::Entries => format!("in use     {} entries ({pct:.1}%)\n", r.fill),
     };
     if let Some(lag) = g.max_lag {
         t += &format!("max lag    {lag:?}\n");
@@ -157,7 +158,9 @@ fn detail_text(r: &Ring) -> String {
         .iter()
         .map(|p| format!("{} {}", p.name, p.value))
         .collect();
-    t += &format!("positions  {}\n", positions.join(", "));
+    if !positions.is_empty() {
+        t += &format!("positions  {}\n", positions.join(", "));
+    }
     t += &format!(
         "object     {} bytes, mode {:04o}, owner {}, ready {} ago, ABI 2.{}\n",
         o.size,
@@ -196,6 +199,37 @@ fn detail_text(r: &Ring) -> String {
         let unused = r.slots_of(role).filter(never).count();
         if unused > 0 {
             t += &format!("      {unused} {role} slot(s) never held\n");
+        }
+    }
+    t + &state_text(r)
+}
+
+/// A blackboard's entries and an event segment's counters (ids that never fired are
+/// summed up in a line).
+fn state_text(r: &Ring) -> String {
+    let mut t = String::new();
+    if !r.entries.is_empty() {
+        t += "\nentry  key                               max size       len   version  state\n";
+        for e in &r.entries {
+            t += &format!(
+                "{:<5}  {:<32}  {:>8}  {:>8}  {:>8}  {}\n",
+                e.index,
+                if e.key.is_empty() { "-" } else { &e.key },
+                e.max_size,
+                e.len,
+                e.version,
+                render::entry_state(e.state),
+            );
+        }
+    }
+    if !r.events.is_empty() {
+        t += "\nid     count\n";
+        for e in r.events.iter().filter(|e| e.count > 0) {
+            t += &format!("{:<5}  {}\n", e.id, e.count);
+        }
+        let silent = r.events.iter().filter(|e| e.count == 0).count();
+        if silent > 0 {
+            t += &format!("       {silent} id(s) never fired\n");
         }
     }
     t

@@ -1,7 +1,7 @@
 //! How rings are shown: JSON objects (the schema is in `cli/JSON.md`) and the pieces of
 //! the text tables.
 
-use ipcring::survey::{Entry, Holder, Object, Ring, Slot, Unit};
+use ipcring::survey::{BoardEntry, Entry, EntryState, Holder, Object, Ring, Slot, Unit};
 use serde_json::{json, Value};
 use std::time::SystemTime;
 
@@ -22,7 +22,29 @@ fn unit(u: Unit) -> &'static str {
     match u {
         Unit::Bytes => "bytes",
         Unit::Messages => "messages",
+        Unit::Entries => "entries",
     }
+}
+
+/// The state of a blackboard entry, as JSON and the text table show it.
+pub fn entry_state(s: EntryState) -> &'static str {
+    match s {
+        EntryState::Unset => "unset",
+        EntryState::Set => "set",
+        EntryState::Writing => "writing",
+        EntryState::Abandoned => "abandoned",
+    }
+}
+
+fn board_entry(e: &BoardEntry) -> Value {
+    json!({
+        "index": e.index,
+        "key": e.key,
+        "max_size": e.max_size,
+        "len": e.len,
+        "version": e.version,
+        "state": entry_state(e.state),
+    })
 }
 
 /// Seconds since `t` (0 for a time in the future).
@@ -135,15 +157,26 @@ pub fn detail(r: &Ring) -> Value {
         .collect::<serde_json::Map<_, _>>()
         .into();
     v["slots"] = r.slots.iter().map(slot).collect::<Vec<_>>().into();
+    if !r.entries.is_empty() {
+        v["entries"] = r.entries.iter().map(board_entry).collect::<Vec<_>>().into();
+    }
+    if !r.events.is_empty() {
+        let counts = r
+            .events
+            .iter()
+            .map(|e| json!({"id": e.id, "count": e.count}));
+        v["events"] = counts.collect::<Vec<_>>().into();
+    }
     v
 }
 
 /// The capacity as a person reads it: `64 KiB`, or `1024 x 256 B` for slots.
 pub fn capacity(r: &Ring) -> String {
     let g = &r.geometry;
-    match g.slot_size {
-        Some(slot) => format!("{} x {}", g.capacity, bytes(slot)),
-        None => bytes(g.capacity),
+    match (g.slot_size, g.unit) {
+        (Some(slot), _) => format!("{} x {}", g.capacity, bytes(slot)),
+        (None, Unit::Entries) => format!("{} entries", g.capacity),
+        (None, _) => bytes(g.capacity),
     }
 }
 
