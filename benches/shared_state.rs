@@ -1,0 +1,237 @@
+//! What the shared-state kinds cost, in one run:
+//!
+//! - a blackboard's `set` and `get` (ns per call, values of 8, 64 and 1024 bytes) with 0,
+//!   1 and 3 reader processes reading the same entry as fast as they can meanwhile (on
+//!   a machine of 2 CPUs, 3 readers and a writer share them: the rows say what contention
+//!   for the entry's line and for the CPUs does);
+//! - `get` with the writer setting the same entry meanwhile, and `wait_changed` → `set`
+//!   wake-ups.
+//!
+//! Each row is the median of `RUNS` interleaved runs. `cargo bench --bench shared_state
+//! [-- RUNS]`
+
+use ipcring::blackboard::{Builder, GetError, Reader, Writer};
+use ipcring::WaitStrategy;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Calls timed per run.
+const CALLS: u64 = 2_000_000;
+/// How long a run of wake-ups lasts, in round trips.
+const WAKES: u64 = 20_000;
+/// The environment variable that makes a run of this program a child role.
+const ROLE: &str = "IPCRING_SHARED_STATE_ROLE";
+const SIZES: [usize; 3] = [8, 64, 1024];
+
+fn name(tag: &str) -> String {
+    format!("bench-state-{}-{tag}", std::process::id())
+}
+
+/// Starts this program as the child `role` with `args`.
+fn child(role: &str, args: &[&str]) -> Child {
+    Command::new(std::env::current_exe().expect("this program"))
+        .args(args)
+        .env(ROLE, role)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start a child")
+}
+
+/// Child: reads entry 0 of board `board` until the writer is gone.
+fn spin_reader(board: &str) {
+    let mut r = Reader::open(board).expect("open a reader");
+    let mut buf = Vec::new();
+    loop {
+        for _ in 0..1024 {
+            let _ = r.get_into(0, &mut buf);
+        }
+        let now = r.version(0).expect("entry 0");
+        if r.wait_changed(0, now, Some(Duration::ZERO)) == Err(GetError::NoWriter) {
+            return;
+        }
+    }
+}
+
+/// Child: sets entry 0 of board `board` as fast as it can until entry 1 is set.
+fn spin_writer(board: &str) {
+    let mut w = Writer::open(board).expect("open the writer");
+    let r = Reader::open(board).expect("open a reader");
+    let value = vec![7u8; w.max_size(0).expect("entry 0")];
+    while r.version(1) == Ok(0) {
+        for _ in 0..1024 {
+            w.set(0, &value).expect("set");
+        }
+    }
+}
+
+/// Child: answers each change of entry 0 of board `board` by setting entry 1 to the new
+/// version, until entry 0 is set to `u64::MAX`.
+fn echo(board: &str) {
+    let mut w = Writer::open(board).expect("open a writer");
+    let mut r = Builder::new(board)
+        .wait_strategy(WaitStrategy::Park)
+        .open_reader()
+        .expect("open a reader");
+    let mut seen = 0;
+    while let Ok(v) = r.wait_changed(0, seen, None) {
+        seen = v;
+        if r.get::<u64>(0).map(|(x, _)| x) == Ok(u64::MAX) {
+            return;
+        }
+        w.set_value(1, &v).expect("answer");
+    }
+}
+
+/// A board of two entries of `size` bytes, with `writers` writer slots.
+fn board(tag: &str, size: usize, writers: usize) -> (String, Writer) {
+    let n = name(tag);
+    let w = Builder::new(&n)
+        .entries(2, size)
+        .writers(writers)
+        .create_writer()
+        .expect("create a board");
+    (n, w)
+}
+
+/// ns per call of `f`, over [`CALLS`] calls.
+fn per_call(mut f: impl FnMut()) -> f64 {
+    let start = Instant::now();
+    for _ in 0..CALLS {
+        f();
+    }
+    start.elapsed().as_nanos() as f64 / CALLS as f64
+}
+
+/// `set` with `readers` reader processes reading meanwhile.
+fn set_cost(size: usize, readers: usize) -> f64 {
+    let (n, mut w) = board("set", size, 1);
+    let value = vec![1u8; size];
+    w.set(0, &value).expect("set");
+    let children: Vec<Child> = (0..readers).map(|_| child("reader", &[&n])).collect();
+    std::thread::sleep(Duration::from_millis(50));
+    let ns = per_call(|| {
+        w.set(0, &value).expect("set");
+    });
+    finish(w, children, &n);
+    ns
+}
+
+/// `get` with `readers - 1` other reader processes, or (`busy_writer`) a writer process
+/// setting the entry meanwhile.
+fn get_cost(size: usize, readers: usize, busy_writer: bool) -> f64 {
+    let (n, mut w) = board("get", size, 2);
+    w.set(0, &vec![1u8; size]).expect("set");
+    let mut children: Vec<Child> = (1..readers).map(|_| child("reader", &[&n])).collect();
+    if busy_writer {
+        children.push(child("writer", &[&n]));
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    let mut r = Reader::open(&n).expect("open a reader");
+    let mut buf = Vec::with_capacity(size);
+    let ns = per_call(|| {
+        r.get_into(0, &mut buf).expect("get");
+    });
+    if busy_writer {
+        w.set(1, b"stop").expect("stop the writer");
+    }
+    finish(w, children, &n);
+    ns
+}
+
+/// Round trips of a change through `wait_changed` (the answering side parks at once), in
+/// ns: p50 and p99.
+fn wake_round_trip() -> (u64, u64) {
+    let (n, w) = board("wake", 8, 2);
+    drop(w);
+    let mut w = Writer::open(&n).expect("open the writer");
+    let c = child("echo", &[&n]);
+    let r = Reader::open(&n).expect("open a reader");
+    let mut times = Vec::with_capacity(WAKES as usize);
+    for i in 1..=WAKES {
+        let start = Instant::now();
+        let v = w.set_value(0, &i).expect("set");
+        while r.version(1) != Ok(v) {
+            std::hint::spin_loop();
+        }
+        times.push(start.elapsed().as_nanos() as u64);
+    }
+    w.set_value(0, &u64::MAX).expect("stop the echo");
+    finish(w, vec![c], &n);
+    times.sort_unstable();
+    (times[times.len() / 2], times[times.len() * 99 / 100])
+}
+
+fn finish(w: Writer, children: Vec<Child>, board: &str) {
+    drop(w);
+    for mut c in children {
+        let _ = c.wait();
+    }
+    let _ = ipcring::unlink(board);
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    if let Ok(role) = std::env::var(ROLE) {
+        let board = std::env::args().nth(1).expect("a board");
+        match role.as_str() {
+            "reader" => spin_reader(&board),
+            "writer" => spin_writer(&board),
+            "echo" => echo(&board),
+            other => panic!("unknown role {other}"),
+        }
+        return;
+    }
+    let runs: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(5);
+    println!("shared_state: blackboard costs, ns per call, median of {runs} runs");
+    println!("{:<44} {:>8} {:>8} {:>8}", "", "8 B", "64 B", "1 KiB");
+    type Row = (&'static str, fn(usize) -> f64);
+    let rows: [Row; 7] = [
+        ("set, no reader", |s| set_cost(s, 0)),
+        ("set, 1 reader process reading the entry", |s| {
+            set_cost(s, 1)
+        }),
+        ("set, 3 reader processes reading the entry", |s| {
+            set_cost(s, 3)
+        }),
+        ("get, alone", |s| get_cost(s, 1, false)),
+        ("get, 1 more reader process", |s| get_cost(s, 2, false)),
+        ("get, 3 more reader processes", |s| get_cost(s, 4, false)),
+        ("get, a writer process setting the entry", |s| {
+            get_cost(s, 1, true)
+        }),
+    ];
+    let mut results = vec![vec![Vec::new(); SIZES.len()]; rows.len()];
+    for _ in 0..runs {
+        for (i, (_, f)) in rows.iter().enumerate() {
+            for (j, &size) in SIZES.iter().enumerate() {
+                results[i][j].push(f(size));
+            }
+        }
+    }
+    for ((label, _), r) in rows.iter().zip(results) {
+        let cells: Vec<String> = r
+            .into_iter()
+            .map(|v| format!("{:>8.1}", median(v)))
+            .collect();
+        println!("{label:<44} {}", cells.join(" "));
+    }
+    let mut p50 = Vec::new();
+    let mut p99 = Vec::new();
+    for _ in 0..runs {
+        let (a, b) = wake_round_trip();
+        p50.push(a as f64);
+        p99.push(b as f64);
+    }
+    println!(
+        "set -> wait_changed (parked) -> set -> seen: round trip p50 {:.0} ns, p99 {:.0} ns",
+        median(p50),
+        median(p99)
+    );
+}
