@@ -376,8 +376,9 @@ typedef enum ipcring_wait_kind_t {
 
 /**
  * The values of `ipcring_member_t.kind`: which handle type `handle` points to, and
- * whether the set waits for a message (receiving handles) or for room (sending handles).
- * Each is named after its handle type; 0 is none, so a zeroed member is refused.
+ * whether the set waits for a message (receiving handles), for room (sending handles) or
+ * for a change (blackboard readers). Each is named after its handle type; 0 is none, so
+ * a zeroed member is refused.
  */
 typedef enum ipcring_member_kind_t {
   /**
@@ -407,6 +408,14 @@ typedef enum ipcring_member_kind_t {
    * An `ipcring_pub_t *`, as `IPCRING_MEMBER_PRODUCER_ROOM`.
    */
   IPCRING_MEMBER_PUB_ROOM = 6,
+  /**
+   * An `ipcring_board_reader_t *`, with `room` the index of an entry and `since` a
+   * version of it: ready when `ipcring_board_wait_changed(reader, room, since, ...)`
+   * would return at once (the entry's version is not `since`, or the wait would fail:
+   * the entry is abandoned, or every writer is gone). An index out of range gives
+   * `IPCRING_ERR_UNKNOWN_KEY`.
+   */
+  IPCRING_MEMBER_BOARD_CHANGED = 7,
 } ipcring_member_kind_t;
 
 /**
@@ -833,9 +842,16 @@ typedef struct ipcring_member_t {
   /**
    * With the `_ROOM` kinds: the length of the message to wait room for, in bytes (a
    * length over the handle's `max_message` is ready at once, as its send fails at
-   * once). Ignored with the others.
+   * once). With `IPCRING_MEMBER_BOARD_CHANGED`: the index of the entry to watch.
+   * Ignored with the others.
    */
   size_t room;
+  /**
+   * With `IPCRING_MEMBER_BOARD_CHANGED`: the version of the entry last seen (0: wait
+   * for its first value). Ignored with the others: a member written `{kind, handle,
+   * room}` has it 0.
+   */
+  uint64_t since;
 } ipcring_member_t;
 
 #ifdef __cplusplus
@@ -2428,7 +2444,8 @@ int ipcring_waitset_set_wait(ipcring_waitset_t *set, const struct ipcring_wait_t
  * Returns `IPCRING_OK`, `IPCRING_ERR_BAD_HANDLE` (the set or a member is NULL, closed,
  * or not of its `kind`), `IPCRING_ERR_INVALID_ARGUMENT` (an unknown `kind`, or `n` 0),
  * `IPCRING_ERR_DUPLICATE_MEMBER` (one handle in two members), `IPCRING_ERR_GRANT_PENDING`
- * (a member has a reservation or read pending), `IPCRING_ERR_NULL_POINTER` (`members`,
+ * (a member has a reservation or read pending), `IPCRING_ERR_UNKNOWN_KEY` (a board
+ * member's `room` is no entry of its board), `IPCRING_ERR_NULL_POINTER` (`members`,
  * `ready` or `count` NULL) or `IPCRING_ERR_INTERNAL` (a member is poisoned). On failure
  * `*count` is 0 (when `count` is not NULL); a panic caught in the call poisons the set
  * and every member.
