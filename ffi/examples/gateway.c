@@ -137,7 +137,7 @@ static int serve(ring_t rings[RINGS], int report, tally_t *t) {
         size_t n = 0;
         for (unsigned p = 0; p < RINGS; p++) {
             if (!rings[p].open) continue;
-            members[n] = (ipcring_member_t){IPCRING_MEMBER_CONSUMER, rings[p].rx, 0};
+            members[n] = (ipcring_member_t){IPCRING_MEMBER_CONSUMER, rings[p].rx, 0, 0};
             which[n++] = p;
         }
         if (n == 0) break;

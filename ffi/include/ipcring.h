@@ -50,6 +50,33 @@ typedef struct ipcring_sub_t ipcring_sub_t;
  */
 typedef struct ipcring_waitset_t ipcring_waitset_t;
 
+/**
+ * A writer of a blackboard, opaque to C. Made by `ipcring_board_writer_create`, `_open`
+ * or `_open_or_create`, freed by `ipcring_board_writer_close`.
+ */
+typedef struct ipcring_board_writer_t ipcring_board_writer_t;
+
+/**
+ * A reader of a blackboard, opaque to C. Made by `ipcring_board_reader_open`, freed by
+ * `ipcring_board_reader_close`.
+ */
+typedef struct ipcring_board_reader_t ipcring_board_reader_t;
+
+
+/**
+ * Most entries of a blackboard.
+ */
+#define IPCRING_BOARD_MAX_ENTRIES 4096
+
+/**
+ * Largest value of one entry of a blackboard, in bytes (256 MiB).
+ */
+#define IPCRING_BOARD_MAX_VALUE_SIZE 268435456
+
+/**
+ * Longest key of a blackboard's entry, in bytes (without the terminating NUL).
+ */
+#define IPCRING_BOARD_MAX_KEY_LEN 32
 
 /**
  * Slots of a broadcast topic created with default options.
@@ -170,7 +197,7 @@ typedef enum ipcring_status_t {
   /**
    * An argument is out of range: an unknown wait kind, a commit longer than the
    * reservation, a mode that gives other users access or lacks the owner's read and
-   * write.
+   * write, an unknown wait set member kind.
    */
   IPCRING_ERR_INVALID_ARGUMENT = 4,
   /**
@@ -232,13 +259,15 @@ typedef enum ipcring_status_t {
    */
   IPCRING_ERR_TIMEOUT = 18,
   /**
-   * The message (or reservation) is longer than the ring's maximum message size.
+   * The message (or reservation) is longer than the ring's maximum message size; the
+   * value is longer than the blackboard entry's `max_size`.
    */
   IPCRING_ERR_TOO_LARGE = 19,
   /**
    * The peer is gone: for a producer, the ring is full and its consumer (every consumer
    * of an MPMC queue) has left; for a consumer, every message was received and the
-   * producer (every producer) has left.
+   * producer (every producer) has left; for a blackboard reader waiting for a change,
+   * every writer that attached has left.
    */
   IPCRING_ERR_DISCONNECTED = 20,
   /**
@@ -269,7 +298,11 @@ typedef enum ipcring_status_t {
    * An MPMC queue's geometry is out of range when creating: its capacity is not a power
    * of two up to `IPCRING_MPMC_MAX_SLOTS`, its slot size is not from 1 to
    * `IPCRING_MPMC_MAX_SLOT_SIZE`, its producer or consumer count is not from 1 to
-   * `IPCRING_MPMC_MAX_ROLE_SLOTS`, or all slots together exceed 64 GiB.
+   * `IPCRING_MPMC_MAX_ROLE_SLOTS`, or all slots together exceed 64 GiB. A blackboard's
+   * entries are out of range when creating: none or more than
+   * `IPCRING_BOARD_MAX_ENTRIES`, a `max_size` not from 1 to
+   * `IPCRING_BOARD_MAX_VALUE_SIZE`, a key longer than `IPCRING_BOARD_MAX_KEY_LEN`, not
+   * UTF-8 or repeated, or a writer count not from 1 to `IPCRING_MPMC_MAX_ROLE_SLOTS`.
    */
   IPCRING_ERR_INVALID_GEOMETRY = 26,
   /**
@@ -301,6 +334,26 @@ typedef enum ipcring_status_t {
    * `_poll`, `_arm`): the set would use it twice at once.
    */
   IPCRING_ERR_DUPLICATE_MEMBER = 31,
+  /**
+   * The blackboard has no entry of this index (`ipcring_board_set`, `_get`...), or no
+   * entry of this key (`ipcring_board_key`).
+   */
+  IPCRING_ERR_UNKNOWN_KEY = 32,
+  /**
+   * The blackboard entry was never set: it has no value yet (version 0).
+   */
+  IPCRING_ERR_NOT_SET = 33,
+  /**
+   * A writer died in the middle of setting the blackboard entry: its value is half
+   * written and is not given out. The entry is readable again once a writer sets it.
+   */
+  IPCRING_ERR_ABANDONED = 34,
+  /**
+   * A live writer holds the blackboard entry: `ipcring_board_try_get` found it in the
+   * middle of setting it, or `ipcring_board_set` (a board with several writers) waited
+   * a second for another writer's claim of it. Nothing was read or written.
+   */
+  IPCRING_ERR_BUSY = 35,
 } ipcring_status_t;
 
 /**
@@ -323,8 +376,9 @@ typedef enum ipcring_wait_kind_t {
 
 /**
  * The values of `ipcring_member_t.kind`: which handle type `handle` points to, and
- * whether the set waits for a message (receiving handles) or for room (sending handles).
- * Each is named after its handle type; 0 is none, so a zeroed member is refused.
+ * whether the set waits for a message (receiving handles), for room (sending handles) or
+ * for a change (blackboard readers). Each is named after its handle type; 0 is none, so
+ * a zeroed member is refused.
  */
 typedef enum ipcring_member_kind_t {
   /**
@@ -354,7 +408,31 @@ typedef enum ipcring_member_kind_t {
    * An `ipcring_pub_t *`, as `IPCRING_MEMBER_PRODUCER_ROOM`.
    */
   IPCRING_MEMBER_PUB_ROOM = 6,
+  /**
+   * An `ipcring_board_reader_t *`, with `room` the index of an entry and `since` a
+   * version of it: ready when `ipcring_board_wait_changed(reader, room, since, ...)`
+   * would return at once (the entry's version is not `since`, or the wait would fail:
+   * the entry is abandoned, or every writer is gone). An index out of range gives
+   * `IPCRING_ERR_UNKNOWN_KEY`.
+   */
+  IPCRING_MEMBER_BOARD_CHANGED = 7,
 } ipcring_member_kind_t;
+
+/**
+ * One entry of a blackboard being created: its key and its largest value.
+ */
+typedef struct ipcring_board_entry_t {
+  /**
+   * The entry's name, for `ipcring_board_key`: a NUL-terminated UTF-8 string of up to
+   * `IPCRING_BOARD_MAX_KEY_LEN` bytes, unique in the board; NULL or "" for none (the
+   * entry is then known by its index only).
+   */
+  const char *key;
+  /**
+   * Largest value, in bytes: from 1 to `IPCRING_BOARD_MAX_VALUE_SIZE`.
+   */
+  size_t max_size;
+} ipcring_board_entry_t;
 
 /**
  * How a handle's blocking calls wait while the ring is full (send, reserve) or empty
@@ -374,6 +452,44 @@ typedef struct ipcring_wait_t {
    */
   uint32_t yields;
 } ipcring_wait_t;
+
+/**
+ * Options for creating or opening a blackboard. Fill it with
+ * `ipcring_board_options_init`, then change what you need. The entries, `writers` and
+ * `mode` matter only when creating.
+ */
+typedef struct ipcring_board_options_t {
+  /**
+   * The entries, in index order: entry `i` is `entries[i]`. Read during the create call
+   * only. NULL with `n_entries` 0 (the default, which a create refuses).
+   */
+  const struct ipcring_board_entry_t *entries;
+  /**
+   * How many entries `entries` holds: from 1 to `IPCRING_BOARD_MAX_ENTRIES`.
+   */
+  size_t n_entries;
+  /**
+   * How many writers may be attached at once: 1 (the default) to
+   * `IPCRING_MPMC_MAX_ROLE_SLOTS`. With more than one, each set claims its entry, so
+   * that two writers never write one entry at once.
+   */
+  size_t writers;
+  /**
+   * Permission bits of a created board: 0600 (the default) or 0600 with group bits
+   * (0660 lets the group in), exactly, whatever the umask. Bits for other users, or a
+   * mode without the owner's read and write, give `IPCRING_ERR_INVALID_ARGUMENT`.
+   */
+  uint32_t mode;
+  /**
+   * Non-zero: fault in every page when mapping.
+   */
+  int populate;
+  /**
+   * How the handle's blocking calls (`ipcring_board_get`, `ipcring_board_wait_changed`,
+   * a set that waits for another writer's claim) wait.
+   */
+  struct ipcring_wait_t wait;
+} ipcring_board_options_t;
 
 /**
  * Options for creating or opening a broadcast topic. Fill it with
@@ -726,9 +842,16 @@ typedef struct ipcring_member_t {
   /**
    * With the `_ROOM` kinds: the length of the message to wait room for, in bytes (a
    * length over the handle's `max_message` is ready at once, as its send fails at
-   * once). Ignored with the others.
+   * once). With `IPCRING_MEMBER_BOARD_CHANGED`: the index of the entry to watch.
+   * Ignored with the others.
    */
   size_t room;
+  /**
+   * With `IPCRING_MEMBER_BOARD_CHANGED`: the version of the entry last seen (0: wait
+   * for its first value). Ignored with the others: a member written `{kind, handle,
+   * room}` has it 0.
+   */
+  uint64_t since;
 } ipcring_member_t;
 
 #ifdef __cplusplus
@@ -746,6 +869,277 @@ extern "C" {
  * `name` is NULL or a NUL-terminated string. Thread-safe.
  */
 int ipcring_unlink(const char *name);
+
+/**
+ * Fills `*opts` with the default blackboard options: no entries (set `entries` and
+ * `n_entries` before creating), one writer, mode 0600, no populate, the default
+ * spin-then-park wait.
+ *
+ * Returns `IPCRING_OK`, or `IPCRING_ERR_NULL_POINTER` if `opts` is NULL.
+ *
+ * # Safety
+ * `opts` is NULL or points to writable memory for one `ipcring_board_options_t`.
+ * Thread-safe.
+ */
+int ipcring_board_options_init(struct ipcring_board_options_t *opts);
+
+/**
+ * Stores in `*index` the index of the entry whose key is `key` (the index that
+ * `ipcring_board_set`, `_get` and the others take). `handle` is an
+ * `ipcring_board_writer_t *` or an `ipcring_board_reader_t *`.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_UNKNOWN_KEY` (no entry has this key; "" never
+ * matches), `IPCRING_ERR_NULL_POINTER` (`key` or `index` NULL) or
+ * `IPCRING_ERR_BAD_HANDLE` (NULL, or neither a board writer nor a board reader).
+ *
+ * # Safety
+ * `handle` is NULL or a live handle of this library not used by another thread during
+ * the call; `key` is NULL or a NUL-terminated string; `index` is NULL or writable.
+ */
+int ipcring_board_key(void *handle, const char *key, size_t *index);
+
+/**
+ * Stores in `*count` how many entries the board has (their indices are `0..count`).
+ * `handle` is an `ipcring_board_writer_t *` or an `ipcring_board_reader_t *`.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_NULL_POINTER` or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_board_key`; `count` is NULL or writable.
+ */
+int ipcring_board_entries(void *handle, size_t *count);
+
+/**
+ * Stores in `*max` the largest value of entry `key`, in bytes: a buffer of that size
+ * gets any of its values. `handle` is an `ipcring_board_writer_t *` or an
+ * `ipcring_board_reader_t *`.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_UNKNOWN_KEY`, `IPCRING_ERR_NULL_POINTER` or
+ * `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_board_key`; `max` is NULL or writable.
+ */
+int ipcring_board_max_size(void *handle, size_t key, size_t *max);
+
+/**
+ * Opens the existing blackboard `name` as a reader. Readers take no slot: any number may
+ * read a board, and writers never wait for them. `opts` (may be NULL) gives the wait
+ * strategy and populate flag; its entries, `writers` and mode are ignored (and not
+ * read).
+ *
+ * On success `*out` is the new handle, to be freed with `ipcring_board_reader_close`;
+ * on failure it is NULL.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_NULL_POINTER`, `IPCRING_ERR_INVALID_NAME`,
+ * `IPCRING_ERR_INVALID_ARGUMENT` (unknown wait kind), `IPCRING_ERR_NOT_FOUND`,
+ * `IPCRING_ERR_NOT_IPCRING` (also: a ring of another kind of that name),
+ * `IPCRING_ERR_VERSION_MISMATCH`, `IPCRING_ERR_BAD_SEGMENT`, `IPCRING_ERR_NOT_READY`,
+ * `IPCRING_ERR_PERMISSION`, `IPCRING_ERR_UNTRUSTED` or `IPCRING_ERR_IO`.
+ *
+ * # Safety
+ * `name` is NULL or a NUL-terminated string; `opts` is NULL or points to an initialised
+ * `ipcring_board_options_t`; `out` is NULL or points to writable memory for one pointer.
+ * Thread-safe.
+ */
+int ipcring_board_reader_open(const char *name,
+                              const struct ipcring_board_options_t *opts,
+                              ipcring_board_reader_t **out);
+
+/**
+ * Detaches from the board, frees the handle and sets `*handle` to NULL.
+ *
+ * A NULL `*handle` is a no-op that returns `IPCRING_OK`. Returns
+ * `IPCRING_ERR_NULL_POINTER` if `handle` is NULL and `IPCRING_ERR_BAD_HANDLE` if
+ * `*handle` is not a board reader.
+ *
+ * # Safety
+ * `handle` is NULL or points to a handle pointer that is NULL or was returned by
+ * `ipcring_board_reader_open` and not closed. No other call may use the handle at the
+ * same time, nor any copy of the pointer afterwards.
+ */
+int ipcring_board_reader_close(ipcring_board_reader_t **handle);
+
+/**
+ * Copies the newest value of entry `key` into the `cap` bytes at `buf`, stores its
+ * length in `*len` and, if `version` is not NULL, its version in `*version` (see
+ * `ipcring_board_version`). The value is one that a writer set, whole. If a writer is in
+ * the middle of setting the entry, waits until it is done (as long as copying a value
+ * takes, unless that writer is stopped) or is found dead.
+ *
+ * If the value is longer than `cap`, returns `IPCRING_ERR_BUFFER_TOO_SMALL` and stores
+ * the length needed in `*len`; nothing else is written (`buf` NULL with `cap` 0 asks
+ * for the length; a writer may set a longer value before the next call: a buffer of
+ * `ipcring_board_max_size` bytes always fits).
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_BUFFER_TOO_SMALL`, `IPCRING_ERR_UNKNOWN_KEY` (no
+ * entry `key`), `IPCRING_ERR_NOT_SET` (never set), `IPCRING_ERR_ABANDONED` (a writer
+ * died in the middle of setting it: readable again once a writer sets it),
+ * `IPCRING_ERR_CORRUPTED`, `IPCRING_ERR_NULL_POINTER` (`len` NULL, or `buf` NULL with
+ * `cap` > 0) or `IPCRING_ERR_BAD_HANDLE`. On failure but `IPCRING_ERR_BUFFER_TOO_SMALL`
+ * nothing is written.
+ *
+ * # Safety
+ * `handle` is NULL or a live board reader not used by another thread during the call;
+ * `buf` is NULL or writable for `cap` bytes; `len` and `version` are NULL or writable.
+ */
+int ipcring_board_get(ipcring_board_reader_t *handle,
+                      size_t key,
+                      void *buf,
+                      size_t cap,
+                      size_t *len,
+                      uint64_t *version);
+
+/**
+ * Like `ipcring_board_get`, but returns `IPCRING_ERR_BUSY` at once (after a few tries
+ * that take about as long as a write) when a live writer is in the middle of setting the
+ * entry.
+ *
+ * # Safety
+ * As `ipcring_board_get`.
+ */
+int ipcring_board_try_get(ipcring_board_reader_t *handle,
+                          size_t key,
+                          void *buf,
+                          size_t cap,
+                          size_t *len,
+                          uint64_t *version);
+
+/**
+ * Stores in `*version` the version of entry `key`'s newest complete value: how many
+ * times it was set (0: never). Versions only grow; a value other than one seen before
+ * means the entry changed. No system call, no wait.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_UNKNOWN_KEY`, `IPCRING_ERR_NULL_POINTER` or
+ * `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * `handle` is NULL or a live board reader not used by another thread during the call;
+ * `version` is NULL or writable.
+ */
+int ipcring_board_version(ipcring_board_reader_t *handle, size_t key, uint64_t *version);
+
+/**
+ * Waits until entry `key` has a version other than `since` (the version a get or
+ * `ipcring_board_version` returned; 0 waits for the first set), for at most
+ * `timeout_ns` nanoseconds (negative: no deadline, as `ipcring_waitset_wait`), and
+ * stores the new version in `*version`; then get the value. Returns at once if the
+ * version differs already. Sleeps on the entry's futex: the writer makes a wake-up
+ * system call only when a reader sleeps. (To wait for one of several entries, or beside
+ * other handles, use a wait set with `IPCRING_MEMBER_BOARD_CHANGED` members.)
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_TIMEOUT`, `IPCRING_ERR_UNKNOWN_KEY`,
+ * `IPCRING_ERR_ABANDONED` (the entry's writer died while setting it),
+ * `IPCRING_ERR_DISCONNECTED` (every writer that attached is gone, so nothing will
+ * change until one attaches again), `IPCRING_ERR_NULL_POINTER` (`version` NULL) or
+ * `IPCRING_ERR_BAD_HANDLE`. On failure `*version` is not written.
+ *
+ * # Safety
+ * `handle` is NULL or a live board reader not used by another thread during the call;
+ * `version` is NULL or writable.
+ */
+int ipcring_board_wait_changed(ipcring_board_reader_t *handle,
+                               size_t key,
+                               uint64_t since,
+                               int64_t timeout_ns,
+                               uint64_t *version);
+
+/**
+ * Creates the blackboard `name` (the shared-memory object `/dev/shm/ipcring.<name>`)
+ * with the entries of `opts`, every one unset (version 0), and attaches to it as one of
+ * its writers. Fails with `IPCRING_ERR_EXISTS` if it exists already.
+ *
+ * `opts` is required here (a board needs entries): fill it with
+ * `ipcring_board_options_init`, then set `entries` and `n_entries`. On success `*out` is
+ * the new handle, to be freed with `ipcring_board_writer_close`; on failure it is NULL.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_NULL_POINTER` (`name` or `out` NULL, or `entries`
+ * NULL with `n_entries` > 0), `IPCRING_ERR_INVALID_NAME`, `IPCRING_ERR_INVALID_GEOMETRY`
+ * (no entries or more than `IPCRING_BOARD_MAX_ENTRIES`, a `max_size` out of range, a key
+ * longer than `IPCRING_BOARD_MAX_KEY_LEN`, not UTF-8 or repeated, `writers` 0 or over
+ * `IPCRING_MPMC_MAX_ROLE_SLOTS`), `IPCRING_ERR_INVALID_ARGUMENT` (unknown wait kind, bad
+ * mode), `IPCRING_ERR_EXISTS`, `IPCRING_ERR_NO_SPACE`, `IPCRING_ERR_PERMISSION`,
+ * `IPCRING_ERR_UNTRUSTED` or `IPCRING_ERR_IO`.
+ *
+ * # Safety
+ * `name` is NULL or a NUL-terminated string; `opts` is NULL or points to an initialised
+ * `ipcring_board_options_t` whose `entries` is NULL or points to `n_entries` initialised
+ * entries, each of whose `key` is NULL or a NUL-terminated string; `out` is NULL or
+ * points to writable memory for one pointer. Thread-safe.
+ */
+int ipcring_board_writer_create(const char *name,
+                                const struct ipcring_board_options_t *opts,
+                                ipcring_board_writer_t **out);
+
+/**
+ * Opens the existing blackboard `name` as one more writer. `opts` (may be NULL) gives
+ * the wait strategy and populate flag; its entries, `writers` and mode are ignored (and
+ * not read).
+ *
+ * Returns as `ipcring_board_writer_create`, with `IPCRING_ERR_NOT_FOUND`,
+ * `IPCRING_ERR_ROLE_TAKEN` (as many writers as the board has writer slots are
+ * attached), `IPCRING_ERR_NOT_IPCRING` (also: a ring of another kind of that name),
+ * `IPCRING_ERR_VERSION_MISMATCH`, `IPCRING_ERR_BAD_SEGMENT` and `IPCRING_ERR_NOT_READY`
+ * instead of `IPCRING_ERR_EXISTS` and `IPCRING_ERR_INVALID_GEOMETRY`.
+ *
+ * # Safety
+ * As `ipcring_board_writer_create`. Thread-safe.
+ */
+int ipcring_board_writer_open(const char *name,
+                              const struct ipcring_board_options_t *opts,
+                              ipcring_board_writer_t **out);
+
+/**
+ * Opens the blackboard `name` as a writer, creating it (with the entries of `opts`) if
+ * it does not exist. The entries are checked (and read) in either case.
+ *
+ * Returns any status of `ipcring_board_writer_create` and `ipcring_board_writer_open`.
+ *
+ * # Safety
+ * As `ipcring_board_writer_create`. Thread-safe.
+ */
+int ipcring_board_writer_open_or_create(const char *name,
+                                        const struct ipcring_board_options_t *opts,
+                                        ipcring_board_writer_t **out);
+
+/**
+ * Detaches from the board, frees the handle and sets `*handle` to NULL. The values stay
+ * (readers go on getting them) and so does the board (see `ipcring_unlink`); readers
+ * waiting for a change learn at once when no writer is left
+ * (`IPCRING_ERR_DISCONNECTED`).
+ *
+ * A NULL `*handle` is a no-op that returns `IPCRING_OK`. Returns
+ * `IPCRING_ERR_NULL_POINTER` if `handle` is NULL and `IPCRING_ERR_BAD_HANDLE` if
+ * `*handle` is not a board writer.
+ *
+ * # Safety
+ * `handle` is NULL or points to a handle pointer that is NULL or was returned by a board
+ * writer create/open function and not closed. No other call may use the handle at the
+ * same time, nor any copy of the pointer afterwards.
+ */
+int ipcring_board_writer_close(ipcring_board_writer_t **handle);
+
+/**
+ * Sets the value of entry `key` (an index: see `ipcring_board_key`) to the `len` bytes
+ * at `data` (0 bytes is a value too), and stores the entry's new version in `*version`
+ * if `version` is not NULL. Readers then get this value, whole (never part of it and
+ * part of another), and those that wait for a change of the entry are woken.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_UNKNOWN_KEY` (no entry `key`),
+ * `IPCRING_ERR_TOO_LARGE` (`len` over the entry's `max_size`), `IPCRING_ERR_BUSY`
+ * (another live writer of a board with several held the entry for a second),
+ * `IPCRING_ERR_NULL_POINTER` (`data` NULL with `len` > 0) or `IPCRING_ERR_BAD_HANDLE`.
+ * On failure nothing is set and `*version` is not written.
+ *
+ * # Safety
+ * `handle` is NULL or a live board writer not used by another thread during the call;
+ * `data` is NULL or readable for `len` bytes; `version` is NULL or writable.
+ */
+int ipcring_board_set(ipcring_board_writer_t *handle,
+                      size_t key,
+                      const void *data,
+                      size_t len,
+                      uint64_t *version);
 
 /**
  * Fills `*opts` with the default broadcast options: `IPCRING_BROADCAST_DEFAULT_CAPACITY`
@@ -2050,7 +2444,8 @@ int ipcring_waitset_set_wait(ipcring_waitset_t *set, const struct ipcring_wait_t
  * Returns `IPCRING_OK`, `IPCRING_ERR_BAD_HANDLE` (the set or a member is NULL, closed,
  * or not of its `kind`), `IPCRING_ERR_INVALID_ARGUMENT` (an unknown `kind`, or `n` 0),
  * `IPCRING_ERR_DUPLICATE_MEMBER` (one handle in two members), `IPCRING_ERR_GRANT_PENDING`
- * (a member has a reservation or read pending), `IPCRING_ERR_NULL_POINTER` (`members`,
+ * (a member has a reservation or read pending), `IPCRING_ERR_UNKNOWN_KEY` (a board
+ * member's `room` is no entry of its board), `IPCRING_ERR_NULL_POINTER` (`members`,
  * `ready` or `count` NULL) or `IPCRING_ERR_INTERNAL` (a member is poisoned). On failure
  * `*count` is 0 (when `count` is not NULL); a panic caught in the call poisons the set
  * and every member.

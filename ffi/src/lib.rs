@@ -9,6 +9,9 @@
 #![deny(unsafe_op_in_unsafe_fn, missing_docs, missing_debug_implementations)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod blackboard;
+mod board_reader;
+mod board_writer;
 mod broadcast_types;
 mod consumer;
 mod handle;
@@ -23,6 +26,9 @@ mod subscriber;
 mod types;
 mod waitset;
 
+pub use blackboard::{BoardEntry, BoardOptions};
+pub use board_reader::BoardReaderHandle;
+pub use board_writer::BoardWriterHandle;
 pub use broadcast_types::{BroadcastOptions, BroadcastStats};
 pub use consumer::{BatchFn, ConsumerHandle};
 pub use mpmc_consumer::MpmcConsumerHandle;

@@ -1,6 +1,7 @@
 //! Status codes, their messages, and the mapping from the library's error enums.
 
 use core::ffi::{c_char, c_int};
+use ipcring::blackboard::{GetError, SetError};
 use ipcring::{OpenError, RecvError, SendError};
 
 /// The status codes that every `int`-returning function of this API returns: 0 on
@@ -24,7 +25,7 @@ pub enum Status {
     IPCRING_ERR_INVALID_NAME = 3,
     /// An argument is out of range: an unknown wait kind, a commit longer than the
     /// reservation, a mode that gives other users access or lacks the owner's read and
-    /// write.
+    /// write, an unknown wait set member kind.
     IPCRING_ERR_INVALID_ARGUMENT = 4,
     /// The capacity is not a power of two from `IPCRING_MIN_CAPACITY` to
     /// `IPCRING_MAX_CAPACITY`.
@@ -56,11 +57,13 @@ pub enum Status {
     IPCRING_ERR_EMPTY = 17,
     /// The timeout passed first.
     IPCRING_ERR_TIMEOUT = 18,
-    /// The message (or reservation) is longer than the ring's maximum message size.
+    /// The message (or reservation) is longer than the ring's maximum message size; the
+    /// value is longer than the blackboard entry's `max_size`.
     IPCRING_ERR_TOO_LARGE = 19,
     /// The peer is gone: for a producer, the ring is full and its consumer (every consumer
     /// of an MPMC queue) has left; for a consumer, every message was received and the
-    /// producer (every producer) has left.
+    /// producer (every producer) has left; for a blackboard reader waiting for a change,
+    /// every writer that attached has left.
     IPCRING_ERR_DISCONNECTED = 20,
     /// The peer wrote impossible values into the shared ring. From an open: a handle
     /// found the ring corrupted and said so in it; remove it and create it anew.
@@ -79,7 +82,11 @@ pub enum Status {
     /// An MPMC queue's geometry is out of range when creating: its capacity is not a power
     /// of two up to `IPCRING_MPMC_MAX_SLOTS`, its slot size is not from 1 to
     /// `IPCRING_MPMC_MAX_SLOT_SIZE`, its producer or consumer count is not from 1 to
-    /// `IPCRING_MPMC_MAX_ROLE_SLOTS`, or all slots together exceed 64 GiB.
+    /// `IPCRING_MPMC_MAX_ROLE_SLOTS`, or all slots together exceed 64 GiB. A blackboard's
+    /// entries are out of range when creating: none or more than
+    /// `IPCRING_BOARD_MAX_ENTRIES`, a `max_size` not from 1 to
+    /// `IPCRING_BOARD_MAX_VALUE_SIZE`, a key longer than `IPCRING_BOARD_MAX_KEY_LEN`, not
+    /// UTF-8 or repeated, or a writer count not from 1 to `IPCRING_MPMC_MAX_ROLE_SLOTS`.
     IPCRING_ERR_INVALID_GEOMETRY = 26,
     /// The producer stalled between reserving a slot and committing it for longer than the
     /// ring's stall timeout, and the consumers passed the slot: the message was not sent
@@ -100,6 +107,18 @@ pub enum Status {
     /// The same handle is given twice in one call's members (`ipcring_waitset_wait`,
     /// `_poll`, `_arm`): the set would use it twice at once.
     IPCRING_ERR_DUPLICATE_MEMBER = 31,
+    /// The blackboard has no entry of this index (`ipcring_board_set`, `_get`...), or no
+    /// entry of this key (`ipcring_board_key`).
+    IPCRING_ERR_UNKNOWN_KEY = 32,
+    /// The blackboard entry was never set: it has no value yet (version 0).
+    IPCRING_ERR_NOT_SET = 33,
+    /// A writer died in the middle of setting the blackboard entry: its value is half
+    /// written and is not given out. The entry is readable again once a writer sets it.
+    IPCRING_ERR_ABANDONED = 34,
+    /// A live writer holds the blackboard entry: `ipcring_board_try_get` found it in the
+    /// middle of setting it, or `ipcring_board_set` (a board with several writers) waited
+    /// a second for another writer's claim of it. Nothing was read or written.
+    IPCRING_ERR_BUSY = 35,
 }
 
 /// A failed call's status.
@@ -107,7 +126,7 @@ pub(crate) type Result<T> = core::result::Result<T, Status>;
 
 impl Status {
     /// Every status, in order of value.
-    pub(crate) const ALL: [Status; 32] = [
+    pub(crate) const ALL: [Status; 36] = [
         Status::IPCRING_OK,
         Status::IPCRING_ERR_NULL_POINTER,
         Status::IPCRING_ERR_BAD_HANDLE,
@@ -140,6 +159,10 @@ impl Status {
         Status::IPCRING_ERR_EVICTED,
         Status::IPCRING_ERR_UNTRUSTED,
         Status::IPCRING_ERR_DUPLICATE_MEMBER,
+        Status::IPCRING_ERR_UNKNOWN_KEY,
+        Status::IPCRING_ERR_NOT_SET,
+        Status::IPCRING_ERR_ABANDONED,
+        Status::IPCRING_ERR_BUSY,
     ];
 
     /// The code returned to C.
@@ -190,7 +213,7 @@ impl Status {
             Status::IPCRING_ERR_NO_GRANT => c"no zero-copy reservation or read is pending",
             Status::IPCRING_ERR_INTERNAL => c"internal error in ipcring (a bug: please report it)",
             Status::IPCRING_ERR_INVALID_GEOMETRY => {
-                c"invalid queue geometry: slots, slot size or producer/consumer count out of range"
+                c"invalid geometry: slots, slot size, entries or role count out of range"
             }
             Status::IPCRING_ERR_SKIPPED => {
                 c"the reserved slot was passed while this producer stalled; nothing was sent"
@@ -207,6 +230,12 @@ impl Status {
             Status::IPCRING_ERR_DUPLICATE_MEMBER => {
                 c"the same handle is given twice in one wait set's members"
             }
+            Status::IPCRING_ERR_UNKNOWN_KEY => c"the board has no entry of this index or key",
+            Status::IPCRING_ERR_NOT_SET => c"the board entry was never set",
+            Status::IPCRING_ERR_ABANDONED => {
+                c"a writer died while setting the board entry; it is readable once set again"
+            }
+            Status::IPCRING_ERR_BUSY => c"a writer is in the middle of setting the board entry",
         }
     }
 }
@@ -268,6 +297,35 @@ impl From<RecvError> for Status {
             // `Corrupted`; `WrongSize` comes only from the typed calls, which the C API
             // does not use.
             _ => Status::IPCRING_ERR_CORRUPTED,
+        }
+    }
+}
+
+impl From<GetError> for Status {
+    fn from(e: GetError) -> Status {
+        match e {
+            GetError::UnknownKey { .. } => Status::IPCRING_ERR_UNKNOWN_KEY,
+            GetError::NotSet { .. } => Status::IPCRING_ERR_NOT_SET,
+            GetError::Abandoned { .. } => Status::IPCRING_ERR_ABANDONED,
+            GetError::Busy { .. } => Status::IPCRING_ERR_BUSY,
+            GetError::Timeout { .. } => Status::IPCRING_ERR_TIMEOUT,
+            GetError::NoWriter => Status::IPCRING_ERR_DISCONNECTED,
+            // `Corrupted`; `WrongSize` comes only from the typed get, which the C API does
+            // not use; and whatever a later version adds.
+            _ => Status::IPCRING_ERR_CORRUPTED,
+        }
+    }
+}
+
+impl From<SetError> for Status {
+    fn from(e: SetError) -> Status {
+        match e {
+            SetError::UnknownKey { .. } => Status::IPCRING_ERR_UNKNOWN_KEY,
+            SetError::TooLarge { .. } => Status::IPCRING_ERR_TOO_LARGE,
+            SetError::Busy { .. } => Status::IPCRING_ERR_BUSY,
+            // Whatever a later version adds: the write did not happen, for a reason this
+            // version of the C API cannot name.
+            _ => Status::IPCRING_ERR_INTERNAL,
         }
     }
 }
@@ -355,11 +413,60 @@ mod tests {
     }
 
     #[test]
+    fn board_errors_get_their_codes() {
+        let cases = [
+            (
+                Status::from(GetError::UnknownKey { key: 9, entries: 2 }),
+                Status::IPCRING_ERR_UNKNOWN_KEY,
+            ),
+            (
+                Status::from(GetError::NotSet { key: 0 }),
+                Status::IPCRING_ERR_NOT_SET,
+            ),
+            (
+                Status::from(GetError::Abandoned { key: 0 }),
+                Status::IPCRING_ERR_ABANDONED,
+            ),
+            (
+                Status::from(GetError::Busy { key: 0 }),
+                Status::IPCRING_ERR_BUSY,
+            ),
+            (
+                Status::from(GetError::Timeout { key: 0 }),
+                Status::IPCRING_ERR_TIMEOUT,
+            ),
+            (
+                Status::from(GetError::NoWriter),
+                Status::IPCRING_ERR_DISCONNECTED,
+            ),
+            (
+                Status::from(GetError::Corrupted),
+                Status::IPCRING_ERR_CORRUPTED,
+            ),
+            (
+                Status::from(SetError::UnknownKey { key: 9, entries: 2 }),
+                Status::IPCRING_ERR_UNKNOWN_KEY,
+            ),
+            (
+                Status::from(SetError::TooLarge { len: 9, max: 8 }),
+                Status::IPCRING_ERR_TOO_LARGE,
+            ),
+            (
+                Status::from(SetError::Busy { key: 0 }),
+                Status::IPCRING_ERR_BUSY,
+            ),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
     fn strerror_of_an_unknown_code_says_so() {
         // SAFETY: `ipcring_strerror` returns a static NUL-terminated string.
         let text = |c| unsafe { core::ffi::CStr::from_ptr(ipcring_strerror(c)) };
         assert_eq!(text(-1), c"unknown ipcring status code");
-        assert_eq!(text(32), c"unknown ipcring status code");
+        assert_eq!(text(36), c"unknown ipcring status code");
         assert_eq!(text(17), c"the ring is empty");
     }
 }

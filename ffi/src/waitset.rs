@@ -1,6 +1,7 @@
 //! The wait set handle: waits on many handles of any kind at once, in the caller's thread
 //! (`wait`, `poll`) or through a descriptor for an event loop (`fd`, `arm`).
 
+use crate::board_reader::BoardReaderHandle;
 use crate::consumer::ConsumerHandle;
 use crate::handle::{self, checked, with_handle, Handle, Tag};
 use crate::mpmc_consumer::MpmcConsumerHandle;
@@ -14,6 +15,7 @@ use crate::types::Wait;
 use core::ffi::{c_int, c_void};
 use core::panic::AssertUnwindSafe;
 use core::time::Duration;
+use ipcring::blackboard::Change;
 use ipcring::{broadcast, mpmc, spsc, Ready, Room, WaitSet, Waitable};
 use std::os::fd::AsRawFd;
 
@@ -53,8 +55,9 @@ impl Handle for WaitSetHandle {
 }
 
 /// The values of `ipcring_member_t.kind`: which handle type `handle` points to, and
-/// whether the set waits for a message (receiving handles) or for room (sending handles).
-/// Each is named after its handle type; 0 is none, so a zeroed member is refused.
+/// whether the set waits for a message (receiving handles), for room (sending handles) or
+/// for a change (blackboard readers). Each is named after its handle type; 0 is none, so
+/// a zeroed member is refused.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(non_camel_case_types)]
@@ -74,6 +77,12 @@ pub enum MemberKind {
     IPCRING_MEMBER_SUB = 5,
     /// An `ipcring_pub_t *`, as `IPCRING_MEMBER_PRODUCER_ROOM`.
     IPCRING_MEMBER_PUB_ROOM = 6,
+    /// An `ipcring_board_reader_t *`, with `room` the index of an entry and `since` a
+    /// version of it: ready when `ipcring_board_wait_changed(reader, room, since, ...)`
+    /// would return at once (the entry's version is not `since`, or the wait would fail:
+    /// the entry is abandoned, or every writer is gone). An index out of range gives
+    /// `IPCRING_ERR_UNKNOWN_KEY`.
+    IPCRING_MEMBER_BOARD_CHANGED = 7,
 }
 
 impl MemberKind {
@@ -86,6 +95,7 @@ impl MemberKind {
             IPCRING_MEMBER_MPMC_PRODUCER_ROOM,
             IPCRING_MEMBER_SUB,
             IPCRING_MEMBER_PUB_ROOM,
+            IPCRING_MEMBER_BOARD_CHANGED,
         ]
         .into_iter()
         .find(|k| *k as u32 == kind)
@@ -106,8 +116,13 @@ pub struct Member {
     pub handle: *mut c_void,
     /// With the `_ROOM` kinds: the length of the message to wait room for, in bytes (a
     /// length over the handle's `max_message` is ready at once, as its send fails at
-    /// once). Ignored with the others.
+    /// once). With `IPCRING_MEMBER_BOARD_CHANGED`: the index of the entry to watch.
+    /// Ignored with the others.
     pub room: usize,
+    /// With `IPCRING_MEMBER_BOARD_CHANGED`: the version of the entry last seen (0: wait
+    /// for its first value). Ignored with the others: a member written `{kind, handle,
+    /// room}` has it 0.
+    pub since: u64,
 }
 
 /// A member as the library takes it: a receiving handle, or the room of a sending one.
@@ -116,6 +131,7 @@ enum Slot<'a> {
     Spsc(Room<'a, spsc::Producer>),
     Mpmc(Room<'a, mpmc::Producer>),
     Pub(Room<'a, broadcast::Publisher>),
+    Board(Change<'a>),
 }
 
 impl<'a> Slot<'a> {
@@ -152,6 +168,10 @@ impl<'a> Slot<'a> {
                     let tx = checked(h.cast::<PublisherHandle>())?.core.tx()?;
                     Slot::Pub(tx.room(m.room))
                 }
+                MemberKind::IPCRING_MEMBER_BOARD_CHANGED => {
+                    let r = &mut checked(h.cast::<BoardReaderHandle>())?.reader;
+                    Slot::Board(r.change(m.room, m.since)?)
+                }
             })
         }
     }
@@ -162,6 +182,7 @@ impl<'a> Slot<'a> {
             Slot::Spsc(room) => room,
             Slot::Mpmc(room) => room,
             Slot::Pub(room) => room,
+            Slot::Board(change) => change,
         }
     }
 }
@@ -189,6 +210,9 @@ unsafe fn poison(m: &Member) {
                 handle::poison::<MpmcProducerHandle>(h.cast());
             }
             MemberKind::IPCRING_MEMBER_PUB_ROOM => handle::poison::<PublisherHandle>(h.cast()),
+            MemberKind::IPCRING_MEMBER_BOARD_CHANGED => {
+                handle::poison::<BoardReaderHandle>(h.cast());
+            }
         }
     }
 }
@@ -405,7 +429,8 @@ pub unsafe extern "C" fn ipcring_waitset_set_wait(
 /// Returns `IPCRING_OK`, `IPCRING_ERR_BAD_HANDLE` (the set or a member is NULL, closed,
 /// or not of its `kind`), `IPCRING_ERR_INVALID_ARGUMENT` (an unknown `kind`, or `n` 0),
 /// `IPCRING_ERR_DUPLICATE_MEMBER` (one handle in two members), `IPCRING_ERR_GRANT_PENDING`
-/// (a member has a reservation or read pending), `IPCRING_ERR_NULL_POINTER` (`members`,
+/// (a member has a reservation or read pending), `IPCRING_ERR_UNKNOWN_KEY` (a board
+/// member's `room` is no entry of its board), `IPCRING_ERR_NULL_POINTER` (`members`,
 /// `ready` or `count` NULL) or `IPCRING_ERR_INTERNAL` (a member is poisoned). On failure
 /// `*count` is 0 (when `count` is not NULL); a panic caught in the call poisons the set
 /// and every member.
@@ -525,16 +550,16 @@ mod tests {
     }
 
     #[test]
-    fn member_kinds_are_the_six_named_ones() {
+    fn member_kinds_are_the_seven_named_ones() {
         assert_eq!(
             MemberKind::from_c(0),
             Err(Status::IPCRING_ERR_INVALID_ARGUMENT)
         );
-        for k in 1..=6 {
+        for k in 1..=7 {
             assert_eq!(MemberKind::from_c(k).map(|m| m as u32), Ok(k));
         }
         assert_eq!(
-            MemberKind::from_c(7),
+            MemberKind::from_c(8),
             Err(Status::IPCRING_ERR_INVALID_ARGUMENT)
         );
     }

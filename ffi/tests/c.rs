@@ -8,9 +8,11 @@
 //! beside it; see ffi/README.md.) Every child runs under an outer timeout, and every ring
 //! is removed afterwards, also when a test fails. The tests of MPMC queues are in
 //! `c/mpmc.rs`, those of broadcast topics in `c/broadcast.rs`, those of wait sets in
-//! `c/waitset.rs`.
+//! `c/waitset.rs`, those of blackboards in `c/board.rs`.
 
 // Beside the C programs it runs; a file directly in tests/ would be a test crate of its own.
+#[path = "c/board.rs"]
+mod board;
 #[path = "c/broadcast.rs"]
 mod broadcast;
 #[path = "c/mpmc.rs"]
@@ -93,6 +95,9 @@ struct Programs {
     broadcast_input: PathBuf,
     waitset_input: PathBuf,
     gateway: PathBuf,
+    board_input: PathBuf,
+    board_peer: PathBuf,
+    board: PathBuf,
     cpp_link: PathBuf,
 }
 
@@ -115,6 +120,9 @@ fn programs() -> &'static Programs {
             broadcast_input: c("tests/c/broadcast_input.c"),
             waitset_input: c("tests/c/waitset_input.c"),
             gateway: c("examples/gateway.c"),
+            board_input: c("tests/c/board_input.c"),
+            board_peer: c("tests/c/board_peer.c"),
+            board: c("examples/board.c"),
             cpp_link: compile(&out, "tests/c/cpp_link.cpp", true),
         }
     })
@@ -476,13 +484,14 @@ fn c_examples_talk_to_each_other() {
 
 #[test]
 fn readme_examples_compile_and_run() {
-    // The C examples of ffi/README.md (SPSC, then MPMC) and the one of the top README.md:
-    // none may rot. Each: the README, which of its C blocks, the ring name it uses, what
-    // it prints.
+    // The C examples of ffi/README.md (SPSC, MPMC, blackboards) and the one of the top
+    // README.md: none may rot. Each: the README, which of its C blocks, the ring name it
+    // uses, what it prints.
     let ffi_readme = ffi_dir().join("README.md");
     let examples = [
         (ffi_readme.clone(), 0, "orders", "order #2\n"),
-        (ffi_readme, 1, "jobs", "job #1\n"),
+        (ffi_readme.clone(), 1, "jobs", "job #1\n"),
+        (ffi_readme, 3, "prices", "price 1.08, unchanged\n"),
         (ffi_dir().join("../README.md"), 0, "orders", "order #2\n"),
     ];
     for (i, (path, block, ring, said)) in examples.iter().enumerate() {

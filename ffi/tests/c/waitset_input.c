@@ -53,7 +53,10 @@ static void null_pointers_and_bad_handles(void) {
     EXPECT(ipcring_waitset_new(&set), IPCRING_OK);
     CHECK(set != NULL && set != (ipcring_waitset_t *)&tx_a);
 
-    ipcring_member_t m[2] = {{IPCRING_MEMBER_CONSUMER, rx_a, 0}, {IPCRING_MEMBER_CONSUMER, rx_b, 0}};
+    ipcring_member_t m[2] = {
+        {IPCRING_MEMBER_CONSUMER, rx_a, 0, 0},
+        {IPCRING_MEMBER_CONSUMER, rx_b, 0, 0},
+    };
     uint8_t ready[2];
     size_t count = 99;
     int fd = 0;
@@ -81,7 +84,10 @@ static void null_pointers_and_bad_handles(void) {
 
     /* A NULL member handle (a closed one, through close(&h)); the set itself, or another
      * set, as a member. */
-    ipcring_member_t bad[2] = {{IPCRING_MEMBER_CONSUMER, rx_a, 0}, {IPCRING_MEMBER_CONSUMER, NULL, 0}};
+    ipcring_member_t bad[2] = {
+        {IPCRING_MEMBER_CONSUMER, rx_a, 0, 0},
+        {IPCRING_MEMBER_CONSUMER, NULL, 0, 0},
+    };
     EXPECT(ipcring_waitset_wait(set, bad, 2, -1, ready, &count), IPCRING_ERR_BAD_HANDLE);
     bad[1].handle = set;
     EXPECT(ipcring_waitset_poll(set, bad, 2, ready, &count), IPCRING_ERR_BAD_HANDLE);
@@ -104,26 +110,26 @@ static void null_pointers_and_bad_handles(void) {
 static void wrong_kinds_and_duplicates(ipcring_waitset_t *set) {
     uint8_t ready[3];
     size_t count;
-    ipcring_member_t m[3] = {{0, rx_a, 0}, {IPCRING_MEMBER_CONSUMER, rx_b, 0}};
+    ipcring_member_t m[3] = {{0, rx_a, 0, 0}, {IPCRING_MEMBER_CONSUMER, rx_b, 0, 0}};
 
     /* Kinds that do not exist: 0 (a zeroed member) and past the last. */
     EXPECT(ipcring_waitset_poll(set, m, 2, ready, &count), IPCRING_ERR_INVALID_ARGUMENT);
-    m[0].kind = IPCRING_MEMBER_PUB_ROOM + 1;
+    m[0].kind = IPCRING_MEMBER_BOARD_CHANGED + 1;
     EXPECT(ipcring_waitset_poll(set, m, 2, ready, &count), IPCRING_ERR_INVALID_ARGUMENT);
 
     /* A handle of another type than the kind says (more in every_kind). */
-    m[0] = (ipcring_member_t){IPCRING_MEMBER_CONSUMER, tx_a, 0};
+    m[0] = (ipcring_member_t){IPCRING_MEMBER_CONSUMER, tx_a, 0, 0};
     EXPECT(ipcring_waitset_poll(set, m, 2, ready, &count), IPCRING_ERR_BAD_HANDLE);
 
     /* One handle twice, next to each other or not. */
-    m[0] = (ipcring_member_t){IPCRING_MEMBER_CONSUMER, rx_a, 0};
-    m[1] = (ipcring_member_t){IPCRING_MEMBER_CONSUMER, rx_b, 0};
-    m[2] = (ipcring_member_t){IPCRING_MEMBER_CONSUMER, rx_a, 0};
+    m[0] = (ipcring_member_t){IPCRING_MEMBER_CONSUMER, rx_a, 0, 0};
+    m[1] = (ipcring_member_t){IPCRING_MEMBER_CONSUMER, rx_b, 0, 0};
+    m[2] = (ipcring_member_t){IPCRING_MEMBER_CONSUMER, rx_a, 0, 0};
     EXPECT(ipcring_waitset_wait(set, m, 3, -1, ready, &count), IPCRING_ERR_DUPLICATE_MEMBER);
     EXPECT(ipcring_waitset_poll(set, m + 1, 2, ready, &count), IPCRING_OK);
     m[2] = m[1];
     EXPECT(ipcring_waitset_arm(set, m, 3, ready, &count), IPCRING_ERR_DUPLICATE_MEMBER);
-    m[2] = (ipcring_member_t){IPCRING_MEMBER_PRODUCER_ROOM, tx_b, 8};
+    m[2] = (ipcring_member_t){IPCRING_MEMBER_PRODUCER_ROOM, tx_b, 8, 0};
     m[1] = m[2];
     EXPECT(ipcring_waitset_poll(set, m, 3, ready, &count), IPCRING_ERR_DUPLICATE_MEMBER);
     CHECK(count == 0);
@@ -131,7 +137,10 @@ static void wrong_kinds_and_duplicates(ipcring_waitset_t *set) {
 }
 
 static void timeouts_and_polls(ipcring_waitset_t *set) {
-    ipcring_member_t m[2] = {{IPCRING_MEMBER_CONSUMER, rx_a, 0}, {IPCRING_MEMBER_CONSUMER, rx_b, 0}};
+    ipcring_member_t m[2] = {
+        {IPCRING_MEMBER_CONSUMER, rx_a, 0, 0},
+        {IPCRING_MEMBER_CONSUMER, rx_b, 0, 0},
+    };
     uint8_t ready[2] = {7, 7};
     size_t count = 99;
 
@@ -189,7 +198,10 @@ static void timeouts_and_polls(ipcring_waitset_t *set) {
 }
 
 static void room_of_producers(ipcring_waitset_t *set) {
-    ipcring_member_t m[2] = {{IPCRING_MEMBER_PRODUCER_ROOM, tx_a, 100}, {IPCRING_MEMBER_CONSUMER, rx_b, 0}};
+    ipcring_member_t m[2] = {
+        {IPCRING_MEMBER_PRODUCER_ROOM, tx_a, 100, 0},
+        {IPCRING_MEMBER_CONSUMER, rx_b, 0, 0},
+    };
     uint8_t ready[2];
     size_t count;
     char big[1000] = {0};
@@ -253,12 +265,12 @@ static void every_kind(ipcring_waitset_t *set) {
 
     enum { RX_A, TX_B, MRX, MTX, SRX, PTX, N };
     ipcring_member_t m[N] = {
-        [RX_A] = {IPCRING_MEMBER_CONSUMER, rx_a, 0},
-        [TX_B] = {IPCRING_MEMBER_PRODUCER_ROOM, tx_b, 8},
-        [MRX] = {IPCRING_MEMBER_MPMC_CONSUMER, mrx, 0},
-        [MTX] = {IPCRING_MEMBER_MPMC_PRODUCER_ROOM, mtx, 8},
-        [SRX] = {IPCRING_MEMBER_SUB, srx, 0},
-        [PTX] = {IPCRING_MEMBER_PUB_ROOM, ptx, 8},
+        [RX_A] = {IPCRING_MEMBER_CONSUMER, rx_a, 0, 0},
+        [TX_B] = {IPCRING_MEMBER_PRODUCER_ROOM, tx_b, 8, 0},
+        [MRX] = {IPCRING_MEMBER_MPMC_CONSUMER, mrx, 0, 0},
+        [MTX] = {IPCRING_MEMBER_MPMC_PRODUCER_ROOM, mtx, 8, 0},
+        [SRX] = {IPCRING_MEMBER_SUB, srx, 0, 0},
+        [PTX] = {IPCRING_MEMBER_PUB_ROOM, ptx, 8, 0},
     };
     uint8_t ready[N];
     size_t count;
@@ -283,11 +295,12 @@ static void every_kind(ipcring_waitset_t *set) {
     /* Every handle under every kind that is not its own. (Every handle starts with its
      * magic number, so the check reads within whatever handle it is given.) */
     for (size_t h = 0; h < N; h++) {
-        for (unsigned kind = IPCRING_MEMBER_CONSUMER; kind <= IPCRING_MEMBER_PUB_ROOM; kind++) {
+        for (unsigned kind = IPCRING_MEMBER_CONSUMER; kind <= IPCRING_MEMBER_BOARD_CHANGED;
+             kind++) {
             if (kind == m[h].kind) {
                 continue;
             }
-            ipcring_member_t wrong[2] = {{kind, m[h].handle, 8}, m[h == RX_A ? MRX : RX_A]};
+            ipcring_member_t wrong[2] = {{kind, m[h].handle, 8, 0}, m[h == RX_A ? MRX : RX_A]};
             EXPECT(ipcring_waitset_poll(set, wrong, 2, ready, &count), IPCRING_ERR_BAD_HANDLE);
             EXPECT(ipcring_waitset_wait(set, wrong, 2, -1, ready, &count),
                    IPCRING_ERR_BAD_HANDLE);
@@ -315,7 +328,10 @@ static void descriptor_and_arm(ipcring_waitset_t *set) {
     EXPECT(ipcring_waitset_fd(set, &again), IPCRING_OK);
     CHECK(fd >= 0 && fd == again);
 
-    ipcring_member_t m[2] = {{IPCRING_MEMBER_CONSUMER, rx_a, 0}, {IPCRING_MEMBER_CONSUMER, rx_b, 0}};
+    ipcring_member_t m[2] = {
+        {IPCRING_MEMBER_CONSUMER, rx_a, 0, 0},
+        {IPCRING_MEMBER_CONSUMER, rx_b, 0, 0},
+    };
     uint8_t ready[2];
     size_t count = 99;
     struct pollfd p = {fd, POLLIN, 0};
