@@ -118,7 +118,12 @@ impl Reader {
         let changed = wait::block_on(self.strategy, 0, line, deadline, |level| {
             self.changed_since(key, since, level)
         });
-        changed.unwrap_or(Err(GetError::Timeout { key }))
+        // A deadline that passed while spinning ended the wait before any look at the
+        // writers: one last look at everything, so that a short wait tells a board with
+        // no writer left from one that did not change.
+        changed
+            .or_else(|| self.changed_since(key, since, Check::Peer))
+            .unwrap_or(Err(GetError::Timeout { key }))
     }
 
     /// A member of a [`crate::WaitSet`] (or an async wait) that is ready once entry `key`
