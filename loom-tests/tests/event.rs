@@ -7,6 +7,7 @@ use ipcring::event::{HeapEvents, Party};
 use ipcring::loom_hooks::WaitCounter;
 use ipcring::WaitStrategy;
 use ipcring_loom_tests::model;
+use loom::sync::atomic::{AtomicU64, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 
@@ -123,5 +124,33 @@ fn a_parked_listener_reports_a_notifier_that_fires_and_leaves() {
         assert_eq!((count, left), (1, vec![(Party::Notifier, 0)]));
         notifier.join().unwrap();
         assert_eq!(rx.try_wait().err(), Some(ipcring::RecvError::Empty));
+    });
+}
+
+/// What a notifier wrote before `notify(id)` is visible to a listener once a wait
+/// reported `id`, also when the listener's scan saw the count before the epoch bump that
+/// follows it (here: a scan started by the notifier's earlier notification of another id).
+#[test]
+fn what_a_notifier_wrote_before_notify_is_visible_once_the_id_is_reported() {
+    model(|| {
+        let events = HeapEvents::new(2, 1, 1, START);
+        let mut rx = events.listener(WaitStrategy::Park).unwrap();
+        let mut tx = events.notifier().unwrap();
+        let data = Arc::new(AtomicU64::new(0));
+        let written = data.clone();
+        let notifier = thread::spawn(move || {
+            tx.notify(1).unwrap();
+            // Relaxed: published by the notification (the point of the model).
+            written.store(42, Ordering::Relaxed);
+            tx.notify(0).unwrap();
+            tx
+        });
+        loop {
+            if rx.wait().unwrap().count(0) == 1 {
+                assert_eq!(data.load(Ordering::Relaxed), 42);
+                break;
+            }
+        }
+        drop(notifier.join().unwrap());
     });
 }
