@@ -4,8 +4,6 @@
 use crate::common::{watchdog, RingGuard};
 use ipcring::event::{Listener, Notifier, Party};
 use ipcring::{spsc, RecvError, WaitSet, WaitStrategy};
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
-use std::os::fd::{AsFd, BorrowedFd};
 use std::time::Duration;
 
 const LIMIT: Duration = Duration::from_secs(60);
@@ -74,59 +72,71 @@ fn a_sleeping_set_is_woken_by_a_notification_or_by_a_message() {
     assert_eq!(rx.try_wait().err(), Some(RecvError::Empty));
 }
 
-/// Whether `fd` becomes readable within `ms` milliseconds.
-fn readable(fd: BorrowedFd<'_>, ms: i64) -> bool {
-    let mut fds = [PollFd::new(&fd, PollFlags::IN)];
-    let timeout = Timespec {
-        tv_sec: ms / 1000,
-        tv_nsec: (ms % 1000) * 1_000_000,
-    };
-    poll(&mut fds, Some(&timeout)).expect("poll") == 1 && fds[0].revents().contains(PollFlags::IN)
-}
+// The descriptor and its helper thread are not in loom builds.
+#[cfg(not(ipcring_loom))]
+mod fd {
+    use super::{later, LIMIT};
+    use crate::common::{watchdog, RingGuard};
+    use ipcring::event::{Listener, Notifier};
+    use ipcring::{spsc, WaitSet};
+    use rustix::event::{poll, PollFd, PollFlags, Timespec};
+    use std::os::fd::{AsFd, BorrowedFd};
 
-#[test]
-fn the_descriptor_of_a_set_becomes_readable_when_an_id_fires() {
-    let _w = watchdog("event in a set's descriptor", LIMIT);
-    let (ge, gr) = (
-        RingGuard::new("set-ev-fd"),
-        RingGuard::new("set-ev-fd-ring"),
-    );
-    let mut rx = Listener::create(ge.name(), 2).expect("create the events");
-    let mut tx = Notifier::open(ge.name()).expect("open");
-    let mut ring_rx = spsc::Consumer::create(gr.name(), 4096).expect("create the ring");
-    let _ring_tx = spsc::Producer::open(gr.name()).expect("open");
-    let mut set = WaitSet::new();
-    let fd = set.fd().expect("fd").try_clone_to_owned().expect("dup");
-    for round in 0..5u32 {
-        assert!(set
-            .arm(&mut [&mut ring_rx, &mut rx])
-            .expect("arm")
-            .is_empty());
-        assert!(
-            !readable(fd.as_fd(), 0),
-            "round {round}: readable with nothing"
+    /// Whether `fd` becomes readable within `ms` milliseconds.
+    fn readable(fd: BorrowedFd<'_>, ms: i64) -> bool {
+        let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+        let timeout = Timespec {
+            tv_sec: ms / 1000,
+            tv_nsec: (ms % 1000) * 1_000_000,
+        };
+        poll(&mut fds, Some(&timeout)).expect("poll") == 1
+            && fds[0].revents().contains(PollFlags::IN)
+    }
+
+    #[test]
+    fn the_descriptor_of_a_set_becomes_readable_when_an_id_fires() {
+        let _w = watchdog("event in a set's descriptor", LIMIT);
+        let (ge, gr) = (
+            RingGuard::new("set-ev-fd"),
+            RingGuard::new("set-ev-fd-ring"),
         );
-        let t = later(move || {
-            tx.notify(round % 2).expect("notify");
-            tx
-        });
-        assert!(readable(fd.as_fd(), 10_000), "round {round}: not readable");
-        tx = t.join().expect("notifier");
-        let ready: Vec<usize> = loop {
-            let r: Vec<usize> = set
+        let mut rx = Listener::create(ge.name(), 2).expect("create the events");
+        let mut tx = Notifier::open(ge.name()).expect("open");
+        let mut ring_rx = spsc::Consumer::create(gr.name(), 4096).expect("create the ring");
+        let _ring_tx = spsc::Producer::open(gr.name()).expect("open");
+        let mut set = WaitSet::new();
+        let fd = set.fd().expect("fd").try_clone_to_owned().expect("dup");
+        for round in 0..5u32 {
+            assert!(set
                 .arm(&mut [&mut ring_rx, &mut rx])
                 .expect("arm")
-                .iter()
-                .collect();
-            if !r.is_empty() {
-                break r;
-            }
+                .is_empty());
             assert!(
-                readable(fd.as_fd(), 10_000),
-                "round {round}: armed, not readable"
+                !readable(fd.as_fd(), 0),
+                "round {round}: readable with nothing"
             );
-        };
-        assert_eq!(ready, [1]);
-        assert_eq!(rx.try_wait().expect("fired").count(round % 2), 1);
+            let t = later(move || {
+                tx.notify(round % 2).expect("notify");
+                tx
+            });
+            assert!(readable(fd.as_fd(), 10_000), "round {round}: not readable");
+            tx = t.join().expect("notifier");
+            let ready: Vec<usize> = loop {
+                let r: Vec<usize> = set
+                    .arm(&mut [&mut ring_rx, &mut rx])
+                    .expect("arm")
+                    .iter()
+                    .collect();
+                if !r.is_empty() {
+                    break r;
+                }
+                assert!(
+                    readable(fd.as_fd(), 10_000),
+                    "round {round}: armed, not readable"
+                );
+            };
+            assert_eq!(ready, [1]);
+            assert_eq!(rx.try_wait().expect("fired").count(round % 2), 1);
+        }
     }
 }
