@@ -23,7 +23,7 @@
 //! strategy of the handle): a busy notifier makes no syscall, and wakes the listeners only
 //! when one announced that it sleeps. A listener is a [`crate::Waitable`], for a
 //! [`crate::WaitSet`] (and its descriptor) next to rings, and with the feature `tokio` it
-//! has [`Listener::wait_async`].
+//! has `Listener::wait_async`.
 //!
 //! Cost: a notify is two atomic additions on shared lines (the id's counter, then the
 //! segment's epoch); a listener's look is one load of the epoch while nothing fired, and a
