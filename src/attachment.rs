@@ -92,6 +92,11 @@ impl<H: WaitLines + 'static> Attachment<H> {
         self.region.slots()
     }
 
+    /// The index of the role slot this handle holds, among all the ring's slots.
+    pub(crate) fn slot(&self) -> usize {
+        self.claim.slot
+    }
+
     /// This handle's own counters.
     #[inline]
     pub(crate) fn own(&self) -> &Counters {

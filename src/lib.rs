@@ -40,8 +40,10 @@
 //! The ring kinds: [`spsc`] (one producer, one consumer, variable-length messages: the
 //! lowest latency), [`mpmc`] (a work queue: any number of producers and competing
 //! consumers, fixed-size slots, crash-safe claims) and [`broadcast`] (topics: every
-//! subscriber sees every message, lossless or lossy). They share one core: the segment
-//! format, role slots, waiting, and the options of [`Builder`].
+//! subscriber sees every message, lossless or lossy). [`event`] segments carry no
+//! messages: notifiers fire event ids and listeners wait for them, each id reported once
+//! per wait with how many times it fired, and peers that leave reported too. They share
+//! one core: the segment format, role slots, waiting, and the options of [`Builder`].
 //!
 //! A thread waits on many rings at once with a [`WaitSet`], which also gives an event
 //! loop a descriptor to poll; with the feature `tokio`, every handle has async receives
@@ -70,6 +72,7 @@ mod claims;
 #[cfg(feature = "crash-points")]
 pub mod crash;
 mod error;
+pub mod event;
 mod futex;
 mod grant;
 mod layout;

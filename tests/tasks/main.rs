@@ -1,6 +1,7 @@
 //! Async receives and sends (feature `tokio`) across real processes: 100 000 messages
 //! each way with futures cancelled at random mid-wait, every message received once and
-//! in order; streams, sinks, and many tasks on one helper thread.
+//! in order; streams, sinks, and many tasks on one helper thread; event listeners that
+//! await notifications.
 //!
 //! Multi-process tests run this test binary again as a child (`--exact
 //! child_process_entry`) with the role, the ring and an argument in environment variables;
@@ -11,6 +12,7 @@ mod cancel;
 #[path = "../common/mod.rs"]
 #[allow(dead_code)]
 mod common;
+mod events;
 mod fork;
 mod streams;
 
@@ -27,6 +29,7 @@ fn child_process_entry() {
         "checking-consumer" => cancel::checking_consumer,
         "subscriber" => streams::subscriber,
         "forker" => fork::forker,
+        "event-notifier" => events::event_notifier,
         other => panic!("unknown child role {other:?}"),
     };
     play(&ring, &arg);
