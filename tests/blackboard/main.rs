@@ -20,6 +20,7 @@ mod stamps;
 #[cfg(feature = "tokio")]
 mod tasks;
 mod torn;
+mod unwind;
 mod waits;
 
 #[test]
