@@ -301,6 +301,11 @@ pub(crate) fn key_of(entry: &Entry) -> String {
     String::from_utf8_lossy(&key).into_owned()
 }
 
+/// The claim tag of no writer, left in the owner word of an entry whose write never
+/// completed though its writer lives on (its `fill` panicked): no slot has it, so readers
+/// report the entry abandoned, and writers take its claim at once.
+pub(crate) const ABANDONED: u64 = u64::MAX;
+
 /// The claim tag of a writer in `slot`, generation `generation` (see [`Entry::owner`]).
 pub(crate) fn tag(slot: usize, generation: u32) -> u64 {
     ((slot as u64 + 1) << 32) | u64::from(generation)

@@ -18,9 +18,10 @@ pub enum GetError {
         /// The entry.
         key: usize,
     },
-    /// The writer of the entry died in the middle of setting it: its value is half
+    /// The writer of the entry died in the middle of setting it (or gave the write up:
+    /// the `fill` of its [`super::Writer::set_with`] panicked): its value is half
     /// written. The entry is readable again once a writer sets it.
-    #[error("entry {key} was abandoned by a writer that died while setting it")]
+    #[error("entry {key} was abandoned by a writer in the middle of setting it")]
     Abandoned {
         /// The entry.
         key: usize,

@@ -54,7 +54,8 @@ pub(crate) struct Entry {
     /// 0 before the first write. Half of it is the entry's version.
     pub(crate) seq: AtomicU64,
     /// The claim of the writer that writes the entry, or wrote it last: its slot + 1 in the
-    /// high half, the slot's generation in the low half (0: never written).
+    /// high half, the slot's generation in the low half (0: never written, or free with
+    /// several writers; all ones: a write that its live writer gave up, see `ABANDONED`).
     pub(crate) owner: AtomicU64,
     /// Bytes of the value, written inside the sequence window.
     pub(crate) len: AtomicU64,

@@ -14,7 +14,8 @@
 //! Crashes: a writer that dies between two writes leaves every value whole. One that dies
 //! in the middle of setting an entry leaves that entry *abandoned* (its sequence odd, its
 //! owner dead): readers report it as [`GetError::Abandoned`], never wait for it for good,
-//! and the entry is whole again once a writer sets it.
+//! and the entry is whole again once a writer sets it. A live writer whose
+//! [`Writer::set_with`] closure panics leaves its entry abandoned the same way.
 //!
 //! ```
 //! # let name = format!("doc-board-{}", std::process::id());

@@ -1,6 +1,6 @@
 //! The writing side of a blackboard: sets entries' values.
 
-use super::board::{tag, Board};
+use super::board::{tag, Board, ABANDONED};
 use super::error::SetError;
 use super::layout::Entry;
 use super::seqlock::{self, version};
@@ -84,6 +84,10 @@ impl Writer {
     ///
     /// # Errors
     /// As [`Writer::set`].
+    ///
+    /// # Panics
+    /// If `fill` panics; the entry is then left half written, and readers report it as
+    /// [`super::GetError::Abandoned`] until a writer sets it again.
     pub fn set_with(
         &mut self,
         key: usize,
@@ -133,9 +137,11 @@ impl Writer {
         self.claim_entry(key, multi)?;
         let data = self.board.data();
         let seq = seqlock::write(entry, len, || {
+            let unfinished = Unfinished(entry);
             fill(data, spot.off);
             #[cfg(feature = "crash-points")]
             crate::crash::reached(crate::crash::Point::BoardMidWrite);
+            core::mem::forget(unfinished);
         });
         if multi {
             // SYNC(board-claim): Release pairs with the Acquire of the next claimer.
@@ -182,8 +188,12 @@ impl Writer {
         // last holder's sequence is visible.
         let cur = entry.owner.load(Ordering::Acquire);
         // A holder is taken for gone only on the kernel's word (a writer that detached
-        // gracefully freed its claims before). Our own tag there is garbage a peer wrote.
-        let free = cur == 0 || cur == self.tag || (thorough && !self.board.owner_alive(cur, true));
+        // gracefully freed its claims before), or on its own (`ABANDONED`). Our own tag
+        // there is garbage a peer wrote.
+        let free = cur == 0
+            || cur == self.tag
+            || cur == ABANDONED
+            || (thorough && !self.board.owner_alive(cur, true));
         // SYNC(board-claim): Acquire as above.
         free && entry
             .owner
@@ -213,6 +223,20 @@ impl Writer {
 
     fn own(&self) -> &Counters {
         &self.board.slots().get(self.claim.slot).counters.0
+    }
+}
+
+/// Armed while `fill` writes an entry: if it panics, the unwinding gives the entry up.
+struct Unfinished<'a>(&'a Entry);
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        // The sequence stays odd: the value is half written. Readers that find no live
+        // writer behind it report it abandoned instead of waiting for us; writers take
+        // its claim at once (ours is given up with it).
+        // SYNC(board-claim): Release, as the store that frees a claim: pairs with the
+        // Acquire of the next claimer, which then sees the odd sequence.
+        self.0.owner.store(ABANDONED, Ordering::Release);
     }
 }
 

@@ -1,0 +1,44 @@
+//! Integration tests of the blackboard: in one process, across real processes (readers
+//! that must never see a torn value, several writers, waits for a change), and under
+//! crashes (a writer killed in the middle of a write, or while readers wait).
+//!
+//! Multi-process tests run this test binary again as a child (`--exact
+//! child_process_entry`) with the role, the board and an argument in environment
+//! variables; the entry point does nothing in a normal run. Every test that can block runs
+//! under a watchdog that kills the children, removes the boards and aborts after a limit,
+//! so that a hang fails; boards are removed by guards, also when a test fails.
+
+mod bad_input;
+mod basic;
+#[path = "../common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+#[cfg(feature = "crash-points")]
+mod crash_points;
+mod kills;
+mod stamps;
+#[cfg(feature = "tokio")]
+mod tasks;
+mod torn;
+mod unwind;
+mod waits;
+
+#[test]
+fn child_process_entry() {
+    let Ok(role) = std::env::var(common::ROLE_VAR) else {
+        return;
+    };
+    let _watchdog = common::child_setup();
+    let board = std::env::var(common::RING_VAR).expect("board name");
+    let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
+    let play: fn(&str, &str) = match role.as_str() {
+        #[cfg(feature = "crash-points")]
+        "crashing-writer" => crash_points::crashing_writer,
+        "writer" => torn::writer,
+        "reader" => torn::reader,
+        "idle-writer" => kills::idle_writer,
+        "waiter" => waits::waiter,
+        other => panic!("unknown child role {other:?}"),
+    };
+    play(&board, &arg);
+}
