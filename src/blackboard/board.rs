@@ -11,7 +11,15 @@ use crate::roles::{Class, Slots};
 use crate::sync::Ordering;
 use crate::wait;
 use core::ptr::NonNull;
+use core::time::Duration;
 use std::sync::Arc;
+
+/// How long a writer (of a board with several writers) waits for the claim of an entry
+/// that another live writer holds, and a blocking read for a live writer to finish the
+/// write it is in the middle of, before they say `Busy`: far longer than any write takes,
+/// short enough that a writer stopped in the middle of one (or a peer that scribbled a
+/// live writer's claim over an entry) holds nobody up for good.
+pub(crate) const WRITE_WAIT: Duration = Duration::from_secs(1);
 
 /// Where an entry's value lives and how large it may be: private, validated copies.
 #[derive(Debug, Clone, Copy)]

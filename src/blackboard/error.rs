@@ -26,7 +26,8 @@ pub enum GetError {
         /// The entry.
         key: usize,
     },
-    /// A non-blocking read found a live writer in the middle of setting the entry.
+    /// A live writer was in the middle of setting the entry: at once for a non-blocking
+    /// read, for a second for a blocking one (a writer stopped in the middle of a write).
     #[error("entry {key} is being written")]
     Busy {
         /// The entry.

@@ -1,6 +1,6 @@
 //! The reading side of a blackboard: any number of readers, which take no role slot.
 
-use super::board::{Board, Spot};
+use super::board::{Board, Spot, WRITE_WAIT};
 use super::error::GetError;
 use super::seqlock::{self, version, Attempt};
 use crate::bytes::Bytes;
@@ -37,11 +37,12 @@ impl Reader {
 
     /// Replaces the contents of `buf` with the newest value of entry `key`; returns its
     /// version (see [`Reader::version`]). If a writer is in the middle of setting the
-    /// entry, waits until it is done (as long as copying the value takes, unless the
-    /// writer is stopped), or until it is found dead.
+    /// entry, waits until it is done (as long as copying the value takes), until it is
+    /// found dead (`Abandoned`), or for a second at most (`Busy`: a writer stopped in the
+    /// middle of a write).
     ///
     /// # Errors
-    /// `UnknownKey`, `NotSet`, `Abandoned`, `Corrupted`.
+    /// `UnknownKey`, `NotSet`, `Abandoned`, `Busy`, `Corrupted`.
     pub fn get_into(&mut self, key: usize, buf: &mut Vec<u8>) -> Result<u64, GetError> {
         self.get_with(key, true, &mut |data, spot, len| {
             fill_vec(data, spot, len, buf)
@@ -53,7 +54,7 @@ impl Reader {
     /// entry: `Busy` then.
     ///
     /// # Errors
-    /// As [`Reader::get_into`], and `Busy`.
+    /// As [`Reader::get_into`].
     pub fn try_get_into(&mut self, key: usize, buf: &mut Vec<u8>) -> Result<u64, GetError> {
         self.get_with(key, false, &mut |data, spot, len| {
             fill_vec(data, spot, len, buf)
@@ -196,10 +197,10 @@ impl Reader {
         }
         // SAFETY: the line lives in our board, which outlives this call.
         let line = unsafe { self.board.wait_line_unbound(key) };
-        let got = wait::block_on(self.strategy, 1, line, None, |level| {
+        let deadline = Some(Deadline::after(WRITE_WAIT));
+        let got = wait::block_on(self.strategy, 1, line, deadline, |level| {
             self.attempt(key, level, copy)
         });
-        // A wait without a deadline ends with a result.
         got.unwrap_or(Err(GetError::Busy { key }))
     }
 

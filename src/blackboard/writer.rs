@@ -1,6 +1,6 @@
 //! The writing side of a blackboard: sets entries' values.
 
-use super::board::{tag, Board, ABANDONED};
+use super::board::{tag, Board, ABANDONED, WRITE_WAIT};
 use super::error::SetError;
 use super::layout::Entry;
 use super::seqlock::{self, version};
@@ -13,13 +13,6 @@ use crate::sync::{asymmetric_fences, Ordering};
 use crate::time::Deadline;
 use crate::view::SharedBytesMut;
 use crate::wait::{self, Check, WaitStrategy};
-use core::time::Duration;
-
-/// How long a writer of a board with several writers waits for the claim of an entry that
-/// another live writer holds, before `set` says [`SetError::Busy`]: far longer than any
-/// write takes, short enough that a writer stopped in the middle of one does not hold the
-/// others up for good.
-const CLAIM_WAIT: Duration = Duration::from_secs(1);
 
 /// The writer of a blackboard: sets the values of its entries. Readers always find the
 /// newest complete value, and never wait for the writer unless it is in the middle of
@@ -158,7 +151,7 @@ impl Writer {
 
     /// Takes the claim of entry `key` for a write: ours alone with one writer slot; with
     /// several, taken from nobody or from a dead writer by compare-and-swap, waiting up to
-    /// [`CLAIM_WAIT`] for a live one.
+    /// [`WRITE_WAIT`] for a live one.
     fn claim_entry(&self, key: usize, multi: bool) -> Result<(), SetError> {
         let (entry, _) = self.board.entry(key).expect("a checked key");
         if !multi {
@@ -174,7 +167,7 @@ impl Writer {
         }
         // SAFETY: the line lives in our board, which outlives this call.
         let line = unsafe { self.board.wait_line_unbound(key) };
-        let deadline = Some(Deadline::after(CLAIM_WAIT));
+        let deadline = Some(Deadline::after(WRITE_WAIT));
         let claimed = wait::block_on(self.strategy, 0, line, deadline, |level| {
             self.try_claim(entry, level == Check::Peer).then_some(())
         });

@@ -83,3 +83,34 @@ fn a_fill_that_panics_does_not_keep_other_writers_out() {
     // And the writer whose fill panicked sets it again.
     assert_eq!(w.set(0, b"again"), Ok(v + 1));
 }
+
+/// A live writer in the middle of a write that does not end (here: a read from inside the
+/// write's `fill`; elsewhere a stopped writer, or a peer that scribbled a live writer's
+/// claim over the entry) holds a blocking read up for a bounded time only: `Busy`.
+#[test]
+fn a_write_that_does_not_end_holds_a_blocking_read_up_for_a_second_only() {
+    let _w = watchdog("board write in progress", LIMIT);
+    let ring = RingGuard::new("bb-stuck");
+    let mut w = Writer::create(ring.name(), 2, 16).expect("create");
+    let mut r = Reader::open(ring.name()).expect("open");
+    assert_eq!(w.set(0, b"before"), Ok(1));
+    let mut seen = Vec::new();
+    w.set_with(0, 8, |room| {
+        room.write_at(0, b"inside!!");
+        let mut buf = Vec::new();
+        let t = Instant::now();
+        seen.push(r.get_into(0, &mut buf));
+        seen.push(r.get::<u64>(0).map(|(_, v)| v));
+        seen.push(r.try_get_into(0, &mut buf));
+        assert!(t.elapsed() < NOTICE, "the reads took {:?}", t.elapsed());
+        // The wait for a change has a deadline of its own: the write is not a change.
+        let since = r.version(0).expect("a version");
+        seen.push(r.wait_changed(0, since, Some(Duration::from_millis(50))));
+    })
+    .expect("set");
+    let busy = Err(GetError::Busy { key: 0 });
+    assert_eq!(seen, [busy, busy, busy, Err(GetError::Timeout { key: 0 })]);
+    let mut buf = Vec::new();
+    assert_eq!(r.get_into(0, &mut buf), Ok(2));
+    assert_eq!(buf, b"inside!!");
+}
