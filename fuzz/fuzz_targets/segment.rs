@@ -2,7 +2,8 @@
 //! own with the mode of a published ring (0600). A survey reads it from outside (as
 //! `ipcring inspect` does), every kind opens it in both roles, a handle that opens runs the
 //! non-blocking and short-deadline calls of its kind, a second receiver attaches over what
-//! the first left, a survey reads what they left, and the file is removed.
+//! the first left, a blackboard reader and writer read and set its entries, a survey reads
+//! what they left, and the file is removed.
 //!
 //! Nothing may panic, touch memory out of bounds (AddressSanitizer), or return later than
 //! its deadline plus `SLACK`; every error is fine.
@@ -13,12 +14,17 @@
 
 #![no_main]
 
+use ipcring::blackboard::{GetError, Reader, Writer};
 use ipcring::{broadcast, mpmc, spsc};
 use ipcring_fuzz::handles::{Receiver, Sender};
 use ipcring_fuzz::shm::SegmentFile;
-use ipcring_fuzz::{seeds, unique_name, MAX_WAIT};
+use ipcring_fuzz::{seeds, timed, unique_name, MAX_WAIT};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
+use std::time::Duration;
+
+/// How long a blocking board call may wait for a write in progress (`Busy` after it).
+const WRITE_WAIT: Duration = Duration::from_secs(1);
 
 fuzz_target!(
     init: {
@@ -33,6 +39,7 @@ fuzz_target!(
         open_both::<spsc::Producer, spsc::Consumer>(seg.name());
         open_both::<mpmc::Producer, mpmc::Consumer>(seg.name());
         open_both::<broadcast::Publisher, broadcast::Subscriber>(seg.name());
+        board(seg.name());
         let _ = ipcring::survey::inspect(seg.name());
     }
 );
@@ -88,4 +95,48 @@ fn receive<R: Receiver>(rx: &mut R) {
     }
     check(rx.recv_timeout_into(&mut buf, MAX_WAIT).ok());
     check(rx.read(Some(MAX_WAIT), false).ok().map(|m| m.len()));
+}
+
+/// Opens board `name` as a reader and a writer, reads its first entries (no value longer
+/// than its entry), sets them, and waits briefly for a change. The blocking reads, which
+/// wait up to a second for a write in progress, run only on an entry that a non-blocking
+/// read did not find busy.
+fn board(name: &str) {
+    let mut w = Writer::open(name).ok();
+    let Ok(mut r) = Reader::open(name) else {
+        return;
+    };
+    let mut buf = Vec::new();
+    for key in 0..r.entries().min(4) + 1 {
+        let max = r.max_size(key).unwrap_or(0);
+        let got = timed("try_get_into", Duration::ZERO, || {
+            r.try_get_into(key, &mut buf)
+        });
+        if got.is_ok() {
+            assert!(
+                buf.len() <= max,
+                "a value of {} bytes in an entry of {max}",
+                buf.len()
+            );
+        }
+        let busy = got == Err(GetError::Busy { key });
+        if !busy {
+            let _ = timed("get::<u64>", WRITE_WAIT, || r.get::<u64>(key));
+        }
+        if let Some(w) = &mut w {
+            let _ = timed("set", WRITE_WAIT, || w.set(key, &[0x5a; 9][..max.min(9)]));
+            let _ = w.set(key, &vec![0; max + 1]);
+        }
+        let since = r.version(key).unwrap_or(0);
+        let _ = timed("wait_changed", MAX_WAIT, || {
+            r.wait_changed(key, since, Some(MAX_WAIT))
+        });
+        if !busy && timed("get_into", WRITE_WAIT, || r.get_into(key, &mut buf)).is_ok() {
+            assert!(
+                buf.len() <= max,
+                "a value of {} bytes in an entry of {max}",
+                buf.len()
+            );
+        }
+    }
 }

@@ -10,7 +10,7 @@
 use crate::handles::{Receiver, Sender};
 use crate::shm::path_of;
 use crate::unique_name;
-use ipcring::{broadcast, mpmc, spsc, OpenError, RecvError, SendError};
+use ipcring::{blackboard, broadcast, mpmc, spsc, OpenError, RecvError, SendError};
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -67,7 +67,30 @@ fn segments() -> io::Result<Vec<(String, Vec<u8>)>> {
         })?;
         out.push((format!("broadcast-lossy-{lossy}"), bytes));
     }
+    out.push(("blackboard".to_owned(), board()?));
     Ok(out)
+}
+
+/// A blackboard of three entries, two of them set, its writer attached.
+fn board() -> io::Result<Vec<u8>> {
+    let name = unique_name("seed");
+    let made = blackboard::Builder::new(&name)
+        .entry("a", 8)
+        .entry("b", 24)
+        .entries(1, 200)
+        .writers(2)
+        .create_writer()
+        .map_err(io::Error::other);
+    let bytes = made.and_then(|mut w| {
+        for (key, value) in [(0, &b"12345678"[..]), (1, b"hello"), (1, b"hello, board")] {
+            w.set(key, value).map_err(io::Error::other)?;
+        }
+        fs::read(path_of(&name))
+    });
+    match ipcring::unlink(&name) {
+        Ok(()) | Err(OpenError::NotFound { .. }) => bytes,
+        Err(e) => Err(io::Error::other(e)),
+    }
 }
 
 /// A ring made by `make` (a sender and a receiver of a new ring at the name it is given),
