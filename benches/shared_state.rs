@@ -5,13 +5,16 @@
 //!   a machine of 2 CPUs, 3 readers and a writer share them: the rows say what contention
 //!   for the entry's line and for the CPUs does);
 //! - `get` with the writer setting the same entry meanwhile, and `wait_changed` → `set`
-//!   wake-ups.
+//!   wake-ups;
+//! - an event's notify → wake-up of a parked listener in another process, against a
+//!   ring's send → wake-up of a parked consumer: round trips (p50, p99), the answer
+//!   coming back the same way, and the cost of `notify` with nobody asleep.
 //!
 //! Each row is the median of `RUNS` interleaved runs. `cargo bench --bench shared_state
 //! [-- RUNS]`
 
 use ipcring::blackboard::{Builder, GetError, Reader, Writer};
-use ipcring::WaitStrategy;
+use ipcring::{event, spsc, RecvError, WaitStrategy};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -157,6 +160,138 @@ fn wake_round_trip() -> (u64, u64) {
     }
     w.set_value(0, &u64::MAX).expect("stop the echo");
     finish(w, vec![c], &n);
+    percentiles(times)
+}
+
+/// Child: waits (parked) on the listener of segment `ask` and answers each id 0 with id 0
+/// of segment `answer`, until id 1 fires.
+fn event_echo(ask: &str, answer: &str) {
+    let mut rx = event::Builder::new(ask)
+        .wait_strategy(WaitStrategy::Park)
+        .open_listener()
+        .expect("open the listener");
+    let mut tx = event::Notifier::open(answer).expect("open the notifier");
+    println!("ready");
+    loop {
+        let fired = rx.wait().expect("wait");
+        if fired.count(1) > 0 {
+            return;
+        }
+        for _ in 0..fired.count(0) {
+            tx.notify(0).expect("answer");
+        }
+    }
+}
+
+/// Child: receives (parked) 8-byte values on ring `ask` and sends each back on `answer`,
+/// until `ask` ends.
+fn ring_echo(ask: &str, answer: &str) {
+    let mut rx = spsc::Builder::new(ask)
+        .wait_strategy(WaitStrategy::Park)
+        .open_consumer()
+        .expect("open the consumer");
+    let mut tx = spsc::Producer::open(answer).expect("open the producer");
+    while let Ok(v) = rx.recv_value::<u64>() {
+        tx.send_value(&v).expect("answer");
+    }
+}
+
+/// p50 and p99 (ns) of round trips through events: notify, a parked listener wakes and
+/// notifies back, the asking side spins on its own listener.
+fn event_round_trip() -> (u64, u64) {
+    let (ask, answer) = (name("ev-ask"), name("ev-answer"));
+    let mut tx = event::Builder::new(&ask)
+        .ids(2)
+        .create_notifier()
+        .expect("create");
+    let mut rx = event::Builder::new(&answer)
+        .ids(1)
+        .create_listener()
+        .expect("create");
+    let mut c = child_piped("event-echo", &[&ask, &answer]);
+    let mut times = Vec::with_capacity(WAKES as usize);
+    for _ in 0..WAKES {
+        let start = Instant::now();
+        tx.notify(0).expect("notify");
+        loop {
+            match rx.try_wait() {
+                Ok(f) if f.count(0) > 0 => break,
+                Ok(_) | Err(RecvError::Empty) => std::hint::spin_loop(),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        times.push(start.elapsed().as_nanos() as u64);
+    }
+    tx.notify(1).expect("stop the echo");
+    let _ = c.wait();
+    for n in [&ask, &answer] {
+        let _ = ipcring::unlink(n);
+    }
+    percentiles(times)
+}
+
+/// As [`event_round_trip`], through two SPSC rings.
+fn ring_round_trip() -> (u64, u64) {
+    let (ask, answer) = (name("ring-ask"), name("ring-answer"));
+    let mut tx = spsc::Producer::create(&ask, 4096).expect("create");
+    let mut rx = spsc::Consumer::create(&answer, 4096).expect("create");
+    let mut c = child("ring-echo", &[&ask, &answer]);
+    let mut times = Vec::with_capacity(WAKES as usize);
+    for i in 0..WAKES {
+        let start = Instant::now();
+        tx.send_value(&i).expect("send");
+        loop {
+            match rx.try_recv_value::<u64>() {
+                Ok(_) => break,
+                Err(RecvError::Empty) => std::hint::spin_loop(),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        times.push(start.elapsed().as_nanos() as u64);
+    }
+    drop(tx);
+
+    let _ = c.wait();
+    for n in [&ask, &answer] {
+        let _ = ipcring::unlink(n);
+    }
+    percentiles(times)
+}
+
+/// ns per `notify` while no listener sleeps (one attached, polling now and then).
+fn notify_cost() -> f64 {
+    let n = name("notify");
+    let mut tx = event::Builder::new(&n)
+        .ids(8)
+        .create_notifier()
+        .expect("create");
+    let mut rx = event::Listener::open(&n).expect("open");
+    let ns = per_call(|| tx.notify(3).expect("notify"));
+    let fired = rx.try_wait().map(|f| f.count(3)).unwrap_or(0);
+    assert_eq!(fired, CALLS, "every notification counted");
+    drop((tx, rx));
+    let _ = ipcring::unlink(&n);
+    ns
+}
+
+/// Starts `role` and waits for its `ready` line.
+fn child_piped(role: &str, args: &[&str]) -> Child {
+    use std::io::BufRead;
+    let mut c = Command::new(std::env::current_exe().expect("this program"))
+        .args(args)
+        .env(ROLE, role)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start a child");
+    let mut line = String::new();
+    let out = c.stdout.as_mut().expect("piped");
+    std::io::BufReader::new(out)
+        .read_line(&mut line)
+        .expect("ready");
+    c
+}
+
+fn percentiles(mut times: Vec<u64>) -> (u64, u64) {
     times.sort_unstable();
     (times[times.len() / 2], times[times.len() * 99 / 100])
 }
@@ -181,6 +316,8 @@ fn main() {
             "reader" => spin_reader(&board),
             "writer" => spin_writer(&board),
             "echo" => echo(&board),
+            "event-echo" => event_echo(&board, &std::env::args().nth(2).expect("a segment")),
+            "ring-echo" => ring_echo(&board, &std::env::args().nth(2).expect("a ring")),
             other => panic!("unknown role {other}"),
         }
         return;
@@ -222,16 +359,36 @@ fn main() {
             .collect();
         println!("{label:<44} {}", cells.join(" "));
     }
-    let mut p50 = Vec::new();
-    let mut p99 = Vec::new();
+    println!("\nround trips to a parked process and back, ns (p50, p99)");
+    type Trip = (&'static str, fn() -> (u64, u64));
+    let trips: [Trip; 3] = [
+        ("ring: send -> parked recv -> send back", ring_round_trip),
+        (
+            "event: notify -> parked wait -> notify back",
+            event_round_trip,
+        ),
+        (
+            "board: set -> parked wait_changed -> set back",
+            wake_round_trip,
+        ),
+    ];
+    let mut found = vec![(Vec::new(), Vec::new()); trips.len()];
     for _ in 0..runs {
-        let (a, b) = wake_round_trip();
-        p50.push(a as f64);
-        p99.push(b as f64);
+        for ((_, f), (p50, p99)) in trips.iter().zip(&mut found) {
+            let (a, b) = f();
+            p50.push(a as f64);
+            p99.push(b as f64);
+        }
     }
-    println!(
-        "set -> wait_changed (parked) -> set -> seen: round trip p50 {:.0} ns, p99 {:.0} ns",
-        median(p50),
-        median(p99)
-    );
+    let ring = median(found[0].0.clone());
+    for ((label, _), (p50, p99)) in trips.iter().zip(found) {
+        let p50 = median(p50);
+        println!(
+            "{label:<46} {p50:>8.0} {:>8.0}   {:.2}x the ring's p50",
+            median(p99),
+            p50 / ring
+        );
+    }
+    let notify: Vec<f64> = (0..runs).map(|_| notify_cost()).collect();
+    println!("notify, no listener asleep: {:.1} ns", median(notify));
 }
