@@ -401,6 +401,50 @@ fn inspect_shows_a_blackboards_entries() {
 }
 
 #[test]
+fn inspect_shows_an_event_segments_counters() {
+    let ring = Ring::new("events");
+    let mut rx = ipcring::event::Builder::new(&ring.0)
+        .ids(4)
+        .notifiers(2)
+        .listeners(1)
+        .create_listener()
+        .expect("create an event segment");
+    let mut tx = ipcring::event::Notifier::open(&ring.0).expect("open a notifier");
+    for id in [1, 1, 3] {
+        tx.notify(id).expect("notify");
+    }
+    let v = inspect(&ring);
+    assert_eq!(v["kind"], "event");
+    assert_eq!(
+        (v["capacity"].as_u64(), v["unit"].as_str()),
+        (Some(4), Some("entries"))
+    );
+    assert_eq!(
+        (v["fill"].as_u64(), v["messages"].as_u64()),
+        (Some(2), Some(3))
+    );
+    assert_eq!(v["positions"]["epoch"], 3);
+    assert_eq!(holders(&v, "notifier"), ["alive", "never"]);
+    assert_eq!(holders(&v, "listener"), ["alive"]);
+    let counts: Vec<(u64, u64)> = v["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| (e["id"].as_u64().unwrap(), e["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(counts, [(0, 0), (1, 2), (2, 0), (3, 1)]);
+    let text = String::from_utf8(ok(&["inspect", &ring.0])).expect("utf-8");
+    assert!(
+        text.contains("4 ids") && text.contains("fired      2 ids"),
+        "{text}"
+    );
+    assert!(text.contains("2 id(s) never fired"), "{text}");
+    drop(tx);
+    assert_eq!(holders(&inspect(&ring), "notifier"), ["left", "never"]);
+    let _ = rx.try_wait();
+}
+
+#[test]
 fn watch_prints_a_line_per_interval_when_not_on_a_terminal() {
     let ring = Ring::new("watch");
     ok(&["create", &ring.0, "--kind", "mpmc"]);

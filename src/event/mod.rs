@@ -63,11 +63,13 @@ mod notifier;
 mod peers;
 mod shared;
 mod stats;
+mod survey;
 
 pub use crate::cells::MAX_ROLE_SLOTS;
 pub use builder::{Builder, Shape, DEFAULT_IDS, DEFAULT_ROLE_SLOTS};
 pub use fired::{Departure, Fired, Party};
 pub use heap::HeapEvents;
+pub(crate) use layout::Event;
 pub use layout::MAX_IDS;
 pub use listener::Listener;
 pub use notifier::{Notifier, NotifyError};

@@ -313,6 +313,7 @@ pub(crate) struct Now {
 pub fn inspect(name: &str) -> Result<Ring, OpenError> {
     use crate::blackboard::Blackboard;
     use crate::broadcast::Broadcast;
+    use crate::event::Event;
     use crate::mpmc::Mpmc;
     use crate::spsc::Spsc;
     match read::<Spsc>(name) {
@@ -324,6 +325,9 @@ pub fn inspect(name: &str) -> Result<Ring, OpenError> {
         }
         Err(OpenError::KindMismatch { found, .. }) if found == Kind::Blackboard as u32 => {
             read::<Blackboard>(name)
+        }
+        Err(OpenError::KindMismatch { found, .. }) if found == Kind::Event as u32 => {
+            read::<Event>(name)
         }
         other => other,
     }

@@ -125,12 +125,14 @@ fn detail_text(r: &Ring) -> String {
     let g = &r.geometry;
     let o = &r.object;
     let mut t = format!(
-        "ring       {}\nkind       {}\ncapacity   {}\nmax msg    {}\n",
+        "ring       {}\nkind       {}\ncapacity   {}\n",
         r.name,
         kind(r),
         capacity(r),
-        render::bytes(g.max_message)
     );
+    if g.max_message > 0 {
+        t += &format!("max msg    {}\n", render::bytes(g.max_message));
+    }
     let pct = r.fill_ratio() * 100.0;
     t += &match g.unit {
         Unit::Bytes => format!(
@@ -145,6 +147,12 @@ fn detail_text(r: &Ring) -> String {
             r.fill, r.messages
         ),
         Unit::Messages => format!("fill       {} messages ({pct:.1}%)\n", r.fill),
+        Unit::Entries if r.kind == survey::Kind::Event => {
+            format!(
+                "fired      {} ids ({pct:.1}%), {} times\n",
+                r.fill, r.messages
+            )
+        }
         Unit::Entries => format!("in use     {} entries ({pct:.1}%)\n", r.fill),
     };
     if let Some(lag) = g.max_lag {

@@ -175,8 +175,18 @@ pub fn capacity(r: &Ring) -> String {
     let g = &r.geometry;
     match (g.slot_size, g.unit) {
         (Some(slot), _) => format!("{} x {}", g.capacity, bytes(slot)),
-        (None, Unit::Entries) => format!("{} entries", g.capacity),
+        (None, Unit::Entries) => format!("{} {}", g.capacity, entries_of(r)),
         (None, _) => bytes(g.capacity),
+    }
+}
+
+/// What the entries of a ring of [`Unit::Entries`] are: a blackboard's entries, an event
+/// segment's ids.
+pub fn entries_of(r: &Ring) -> &'static str {
+    if r.kind == ipcring::survey::Kind::Event {
+        "ids"
+    } else {
+        "entries"
     }
 }
 
