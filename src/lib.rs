@@ -40,10 +40,13 @@
 //! The ring kinds: [`spsc`] (one producer, one consumer, variable-length messages: the
 //! lowest latency), [`mpmc`] (a work queue: any number of producers and competing
 //! consumers, fixed-size slots, crash-safe claims) and [`broadcast`] (topics: every
-//! subscriber sees every message, lossless or lossy). [`event`] segments carry no
-//! messages: notifiers fire event ids and listeners wait for them, each id reported once
-//! per wait with how many times it fired, and peers that leave reported too. They share
-//! one core: the segment format, role slots, waiting, and the options of [`Builder`].
+//! subscriber sees every message, lossless or lossy). Two kinds share state rather than
+//! pass messages: a [`blackboard`] holds the newest value of each of its entries (readers
+//! never see a torn value and never hold the writer up), and [`event`] segments carry no
+//! messages at all: notifiers fire event ids and listeners wait for them, each id reported
+//! once per wait with how many times it fired, and peers that leave reported too. They
+//! share one core: the segment format, role slots, waiting, and the options of
+//! [`Builder`].
 //!
 //! A thread waits on many rings at once with a [`WaitSet`], which also gives an event
 //! loop a descriptor to poll; with the feature `tokio`, every handle has async receives
