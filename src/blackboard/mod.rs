@@ -31,6 +31,35 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+/// What every handle of a board tells of its entries (from its private copies).
+macro_rules! entries {
+    ($handle:ty) => {
+        impl $handle {
+            /// The index of the entry whose key is `key`.
+            pub fn key(&self, key: &str) -> Option<usize> {
+                self.board.index_of(key)
+            }
+
+            /// The keys of the entries, in index order (empty for an entry created
+            /// without one).
+            pub fn keys(&self) -> &[String] {
+                self.board.keys()
+            }
+
+            /// How many entries the board has.
+            pub fn entries(&self) -> usize {
+                self.board.geo.entries
+            }
+
+            /// Largest value of entry `key`, in bytes.
+            pub fn max_size(&self, key: usize) -> Option<usize> {
+                self.board.max(key)
+            }
+        }
+    };
+}
+use entries;
+
 mod board;
 mod builder;
 mod error;

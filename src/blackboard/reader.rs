@@ -141,26 +141,6 @@ impl Reader {
         })
     }
 
-    /// The index of the entry whose key is `key`.
-    pub fn key(&self, key: &str) -> Option<usize> {
-        self.board.index_of(key)
-    }
-
-    /// The keys of the entries, in index order (empty for an entry created without one).
-    pub fn keys(&self) -> &[String] {
-        self.board.keys()
-    }
-
-    /// How many entries the board has.
-    pub fn entries(&self) -> usize {
-        self.board.geo.entries
-    }
-
-    /// Largest value of entry `key`, in bytes.
-    pub fn max_size(&self, key: usize) -> Option<usize> {
-        self.board.max(key)
-    }
-
     fn entry(&self, key: usize) -> Result<(&super::layout::Entry, Spot), GetError> {
         let entries = self.board.geo.entries;
         self.board
@@ -310,6 +290,8 @@ impl crate::waitset::sealed::Waiting for Change<'_> {
             .is_some()
     }
 }
+
+super::entries!(Reader);
 
 #[cfg(all(feature = "tokio", not(ipcring_loom)))]
 impl Reader {

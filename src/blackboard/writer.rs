@@ -194,26 +194,6 @@ impl Writer {
             .is_ok()
     }
 
-    /// The index of the entry whose key is `key`.
-    pub fn key(&self, key: &str) -> Option<usize> {
-        self.board.index_of(key)
-    }
-
-    /// The keys of the entries, in index order (empty for an entry created without one).
-    pub fn keys(&self) -> &[String] {
-        self.board.keys()
-    }
-
-    /// How many entries the board has.
-    pub fn entries(&self) -> usize {
-        self.board.geo.entries
-    }
-
-    /// Largest value of entry `key`, in bytes.
-    pub fn max_size(&self, key: usize) -> Option<usize> {
-        self.board.max(key)
-    }
-
     fn own(&self) -> &Counters {
         &self.board.slots().get(self.claim.slot).counters.0
     }
@@ -232,6 +212,8 @@ impl Drop for Unfinished<'_> {
         self.0.owner.store(ABANDONED, Ordering::Release);
     }
 }
+
+super::entries!(Writer);
 
 impl Drop for Writer {
     fn drop(&mut self) {
