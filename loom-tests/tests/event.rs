@@ -103,8 +103,9 @@ fn two_wakers_three_publications_one_parked_waiter() {
 }
 
 /// A notifier fires once and drops its handle while the listener waits (parked): the
-/// listener reports the notification and the departure, each once. A departure that a
-/// look misses, with no wake-up to follow, leaves the listener asleep.
+/// listener reports the notification and the departure, each once, and the departure not
+/// before the notification. A departure that a look misses, with no wake-up to follow,
+/// leaves the listener asleep.
 #[test]
 fn a_parked_listener_reports_a_notifier_that_fires_and_leaves() {
     model(|| {
@@ -120,6 +121,10 @@ fn a_parked_listener_reports_a_notifier_that_fires_and_leaves() {
             let fired = rx.wait().unwrap();
             count += fired.count(0);
             left.extend(fired.departures().iter().map(|d| (d.role, d.slot)));
+            assert!(
+                left.is_empty() || count == 1,
+                "the departure was reported before the notification made before it"
+            );
         }
         assert_eq!((count, left), (1, vec![(Party::Notifier, 0)]));
         notifier.join().unwrap();

@@ -36,6 +36,12 @@ pub struct Departure {
 /// What one wait of a [`super::Listener`] found: the ids that fired since the wait
 /// before, each once with the number of times it fired, and the peers that left.
 ///
+/// Every notification is counted by exactly one wait. A wait does not keep the order of
+/// notifications of different ids, and one taken while ids fire may count a notification
+/// of one id and not yet an earlier one of another (the ids are read one after the
+/// other): the next wait counts it. A graceful departure comes with, or after, every
+/// notification that the peer made before it left.
+///
 /// A buffer that the listener keeps and lends to each wait: it allocates only while it
 /// grows to the segment's number of ids (once, at attach) and departures.
 ///

@@ -183,13 +183,17 @@ impl Listener {
         if level != Check::Spin && self.ev.broken() {
             return Some(Err(RecvError::Corrupted));
         }
+        // The roster before the epoch: a graceful departure that this look reports (the
+        // roster's Acquire pairs with the detach's Release) comes with every notification
+        // the peer made before it, which the epoch read after it covers.
+        let roster = self.ev.roster();
         let epoch = self.ev.epoch();
         if epoch != self.epoch {
             // Before the scan (SYNC(epoch)).
             self.epoch = epoch;
             self.scan();
         }
-        self.peers.look(&self.ev, level, &mut self.fired);
+        self.peers.look(&self.ev, roster, level, &mut self.fired);
         (!self.fired.is_empty()).then_some(Ok(()))
     }
 

@@ -77,11 +77,11 @@ impl Peers {
     }
 
     /// One look at the slots, at `level`: reads them if the roster moved (an attach or a
-    /// graceful detach) or, at `Check::Peer`, when the kernel may be asked about their
-    /// locks; adds to `fired` the departures found.
-    pub(crate) fn look(&mut self, ev: &Events, level: Check, fired: &mut Fired) {
+    /// graceful detach) to `roster` (loaded by the caller, see `Listener::look`) or, at
+    /// `Check::Peer`, when the kernel may be asked about their locks; adds to `fired` the
+    /// departures found.
+    pub(crate) fn look(&mut self, ev: &Events, roster: u64, level: Check, fired: &mut Fired) {
         let thorough = level == Check::Peer && self.due();
-        let roster = ev.roster();
         if roster == self.roster && !thorough {
             return;
         }
