@@ -493,14 +493,20 @@ fn c_examples_talk_to_each_other() {
 
 #[test]
 fn readme_examples_compile_and_run() {
-    // The C examples of ffi/README.md (SPSC, MPMC, blackboards) and the one of the top
+    // The C examples of ffi/README.md (SPSC, MPMC, blackboards, events) and the one of the top
     // README.md: none may rot. Each: the README, which of its C blocks, the ring name it
     // uses, what it prints.
     let ffi_readme = ffi_dir().join("README.md");
     let examples = [
         (ffi_readme.clone(), 0, "orders", "order #2\n"),
         (ffi_readme.clone(), 1, "jobs", "job #1\n"),
-        (ffi_readme, 3, "prices", "price 1.08, unchanged\n"),
+        (ffi_readme.clone(), 3, "prices", "price 1.08, unchanged\n"),
+        (
+            ffi_readme,
+            4,
+            "alarms",
+            "id 0: 2\nid 1: 1\nnotifier 0 left\n",
+        ),
         (ffi_dir().join("../README.md"), 0, "orders", "order #2\n"),
     ];
     for (i, (path, block, ring, said)) in examples.iter().enumerate() {
