@@ -1649,7 +1649,8 @@ int ipcring_listener_close(ipcring_listener_t **handle);
  * `handle` is NULL or a live listener not used by another thread during the call;
  * `report` is NULL or points to an initialised `ipcring_fired_t` whose `ids` and
  * `counts` are NULL or writable for `cap` elements and whose `departures` is NULL or
- * writable for `dcap` elements, none of which overlap.
+ * writable for `dcap` elements, none of which overlap each other, `*report` or the
+ * handle.
  */
 int ipcring_listener_try_wait(ipcring_listener_t *handle, struct ipcring_fired_t *report);
 

@@ -183,7 +183,8 @@ unsafe fn wait(handle: *mut ListenerHandle, report: *mut FiredReport, how: How) 
 /// `handle` is NULL or a live listener not used by another thread during the call;
 /// `report` is NULL or points to an initialised `ipcring_fired_t` whose `ids` and
 /// `counts` are NULL or writable for `cap` elements and whose `departures` is NULL or
-/// writable for `dcap` elements, none of which overlap.
+/// writable for `dcap` elements, none of which overlap each other, `*report` or the
+/// handle.
 #[no_mangle]
 pub unsafe extern "C" fn ipcring_listener_try_wait(
     handle: *mut ListenerHandle,

@@ -340,6 +340,10 @@ impl WaitSetHandle {
             }
             ready.iter().filter(|&&r| r == 1).count()
         });
+        if count.is_err() {
+            // A failed call reports nothing ready, also a listener that kept a report.
+            ready.fill(0);
+        }
         self.members = recycle(handles);
         self.slots = recycle(slots);
         count
