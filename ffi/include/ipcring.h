@@ -62,6 +62,18 @@ typedef struct ipcring_board_writer_t ipcring_board_writer_t;
  */
 typedef struct ipcring_board_reader_t ipcring_board_reader_t;
 
+/**
+ * A notifier of an event segment, opaque to C. Made by `ipcring_notifier_create`, `_open`
+ * or `_open_or_create`, freed by `ipcring_notifier_close`.
+ */
+typedef struct ipcring_notifier_t ipcring_notifier_t;
+
+/**
+ * A listener of an event segment, opaque to C. Made by `ipcring_listener_create`, `_open`
+ * or `_open_or_create`, freed by `ipcring_listener_close`.
+ */
+typedef struct ipcring_listener_t ipcring_listener_t;
+
 
 /**
  * Most entries of a blackboard.
@@ -93,6 +105,21 @@ typedef struct ipcring_board_reader_t ipcring_board_reader_t;
  * options.
  */
 #define IPCRING_BROADCAST_DEFAULT_ROLE_SLOTS 16
+
+/**
+ * Most event ids of a segment (ids are 0 to `ids - 1`).
+ */
+#define IPCRING_EVENT_MAX_IDS 4096
+
+/**
+ * Event ids of a segment created with default options.
+ */
+#define IPCRING_EVENT_DEFAULT_IDS 64
+
+/**
+ * Notifier slots, and listener slots, of a segment created with default options.
+ */
+#define IPCRING_EVENT_DEFAULT_ROLE_SLOTS 16
 
 /**
  * Major version of this library (semantic versioning).
@@ -354,6 +381,11 @@ typedef enum ipcring_status_t {
    * a second for another writer's claim of it. Nothing was read or written.
    */
   IPCRING_ERR_BUSY = 35,
+  /**
+   * The event segment has no such id: its ids are 0 to `ids - 1` (`ipcring_notify`).
+   * Nothing was sent.
+   */
+  IPCRING_ERR_UNKNOWN_ID = 36,
 } ipcring_status_t;
 
 /**
@@ -377,7 +409,7 @@ typedef enum ipcring_wait_kind_t {
 /**
  * The values of `ipcring_member_t.kind`: which handle type `handle` points to, and
  * whether the set waits for a message (receiving handles), for room (sending handles) or
- * for a change (blackboard readers). Each is named after its handle type; 0 is none, so
+ * for a change (blackboard readers) or for events (event listeners). Each is named after its handle type; 0 is none, so
  * a zeroed member is refused.
  */
 typedef enum ipcring_member_kind_t {
@@ -416,7 +448,29 @@ typedef enum ipcring_member_kind_t {
    * `IPCRING_ERR_UNKNOWN_KEY`.
    */
   IPCRING_MEMBER_BOARD_CHANGED = 7,
+  /**
+   * An `ipcring_listener_t *`: ready when `ipcring_listener_try_wait` would not say
+   * `IPCRING_ERR_EMPTY` (an id fired or a peer left since its last wait, or part of its
+   * last report is kept for the next call). What the set's look found stays in the
+   * listener for its next wait.
+   */
+  IPCRING_MEMBER_EVENT_LISTENER = 8,
 } ipcring_member_kind_t;
+
+/**
+ * The values of `ipcring_departure_t.role`. 0 is none: a role that this version of the C
+ * API cannot name.
+ */
+typedef enum ipcring_party_t {
+  /**
+   * A notifier left.
+   */
+  IPCRING_PARTY_NOTIFIER = 1,
+  /**
+   * A listener (another one) left.
+   */
+  IPCRING_PARTY_LISTENER = 2,
+} ipcring_party_t;
 
 /**
  * One entry of a blackboard being created: its key and its largest value.
@@ -623,6 +677,134 @@ typedef struct ipcring_stats_t {
    */
   uint64_t max_message;
 } ipcring_stats_t;
+
+/**
+ * Options for creating or opening an event segment. Fill it with
+ * `ipcring_event_options_init`, then change what you need. The geometry (`ids`,
+ * `notifiers`, `listeners`) and `mode` matter only when creating.
+ */
+typedef struct ipcring_event_options_t {
+  /**
+   * How many event ids: from 1 to `IPCRING_EVENT_MAX_IDS` (ids are 0 to `ids - 1`).
+   */
+  size_t ids;
+  /**
+   * How many notifiers may be attached at once: 1 to `IPCRING_MPMC_MAX_ROLE_SLOTS`.
+   */
+  size_t notifiers;
+  /**
+   * How many listeners may be attached at once: 1 to `IPCRING_MPMC_MAX_ROLE_SLOTS`.
+   */
+  size_t listeners;
+  /**
+   * Permission bits of a created segment: 0600 (the default) or 0600 with group bits
+   * (0660 lets the group in), exactly, whatever the umask. Bits for other users, or a
+   * mode without the owner's read and write, give `IPCRING_ERR_INVALID_ARGUMENT`.
+   */
+  uint32_t mode;
+  /**
+   * Non-zero: fault in every page when mapping.
+   */
+  int populate;
+  /**
+   * How a listener's blocking calls (`ipcring_listener_wait`, `_wait_timeout`) wait. A
+   * notifier never waits, but its kind is checked all the same.
+   */
+  struct ipcring_wait_t wait;
+} ipcring_event_options_t;
+
+/**
+ * Counters of an event segment, read from its shared header: sums over the notifier and
+ * listener slots, which carry them on from one holder to the next.
+ */
+typedef struct ipcring_event_stats_t {
+  /**
+   * Notifications sent by notifiers.
+   */
+  uint64_t sent;
+  /**
+   * Notifications reported by listeners, summed over the listeners (each listener
+   * reports every notification sent while it is attached).
+   */
+  uint64_t received;
+  /**
+   * Futex wake calls made by notifiers (none while no listener sleeps).
+   */
+  uint64_t wakeups;
+  /**
+   * Number of event ids.
+   */
+  uint64_t ids;
+} ipcring_event_stats_t;
+
+/**
+ * A peer that left: the holder of a role slot that went away since the listener's wait
+ * before, by closing its handle or by dying (its process killed, or exited without
+ * closing).
+ */
+typedef struct ipcring_departure_t {
+  /**
+   * One of the `ipcring_party_t` values: whether a notifier or a listener left.
+   */
+  uint32_t role;
+  /**
+   * Which slot of its role it held: 0 to the segment's number of notifiers (or
+   * listeners) minus one. The next handle of that role may take it again.
+   */
+  size_t slot;
+} ipcring_departure_t;
+
+/**
+ * The report of a listener's wait, in arrays that the caller provides (nothing is
+ * allocated for C): the ids that fired since the wait before, each once with how many
+ * times it fired, and the peers that left.
+ *
+ * The caller sets `ids`, `counts` and `cap` (room for `cap` ids, at least 1) and
+ * `departures` and `dcap` (room for `dcap` departures, at least 1); the call sets `len`,
+ * `dlen` and `more`. A report that does not fit is never lost: what fits is given,
+ * `more` says how many ids and departures are kept in the handle, and the next wait,
+ * try_wait or wait_timeout gives them at once (without looking for new notifications)
+ * before anything new. Arrays of `ipcring_event_ids` ids always hold every id of a
+ * report.
+ */
+typedef struct ipcring_fired_t {
+  /**
+   * In: room for `cap` event ids. Out: `ids[0..len]` are the ids that fired, in
+   * ascending order (within one report; a report given in parts goes on ascending).
+   */
+  uint32_t *ids;
+  /**
+   * In: room for `cap` counts. Out: `counts[i]` is how many times `ids[i]` fired
+   * (at least 1).
+   */
+  uint64_t *counts;
+  /**
+   * In: how many elements `ids` and `counts` each hold: at least 1.
+   */
+  size_t cap;
+  /**
+   * Out: how many ids were written.
+   */
+  size_t len;
+  /**
+   * In: room for `dcap` departures. Out: `departures[0..dlen]` are the peers that left,
+   * in the order the listener found them.
+   */
+  struct ipcring_departure_t *departures;
+  /**
+   * In: how many elements `departures` holds: at least 1.
+   */
+  size_t dcap;
+  /**
+   * Out: how many departures were written.
+   */
+  size_t dlen;
+  /**
+   * Out: how many ids and departures together are kept for the next call (0: the
+   * report is complete).
+   */
+  size_t more;
+} ipcring_fired_t;
 
 /**
  * Options for creating or opening an MPMC queue. Fill it with
@@ -1356,6 +1538,244 @@ int ipcring_consumer_stats(ipcring_consumer_t *handle, struct ipcring_stats_t *s
  * `ipcring_wait_t`.
  */
 int ipcring_consumer_set_wait(ipcring_consumer_t *handle, const struct ipcring_wait_t *wait);
+
+/**
+ * Fills `*opts` with the default event options: `IPCRING_EVENT_DEFAULT_IDS` ids,
+ * `IPCRING_EVENT_DEFAULT_ROLE_SLOTS` notifiers and listeners, mode 0600, no populate,
+ * the default spin-then-park wait.
+ *
+ * Returns `IPCRING_OK`, or `IPCRING_ERR_NULL_POINTER` if `opts` is NULL.
+ *
+ * # Safety
+ * `opts` is NULL or points to writable memory for one `ipcring_event_options_t`.
+ * Thread-safe.
+ */
+int ipcring_event_options_init(struct ipcring_event_options_t *opts);
+
+/**
+ * Stores in `*ids` how many event ids the segment has (they are `0..ids`). `handle` is
+ * an `ipcring_notifier_t *` or an `ipcring_listener_t *`.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_NULL_POINTER` or `IPCRING_ERR_BAD_HANDLE` (NULL, or
+ * neither a notifier nor a listener).
+ *
+ * # Safety
+ * `handle` is NULL or a live handle of this library not used by another thread during
+ * the call; `ids` is NULL or writable.
+ */
+int ipcring_event_ids(void *handle, size_t *ids);
+
+/**
+ * Stores in `*stats` the counters of the segment. `handle` is an `ipcring_notifier_t *`
+ * or an `ipcring_listener_t *`.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_NULL_POINTER` or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * As `ipcring_event_ids`; `stats` is NULL or writable.
+ */
+int ipcring_event_stats(void *handle, struct ipcring_event_stats_t *stats);
+
+/**
+ * Creates the event segment `name` with the geometry of `opts` (NULL: the defaults) and
+ * attaches to it as a listener. A listener sees what fires from its attach on.
+ *
+ * Returns as `ipcring_notifier_create`.
+ *
+ * # Safety
+ * As `ipcring_notifier_create`. Thread-safe.
+ */
+int ipcring_listener_create(const char *name,
+                            const struct ipcring_event_options_t *opts,
+                            ipcring_listener_t **out);
+
+/**
+ * Opens the existing event segment `name` as one more listener. `opts` (may be NULL)
+ * gives the wait strategy and populate flag; its geometry and mode are ignored.
+ *
+ * Returns as `ipcring_notifier_open` (`IPCRING_ERR_ROLE_TAKEN`: every listener slot is
+ * held).
+ *
+ * # Safety
+ * As `ipcring_notifier_create`. Thread-safe.
+ */
+int ipcring_listener_open(const char *name,
+                          const struct ipcring_event_options_t *opts,
+                          ipcring_listener_t **out);
+
+/**
+ * Opens the event segment `name` as a listener, creating it (with the geometry of
+ * `opts`) if it does not exist.
+ *
+ * Returns any status of `ipcring_notifier_create` and `ipcring_notifier_open`.
+ *
+ * # Safety
+ * As `ipcring_notifier_create`. Thread-safe.
+ */
+int ipcring_listener_open_or_create(const char *name,
+                                    const struct ipcring_event_options_t *opts,
+                                    ipcring_listener_t **out);
+
+/**
+ * Detaches from the segment, frees the handle (and what it kept of a report) and sets
+ * `*handle` to NULL. The other listeners' next waits report the departure.
+ *
+ * A NULL `*handle` is a no-op that returns `IPCRING_OK`. Returns
+ * `IPCRING_ERR_NULL_POINTER` if `handle` is NULL and `IPCRING_ERR_BAD_HANDLE` if
+ * `*handle` is not a listener.
+ *
+ * # Safety
+ * `handle` is NULL or points to a handle pointer that is NULL or was returned by a
+ * listener create/open function and not closed. No other call may use the handle at the
+ * same time, nor any copy of the pointer afterwards.
+ */
+int ipcring_listener_close(ipcring_listener_t **handle);
+
+/**
+ * Reports what fired (and who left) since the last wait, without waiting: fills
+ * `*report` (see `ipcring_fired_t`) and returns `IPCRING_OK`, or `IPCRING_ERR_EMPTY`
+ * when nothing fired and nobody left. Costs one load of shared memory while nothing
+ * happened (and, now and then, a system call to see whether a peer died).
+ *
+ * If the last wait kept part of its report (its `more` was not 0), gives that part at
+ * once instead, without looking for anything new.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_EMPTY`, `IPCRING_ERR_CORRUPTED` (a handle found the
+ * segment corrupted), `IPCRING_ERR_NULL_POINTER` (`report` or one of its arrays NULL),
+ * `IPCRING_ERR_INVALID_ARGUMENT` (`cap` or `dcap` 0) or `IPCRING_ERR_BAD_HANDLE`. On
+ * failure (but a NULL `report`) `len`, `dlen` and `more` are 0 and nothing is lost.
+ *
+ * # Safety
+ * `handle` is NULL or a live listener not used by another thread during the call;
+ * `report` is NULL or points to an initialised `ipcring_fired_t` whose `ids` and
+ * `counts` are NULL or writable for `cap` elements and whose `departures` is NULL or
+ * writable for `dcap` elements, none of which overlap each other, `*report` or the
+ * handle.
+ */
+int ipcring_listener_try_wait(ipcring_listener_t *handle, struct ipcring_fired_t *report);
+
+/**
+ * Waits until an id fires or a peer leaves, then reports what fired (and who left) since
+ * the last wait into `*report`, as `ipcring_listener_try_wait`. Waits with the handle's
+ * wait strategy (spin, yield, then sleep on a futex, by default). A segment that every
+ * notifier left is not an error: the departures are reported, and the next wait waits on.
+ * A peer that dies is reported within about 20 ms.
+ *
+ * Returns as `ipcring_listener_try_wait`, but never `IPCRING_ERR_EMPTY`.
+ *
+ * # Safety
+ * As `ipcring_listener_try_wait`.
+ */
+int ipcring_listener_wait(ipcring_listener_t *handle, struct ipcring_fired_t *report);
+
+/**
+ * As `ipcring_listener_wait`, for at most `timeout_ns` nanoseconds: returns
+ * `IPCRING_ERR_TIMEOUT` (`len`, `dlen` and `more` 0) if nothing fired and nobody left
+ * by then.
+ *
+ * # Safety
+ * As `ipcring_listener_try_wait`.
+ */
+int ipcring_listener_wait_timeout(ipcring_listener_t *handle,
+                                  uint64_t timeout_ns,
+                                  struct ipcring_fired_t *report);
+
+/**
+ * Changes how the listener's blocking calls wait.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_INVALID_ARGUMENT` (unknown wait kind),
+ * `IPCRING_ERR_NULL_POINTER` or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * `handle` is NULL or a live listener not used by another thread during the call;
+ * `wait` is NULL or points to an initialised `ipcring_wait_t`.
+ */
+int ipcring_listener_set_wait(ipcring_listener_t *handle, const struct ipcring_wait_t *wait);
+
+/**
+ * Creates the event segment `name` (the shared-memory object `/dev/shm/ipcring.<name>`)
+ * with the geometry of `opts` (NULL: the defaults) and attaches to it as a notifier.
+ * Fails with `IPCRING_ERR_EXISTS` if it exists already.
+ *
+ * On success `*out` is the new handle, to be freed with `ipcring_notifier_close`; on
+ * failure it is NULL.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_NULL_POINTER` (`name` or `out` NULL),
+ * `IPCRING_ERR_INVALID_NAME`, `IPCRING_ERR_INVALID_GEOMETRY` (`ids` not from 1 to
+ * `IPCRING_EVENT_MAX_IDS`, `notifiers` or `listeners` not from 1 to
+ * `IPCRING_MPMC_MAX_ROLE_SLOTS`), `IPCRING_ERR_INVALID_ARGUMENT` (unknown wait kind, bad
+ * mode), `IPCRING_ERR_EXISTS`, `IPCRING_ERR_NO_SPACE`, `IPCRING_ERR_PERMISSION`,
+ * `IPCRING_ERR_UNTRUSTED` or `IPCRING_ERR_IO`.
+ *
+ * # Safety
+ * `name` is NULL or a NUL-terminated string; `opts` is NULL or points to an initialised
+ * `ipcring_event_options_t`; `out` is NULL or points to writable memory for one pointer.
+ * Thread-safe.
+ */
+int ipcring_notifier_create(const char *name,
+                            const struct ipcring_event_options_t *opts,
+                            ipcring_notifier_t **out);
+
+/**
+ * Opens the existing event segment `name` as one more notifier. `opts` (may be NULL)
+ * gives the populate flag (and its wait kind is checked); its geometry and mode are
+ * ignored.
+ *
+ * Returns as `ipcring_notifier_create`, with `IPCRING_ERR_NOT_FOUND`,
+ * `IPCRING_ERR_ROLE_TAKEN` (as many notifiers as the segment has notifier slots are
+ * attached), `IPCRING_ERR_NOT_IPCRING` (also: a ring of another kind of that name),
+ * `IPCRING_ERR_VERSION_MISMATCH`, `IPCRING_ERR_BAD_SEGMENT` and `IPCRING_ERR_NOT_READY`
+ * instead of `IPCRING_ERR_EXISTS` and `IPCRING_ERR_INVALID_GEOMETRY`.
+ *
+ * # Safety
+ * As `ipcring_notifier_create`. Thread-safe.
+ */
+int ipcring_notifier_open(const char *name,
+                          const struct ipcring_event_options_t *opts,
+                          ipcring_notifier_t **out);
+
+/**
+ * Opens the event segment `name` as a notifier, creating it (with the geometry of
+ * `opts`) if it does not exist.
+ *
+ * Returns any status of `ipcring_notifier_create` and `ipcring_notifier_open`.
+ *
+ * # Safety
+ * As `ipcring_notifier_create`. Thread-safe.
+ */
+int ipcring_notifier_open_or_create(const char *name,
+                                    const struct ipcring_event_options_t *opts,
+                                    ipcring_notifier_t **out);
+
+/**
+ * Detaches from the segment, frees the handle and sets `*handle` to NULL. Every
+ * listener's next wait reports the departure (`IPCRING_PARTY_NOTIFIER` and this
+ * handle's slot); the segment stays (see `ipcring_unlink`).
+ *
+ * A NULL `*handle` is a no-op that returns `IPCRING_OK`. Returns
+ * `IPCRING_ERR_NULL_POINTER` if `handle` is NULL and `IPCRING_ERR_BAD_HANDLE` if
+ * `*handle` is not a notifier.
+ *
+ * # Safety
+ * `handle` is NULL or points to a handle pointer that is NULL or was returned by a
+ * notifier create/open function and not closed. No other call may use the handle at the
+ * same time, nor any copy of the pointer afterwards.
+ */
+int ipcring_notifier_close(ipcring_notifier_t **handle);
+
+/**
+ * Fires event `id`: every listener's next wait reports it, once, with the number of times
+ * it fired since that listener's wait before. Never waits; makes a wake-up system call
+ * only when a listener sleeps. What this thread wrote before is visible to a listener
+ * once it saw `id` fire.
+ *
+ * Returns `IPCRING_OK`, `IPCRING_ERR_UNKNOWN_ID` (`id` not below the segment's number of
+ * ids: see `ipcring_event_ids`; nothing was sent) or `IPCRING_ERR_BAD_HANDLE`.
+ *
+ * # Safety
+ * `handle` is NULL or a live notifier not used by another thread during the call.
+ */
+int ipcring_notify(ipcring_notifier_t *handle, uint32_t id);
 
 /**
  * Creates the MPMC queue `name` and attaches to it as one of its consumers. Fails with

@@ -2,6 +2,7 @@
 
 use core::ffi::{c_char, c_int};
 use ipcring::blackboard::{GetError, SetError};
+use ipcring::event::NotifyError;
 use ipcring::{OpenError, RecvError, SendError};
 
 /// The status codes that every `int`-returning function of this API returns: 0 on
@@ -119,6 +120,9 @@ pub enum Status {
     /// middle of setting it, or `ipcring_board_set` (a board with several writers) waited
     /// a second for another writer's claim of it. Nothing was read or written.
     IPCRING_ERR_BUSY = 35,
+    /// The event segment has no such id: its ids are 0 to `ids - 1` (`ipcring_notify`).
+    /// Nothing was sent.
+    IPCRING_ERR_UNKNOWN_ID = 36,
 }
 
 /// A failed call's status.
@@ -126,7 +130,7 @@ pub(crate) type Result<T> = core::result::Result<T, Status>;
 
 impl Status {
     /// Every status, in order of value.
-    pub(crate) const ALL: [Status; 36] = [
+    pub(crate) const ALL: [Status; 37] = [
         Status::IPCRING_OK,
         Status::IPCRING_ERR_NULL_POINTER,
         Status::IPCRING_ERR_BAD_HANDLE,
@@ -163,6 +167,7 @@ impl Status {
         Status::IPCRING_ERR_NOT_SET,
         Status::IPCRING_ERR_ABANDONED,
         Status::IPCRING_ERR_BUSY,
+        Status::IPCRING_ERR_UNKNOWN_ID,
     ];
 
     /// The code returned to C.
@@ -236,6 +241,7 @@ impl Status {
                 c"a writer died while setting the board entry; it is readable once set again"
             }
             Status::IPCRING_ERR_BUSY => c"a writer is in the middle of setting the board entry",
+            Status::IPCRING_ERR_UNKNOWN_ID => c"the event segment has no such id",
         }
     }
 }
@@ -325,6 +331,17 @@ impl From<SetError> for Status {
             SetError::Busy { .. } => Status::IPCRING_ERR_BUSY,
             // Whatever a later version adds: the write did not happen, for a reason this
             // version of the C API cannot name.
+            _ => Status::IPCRING_ERR_INTERNAL,
+        }
+    }
+}
+
+impl From<NotifyError> for Status {
+    fn from(e: NotifyError) -> Status {
+        match e {
+            NotifyError::UnknownId { .. } => Status::IPCRING_ERR_UNKNOWN_ID,
+            // Whatever a later version adds: nothing was sent, for a reason this version
+            // of the C API cannot name.
             _ => Status::IPCRING_ERR_INTERNAL,
         }
     }
@@ -462,11 +479,17 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_event_id_gets_its_code() {
+        let e = NotifyError::UnknownId { id: 9, ids: 4 };
+        assert_eq!(Status::from(e), Status::IPCRING_ERR_UNKNOWN_ID);
+    }
+
+    #[test]
     fn strerror_of_an_unknown_code_says_so() {
         // SAFETY: `ipcring_strerror` returns a static NUL-terminated string.
         let text = |c| unsafe { core::ffi::CStr::from_ptr(ipcring_strerror(c)) };
         assert_eq!(text(-1), c"unknown ipcring status code");
-        assert_eq!(text(36), c"unknown ipcring status code");
+        assert_eq!(text(37), c"unknown ipcring status code");
         assert_eq!(text(17), c"the ring is empty");
     }
 }

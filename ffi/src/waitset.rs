@@ -3,6 +3,7 @@
 
 use crate::board_reader::BoardReaderHandle;
 use crate::consumer::ConsumerHandle;
+use crate::event_listener::ListenerHandle;
 use crate::handle::{self, checked, with_handle, Handle, Tag};
 use crate::mpmc_consumer::MpmcConsumerHandle;
 use crate::mpmc_producer::MpmcProducerHandle;
@@ -16,6 +17,7 @@ use core::ffi::{c_int, c_void};
 use core::panic::AssertUnwindSafe;
 use core::time::Duration;
 use ipcring::blackboard::Change;
+use ipcring::event::Listener;
 use ipcring::{broadcast, mpmc, spsc, Ready, Room, WaitSet, Waitable};
 use std::os::fd::AsRawFd;
 
@@ -56,7 +58,7 @@ impl Handle for WaitSetHandle {
 
 /// The values of `ipcring_member_t.kind`: which handle type `handle` points to, and
 /// whether the set waits for a message (receiving handles), for room (sending handles) or
-/// for a change (blackboard readers). Each is named after its handle type; 0 is none, so
+/// for a change (blackboard readers) or for events (event listeners). Each is named after its handle type; 0 is none, so
 /// a zeroed member is refused.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +85,11 @@ pub enum MemberKind {
     /// the entry is abandoned, or every writer is gone). An index out of range gives
     /// `IPCRING_ERR_UNKNOWN_KEY`.
     IPCRING_MEMBER_BOARD_CHANGED = 7,
+    /// An `ipcring_listener_t *`: ready when `ipcring_listener_try_wait` would not say
+    /// `IPCRING_ERR_EMPTY` (an id fired or a peer left since its last wait, or part of its
+    /// last report is kept for the next call). What the set's look found stays in the
+    /// listener for its next wait.
+    IPCRING_MEMBER_EVENT_LISTENER = 8,
 }
 
 impl MemberKind {
@@ -96,6 +103,7 @@ impl MemberKind {
             IPCRING_MEMBER_SUB,
             IPCRING_MEMBER_PUB_ROOM,
             IPCRING_MEMBER_BOARD_CHANGED,
+            IPCRING_MEMBER_EVENT_LISTENER,
         ]
         .into_iter()
         .find(|k| *k as u32 == kind)
@@ -132,6 +140,9 @@ enum Slot<'a> {
     Mpmc(Room<'a, mpmc::Producer>),
     Pub(Room<'a, broadcast::Publisher>),
     Board(Change<'a>),
+    /// An event listener, and whether part of its last report is kept (it is ready then,
+    /// whatever the set finds).
+    Listener(&'a mut Listener, bool),
 }
 
 impl<'a> Slot<'a> {
@@ -172,6 +183,11 @@ impl<'a> Slot<'a> {
                     let r = &mut checked(h.cast::<BoardReaderHandle>())?.reader;
                     Slot::Board(r.change(m.room, m.since)?)
                 }
+                MemberKind::IPCRING_MEMBER_EVENT_LISTENER => {
+                    let h = checked(h.cast::<ListenerHandle>())?;
+                    let kept = h.has_kept();
+                    Slot::Listener(&mut h.listener, kept)
+                }
             })
         }
     }
@@ -183,7 +199,14 @@ impl<'a> Slot<'a> {
             Slot::Mpmc(room) => room,
             Slot::Pub(room) => room,
             Slot::Board(change) => change,
+            Slot::Listener(rx, _) => &mut **rx,
         }
+    }
+
+    /// Whether the member is ready before the set looks: a listener that kept part of a
+    /// report.
+    fn kept(&self) -> bool {
+        matches!(self, Slot::Listener(_, true))
     }
 }
 
@@ -212,6 +235,9 @@ unsafe fn poison(m: &Member) {
             MemberKind::IPCRING_MEMBER_PUB_ROOM => handle::poison::<PublisherHandle>(h.cast()),
             MemberKind::IPCRING_MEMBER_BOARD_CHANGED => {
                 handle::poison::<BoardReaderHandle>(h.cast());
+            }
+            MemberKind::IPCRING_MEMBER_EVENT_LISTENER => {
+                handle::poison::<ListenerHandle>(h.cast());
             }
         }
     }
@@ -286,6 +312,17 @@ impl WaitSetHandle {
             // SAFETY: forwarded contract; each handle is borrowed by one slot only.
             slots.push(unsafe { Slot::new(m) }?);
         }
+        // A member that is ready before any look (a listener that kept part of a report)
+        // turns the call into a poll: the call returns at once, with every member that is
+        // ready now.
+        let mut kept = false;
+        for (i, slot) in slots.iter().enumerate() {
+            if slot.kept() {
+                ready[i] = 1;
+                kept = true;
+            }
+        }
+        let op = if kept { Op::Poll } else { op };
         let mut handles: Vec<&mut dyn Waitable> = recycle(core::mem::take(&mut self.members));
         handles.extend(slots.iter_mut().map(Slot::waitable));
         let found: Result<&Ready> = match op {
@@ -301,8 +338,12 @@ impl WaitSetHandle {
             for i in r.iter() {
                 ready[i] = 1;
             }
-            r.count()
+            ready.iter().filter(|&&r| r == 1).count()
         });
+        if count.is_err() {
+            // A failed call reports nothing ready, also a listener that kept a report.
+            ready.fill(0);
+        }
         self.members = recycle(handles);
         self.slots = recycle(slots);
         count
@@ -550,16 +591,16 @@ mod tests {
     }
 
     #[test]
-    fn member_kinds_are_the_seven_named_ones() {
+    fn member_kinds_are_the_eight_named_ones() {
         assert_eq!(
             MemberKind::from_c(0),
             Err(Status::IPCRING_ERR_INVALID_ARGUMENT)
         );
-        for k in 1..=7 {
+        for k in 1..=8 {
             assert_eq!(MemberKind::from_c(k).map(|m| m as u32), Ok(k));
         }
         assert_eq!(
-            MemberKind::from_c(8),
+            MemberKind::from_c(9),
             Err(Status::IPCRING_ERR_INVALID_ARGUMENT)
         );
     }

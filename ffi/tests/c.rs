@@ -8,13 +8,16 @@
 //! beside it; see ffi/README.md.) Every child runs under an outer timeout, and every ring
 //! is removed afterwards, also when a test fails. The tests of MPMC queues are in
 //! `c/mpmc.rs`, those of broadcast topics in `c/broadcast.rs`, those of wait sets in
-//! `c/waitset.rs`, those of blackboards in `c/board.rs`.
+//! `c/waitset.rs`, those of blackboards in `c/board.rs`, those of event segments in
+//! `c/event.rs`.
 
 // Beside the C programs it runs; a file directly in tests/ would be a test crate of its own.
 #[path = "c/board.rs"]
 mod board;
 #[path = "c/broadcast.rs"]
 mod broadcast;
+#[path = "c/event.rs"]
+mod event;
 #[path = "c/mpmc.rs"]
 mod mpmc;
 #[path = "c/waitset.rs"]
@@ -98,6 +101,9 @@ struct Programs {
     board_input: PathBuf,
     board_peer: PathBuf,
     board: PathBuf,
+    event_input: PathBuf,
+    event_peer: PathBuf,
+    events: PathBuf,
     cpp_link: PathBuf,
 }
 
@@ -123,6 +129,9 @@ fn programs() -> &'static Programs {
             board_input: c("tests/c/board_input.c"),
             board_peer: c("tests/c/board_peer.c"),
             board: c("examples/board.c"),
+            event_input: c("tests/c/event_input.c"),
+            event_peer: c("tests/c/event_peer.c"),
+            events: c("examples/events.c"),
             cpp_link: compile(&out, "tests/c/cpp_link.cpp", true),
         }
     })
@@ -484,14 +493,20 @@ fn c_examples_talk_to_each_other() {
 
 #[test]
 fn readme_examples_compile_and_run() {
-    // The C examples of ffi/README.md (SPSC, MPMC, blackboards) and the one of the top
+    // The C examples of ffi/README.md (SPSC, MPMC, blackboards, events) and the one of the top
     // README.md: none may rot. Each: the README, which of its C blocks, the ring name it
     // uses, what it prints.
     let ffi_readme = ffi_dir().join("README.md");
     let examples = [
         (ffi_readme.clone(), 0, "orders", "order #2\n"),
         (ffi_readme.clone(), 1, "jobs", "job #1\n"),
-        (ffi_readme, 3, "prices", "price 1.08, unchanged\n"),
+        (ffi_readme.clone(), 3, "prices", "price 1.08, unchanged\n"),
+        (
+            ffi_readme,
+            4,
+            "alarms",
+            "id 0: 2\nid 1: 1\nnotifier 0 left\n",
+        ),
         (ffi_dir().join("../README.md"), 0, "orders", "order #2\n"),
     ];
     for (i, (path, block, ring, said)) in examples.iter().enumerate() {

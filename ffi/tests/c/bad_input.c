@@ -344,12 +344,12 @@ static void batches_and_waits(void) {
 
 static void words_and_versions(void) {
     /* Every code has its own sentence; unknown codes get one too. */
-    for (int a = IPCRING_OK; a <= IPCRING_ERR_BUSY; a++) {
+    for (int a = IPCRING_OK; a <= IPCRING_ERR_UNKNOWN_ID; a++) {
         CHECK(ipcring_strerror(a) != NULL && strlen(ipcring_strerror(a)) > 0);
         for (int b = IPCRING_OK; b < a; b++) CHECK(strcmp(ipcring_strerror(a), ipcring_strerror(b)) != 0);
     }
     CHECK(strstr(ipcring_strerror(-1), "unknown") != NULL);
-    CHECK(strstr(ipcring_strerror(IPCRING_ERR_BUSY + 1), "unknown") != NULL);
+    CHECK(strstr(ipcring_strerror(IPCRING_ERR_UNKNOWN_ID + 1), "unknown") != NULL);
     ipcring_version_t v = ipcring_version();
     CHECK(v.major == IPCRING_VERSION_MAJOR && v.minor == IPCRING_VERSION_MINOR &&
           v.patch == IPCRING_VERSION_PATCH);

@@ -114,7 +114,7 @@ static void wrong_kinds_and_duplicates(ipcring_waitset_t *set) {
 
     /* Kinds that do not exist: 0 (a zeroed member) and past the last. */
     EXPECT(ipcring_waitset_poll(set, m, 2, ready, &count), IPCRING_ERR_INVALID_ARGUMENT);
-    m[0].kind = IPCRING_MEMBER_BOARD_CHANGED + 1;
+    m[0].kind = IPCRING_MEMBER_EVENT_LISTENER + 1;
     EXPECT(ipcring_waitset_poll(set, m, 2, ready, &count), IPCRING_ERR_INVALID_ARGUMENT);
 
     /* A handle of another type than the kind says (more in every_kind). */
