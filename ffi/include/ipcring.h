@@ -1147,7 +1147,8 @@ int ipcring_board_reader_close(ipcring_board_reader_t **handle);
  * length in `*len` and, if `version` is not NULL, its version in `*version` (see
  * `ipcring_board_version`). The value is one that a writer set, whole. If a writer is in
  * the middle of setting the entry, waits until it is done (as long as copying a value
- * takes, unless that writer is stopped) or is found dead.
+ * takes), until it is found dead, or a second at most (a writer stopped in the middle of
+ * a write: `IPCRING_ERR_BUSY`).
  *
  * If the value is longer than `cap`, returns `IPCRING_ERR_BUFFER_TOO_SMALL` and stores
  * the length needed in `*len`; nothing else is written (`buf` NULL with `cap` 0 asks
@@ -1157,7 +1158,7 @@ int ipcring_board_reader_close(ipcring_board_reader_t **handle);
  * Returns `IPCRING_OK`, `IPCRING_ERR_BUFFER_TOO_SMALL`, `IPCRING_ERR_UNKNOWN_KEY` (no
  * entry `key`), `IPCRING_ERR_NOT_SET` (never set), `IPCRING_ERR_ABANDONED` (a writer
  * died in the middle of setting it: readable again once a writer sets it),
- * `IPCRING_ERR_CORRUPTED`, `IPCRING_ERR_NULL_POINTER` (`len` NULL, or `buf` NULL with
+ * `IPCRING_ERR_BUSY`, `IPCRING_ERR_CORRUPTED`, `IPCRING_ERR_NULL_POINTER` (`len` NULL, or `buf` NULL with
  * `cap` > 0) or `IPCRING_ERR_BAD_HANDLE`. On failure but `IPCRING_ERR_BUFFER_TOO_SMALL`
  * nothing is written.
  *
