@@ -5,7 +5,8 @@
 //!   the throughput of one MPMC queue between several;
 //! - `ipcring list`, `inspect` and `watch` show rings from outside (read-only: no role,
 //!   no lock); `create`, `rm` and `gc` make and remove them; `send` and `recv` move
-//!   messages through them from a shell (see `rings/`).
+//!   messages through them from a shell, `set` and `get` a blackboard's values, `notify`
+//!   and `listen` an event segment's ids (see `rings/`).
 
 #![deny(unsafe_op_in_unsafe_fn, missing_debug_implementations)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -69,7 +70,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Create a ring that waits, empty, for processes to take its roles.
+    /// Create a ring (or a blackboard, or an event segment) that waits, empty, for
+    /// processes to take its roles.
     Create(rings::housekeeping::CreateArgs),
     /// Remove rings, unless a live process holds one of their roles.
     Rm {
@@ -95,6 +97,18 @@ enum Command {
     Send(rings::pipe::SendArgs),
     /// Receive messages from a ring to standard output.
     Recv(rings::pipe::RecvArgs),
+    /// Set a blackboard entry's value (taking a writer's slot for the moment); print its
+    /// new version.
+    Set(rings::board::SetArgs),
+    /// Print a blackboard entry's value, optionally after waiting for it to change.
+    /// Exit codes: 3 never set, 4 abandoned by a writer that died setting it, 5 the
+    /// writer left while --wait waited, 6 --timeout passed.
+    Get(rings::board::GetArgs),
+    /// Fire an event id (taking a notifier's slot for the moment).
+    Notify(rings::events::NotifyArgs),
+    /// Print the ids that fire (`ID COUNT` a line) and the peers that leave (`departed
+    /// ROLE SLOT`), until --count notifications, --timeout, or Ctrl-C.
+    Listen(rings::events::ListenArgs),
     /// The other half of a benchmark (started by `bench`).
     #[command(hide = true)]
     Child(child::ChildArgs),
@@ -143,6 +157,10 @@ fn main() -> ExitCode {
         Command::Gc { dry_run, prefix } => rings::housekeeping::gc(&prefix, dry_run),
         Command::Send(args) => rings::pipe::send(&args),
         Command::Recv(args) => rings::pipe::recv(&args),
+        Command::Set(args) => rings::board::set(&args),
+        Command::Get(args) => rings::board::get(&args),
+        Command::Notify(args) => rings::events::notify(&args),
+        Command::Listen(args) => rings::events::listen(&args),
     };
     match ring_command {
         Ok(()) => ExitCode::SUCCESS,

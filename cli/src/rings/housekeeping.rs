@@ -1,10 +1,11 @@
-//! `ipcring create`, `rm` and `gc`: making rings and removing the ones nobody uses.
+//! `ipcring create`, `rm` and `gc`: making rings (and blackboards and event segments) and
+//! removing the ones nobody uses.
 
 use super::units;
 use super::Failure;
 use clap::{Args, ValueEnum};
 use ipcring::survey::{self, Reason, Removal};
-use ipcring::{broadcast, mpmc, spsc};
+use ipcring::{blackboard, broadcast, event, mpmc, spsc};
 use std::time::Duration;
 
 /// A kind of ring, as the command line names it.
@@ -16,6 +17,10 @@ pub enum KindArg {
     Mpmc,
     /// A topic: every subscriber receives every message, fixed-size slots.
     Broadcast,
+    /// Entries of newest values, set by writers and read by anyone (`set`, `get`).
+    Blackboard,
+    /// Event ids that notifiers fire and listeners wait for (`notify`, `listen`).
+    Event,
 }
 
 /// Options of `ipcring create`.
@@ -27,7 +32,8 @@ pub struct CreateArgs {
     #[arg(long, value_enum)]
     pub kind: KindArg,
     /// SPSC: bytes of the data area (a power of two: 4096, 64K, 1M); MPMC and broadcast:
-    /// number of slots (a power of two). Default: 1 MiB, or 1024 slots.
+    /// number of slots (a power of two). Default: 1 MiB, or 1024 slots. (Not for
+    /// blackboards and events: see --entry, --ids.)
     #[arg(long, value_parser = units::size)]
     pub capacity: Option<usize>,
     /// MPMC and broadcast: bytes of a slot, the largest message (default 256).
@@ -56,6 +62,25 @@ pub struct CreateArgs {
     /// long.
     #[arg(long, value_parser = units::duration)]
     pub stall_timeout: Option<Duration>,
+    /// Blackboard: an entry with a key and its largest value, KEY:MAXSIZE (price:16,
+    /// config:4K); repeat it for more. Entries are numbered from 0 in this order.
+    #[arg(long = "entry", value_name = "KEY:MAXSIZE", value_parser = units::entry)]
+    pub entry: Vec<(String, usize)>,
+    /// Blackboard: N entries without keys (addressed by index), after those of --entry.
+    #[arg(long, value_name = "N:MAXSIZE", value_parser = units::entries)]
+    pub entries: Option<(usize, usize)>,
+    /// Blackboard: writer role slots (default 1; `ipcring set` takes one while it sets).
+    #[arg(long)]
+    pub writers: Option<usize>,
+    /// Event: number of event ids, 0 to N-1 (default 64).
+    #[arg(long)]
+    pub ids: Option<usize>,
+    /// Event: notifier role slots (default 16).
+    #[arg(long)]
+    pub notifiers: Option<usize>,
+    /// Event: listener role slots (default 16).
+    #[arg(long)]
+    pub listeners: Option<usize>,
     /// Permission bits, octal: 0600 (default) or with group bits, 0660.
     #[arg(long, value_parser = units::mode, default_value = "0600")]
     pub mode: u32,
@@ -70,6 +95,8 @@ impl CreateArgs {
                 bad.push(flag);
             }
         };
+        let rings = [KindArg::Spsc, KindArg::Mpmc, KindArg::Broadcast];
+        check(self.capacity.is_some(), "--capacity", &rings);
         let cells = [KindArg::Mpmc, KindArg::Broadcast];
         check(self.slot_size.is_some(), "--slot-size", &cells);
         check(self.producers.is_some(), "--producers", &[KindArg::Mpmc]);
@@ -80,6 +107,14 @@ impl CreateArgs {
         check(self.subscribers.is_some(), "--subscribers", &topic);
         check(self.lossy, "--lossy", &topic);
         check(self.max_lag.is_some(), "--max-lag", &topic);
+        let board = [KindArg::Blackboard];
+        check(!self.entry.is_empty(), "--entry", &board);
+        check(self.entries.is_some(), "--entries", &board);
+        check(self.writers.is_some(), "--writers", &board);
+        let events = [KindArg::Event];
+        check(self.ids.is_some(), "--ids", &events);
+        check(self.notifiers.is_some(), "--notifiers", &events);
+        check(self.listeners.is_some(), "--listeners", &events);
         bad
     }
 }
@@ -93,6 +128,11 @@ pub fn create(a: &CreateArgs) -> Result<(), Failure> {
             misplaced.join(", "),
             a.kind
         )));
+    }
+    if a.kind == KindArg::Blackboard && a.entry.is_empty() && a.entries.is_none() {
+        return Err(Failure::usage(
+            "a blackboard needs entries: --entry KEY:MAXSIZE or --entries N:MAXSIZE".into(),
+        ));
     }
     let made = match a.kind {
         KindArg::Spsc => spsc::Builder::new(&a.name)
@@ -127,6 +167,24 @@ pub fn create(a: &CreateArgs) -> Result<(), Failure> {
             }
             b.create_detached()
         }
+        KindArg::Blackboard => {
+            let mut b = blackboard::Builder::new(&a.name)
+                .writers(a.writers.unwrap_or(1))
+                .mode(a.mode);
+            for (key, max) in &a.entry {
+                b = b.entry(key, *max);
+            }
+            if let Some((n, max)) = a.entries {
+                b = b.entries(n, max);
+            }
+            b.create_detached()
+        }
+        KindArg::Event => event::Builder::new(&a.name)
+            .ids(a.ids.unwrap_or(event::DEFAULT_IDS))
+            .notifiers(a.notifiers.unwrap_or(event::DEFAULT_ROLE_SLOTS))
+            .listeners(a.listeners.unwrap_or(event::DEFAULT_ROLE_SLOTS))
+            .mode(a.mode)
+            .create_detached(),
     };
     made.map_err(|e| Failure::ring(&a.name, e))
 }

@@ -1,20 +1,66 @@
 //! The commands that work on rings: see them (`list`, `inspect`, `watch`), make and remove
-//! them (`create`, `rm`, `gc`), and move messages through them from a shell (`send`,
-//! `recv`).
+//! them (`create`, `rm`, `gc`), move messages through them from a shell (`send`, `recv`),
+//! set and get a blackboard's values (`set`, `get`), and fire and wait for events
+//! (`notify`, `listen`).
 
+pub mod board;
+pub mod events;
 pub mod housekeeping;
 pub mod listing;
 pub mod pipe;
 mod render;
 pub mod units;
 
+use ipcring::survey::{self, Kind};
 use std::error::Error;
 use std::fmt;
 use std::io;
 use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Exit codes that tell a script what happened, besides 0 (success), 1 (an error), 2 (a
+/// usage error) and 130 (interrupted).
+pub mod exit {
+    /// `get`: the entry was never set.
+    pub const NOT_SET: u8 = 3;
+    /// `get`: the entry's writer died in the middle of setting it.
+    pub const ABANDONED: u8 = 4;
+    /// `get --wait`: the writer that was attached left without changing the entry.
+    pub const NO_WRITER: u8 = 5;
+    /// `get --wait`, `listen --count`: the timeout passed first.
+    pub const TIMEOUT: u8 = 6;
+}
+
+/// How long a blocking call waits before it looks at Ctrl-C again.
+const SLICE: Duration = Duration::from_millis(50);
+
+/// Set by SIGINT or SIGTERM: the loops stop, the handles detach.
+fn interrupted() -> Result<Arc<AtomicBool>, Failure> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&flag))
+            .map_err(|e| Failure::new("signal handler", e))?;
+    }
+    Ok(flag)
+}
+
+/// Fails unless `name` is a segment of kind `kind` (`what` is its name in the message).
+fn expect_kind(name: &str, kind: Kind, what: &str) -> Result<(), Failure> {
+    let found = survey::inspect(name)
+        .map_err(|e| Failure::ring(name, e))?
+        .kind;
+    if found == kind {
+        return Ok(());
+    }
+    Err(Failure::quiet(format!(
+        "{name}: is a {found} segment, not {what}"
+    )))
+}
 
 /// Why a command failed: one line for standard error, and the exit code (1; 2 for a
-/// usage error; 130 for an interrupted `send`).
+/// usage error; 130 for an interrupted `send`; those of [`exit`]).
 #[derive(Debug)]
 pub struct Failure {
     message: String,
@@ -77,6 +123,11 @@ impl Failure {
             code: 130,
             broken_pipe: false,
         }
+    }
+
+    /// The same failure with exit code `code`.
+    pub fn with_code(self, code: u8) -> Failure {
+        Failure { code, ..self }
     }
 
     /// Whether the failure is that standard output was closed (`recv | head`).

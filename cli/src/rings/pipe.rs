@@ -2,15 +2,14 @@
 //! process (a producer or consumer; a publisher or subscriber of a topic) and gives it back
 //! on every way out, Ctrl-C included, so that the ring never shows a holder that died.
 
-use super::{units, Failure};
+use super::{interrupted, units, Failure, SLICE};
 use clap::{Args, ValueEnum};
 use ipcring::survey::{self, Kind};
 use ipcring::{broadcast, mpmc, spsc, RecvError, SendError};
 use std::io::{self, BufRead, BufWriter, Read, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How a stream of bytes is cut into messages.
@@ -73,21 +72,16 @@ pub struct RecvArgs {
     pub from_oldest: bool,
 }
 
-/// How long a blocking call waits before it looks at Ctrl-C again.
-const SLICE: Duration = Duration::from_millis(50);
-
-/// Set by SIGINT or SIGTERM: the loops stop, the handles detach.
-fn interrupted() -> io::Result<Arc<AtomicBool>> {
-    let flag = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register(sig, Arc::clone(&flag))?;
-    }
-    Ok(flag)
-}
-
 /// A ring of a kind that this build's `send` and `recv` cannot take a role in.
 fn unsupported(name: &str, kind: Kind) -> Failure {
-    Failure::quiet(format!("{name}: send and recv do not serve {kind} rings"))
+    let instead = match kind {
+        Kind::Blackboard => " (`ipcring set` and `get` do)",
+        Kind::Event => " (`ipcring notify` and `listen` do)",
+        _ => "",
+    };
+    Failure::quiet(format!(
+        "{name}: send and recv do not serve {kind} segments{instead}"
+    ))
 }
 
 /// The sending end of any kind of ring.
@@ -212,7 +206,7 @@ impl Source {
 /// Standard input is read by a thread of its own, so that Ctrl-C stops a sender that
 /// waits for input as well as one that waits for room.
 pub fn send(a: &SendArgs) -> Result<(), Failure> {
-    let stop = interrupted().map_err(|e| Failure::new("signal handler", e))?;
+    let stop = interrupted()?;
     let mut source = match (&a.message, &a.file) {
         (Some(m), _) => Source::Repeat(m.as_bytes().to_vec(), a.count),
         (None, Some(f)) => Source::Repeat(
@@ -270,7 +264,7 @@ pub fn send(a: &SendArgs) -> Result<(), Failure> {
 
 /// `ipcring recv`.
 pub fn recv(a: &RecvArgs) -> Result<(), Failure> {
-    let stop = interrupted().map_err(|e| Failure::new("signal handler", e))?;
+    let stop = interrupted()?;
     let mut rx = Rx::open(&a.name, a.from_oldest)?;
     let mut out = BufWriter::new(io::stdout().lock());
     let mut buf = Vec::new();

@@ -1,5 +1,6 @@
 //! Parsers of the command line's numbers: sizes (`4096`, `64K`, `1MiB`), durations
-//! (`500ms`, `2s`, `1m`) and octal modes (`0660`).
+//! (`500ms`, `2s`, `1m`), octal modes (`0660`), and a blackboard's entries (`price:16`,
+//! `8:64`).
 
 use std::time::Duration;
 
@@ -50,6 +51,26 @@ pub fn mode(s: &str) -> Result<u32, String> {
         .map_err(|_| format!("{s:?} is not an octal mode (for example 0660)"))
 }
 
+/// A blackboard entry: `KEY:MAXSIZE` (`price:16`, `config:4K`; `:64` for an entry without
+/// a key). The key is what comes before the last colon.
+pub fn entry(s: &str) -> Result<(String, usize), String> {
+    let (key, max) = s
+        .rsplit_once(':')
+        .ok_or_else(|| format!("{s:?} is not KEY:MAXSIZE (for example price:16)"))?;
+    Ok((key.to_owned(), size(max)?))
+}
+
+/// Entries without keys: `N:MAXSIZE` (`8:64`).
+pub fn entries(s: &str) -> Result<(usize, usize), String> {
+    let (n, max) = s
+        .split_once(':')
+        .ok_or_else(|| format!("{s:?} is not N:MAXSIZE (for example 8:64)"))?;
+    let n = n
+        .parse()
+        .map_err(|_| format!("{n:?} is not a number of entries"))?;
+    Ok((n, size(max)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +101,17 @@ mod tests {
         assert_eq!(mode("0660"), Ok(0o660));
         assert_eq!(mode("600"), Ok(0o600));
         assert!(mode("0990").is_err());
+    }
+
+    #[test]
+    fn entries_are_a_key_or_a_count_and_a_size() {
+        assert_eq!(entry("price:16"), Ok(("price".to_owned(), 16)));
+        assert_eq!(entry("a:b:4K"), Ok(("a:b".to_owned(), 4096)));
+        assert_eq!(entry(":64"), Ok((String::new(), 64)));
+        assert!(entry("price").is_err());
+        assert!(entry("price:x").is_err());
+        assert_eq!(entries("8:64"), Ok((8, 64)));
+        assert!(entries("x:64").is_err());
+        assert!(entries("8").is_err());
     }
 }
