@@ -3,7 +3,7 @@
 //! and may wait for the entry to change.
 
 use super::render::SCHEMA;
-use super::{exit, expect_kind, interrupted, units, Failure, SLICE};
+use super::{exit, expect_kind, interrupted, role_failure, units, Failure, SLICE};
 use clap::Args;
 use ipcring::blackboard::{Builder, GetError, Reader, SetError};
 use ipcring::survey::{self, Holder, Kind};
@@ -86,7 +86,7 @@ pub fn set(a: &SetArgs) -> Result<(), Failure> {
     expect_kind(&a.name, Kind::Blackboard, "a blackboard")?;
     let mut w = Builder::new(&a.name)
         .open_writer()
-        .map_err(|e| Failure::ring(&a.name, e))?;
+        .map_err(|e| role_failure(&a.name, "writer", e))?;
     let index = resolve(&a.name, &a.key, w.keys())?;
     let version = w.set(index, &value).map_err(|e| set_failure(a, e))?;
     drop(w);

@@ -3,7 +3,7 @@
 //! included, so that the listeners see a departure, never a holder that died.
 
 use super::render::SCHEMA;
-use super::{exit, expect_kind, interrupted, units, Failure, SLICE};
+use super::{exit, expect_kind, interrupted, role_failure, units, Failure, SLICE};
 use clap::Args;
 use ipcring::event::{Fired, Listener, Notifier};
 use ipcring::survey::Kind;
@@ -57,14 +57,13 @@ pub fn notify(a: &NotifyArgs) -> Result<(), Failure> {
         id => Some(parse_id(id).map_err(Failure::usage)?),
     };
     expect_kind(&a.name, Kind::Event, "an event segment")?;
-    let mut tx = Notifier::open(&a.name).map_err(|e| Failure::ring(&a.name, e))?;
-    let fire = |tx: &mut Notifier, id: u32| {
-        tx.notify(id)
-            .map_err(|e| Failure::quiet(format!("{}: {e}", a.name)))
+    let mut tx = Notifier::open(&a.name).map_err(|e| role_failure(&a.name, "notifier", e))?;
+    let failed = |fired: u64, e: &dyn std::fmt::Display| {
+        Failure::quiet(format!("{}: {e} ({fired} fired)", a.name))
     };
     if let Some(id) = one {
-        for _ in 0..a.count {
-            fire(&mut tx, id)?;
+        for fired in 0..a.count {
+            tx.notify(id).map_err(|e| failed(fired, &e))?;
         }
         return Ok(());
     }
@@ -98,9 +97,8 @@ pub fn notify(a: &NotifyArgs) -> Result<(), Failure> {
         if line.is_empty() {
             continue;
         }
-        let id = parse_id(line)
-            .map_err(|e| Failure::quiet(format!("{}: {e} ({fired} fired)", a.name)))?;
-        fire(&mut tx, id)?;
+        let id = parse_id(line).map_err(|e| failed(fired, &e))?;
+        tx.notify(id).map_err(|e| failed(fired, &e))?;
         fired += 1;
     }
 }
@@ -114,7 +112,7 @@ fn parse_id(s: &str) -> Result<u32, String> {
 pub fn listen(a: &ListenArgs) -> Result<(), Failure> {
     let stop = interrupted()?;
     expect_kind(&a.name, Kind::Event, "an event segment")?;
-    let mut rx = Listener::open(&a.name).map_err(|e| Failure::ring(&a.name, e))?;
+    let mut rx = Listener::open(&a.name).map_err(|e| role_failure(&a.name, "listener", e))?;
     let mut out = BufWriter::new(io::stdout().lock());
     let mut seen = 0u64;
     let mut idle = Instant::now();

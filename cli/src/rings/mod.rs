@@ -12,6 +12,7 @@ mod render;
 pub mod units;
 
 use ipcring::survey::{self, Kind};
+use ipcring::OpenError;
 use std::error::Error;
 use std::fmt;
 use std::io;
@@ -57,6 +58,18 @@ fn expect_kind(name: &str, kind: Kind, what: &str) -> Result<(), Failure> {
     Err(Failure::quiet(format!(
         "{name}: is a {found} segment, not {what}"
     )))
+}
+
+/// A failure to take a `role` slot of `name`; `RoleTaken` in the kind's own words (the
+/// library's names the ring roles, producer and consumer, for every kind).
+fn role_failure(name: &str, role: &str, e: OpenError) -> Failure {
+    match e {
+        OpenError::RoleTaken { slots, .. } => Failure::quiet(format!(
+            "{name}: every {role} slot ({slots}) is held by a live process \
+             (`ipcring inspect {name}` shows them)"
+        )),
+        e => Failure::ring(name, e),
+    }
 }
 
 /// Why a command failed: one line for standard error, and the exit code (1; 2 for a
