@@ -101,13 +101,18 @@ enum Command {
     /// new version.
     Set(rings::board::SetArgs),
     /// Print a blackboard entry's value, optionally after waiting for it to change.
-    /// Exit codes: 3 never set, 4 abandoned by a writer that died setting it, 5 the
-    /// writer left while --wait waited, 6 --timeout passed.
+    ///
+    /// Exit codes: 0 printed; 1 an error; 2 a usage error; 3 the entry was never set; 4
+    /// its writer died in the middle of setting it; 5 the writer attached when --wait
+    /// began left; 6 --timeout passed; 130 Ctrl-C while waiting.
     Get(rings::board::GetArgs),
     /// Fire an event id (taking a notifier's slot for the moment).
     Notify(rings::events::NotifyArgs),
     /// Print the ids that fire (`ID COUNT` a line) and the peers that leave (`departed
     /// ROLE SLOT`), until --count notifications, --timeout, or Ctrl-C.
+    ///
+    /// Exit codes: 0 done (also by Ctrl-C without --count); 1 an error; 2 a usage error;
+    /// 6 --timeout passed before --count notifications; 130 Ctrl-C before them.
     Listen(rings::events::ListenArgs),
     /// The other half of a benchmark (started by `bench`).
     #[command(hide = true)]
