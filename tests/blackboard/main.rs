@@ -19,6 +19,7 @@ mod kills;
 mod stamps;
 #[cfg(feature = "tokio")]
 mod tasks;
+mod threads;
 mod torn;
 mod unwind;
 mod waits;

@@ -15,6 +15,7 @@ mod departures;
 mod hostile;
 mod process;
 mod sets;
+mod threads;
 
 #[test]
 fn child_process_entry() {
