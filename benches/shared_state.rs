@@ -16,7 +16,12 @@
 use ipcring::blackboard::{Builder, GetError, Reader, Writer};
 use ipcring::{event, spsc, RecvError, WaitStrategy};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+/// The futex wake-ups that the asking side of the last round-trip run made (so that a
+/// run shows that its echo slept).
+static WOKEN: AtomicU64 = AtomicU64::new(0);
 
 /// Calls timed per run.
 const CALLS: u64 = 2_000_000;
@@ -158,6 +163,7 @@ fn wake_round_trip() -> (u64, u64) {
         }
         times.push(start.elapsed().as_nanos() as u64);
     }
+    WOKEN.store(w.stats().wakeups, Ordering::Relaxed);
     w.set_value(0, &u64::MAX).expect("stop the echo");
     finish(w, vec![c], &n);
     percentiles(times)
@@ -222,6 +228,7 @@ fn event_round_trip() -> (u64, u64) {
         }
         times.push(start.elapsed().as_nanos() as u64);
     }
+    WOKEN.store(tx.stats().wakeups, Ordering::Relaxed);
     tx.notify(1).expect("stop the echo");
     let _ = c.wait();
     for n in [&ask, &answer] {
@@ -249,8 +256,8 @@ fn ring_round_trip() -> (u64, u64) {
         }
         times.push(start.elapsed().as_nanos() as u64);
     }
+    WOKEN.store(tx.stats().producer_wakeups, Ordering::Relaxed);
     drop(tx);
-
     let _ = c.wait();
     for n in [&ask, &answer] {
         let _ = ipcring::unlink(n);
@@ -372,21 +379,23 @@ fn main() {
             wake_round_trip,
         ),
     ];
-    let mut found = vec![(Vec::new(), Vec::new()); trips.len()];
+    let mut found = vec![(Vec::new(), Vec::new(), Vec::new()); trips.len()];
     for _ in 0..runs {
-        for ((_, f), (p50, p99)) in trips.iter().zip(&mut found) {
+        for ((_, f), (p50, p99, woken)) in trips.iter().zip(&mut found) {
             let (a, b) = f();
             p50.push(a as f64);
             p99.push(b as f64);
+            woken.push(WOKEN.load(Ordering::Relaxed) as f64 / WAKES as f64);
         }
     }
     let ring = median(found[0].0.clone());
-    for ((label, _), (p50, p99)) in trips.iter().zip(found) {
+    for ((label, _), (p50, p99, woken)) in trips.iter().zip(found) {
         let p50 = median(p50);
         println!(
-            "{label:<46} {p50:>8.0} {:>8.0}   {:.2}x the ring's p50",
+            "{label:<46} {p50:>8.0} {:>8.0}   {:.2}x the ring's p50, {:.2} wake-ups a trip",
             median(p99),
-            p50 / ring
+            p50 / ring,
+            median(woken)
         );
     }
     let notify: Vec<f64> = (0..runs).map(|_| notify_cost()).collect();

@@ -55,6 +55,11 @@ macro_rules! entries {
             pub fn max_size(&self, key: usize) -> Option<usize> {
                 self.board.max(key)
             }
+
+            /// The board's counters (see [`Stats`]).
+            pub fn stats(&self) -> $crate::blackboard::Stats {
+                $crate::blackboard::Stats::read(&self.board)
+            }
         }
     };
 }
@@ -67,6 +72,7 @@ mod heap;
 mod layout;
 mod reader;
 mod seqlock;
+mod stats;
 mod survey;
 mod writer;
 
@@ -76,4 +82,5 @@ pub use heap::HeapBoard;
 pub(crate) use layout::Blackboard;
 pub use layout::{MAX_ENTRIES, MAX_KEY_LEN, MAX_VALUE_SIZE};
 pub use reader::{Change, Reader};
+pub use stats::Stats;
 pub use writer::Writer;

@@ -248,3 +248,18 @@ fn handles_made_by_every_constructor_share_the_board() {
     assert_eq!(w.set_value(0, &8u64), Ok(2));
     assert_eq!(r.get::<u64>(0), Ok((8, 2)));
 }
+
+#[test]
+fn stats_count_the_sets_of_every_writer_and_readers_see_them() {
+    let ring = RingGuard::new("bb-stats");
+    let b = || Builder::new(ring.name()).entries(2, 16).writers(2);
+    let mut w = b().create_writer().expect("create");
+    let mut other = b().open_writer().expect("a second writer");
+    let r = Reader::open(ring.name()).expect("open");
+    w.set(0, b"abc").expect("set");
+    w.set(1, b"").expect("set");
+    other.set(0, b"0123456789").expect("set");
+    let s = r.stats();
+    assert_eq!((s.sets, s.bytes, s.wakeups, s.entries), (3, 13, 0, 2));
+    assert_eq!(w.stats(), s);
+}

@@ -52,7 +52,7 @@ fn on_threads_two_writers_and_three_readers_never_tear_a_value() {
                 let mut last = [0u64; ENTRIES];
                 let mut reads = 0u64;
                 while !done.load(Ordering::Relaxed) {
-                    for key in 0..ENTRIES {
+                    for (key, last) in last.iter_mut().enumerate() {
                         let got = if i == 0 {
                             r.try_get_into(key, &mut buf)
                         } else {
@@ -61,12 +61,8 @@ fn on_threads_two_writers_and_three_readers_never_tear_a_value() {
                         match got {
                             Ok(v) => {
                                 check(&buf);
-                                assert!(
-                                    v >= last[key],
-                                    "entry {key}: version {v} after {}",
-                                    last[key]
-                                );
-                                last[key] = v;
+                                assert!(v >= *last, "entry {key}: version {v} after {last}");
+                                *last = v;
                                 reads += 1;
                             }
                             Err(GetError::NotSet { .. } | GetError::Busy { .. }) => {}
@@ -85,7 +81,7 @@ fn on_threads_two_writers_and_three_readers_never_tear_a_value() {
     for r in readers {
         assert!(r.join().expect("a reader") > 0);
     }
-    let mut r = board.reader(WaitStrategy::default()).expect("a reader");
+    let r = board.reader(WaitStrategy::default()).expect("a reader");
     let total: u64 = (0..ENTRIES).map(|k| r.version(k).expect("a version")).sum();
     assert_eq!(total, 2 * SETS, "every set counted once");
 }
