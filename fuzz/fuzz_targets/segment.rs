@@ -2,8 +2,9 @@
 //! own with the mode of a published ring (0600). A survey reads it from outside (as
 //! `ipcring inspect` does), every kind opens it in both roles, a handle that opens runs the
 //! non-blocking and short-deadline calls of its kind, a second receiver attaches over what
-//! the first left, a blackboard reader and writer read and set its entries, a survey reads
-//! what they left, and the file is removed.
+//! the first left, a blackboard reader and writer read and set its entries, an event
+//! listener and notifier fire and wait, a survey reads what they left, and the file is
+//! removed.
 //!
 //! Nothing may panic, touch memory out of bounds (AddressSanitizer), or return later than
 //! its deadline plus `SLACK`; every error is fine.
@@ -15,6 +16,7 @@
 #![no_main]
 
 use ipcring::blackboard::{GetError, Reader, Writer};
+use ipcring::event::{Listener, Notifier};
 use ipcring::{broadcast, mpmc, spsc};
 use ipcring_fuzz::handles::{Receiver, Sender};
 use ipcring_fuzz::shm::SegmentFile;
@@ -40,6 +42,7 @@ fuzz_target!(
         open_both::<mpmc::Producer, mpmc::Consumer>(seg.name());
         open_both::<broadcast::Publisher, broadcast::Subscriber>(seg.name());
         board(seg.name());
+        events(seg.name());
         let _ = ipcring::survey::inspect(seg.name());
     }
 );
@@ -138,5 +141,33 @@ fn board(name: &str) {
                 buf.len()
             );
         }
+    }
+}
+
+/// Opens event segment `name` as a listener and a notifier, fires a few ids (one past the
+/// last too) and waits briefly: no report names an id the segment does not have.
+fn events(name: &str) {
+    let mut tx = Notifier::open(name).ok();
+    let Ok(mut rx) = Listener::open(name) else {
+        return;
+    };
+    let ids = rx.ids();
+    if let Some(tx) = &mut tx {
+        for id in [0, 1, ids as u32 - 1, ids as u32] {
+            let _ = timed("notify", Duration::ZERO, || tx.notify(id));
+        }
+    }
+    let check = |fired: &ipcring::event::Fired| {
+        assert!(
+            fired.iter().all(|(id, _)| (id as usize) < ids),
+            "an id past {ids}"
+        );
+    };
+    if let Ok(fired) = timed("try_wait", Duration::ZERO, || rx.try_wait()) {
+        check(fired);
+    }
+    drop(tx);
+    if let Ok(fired) = timed("wait_timeout", MAX_WAIT, || rx.wait_timeout(MAX_WAIT)) {
+        check(fired);
     }
 }

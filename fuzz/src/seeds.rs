@@ -10,7 +10,7 @@
 use crate::handles::{Receiver, Sender};
 use crate::shm::path_of;
 use crate::unique_name;
-use ipcring::{blackboard, broadcast, mpmc, spsc, OpenError, RecvError, SendError};
+use ipcring::{blackboard, broadcast, event, mpmc, spsc, OpenError, RecvError, SendError};
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -68,7 +68,27 @@ fn segments() -> io::Result<Vec<(String, Vec<u8>)>> {
         out.push((format!("broadcast-lossy-{lossy}"), bytes));
     }
     out.push(("blackboard".to_owned(), board()?));
+    out.push(("event".to_owned(), events()?));
     Ok(out)
+}
+
+/// An event segment of 8 ids, two of them fired, its notifier and listener attached.
+fn events() -> io::Result<Vec<u8>> {
+    let name = unique_name("seed");
+    let b = event::Builder::new(&name).ids(8).notifiers(2).listeners(2);
+    let made = b.create_listener().map_err(io::Error::other);
+    let bytes = made.and_then(|mut rx| {
+        let mut tx = event::Notifier::open(&name).map_err(io::Error::other)?;
+        for id in [1, 5, 5] {
+            tx.notify(id).map_err(io::Error::other)?;
+        }
+        let _ = rx.try_wait();
+        fs::read(path_of(&name))
+    });
+    match ipcring::unlink(&name) {
+        Ok(()) | Err(OpenError::NotFound { .. }) => bytes,
+        Err(e) => Err(io::Error::other(e)),
+    }
 }
 
 /// A blackboard of three entries, two of them set, its writer attached.
