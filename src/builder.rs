@@ -5,15 +5,22 @@
 //! the kind adds its geometry setters and its `create_*`/`open_*` calls.
 
 use crate::error::OpenError;
-use crate::namespace;
+use crate::namespace::{self, Place};
 use crate::region::Region;
 use crate::segment::{CreateOptions, Segment, Spec};
 use crate::wait::WaitStrategy;
+use std::path::{Path, PathBuf};
 
-/// Options of a ring: the name and what every kind shares, plus the kind's own `K`.
+/// Options of a ring: where it lives and what every kind shares, plus the kind's own `K`.
+///
+/// A ring lives at a name ([`Builder::new`]: a POSIX shared-memory object, gone at
+/// reboot) or at a path on a file system ([`Builder::at`]: a file, whose committed
+/// messages outlive every process and, with the sending handle's `flush`, a power loss).
+/// Both open, check, lock and remove their object the same way, and give the same
+/// handles.
 #[derive(Debug, Clone)]
 pub struct Builder<K> {
-    pub(crate) name: String,
+    target: Target,
     mode: u32,
     pub(crate) populate: bool,
     pub(crate) strategy: WaitStrategy,
@@ -21,11 +28,58 @@ pub struct Builder<K> {
     pub(crate) kind: K,
 }
 
+/// Where a builder's ring lives, as given (checked when the ring is created or opened).
+#[derive(Debug, Clone)]
+enum Target {
+    Name(String),
+    Path(PathBuf),
+}
+
 impl<K: Default> Builder<K> {
-    /// Options for the ring `name` (the shm object `/ipcring.<name>`).
+    /// Options for the ring `name` (the shm object `/ipcring.<name>`, that is
+    /// `/dev/shm/ipcring.<name>`).
     pub fn new(name: &str) -> Builder<K> {
+        Builder::with_target(Target::Name(name.to_owned()))
+    }
+
+    /// Options for a file-backed ring: the regular file at `path`, on any file system
+    /// with shared writable mappings (ext4, xfs, btrfs, tmpfs...). Its committed messages
+    /// survive every process exiting or being killed (they are in the page cache, and
+    /// written back by the kernel); the sending handles' `flush` also makes them survive
+    /// a power loss. Remove it with [`crate::remove_file_ring`].
+    ///
+    /// The file is created, opened, checked and locked as a named ring's object is: it
+    /// must be a regular file (a symbolic link at `path` is refused), of this user or a
+    /// group-mode file of one of its groups, and not writable by others. A relative path
+    /// is taken against the current directory when the ring is created or opened.
+    /// Directories above the file are followed and not checked: keep file rings in a
+    /// directory that only their users may write to.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("doc-at-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// use ipcring::spsc::Builder;
+    /// let path = dir.join("orders.ring");
+    /// let mut tx = Builder::at(&path).capacity(4096).create_producer()?;
+    /// tx.send(b"one")?;
+    /// drop(tx);
+    /// // Another process, or this one later: the message waits in the file.
+    /// let mut rx = Builder::at(&path).open_consumer()?;
+    /// let mut got = Vec::new();
+    /// rx.recv_into(&mut got)?;
+    /// assert_eq!(got, b"one");
+    /// # drop(rx);
+    /// ipcring::remove_file_ring(&path)?;
+    /// # std::fs::remove_dir(&dir).unwrap();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn at(path: impl AsRef<Path>) -> Builder<K> {
+        Builder::with_target(Target::Path(path.as_ref().to_owned()))
+    }
+
+    fn with_target(target: Target) -> Builder<K> {
         Builder {
-            name: name.to_owned(),
+            target,
             mode: 0o600,
             populate: false,
             strategy: WaitStrategy::default(),
@@ -65,6 +119,14 @@ impl<K: Cellular> Builder<K> {
 }
 
 impl<K> Builder<K> {
+    /// Where the ring lives, checked.
+    fn place(&self) -> Result<Place, OpenError> {
+        match &self.target {
+            Target::Name(name) => Place::named(name),
+            Target::Path(path) => Place::file(path),
+        }
+    }
+
     /// Permission bits of a created segment: 0600 (the default), or 0600 with group bits
     /// (0660 lets the group in). The mode is exactly this, whatever the umask.
     ///
@@ -113,7 +175,7 @@ impl<K> Builder<K> {
             mode: self.mode,
             populate: self.populate,
         };
-        let seg = Segment::create::<S>(&self.name, geo, opts)?;
+        let seg = Segment::create::<S>(&self.place()?, geo, opts)?;
         Ok(Region::segment::<S>(seg, geo))
     }
 
@@ -133,7 +195,7 @@ impl<K> Builder<K> {
     pub(crate) fn open_region<S: Spec>(
         &self,
     ) -> Result<(Region<S::Header>, S::Geometry), OpenError> {
-        let (seg, geo) = Segment::open::<S>(&self.name, self.populate)?;
+        let (seg, geo) = Segment::open::<S>(&self.place()?, self.populate)?;
         Ok((Region::segment::<S>(seg, &geo), geo))
     }
 
@@ -146,14 +208,15 @@ impl<K> Builder<K> {
         open: impl Fn(&Self) -> Result<T, OpenError>,
         create: impl Fn(&Self) -> Result<T, OpenError>,
     ) -> Result<T, OpenError> {
+        let place = self.place()?;
         let mut last = None;
         for _ in 0..4 {
-            namespace::reclaim_abandoned(&self.name)?;
+            namespace::reclaim_abandoned(&place)?;
             match open(self) {
                 Err(OpenError::NotFound { .. }) => {}
                 // Its creator may have died while we waited: if so, the name is free now.
                 Err(e @ OpenError::StillInitializing { .. }) => {
-                    if !namespace::reclaim_abandoned(&self.name)? {
+                    if !namespace::reclaim_abandoned(&place)? {
                         return Err(e);
                     }
                 }

@@ -102,7 +102,7 @@ mod waitset;
 pub use builder::Builder;
 pub use error::{OpenError, RecvError, SendError};
 pub use layout::{ABI_MAJOR, ABI_MINOR, MAGIC};
-pub use namespace::{unlink, MAX_NAME_LEN};
+pub use namespace::{remove_file_ring, unlink, MAX_NAME_LEN};
 pub use role::Role;
 pub use view::{SharedBytes, SharedBytesMut};
 pub use wait::WaitStrategy;

@@ -54,6 +54,7 @@ use crate::time::Deadline;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{FileType, FlockOperation, Mode, OFlags, Stat};
 use rustix::io::Errno;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Prefix of every ipcring object name under `/dev/shm`.
@@ -96,6 +97,57 @@ pub(crate) fn object_name(name: &str) -> Result<String, OpenError> {
     Ok(format!("{NAME_PREFIX}{name}"))
 }
 
+/// Where a ring's object is: `/dev/shm/ipcring.<name>` for a named ring, the user's path
+/// for a file-backed ring. Both are opened, trusted, locked and removed the same way (a
+/// named ring's `shm_open` is an `open` of its path under `/dev/shm` with the same flags).
+#[derive(Debug, Clone)]
+pub(crate) struct Place {
+    path: PathBuf,
+    /// How errors name the ring: its name, or its path.
+    label: String,
+}
+
+impl Place {
+    /// The place of ring `name`, after checking the name.
+    ///
+    /// # Errors
+    /// `InvalidName`.
+    pub(crate) fn named(name: &str) -> Result<Place, OpenError> {
+        Ok(Place {
+            path: PathBuf::from(format!("{SHM_DIR}{}", object_name(name)?)),
+            label: name.to_owned(),
+        })
+    }
+
+    /// The place of a file-backed ring at `path`, made absolute (against the current
+    /// directory, now) so that a later `chdir` does not move it. The last component is
+    /// never followed if it is a symbolic link; the directories above it are the caller's
+    /// choice, and are followed.
+    ///
+    /// # Errors
+    /// `InvalidName` for an empty path or one that ends in `/`, `.` or `..`; `Io` if the
+    /// current directory cannot be read.
+    pub(crate) fn file(path: &Path) -> Result<Place, OpenError> {
+        let label = path.display().to_string();
+        if path.file_name().is_none() || path.as_os_str().as_encoded_bytes().ends_with(b"/") {
+            return Err(OpenError::InvalidName {
+                name: label,
+                reason: "a file-backed ring's path must name a file",
+            });
+        }
+        let path = std::path::absolute(path).map_err(|source| OpenError::Io {
+            op: "getcwd",
+            source,
+        })?;
+        Ok(Place { path, label })
+    }
+
+    /// How errors name the ring.
+    pub(crate) fn label(&self) -> &str {
+        &self.label
+    }
+}
+
 /// The error of a failed system call on the object of ring `name`.
 pub(crate) fn map_errno(e: Errno, name: &str, op: &'static str) -> OpenError {
     match e {
@@ -121,40 +173,33 @@ pub(crate) fn map_errno(e: Errno, name: &str, op: &'static str) -> OpenError {
     }
 }
 
-fn path(obj: &str) -> String {
-    format!("{SHM_DIR}{obj}")
-}
-
 const OPEN_FLAGS: OFlags = OFlags::NOFOLLOW
     .union(OFlags::NONBLOCK)
     .union(OFlags::CLOEXEC);
 
-/// Opens the object `obj` with `access` (`RDONLY`, `WRONLY` or `RDWR`), never through a
+/// Opens the object at `place` with `access` (`RDONLY`, `WRONLY` or `RDWR`), never through a
 /// symbolic link (`ELOOP`) and never blocking on a FIFO.
-pub(crate) fn open(obj: &str, access: OFlags) -> Result<OwnedFd, Errno> {
-    rustix::fs::open(path(obj).as_str(), access | OPEN_FLAGS, Mode::empty())
+pub(crate) fn open(place: &Place, access: OFlags) -> Result<OwnedFd, Errno> {
+    rustix::fs::open(&place.path, access | OPEN_FLAGS, Mode::empty())
 }
 
-/// Creates the object `obj` exclusively, open for reading and writing, with mode 0200 or
+/// Creates the object at `place` exclusively, open for reading and writing, with mode 0200 or
 /// less (the umask applies; the creator sets 0200 once it holds the object's lock).
-fn create_exclusive(obj: &str) -> Result<OwnedFd, Errno> {
+fn create_exclusive(place: &Place) -> Result<OwnedFd, Errno> {
     let flags = OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OPEN_FLAGS;
-    rustix::fs::open(
-        path(obj).as_str(),
-        flags,
-        Mode::from_raw_mode(INITIALISING_MODE),
-    )
+    rustix::fs::open(&place.path, flags, Mode::from_raw_mode(INITIALISING_MODE))
 }
 
-/// Creates the object `obj` of ring `name`, takes its lock and gives it mode 0200: on
+/// Creates the object at `place`, takes its lock and gives it mode 0200: on
 /// return the object is at the name, initialising, and only the caller may remove it (or
 /// publish it, then [`unlock`]).
 ///
 /// # Errors
 /// `AlreadyExists`, and the errors of creating a file.
-pub(crate) fn claim(obj: &str, name: &str) -> Result<OwnedFd, OpenError> {
+pub(crate) fn claim(place: &Place) -> Result<OwnedFd, OpenError> {
     for _ in 0..4 {
-        let fd = create_exclusive(obj).map_err(|e| map_errno(e, name, "open(O_CREAT)"))?;
+        let fd =
+            create_exclusive(place).map_err(|e| map_errno(e, place.label(), "open(O_CREAT)"))?;
         if !lock(fd.as_fd(), Deadline::after(LOCK_WAIT)).map_err(io_err("flock"))? {
             return Err(OpenError::Io {
                 op: "flock",
@@ -163,9 +208,9 @@ pub(crate) fn claim(obj: &str, name: &str) -> Result<OwnedFd, OpenError> {
         }
         // A reclaimer may have taken the lock first and removed the object (it looked
         // abandoned); then it is nobody's, and we create again.
-        if at_name(obj, fd.as_fd()).map_err(io_err("stat"))? {
+        if at_name(place, fd.as_fd()).map_err(io_err("stat"))? {
             rustix::fs::fchmod(&fd, Mode::from_raw_mode(INITIALISING_MODE)).map_err(|e| {
-                let _ = remove(obj, fd.as_fd());
+                let _ = remove(place, fd.as_fd());
                 io_err("fchmod")(e)
             })?;
             return Ok(fd);
@@ -194,9 +239,9 @@ pub(crate) fn is_regular(st: &Stat) -> bool {
     FileType::from_raw_mode(st.st_mode) == FileType::RegularFile
 }
 
-/// The status of the object at the name `obj`, without following a symbolic link.
-pub(crate) fn lstat(obj: &str) -> Result<Stat, Errno> {
-    rustix::fs::lstat(path(obj).as_str())
+/// The status of the object at `place`, without following a symbolic link.
+pub(crate) fn lstat(place: &Place) -> Result<Stat, Errno> {
+    rustix::fs::lstat(&place.path)
 }
 
 /// Checks that the mode asked for a new ring is one that [`check_trusted`] accepts and
@@ -274,24 +319,24 @@ pub(crate) fn unlock(fd: BorrowedFd<'_>) {
     let _ = rustix::fs::flock(fd, FlockOperation::Unlock);
 }
 
-/// Whether the name `obj` refers to `fd`'s object (same device and inode).
-fn at_name(obj: &str, fd: BorrowedFd<'_>) -> Result<bool, Errno> {
+/// Whether `place` refers to `fd`'s object (same device and inode).
+fn at_name(place: &Place, fd: BorrowedFd<'_>) -> Result<bool, Errno> {
     let ours = rustix::fs::fstat(fd)?;
-    match lstat(obj) {
+    match lstat(place) {
         Ok(st) => Ok((st.st_dev, st.st_ino) == (ours.st_dev, ours.st_ino)),
         Err(Errno::NOENT) => Ok(false),
         Err(e) => Err(e),
     }
 }
 
-/// Removes the name `obj` if it still refers to `fd`'s object, whose lock the caller
-/// holds. Returns whether it did.
-pub(crate) fn remove(obj: &str, fd: BorrowedFd<'_>) -> Result<bool, Errno> {
-    if !at_name(obj, fd)? {
+/// Removes `place` if it still refers to `fd`'s object, whose lock the caller holds.
+/// Returns whether it did.
+pub(crate) fn remove(place: &Place, fd: BorrowedFd<'_>) -> Result<bool, Errno> {
+    if !at_name(place, fd)? {
         return Ok(false);
     }
     // The window that remains between the check above and this call: see the module docs.
-    match rustix::fs::unlink(path(obj).as_str()) {
+    match rustix::fs::unlink(&place.path) {
         Ok(()) => Ok(true),
         Err(Errno::NOENT) => Ok(false),
         Err(e) => Err(e),
@@ -320,29 +365,56 @@ pub(crate) fn remove(obj: &str, fd: BorrowedFd<'_>) -> Result<bool, Errno> {
 /// a special file at the name: not removed), `StillInitializing` (its creator held it
 /// for longer than the wait), or `Io`.
 pub fn unlink(name: &str) -> Result<(), OpenError> {
-    let (obj, fd) = lock_named(name)?;
-    match remove(&obj, fd.as_fd()) {
+    remove_locked(&Place::named(name)?)
+}
+
+/// Removes the file-backed ring at `path`, as [`unlink`] removes a named ring: the file
+/// found there is locked, then removed only if the path still refers to it. Processes
+/// that have it open keep using it; its blocks are freed when the last one closes it.
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("doc-remove-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("jobs.ring");
+/// let tx = ipcring::spsc::Builder::at(&path).capacity(4096).create_producer()?;
+/// ipcring::remove_file_ring(&path)?;
+/// assert!(!path.exists());
+/// # drop(tx);
+/// # std::fs::remove_dir(&dir).unwrap();
+/// # Ok::<(), ipcring::OpenError>(())
+/// ```
+///
+/// # Errors
+/// As [`unlink`], with the ring named by its path; `InvalidName` for a path that names
+/// no file.
+pub fn remove_file_ring(path: impl AsRef<Path>) -> Result<(), OpenError> {
+    remove_locked(&Place::file(path.as_ref())?)
+}
+
+fn remove_locked(place: &Place) -> Result<(), OpenError> {
+    let fd = lock_place(place)?;
+    match remove(place, fd.as_fd()) {
         Ok(true) => Ok(()),
         Ok(false) => Err(OpenError::NotFound {
-            name: name.to_owned(),
+            name: place.label().to_owned(),
         }),
-        Err(e) => Err(map_errno(e, name, "shm_unlink")),
+        Err(e) => Err(map_errno(e, place.label(), "unlink")),
     }
 }
 
-/// Opens the object at the name of ring `name` and takes its object lock (waiting a
-/// bounded time for a creator that initialises it), for a remover: returns the object's
-/// name and the descriptor that holds the lock.
+/// Opens the object at `place` and takes its object lock (waiting a
+/// bounded time for a creator that initialises it), for a remover: returns the
+/// descriptor that holds the lock.
 ///
 /// # Errors
 /// As [`unlink`].
-pub(crate) fn lock_named(name: &str) -> Result<(String, OwnedFd), OpenError> {
-    let obj = object_name(name)?;
+pub(crate) fn lock_place(place: &Place) -> Result<OwnedFd, OpenError> {
+    let name = place.label();
     // Any access serves for the lock; the owner of a ring still initialising (mode 0200)
     // may only write.
-    let fd = open(&obj, OFlags::RDONLY)
+    let fd = open(place, OFlags::RDONLY)
         .or_else(|e| match e {
-            Errno::ACCESS => open(&obj, OFlags::WRONLY),
+            Errno::ACCESS => open(place, OFlags::WRONLY),
             e => Err(e),
         })
         .map_err(|e| map_errno(e, name, "open"))?;
@@ -355,10 +427,10 @@ pub(crate) fn lock_named(name: &str) -> Result<(String, OwnedFd), OpenError> {
     if !lock(fd.as_fd(), Deadline::after(LOCK_WAIT)).map_err(io_err("flock"))? {
         return Err(OpenError::StillInitializing { waited: LOCK_WAIT });
     }
-    Ok((obj, fd))
+    Ok(fd)
 }
 
-/// If the object at the name of ring `name` was left initialising by a creator that died
+/// If the object at `place` was left initialising by a creator that died
 /// (its mode says initialising and its lock is free), removes it, so that the ring can be
 /// created again. One reclaimer at a time: the lock excludes the others, which then find
 /// the name no longer refers to the object. Returns whether it removed it.
@@ -368,26 +440,25 @@ pub(crate) fn lock_named(name: &str) -> Result<(String, OwnedFd), OpenError> {
 ///
 /// # Errors
 /// `InvalidName`, or the error of a failed system call.
-pub(crate) fn reclaim_abandoned(name: &str) -> Result<bool, OpenError> {
-    let Some((obj, fd)) = abandoned(name)? else {
+pub(crate) fn reclaim_abandoned(place: &Place) -> Result<bool, OpenError> {
+    let Some(fd) = abandoned(place)? else {
         return Ok(false);
     };
-    remove(&obj, fd.as_fd()).map_err(|e| map_errno(e, name, "shm_unlink"))
+    remove(place, fd.as_fd()).map_err(|e| map_errno(e, place.label(), "unlink"))
 }
 
-/// The object at the name of ring `name` (and its descriptor, whose lock we then hold) if
-/// it was left initialising by a creator that died: see [`reclaim_abandoned`].
+/// The descriptor of the object at `place` (whose lock we then hold) if it was left
+/// initialising by a creator that died: see [`reclaim_abandoned`].
 ///
 /// # Errors
-/// `InvalidName`, or the error of a failed system call.
-pub(crate) fn abandoned(name: &str) -> Result<Option<(String, OwnedFd)>, OpenError> {
-    let obj = object_name(name)?;
+/// The error of a failed system call.
+pub(crate) fn abandoned(place: &Place) -> Result<Option<OwnedFd>, OpenError> {
     // Write access is what mode 0200 leaves the owner.
-    let Ok(fd) = open(&obj, OFlags::WRONLY) else {
+    let Ok(fd) = open(place, OFlags::WRONLY) else {
         return Ok(None);
     };
     let st = rustix::fs::fstat(&fd).map_err(io_err("fstat"))?;
-    if !initialising(st.st_mode) || check_trusted(&st, name).is_err() {
+    if !initialising(st.st_mode) || check_trusted(&st, place.label()).is_err() {
         return Ok(None);
     }
     if !lock(fd.as_fd(), Deadline::now()).map_err(io_err("flock"))? {
@@ -399,5 +470,5 @@ pub(crate) fn abandoned(name: &str) -> Result<Option<(String, OwnedFd)>, OpenErr
     if !initialising(st.st_mode) {
         return Ok(None);
     }
-    Ok(Some((obj, fd)))
+    Ok(Some(fd))
 }

@@ -12,7 +12,7 @@
 
 use crate::error::OpenError;
 use crate::layout::{self, Identity, Kind, SLOT_SIZE};
-use crate::namespace::{self, map_errno, object_name};
+use crate::namespace::{self, map_errno, Place};
 use crate::sync::Ordering;
 use crate::time::Deadline;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -216,7 +216,7 @@ struct Object {
 /// An object this handle created and has not published yet.
 #[derive(Debug)]
 struct Made {
-    obj: String,
+    place: Place,
     /// The final mode.
     mode: u32,
 }
@@ -226,7 +226,7 @@ impl Drop for Object {
         if let Some(made) = &self.unpublished {
             // We hold the object lock: removed only if the name still refers to our
             // object, so that we never remove somebody else's segment.
-            let _ = namespace::remove(&made.obj, self.fd.as_fd());
+            let _ = namespace::remove(&made.place, self.fd.as_fd());
         }
     }
 }
@@ -239,22 +239,21 @@ fn io_err(op: &'static str) -> impl Fn(Errno) -> OpenError {
 }
 
 impl Segment {
-    /// Creates the segment `name` exclusively for geometry `geo` and writes its identity
+    /// Creates the segment at `place` exclusively for geometry `geo` and writes its identity
     /// and geometry. The segment is not ready yet: the caller initialises the rest of its
     /// header (and takes its role lock, so that no opener can take it first), then calls
     /// [`Segment::publish`]. Dropped before that, it removes the half-made object.
     pub(crate) fn create<S: Spec>(
-        name: &str,
+        place: &Place,
         geo: &S::Geometry,
         opts: CreateOptions,
     ) -> Result<Segment, OpenError> {
-        let obj = object_name(name)?;
         namespace::check_mode(opts.mode)?;
         // From here on, a failure drops `object`, which removes it.
         let object = Object {
-            fd: namespace::claim(&obj, name)?,
+            fd: namespace::claim(place)?,
             unpublished: Some(Made {
-                obj,
+                place: place.clone(),
                 mode: opts.mode,
             }),
         };
@@ -271,7 +270,7 @@ impl Segment {
             Err(Errno::OPNOTSUPP) => {
                 rustix::fs::ftruncate(fd, total as u64).map_err(io_err("ftruncate"))?
             }
-            Err(e) => return Err(map_errno(e, name, "fallocate")),
+            Err(e) => return Err(map_errno(e, place.label(), "fallocate")),
         }
         let seg = Segment {
             map: Arc::new(Mapping::new(fd, total, opts.populate, Access::ReadWrite)?),
@@ -312,16 +311,15 @@ impl Segment {
         Ok(())
     }
 
-    /// Opens the segment `name`, waits (bounded) for it to be ready, validates it as a
+    /// Opens the segment at `place`, waits (bounded) for it to be ready, validates it as a
     /// ring of kind `S` and maps it whole. Returns the geometry found.
     pub(crate) fn open<S: Spec>(
-        name: &str,
+        place: &Place,
         populate: bool,
     ) -> Result<(Segment, S::Geometry), OpenError> {
-        let obj = object_name(name)?;
         let deadline = Deadline::after(OPEN_WAIT);
         loop {
-            match Self::try_open::<S>(&obj, name, populate, Access::ReadWrite) {
+            match Self::try_open::<S>(place, populate, Access::ReadWrite) {
                 Err(OpenError::StillInitializing { .. }) if !deadline.passed() => {
                     std::thread::sleep(Duration::from_millis(1));
                 }
@@ -333,28 +331,30 @@ impl Segment {
         }
     }
 
-    /// Opens the segment `name` for reading only, as a ring of kind `S`, without waiting
+    /// Opens the segment at `place` for reading only, as a ring of kind `S`, without waiting
     /// for a creator: `StillInitializing` at once if one is at work. A ring that a handle
     /// found corrupted opens too (its identity's `state` says so).
-    pub(crate) fn open_read_only<S: Spec>(name: &str) -> Result<(Segment, S::Geometry), OpenError> {
-        Self::try_open::<S>(&object_name(name)?, name, false, Access::ReadOnly)
+    pub(crate) fn open_read_only<S: Spec>(
+        place: &Place,
+    ) -> Result<(Segment, S::Geometry), OpenError> {
+        Self::try_open::<S>(place, false, Access::ReadOnly)
     }
 
     fn try_open<S: Spec>(
-        obj: &str,
-        name: &str,
+        place: &Place,
         populate: bool,
         access: Access,
     ) -> Result<(Segment, S::Geometry), OpenError> {
+        let name = place.label();
         let initializing = OpenError::StillInitializing {
             waited: Duration::ZERO,
         };
-        let fd = match namespace::open(obj, access.flags()) {
+        let fd = match namespace::open(place, access.flags()) {
             Ok(fd) => fd,
             Err(Errno::ACCESS) => {
                 // Mode 0200 keeps out everybody but root while the creator initialises: wait
                 // for it. (Nothing of the object is used before it is opened and checked.)
-                return match namespace::lstat(obj) {
+                return match namespace::lstat(place) {
                     Ok(st) if namespace::is_regular(&st) && namespace::initialising(st.st_mode) => {
                         Err(initializing)
                     }

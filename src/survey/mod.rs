@@ -35,7 +35,7 @@ pub use state::{BoardEntry, EntryState, EventCount};
 use crate::cells::Shape;
 use crate::error::OpenError;
 use crate::layout::Counters as SharedCounters;
-use crate::namespace;
+use crate::namespace::{self, Place};
 use crate::region::Region;
 use crate::role::Role;
 use crate::roles::{Class, Slots};
@@ -334,7 +334,7 @@ pub fn inspect(name: &str) -> Result<Ring, OpenError> {
 }
 
 fn read<S: Surveyed>(name: &str) -> Result<Ring, OpenError> {
-    let (seg, geo) = Segment::open_read_only::<S>(name)?;
+    let (seg, geo) = Segment::open_read_only::<S>(&Place::named(name)?)?;
     let st = rustix::fs::fstat(seg.fd()).map_err(|e| OpenError::Io {
         op: "fstat",
         source: e.into(),
@@ -413,8 +413,9 @@ pub fn list() -> io::Result<Vec<Entry>> {
         else {
             continue;
         };
-        let object = namespace::lstat(&format!("{}{name}", namespace::NAME_PREFIX))
+        let object = Place::named(name)
             .ok()
+            .and_then(|p| namespace::lstat(&p).ok())
             .map(|st| Object::of(&st));
         entries.push(Entry {
             name: name.to_owned(),

@@ -9,7 +9,7 @@
 
 use super::{inspect, list, Holder, Ring};
 use crate::error::OpenError;
-use crate::namespace::{self, map_errno};
+use crate::namespace::{self, map_errno, Place};
 use rustix::fd::{AsFd, OwnedFd};
 use std::io;
 
@@ -31,7 +31,8 @@ pub enum Removal {
 /// `StillInitializing` (a live creator is at work), the error of a survey of an object
 /// that is not a readable ring (without `force`), or the error of a failed system call.
 pub fn remove_unused(name: &str, force: bool) -> Result<Removal, OpenError> {
-    let (obj, fd) = namespace::lock_named(name)?;
+    let place = Place::named(name)?;
+    let fd = namespace::lock_place(&place)?;
     let st = stat(&fd)?;
     // We hold the object lock, so a creator that left the object initialising is dead.
     if !namespace::initialising(st.st_mode) {
@@ -47,7 +48,7 @@ pub fn remove_unused(name: &str, force: bool) -> Result<Removal, OpenError> {
             Err(_) => {}
         }
     }
-    remove(&obj, &fd, name)
+    remove(&place, &fd)
 }
 
 fn stat(fd: &OwnedFd) -> Result<rustix::fs::Stat, OpenError> {
@@ -57,13 +58,13 @@ fn stat(fd: &OwnedFd) -> Result<rustix::fs::Stat, OpenError> {
     })
 }
 
-fn remove(obj: &str, fd: &OwnedFd, name: &str) -> Result<Removal, OpenError> {
-    match namespace::remove(obj, fd.as_fd()) {
+fn remove(place: &Place, fd: &OwnedFd) -> Result<Removal, OpenError> {
+    match namespace::remove(place, fd.as_fd()) {
         Ok(true) => Ok(Removal::Removed),
         Ok(false) => Err(OpenError::NotFound {
-            name: name.to_owned(),
+            name: place.label().to_owned(),
         }),
-        Err(e) => Err(map_errno(e, name, "shm_unlink")),
+        Err(e) => Err(map_errno(e, place.label(), "shm_unlink")),
     }
 }
 
@@ -107,10 +108,12 @@ pub fn collect_garbage(prefix: &str, dry_run: bool) -> io::Result<Vec<Garbage>> 
             continue;
         }
         let reason = match &entry.ring {
-            Err(OpenError::StillInitializing { .. }) => match namespace::abandoned(&entry.name) {
-                Ok(Some(_)) => Reason::AbandonedCreation,
-                _ => continue,
-            },
+            Err(OpenError::StillInitializing { .. }) => {
+                match Place::named(&entry.name).and_then(|p| namespace::abandoned(&p)) {
+                    Ok(Some(_)) => Reason::AbandonedCreation,
+                    _ => continue,
+                }
+            }
             Ok(ring) if ring.in_use() => continue,
             Ok(ring) if ring.broken => Reason::Broken,
             Ok(ring) if ring.slots.iter().any(|s| s.holder == Holder::Dead) => Reason::HoldersDied,
