@@ -36,11 +36,13 @@ const CHILD_LIMIT: Duration = Duration::from_secs(90);
 /// aborts a hung test run.
 struct Live {
     rings: Vec<String>,
+    dirs: Vec<PathBuf>,
     pids: Vec<u32>,
 }
 
 static LIVE: Mutex<Live> = Mutex::new(Live {
     rings: Vec::new(),
+    dirs: Vec::new(),
     pids: Vec::new(),
 });
 
@@ -110,6 +112,39 @@ impl Drop for RingGuard {
     }
 }
 
+/// A directory of its own under the system's temporary directory, for file-backed rings:
+/// removed with everything in it when dropped (or by the watchdog), whether the test
+/// passed or not.
+#[derive(Debug)]
+pub struct TestDir {
+    path: PathBuf,
+}
+
+impl TestDir {
+    pub fn new(tag: &str) -> TestDir {
+        let path = std::env::temp_dir().join(format!("ipcring-{}", unique_name(tag)));
+        std::fs::create_dir(&path).expect("create the test directory");
+        live().dirs.push(path.clone());
+        TestDir { path }
+    }
+
+    /// The path of `file` in this directory.
+    pub fn join(&self, file: &str) -> PathBuf {
+        self.path.join(file)
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+        live().dirs.retain(|d| *d != self.path);
+    }
+}
+
 /// Aborts the whole test process, after killing the children and removing the rings of
 /// every test, if it is not dropped within its limit: a hang fails instead of hanging.
 #[derive(Debug)]
@@ -127,6 +162,9 @@ pub fn watchdog(what: &str, limit: Duration) -> Watchdog {
             l.pids.iter().copied().for_each(sigkill);
             for name in &l.rings {
                 let _ = ipcring::unlink(name);
+            }
+            for dir in &l.dirs {
+                let _ = std::fs::remove_dir_all(dir);
             }
             std::process::abort();
         }
