@@ -266,6 +266,15 @@ impl<H> Region<H> {
         }
     }
 
+    /// Writes a segment back to its file's storage (see [`Segment::flush`]); nothing to do
+    /// for a heap region.
+    pub(crate) fn flush(&self) -> std::io::Result<()> {
+        match &self.backing {
+            Backing::Segment(seg) => seg.flush(),
+            Backing::Heap { .. } => Ok(()),
+        }
+    }
+
     /// Publishes a segment this handle created, of kind `S` (see [`Segment::publish`]).
     pub(crate) fn publish<S: Spec<Header = H>>(&mut self) -> Result<(), OpenError> {
         // SAFETY: the header lives as long as `self`, which the call below does not drop.

@@ -430,6 +430,24 @@ impl Segment {
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
         self.object.fd.as_fd()
     }
+
+    /// Writes the mapping back to the object's file and waits until its storage has it:
+    /// `msync(MS_SYNC)` of the whole mapping, then `fdatasync` (which also writes what
+    /// the file system needs to find the data again). Cheap on tmpfs (a named ring's
+    /// `/dev/shm`), where there is nothing to write.
+    pub(crate) fn flush(&self) -> std::io::Result<()> {
+        // SAFETY: `base..base + len` is this segment's own shared mapping, alive as long
+        // as `self`; msync reads the page tables, not the memory through Rust references.
+        unsafe {
+            rustix::mm::msync(
+                self.map.base.as_ptr().cast(),
+                self.map.len,
+                rustix::mm::MsyncFlags::SYNC,
+            )
+        }?;
+        rustix::fs::fdatasync(&self.object.fd)?;
+        Ok(())
+    }
 }
 
 fn validate<S: Spec>(h: &S::Header, size: u64, access: Access) -> Result<S::Geometry, OpenError> {

@@ -111,6 +111,11 @@ pub(crate) fn init(table: &[Line<Entry>], entries: &[NewEntry]) {
 }
 
 impl Board {
+    /// See [`Region::flush`].
+    pub(crate) fn flush(&self) -> std::io::Result<()> {
+        self.region.flush()
+    }
+
     /// The board of `region`, whose geometry was validated, with its table in the
     /// segment's data area or, for a heap board, in `heap`. A board being created has its
     /// table written from `fresh` first. Reads each entry's size and key once and checks

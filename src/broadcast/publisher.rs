@@ -118,6 +118,38 @@ impl Publisher {
         self.strategy = strategy;
     }
 
+    /// Makes every message committed so far durable: writes the ring's memory back to its
+    /// file and waits until the storage has it (`msync` of the mapping, then
+    /// `fdatasync`), so that it survives a power loss or a kernel crash too.
+    ///
+    /// Only a file-backed ring ([`crate::Builder::at`]) needs it, and only for that:
+    /// what is committed survives every process dying without it (the kernel's page
+    /// cache holds the file, and writes it back in its own time). A named ring lives in
+    /// memory and is gone at reboot whatever this does; there it returns at once. It
+    /// takes as long as the storage does (often milliseconds): call it after a batch,
+    /// not after every message.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("doc-bc-flush-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("ledger.ring");
+    /// let mut tx = ipcring::broadcast::Builder::at(&path).capacity(8).create_publisher()?;
+    /// tx.send(b"debit 10")?;
+    /// tx.send(b"credit 10")?;
+    /// tx.flush()?; // both are on disk now
+    /// # drop(tx);
+    /// # ipcring::remove_file_ring(&path)?;
+    /// # std::fs::remove_dir(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The error of `msync` or `fdatasync`, such as `EIO` when the kernel could not
+    /// write the file back (a later call may report it too, or not: treat it as lost).
+    pub fn flush(&self) -> std::io::Result<()> {
+        self.t.region().flush()
+    }
+
     /// Counters of the topic, read from shared memory.
     pub fn stats(&self) -> Stats {
         Stats::read(&self.t)

@@ -49,6 +49,11 @@ fn peer(role: Role) -> Role {
 }
 
 impl Ring {
+    /// See [`Region::flush`].
+    pub(crate) fn flush(&self) -> std::io::Result<()> {
+        self.region.flush()
+    }
+
     /// Attaches `role` to the ring in `region`: takes its slot or fails with `RoleTaken`.
     pub(crate) fn attach(
         region: Region<SpscHeader>,

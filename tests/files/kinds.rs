@@ -163,3 +163,37 @@ fn open_or_create_at_a_path_creates_then_opens() {
     rx.recv_into(&mut buf).expect("receive");
     assert_eq!(buf, b"x");
 }
+
+#[test]
+fn the_sending_handles_flush_file_rings_and_named_rings() {
+    let dir = TestDir::new("flush");
+    let ring = RingGuard::new("flush");
+    let mut tx = spsc::Builder::at(dir.join("spsc"))
+        .capacity(4096)
+        .create_producer()
+        .expect("create");
+    tx.send(b"kept").expect("send");
+    tx.flush().expect("flush an spsc file ring");
+    let mut tx = mpmc::Builder::at(dir.join("mpmc"))
+        .capacity(4)
+        .create_producer()
+        .expect("create");
+    tx.send(b"kept").expect("send");
+    tx.flush().expect("flush an mpmc file ring");
+    let tx = broadcast::Builder::at(dir.join("broadcast"))
+        .capacity(4)
+        .create_publisher()
+        .expect("create");
+    tx.flush().expect("flush a broadcast file ring");
+    let mut w = blackboard::Builder::at(dir.join("board"))
+        .entries(1, 8)
+        .create_writer()
+        .expect("create");
+    w.set(0, b"kept").expect("set");
+    w.flush().expect("flush a blackboard file");
+    let named = spsc::Producer::create(ring.name(), 4096).expect("create a named ring");
+    named.flush().expect("flush a named ring");
+    // What was flushed is in the file, as a reader of the file finds it.
+    let bytes = std::fs::read(dir.join("spsc")).expect("read the file");
+    assert!(bytes.windows(4).any(|w| w == b"kept"));
+}
