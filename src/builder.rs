@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 ///
 /// A ring lives at a name ([`Builder::new`]: a POSIX shared-memory object, gone at
 /// reboot) or at a path on a file system ([`Builder::at`]: a file, whose committed
-/// messages outlive every process and, with the sending handle's `flush`, a power loss).
+/// messages outlive every process and a reboot).
 /// Both open, check, lock and remove their object the same way, and give the same
 /// handles.
 #[derive(Debug, Clone)]
@@ -45,8 +45,9 @@ impl<K: Default> Builder<K> {
     /// Options for a file-backed ring: the regular file at `path`, on any file system
     /// with shared writable mappings (ext4, xfs, btrfs, tmpfs...). Its committed messages
     /// survive every process exiting or being killed (they are in the page cache, and
-    /// written back by the kernel); the sending handles' `flush` also makes them survive
-    /// a power loss. Remove it with [`crate::remove_file_ring`].
+    /// written back by the kernel) and a clean reboot; the sending handles' `flush`
+    /// writes them back at once, against a power loss (see `spsc::Producer::flush` for
+    /// what it does and does not promise). Remove it with [`crate::remove_file_ring`].
     ///
     /// The file is created, opened, checked and locked as a named ring's object is: it
     /// must be a regular file (a symbolic link at `path` is refused), of this user or a

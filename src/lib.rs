@@ -57,6 +57,11 @@
 //! and hand out a `&[u8]` only to a caller that vouches for its peers (an `unsafe`
 //! method), since a peer that scribbles over the segment could change the bytes under it.
 //!
+//! A ring lives at a name (`Producer::create(name, ..)`, [`Builder::new`]: POSIX shared
+//! memory, gone at reboot) or at a path (`Builder::at(path)`: a file on any file system,
+//! whose messages outlive every process and a reboot; removed with
+//! [`remove_file_ring`]). Both give the same handles.
+//!
 //! Linux only: named segments are POSIX shared memory (`/dev/shm/ipcring.<name>`),
 //! waiting uses futexes, and liveness uses open-file-description locks. Peers run as the
 //! same user (or share a group, with [`Builder::mode`]).

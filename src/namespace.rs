@@ -3,6 +3,15 @@
 //! trusted, and a name is removed only while it still refers to the object that was
 //! checked.
 //!
+//! A file-backed ring's object is the file at the user's path ([`Place::file`]): `shm_open`
+//! is an `open` under `/dev/shm` with the flags below, so both kinds of place go through
+//! the same code. What follows holds for a file ring with its directory in place of
+//! `/dev/shm`, with two differences that the user's choice of directory decides: in a
+//! directory that others may write to and that is not sticky, others may remove or
+//! replace the file (the checks then refuse what they put there, but the ring is gone);
+//! and in a set-group-ID directory a new file takes the directory's group, so a
+//! group-mode file there may have been made by any user who can write to the directory.
+//!
 //! **Opening.** Objects are opened with `O_NOFOLLOW` (a symbolic link at the name is
 //! refused), `O_NONBLOCK` (a FIFO at the name cannot block the open) and `O_CLOEXEC`.
 //! An object is trusted only if it is a regular file (no other file system is reached from

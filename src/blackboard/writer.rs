@@ -50,16 +50,22 @@ impl Writer {
         self.board.publish()
     }
 
-    /// Makes every value set so far durable: writes the ring's memory back to its
-    /// file and waits until the storage has it (`msync` of the mapping, then
-    /// `fdatasync`), so that it survives a power loss or a kernel crash too.
+    /// Writes the ring's memory back to its file and waits until the storage has it
+    /// (`msync` of the mapping, then `fdatasync`). Only a file-backed ring
+    /// ([`crate::Builder::at`]) needs it, and only against a power loss or a kernel
+    /// crash: what is committed survives every process dying without it (the page cache
+    /// holds the file), and a clean shutdown writes the file back too. On a named ring,
+    /// which lives in memory, it returns at once.
     ///
-    /// Only a file-backed ring ([`crate::Builder::at`]) needs it, and only for that:
-    /// what is committed survives every process dying without it (the kernel's page
-    /// cache holds the file, and writes it back in its own time). A named ring lives in
-    /// memory and is gone at reboot whatever this does; there it returns at once. It
-    /// takes as long as the storage does (often milliseconds): call it after a batch,
-    /// not after every message.
+    /// When it returns, the storage holds the ring as it was at the call: if the machine
+    /// dies before the ring changes again, every value committed before the call is found
+    /// after the restart. If the ring changed meanwhile, the kernel may have written back
+    /// some of the changed pages and not others, and records carry no checksum in this
+    /// format: such a file may then give stale bytes in a value, or be found corrupted
+    /// ([`crate::OpenError::Broken`] or a receive that says so) — never anything unsafe.
+    /// So it makes a resting point durable (the end of a batch, a planned power-off); it
+    /// is not a write-ahead log. It takes as long as the storage does (often
+    /// milliseconds): call it after a batch, not after every value.
     ///
     /// ```
     /// # let dir = std::env::temp_dir().join(format!("doc-bb-flush-{}", std::process::id()));
