@@ -61,8 +61,9 @@ impl Writer {
     /// dies before the ring changes again, every value committed before the call is found
     /// after the restart. If the ring changed meanwhile, the kernel may have written back
     /// some of the changed pages and not others, and records carry no checksum in this
-    /// format: such a file may then give stale bytes in a value, or be found corrupted
-    /// ([`crate::OpenError::Broken`] or a receive that says so) — never anything unsafe.
+    /// format: such a file may then give stale bytes in a value, lose or repeat some,
+    /// or be found corrupted ([`crate::OpenError::Broken`] or a call that says so) —
+    /// never anything unsafe.
     /// So it makes a resting point durable (the end of a batch, a planned power-off); it
     /// is not a write-ahead log. It takes as long as the storage does (often
     /// milliseconds): call it after a batch, not after every value.

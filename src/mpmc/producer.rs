@@ -111,8 +111,9 @@ impl Producer {
     /// dies before the ring changes again, every message committed before the call is found
     /// after the restart. If the ring changed meanwhile, the kernel may have written back
     /// some of the changed pages and not others, and records carry no checksum in this
-    /// format: such a file may then give stale bytes in a message, or be found corrupted
-    /// ([`crate::OpenError::Broken`] or a receive that says so) — never anything unsafe.
+    /// format: such a file may then give stale bytes in a message, lose or repeat some,
+    /// or be found corrupted ([`crate::OpenError::Broken`] or a call that says so) —
+    /// never anything unsafe.
     /// So it makes a resting point durable (the end of a batch, a planned power-off); it
     /// is not a write-ahead log. It takes as long as the storage does (often
     /// milliseconds): call it after a batch, not after every message.
