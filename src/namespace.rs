@@ -114,6 +114,9 @@ pub(crate) struct Place {
     path: PathBuf,
     /// How errors name the ring: its name, or its path.
     label: String,
+    /// A named ring's place, in the ring namespace: what is there with mode 0200 is a ring
+    /// being created (see [`abandoned`]).
+    named: bool,
 }
 
 impl Place {
@@ -125,6 +128,7 @@ impl Place {
         Ok(Place {
             path: PathBuf::from(format!("{SHM_DIR}{}", object_name(name)?)),
             label: name.to_owned(),
+            named: true,
         })
     }
 
@@ -148,7 +152,11 @@ impl Place {
             op: "getcwd",
             source,
         })?;
-        Ok(Place { path, label })
+        Ok(Place {
+            path,
+            label,
+            named: false,
+        })
     }
 
     /// How errors name the ring.
@@ -462,6 +470,13 @@ pub(crate) fn reclaim_abandoned(place: &Place) -> Result<bool, OpenError> {
 /// # Errors
 /// The error of a failed system call.
 pub(crate) fn abandoned(place: &Place) -> Result<Option<OwnedFd>, OpenError> {
+    // At a path of the user's choice a write-only file may be anything of the user's (it
+    // cannot be read to tell): only the ring namespace's are taken for abandoned rings.
+    // A file ring whose creator died while creating it stays initialising; it is removed
+    // with `remove_file_ring`.
+    if !place.named {
+        return Ok(None);
+    }
     // Write access is what mode 0200 leaves the owner.
     let Ok(fd) = open(place, OFlags::WRONLY) else {
         return Ok(None);

@@ -164,6 +164,28 @@ fn open_or_create_at_a_path_creates_then_opens() {
     assert_eq!(buf, b"x");
 }
 
+/// A write-only file at a path looks like a ring whose creator died (mode 0200): at a
+/// path of the user's choice it is never removed on that guess.
+#[test]
+fn open_or_create_never_removes_a_write_only_file_at_a_path() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TestDir::new("write-only");
+    let path = dir.join("notes");
+    std::fs::write(&path, b"somebody's notes").expect("write a file");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o200)).expect("chmod");
+    let r = mpmc::Builder::at(&path).open_or_create_producer();
+    assert!(
+        matches!(r, Err(OpenError::StillInitializing { .. })),
+        "{:?}",
+        r.map(|_| ())
+    );
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    assert_eq!(
+        std::fs::read(&path).expect("still there"),
+        b"somebody's notes"
+    );
+}
+
 #[test]
 fn the_sending_handles_flush_file_rings_and_named_rings() {
     let dir = TestDir::new("flush");
