@@ -45,9 +45,8 @@ impl<K: Default> Builder<K> {
     /// Options for a file-backed ring: the regular file at `path`, on any file system
     /// with shared writable mappings (ext4, xfs, btrfs, tmpfs...). Its committed messages
     /// survive every process exiting or being killed (they are in the page cache, and
-    /// written back by the kernel) and a clean reboot; the sending handles' `flush`
-    /// writes them back at once, against a power loss (see `spsc::Producer::flush` for
-    /// what it does and does not promise). Remove it with [`crate::remove_file_ring`].
+    /// written back by the kernel) and a clean reboot. Remove it with
+    /// [`crate::remove_file_ring`].
     ///
     /// The file is created, opened, checked and locked as a named ring's object is: it
     /// must be a regular file (a symbolic link at `path` is refused), of this user or a
@@ -72,6 +71,35 @@ impl<K: Default> Builder<K> {
     /// # drop(rx);
     /// ipcring::remove_file_ring(&path)?;
     /// # std::fs::remove_dir(&dir).unwrap();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Durability
+    ///
+    /// Against a power loss or a kernel crash, the sending handles' `flush` (on
+    /// `spsc::Producer`, `mpmc::Producer`, `broadcast::Publisher`, `blackboard::Writer`)
+    /// writes the ring back and waits for the storage (`msync`, then `fdatasync`). When it
+    /// returns, the storage holds the ring as it was at the call: if the machine dies
+    /// before the ring changes again, every message committed before the call is found
+    /// after the restart. If the ring changed meanwhile, the kernel may have written back
+    /// some of the changed pages and not others, and records carry no checksum in this
+    /// format: such a file may then give stale bytes in a message, lose or repeat some,
+    /// or be found corrupted ([`crate::OpenError::Broken`] or a call that says so) —
+    /// never anything unsafe. So `flush` makes a resting point durable (the end of a
+    /// batch, a planned power-off); it is not a write-ahead log. It takes as long as the
+    /// storage does (often milliseconds): call it after a batch, not after every message.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("doc-flush-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("ledger.ring");
+    /// let mut tx = ipcring::mpmc::Builder::at(&path).capacity(8).create_producer()?;
+    /// tx.send(b"debit 10")?;
+    /// tx.send(b"credit 10")?;
+    /// tx.flush()?; // both are on disk now
+    /// # drop(tx);
+    /// # ipcring::remove_file_ring(&path)?;
+    /// # std::fs::remove_dir(&dir)?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn at(path: impl AsRef<Path>) -> Builder<K> {

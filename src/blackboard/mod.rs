@@ -56,7 +56,7 @@ macro_rules! entries {
                 self.board.max(key)
             }
 
-            /// The board's counters (see [`Stats`]).
+            /// The board's counters (see [`crate::blackboard::Stats`]).
             pub fn stats(&self) -> $crate::blackboard::Stats {
                 $crate::blackboard::Stats::read(&self.board)
             }

@@ -118,41 +118,15 @@ impl Publisher {
         self.strategy = strategy;
     }
 
-    /// Writes the ring's memory back to its file and waits until the storage has it
-    /// (`msync` of the mapping, then `fdatasync`). Only a file-backed ring
-    /// ([`crate::Builder::at`]) needs it, and only against a power loss or a kernel
-    /// crash: what is committed survives every process dying without it (the page cache
-    /// holds the file), and a clean shutdown writes the file back too. On a named ring,
-    /// which lives in memory, it returns at once.
-    ///
-    /// When it returns, the storage holds the ring as it was at the call: if the machine
-    /// dies before the ring changes again, every message committed before the call is found
-    /// after the restart. If the ring changed meanwhile, the kernel may have written back
-    /// some of the changed pages and not others, and records carry no checksum in this
-    /// format: such a file may then give stale bytes in a message, lose or repeat some,
-    /// or be found corrupted ([`crate::OpenError::Broken`] or a call that says so) —
-    /// never anything unsafe.
-    /// So it makes a resting point durable (the end of a batch, a planned power-off); it
-    /// is not a write-ahead log. It takes as long as the storage does (often
-    /// milliseconds): call it after a batch, not after every message.
-    ///
-    /// ```
-    /// # let dir = std::env::temp_dir().join(format!("doc-bc-flush-{}", std::process::id()));
-    /// # std::fs::create_dir_all(&dir).unwrap();
-    /// let path = dir.join("ledger.ring");
-    /// let mut tx = ipcring::broadcast::Builder::at(&path).capacity(8).create_publisher()?;
-    /// tx.send(b"debit 10")?;
-    /// tx.send(b"credit 10")?;
-    /// tx.flush()?; // both are on disk now
-    /// # drop(tx);
-    /// # ipcring::remove_file_ring(&path)?;
-    /// # std::fs::remove_dir(&dir)?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
+    /// Writes the ring back to its file and waits until the storage has it (`msync` of
+    /// the mapping, then `fdatasync`), against a power loss or a kernel crash; a
+    /// file-backed ring needs nothing against processes that die. A named ring lives in
+    /// memory: this returns at once. What it promises, and what not, is in
+    /// [`crate::Builder::at`] ("Durability").
     ///
     /// # Errors
-    /// The error of `msync` or `fdatasync`, such as `EIO` when the kernel could not
-    /// write the file back (a later call may report it too, or not: treat it as lost).
+    /// The error of `msync` or `fdatasync`, such as `EIO` when the kernel could not write
+    /// the file back (a later call may report it too, or not: treat it as lost).
     pub fn flush(&self) -> std::io::Result<()> {
         self.t.region().flush()
     }
