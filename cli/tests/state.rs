@@ -5,91 +5,14 @@
 //! departed, and the exit codes. Every command runs under a deadline (a hang fails the
 //! test), and every segment is removed by a guard, also when a test fails.
 
+mod common;
+
+use common::*;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Child;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-/// The longest any one command may take.
-const DEADLINE: Duration = Duration::from_secs(30);
-
-/// A segment name of this test, removed when dropped.
-struct Seg(String);
-
-impl Seg {
-    fn new(tag: &str) -> Seg {
-        Seg(format!("cli-state-{}-{tag}", std::process::id()))
-    }
-
-    fn path(&self) -> PathBuf {
-        PathBuf::from(format!("/dev/shm/ipcring.{}", self.0))
-    }
-}
-
-impl Drop for Seg {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(self.path());
-    }
-}
-
-fn ipcring() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_ipcring"))
-}
-
-/// Waits for `child` until the deadline; kills it and fails past it.
-fn finish(mut child: Child, what: &str) -> Output {
-    let start = Instant::now();
-    while child.try_wait().expect("wait").is_none() {
-        if start.elapsed() > DEADLINE {
-            let _ = child.kill();
-            panic!("`{what}` hung for {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.wait_with_output().expect("collect the output")
-}
-
-/// Starts `ipcring ARGS` with standard input, output and error piped.
-fn start(args: &[&str]) -> Child {
-    ipcring()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start ipcring")
-}
-
-/// Runs `ipcring ARGS` with `input` on standard input.
-fn run_with(args: &[&str], input: &[u8]) -> Output {
-    let mut child = start(args);
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input = input.to_vec();
-    let feeder = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let out = finish(child, &args.join(" "));
-    feeder.join().expect("feeder");
-    out
-}
-
-fn run(args: &[&str]) -> Output {
-    run_with(args, b"")
-}
-
-/// Runs `ipcring ARGS`, which must succeed; returns its standard output.
-fn ok(args: &[&str]) -> Vec<u8> {
-    let out = run(args);
-    assert!(
-        out.status.success(),
-        "`ipcring {}` failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 fn text(args: &[&str]) -> String {
     String::from_utf8(ok(args)).expect("utf-8")
@@ -113,7 +36,7 @@ fn fails(args: &[&str], code: i32) -> String {
 }
 
 /// The holders of role `role` in an `inspect --json`.
-fn holders(seg: &Seg, role: &str) -> Vec<String> {
+fn holders(seg: &Ring, role: &str) -> Vec<String> {
     let v: Value = serde_json::from_slice(&ok(&["inspect", &seg.0, "--json"])).expect("JSON");
     v["slots"]
         .as_array()
@@ -125,7 +48,7 @@ fn holders(seg: &Seg, role: &str) -> Vec<String> {
 }
 
 /// Polls `inspect` until `role`'s first slot has `holder`.
-fn await_holder(seg: &Seg, role: &str, holder: &str) {
+fn await_holder(seg: &Ring, role: &str, holder: &str) {
     let start = Instant::now();
     while holders(seg, role)[0] != holder {
         assert!(start.elapsed() < DEADLINE, "{role} never became {holder}");
@@ -166,8 +89,8 @@ fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
     rx
 }
 
-fn board(tag: &str) -> Seg {
-    let seg = Seg::new(tag);
+fn board(tag: &str) -> Ring {
+    let seg = Ring::new(tag);
     ok(&[
         "create",
         &seg.0,
@@ -183,8 +106,8 @@ fn board(tag: &str) -> Seg {
     seg
 }
 
-fn events(tag: &str, extra: &[&str]) -> Seg {
-    let seg = Seg::new(tag);
+fn events(tag: &str, extra: &[&str]) -> Ring {
+    let seg = Ring::new(tag);
     let mut args = vec!["create", &seg.0, "--kind", "event", "--ids", "4"];
     args.extend_from_slice(extra);
     ok(&args);
@@ -321,7 +244,7 @@ fn board_errors_name_the_entry_and_exit_codes_say_what_failed() {
     drop(w);
     // Usage: --since without --wait, a board without entries, options of other kinds.
     fails(&["get", &b.0, "price", "--since", "1"], 2);
-    let other = Seg::new("usage");
+    let other = Ring::new("usage");
     fails(&["create", &other.0, "--kind", "blackboard"], 2);
     fails(
         &["create", &other.0, "--kind", "blackboard", "--ids", "4"],

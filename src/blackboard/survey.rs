@@ -6,7 +6,7 @@ use super::seqlock::version;
 use crate::region::Region;
 use crate::role::Role;
 use crate::roles::Class;
-use crate::survey::{self, BoardEntry, EntryState, Now, Surveyed, Unit};
+use crate::survey::{self, BoardEntry, EntryState, Now, Surveyed};
 use crate::sync::Ordering;
 
 impl Surveyed for Blackboard {
@@ -19,15 +19,7 @@ impl Surveyed for Blackboard {
     }
 
     fn geometry(g: &Geometry) -> survey::Geometry {
-        survey::Geometry {
-            capacity: g.entries as u64,
-            unit: Unit::Entries,
-            slot_size: None,
-            max_message: 0,
-            lossy: None,
-            max_lag: None,
-            stall_timeout: None,
-        }
+        survey::Geometry::of_entries(g.entries)
     }
 
     /// The fill is the number of entries set; an entry's value length and state are read

@@ -4,7 +4,7 @@ use super::layout::{Event, EventHeader, Geometry};
 use crate::region::Region;
 use crate::role::Role;
 use crate::roles::Class;
-use crate::survey::{self, EventCount, Now, Position, Surveyed, Unit};
+use crate::survey::{self, EventCount, Now, Position, Surveyed};
 use crate::sync::Ordering;
 
 impl Surveyed for Event {
@@ -16,15 +16,7 @@ impl Surveyed for Event {
     }
 
     fn geometry(g: &Geometry) -> survey::Geometry {
-        survey::Geometry {
-            capacity: g.ids as u64,
-            unit: Unit::Entries,
-            slot_size: None,
-            max_message: 0,
-            lossy: None,
-            max_lag: None,
-            stall_timeout: None,
-        }
+        survey::Geometry::of_entries(g.ids)
     }
 
     /// The fill is the number of ids that ever fired; `messages` the notifications.

@@ -92,6 +92,22 @@ impl Geometry {
     }
 }
 
+impl Geometry {
+    /// The geometry of a table of `n` entries (a blackboard's entries, an event
+    /// segment's ids).
+    pub(crate) fn of_entries(n: usize) -> Geometry {
+        Geometry {
+            capacity: n as u64,
+            unit: Unit::Entries,
+            slot_size: None,
+            max_message: 0,
+            lossy: None,
+            max_lag: None,
+            stall_timeout: None,
+        }
+    }
+}
+
 /// The two roles of a ring of cells, with the kind's names for them.
 pub(crate) fn cell_roles(cells: &Shape, names: [&'static str; 2]) -> [(&'static str, Class); 2] {
     [
