@@ -35,17 +35,6 @@ static ipcring_board_options_t board_options(size_t writers) {
     return o;
 }
 
-static void sleep_ms(long ms) {
-    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&t, NULL);
-}
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 static void null_pointers_and_handles(void) {
     ipcring_board_options_t o = board_options(1);
     ipcring_board_writer_t *w = (ipcring_board_writer_t *)&o; /* garbage, to see it reset */

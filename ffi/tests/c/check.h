@@ -1,6 +1,7 @@
 /* The checks of the C test programs: EXPECT(call, status) and CHECK(condition) count what
  * they check and report each failure with its line; ring("suffix") names a ring after
- * the PREFIX argument, so that the Rust test can remove leftovers of a failed run.
+ * the PREFIX argument, so that the Rust test can remove leftovers of a failed run;
+ * sleep_ms and now_ms for the tests that wait. Include it after _GNU_SOURCE.
  *
  * A program includes this header once, sets `prefix` from its argument, runs its checks,
  * and returns report("name"). */
@@ -10,8 +11,22 @@
 #include "ipcring.h"
 
 #include <stdio.h>
+#include <time.h>
 
 static int checks, failures;
+
+/* Sleeps `ms` milliseconds. */
+static inline void sleep_ms(long ms) {
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+/* Milliseconds of CLOCK_MONOTONIC. */
+static inline double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
 static const char *prefix;
 
 static void expect_rc(const char *file, int line, const char *call, int got, int want) {

@@ -51,17 +51,6 @@ static ipcring_event_options_t event_options(size_t ids, size_t notifiers, size_
     return o;
 }
 
-static void sleep_ms(long ms) {
-    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&t, NULL);
-}
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 static void null_pointers_and_handles(void) {
     ipcring_event_options_t o = event_options(8, 1, 1);
     ipcring_notifier_t *n = (ipcring_notifier_t *)&o; /* garbage, to see it reset */

@@ -23,11 +23,6 @@ static ipcring_mpmc_options_t small_queue(void) {
     return o;
 }
 
-static void sleep_ms(long ms) {
-    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&t, NULL);
-}
-
 static void null_pointers_and_handles(void) {
     ipcring_mpmc_options_t o = small_queue();
     ipcring_mpmc_producer_t *tx = (ipcring_mpmc_producer_t *)&o; /* garbage, to see it reset */

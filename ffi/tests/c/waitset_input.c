@@ -40,12 +40,6 @@ static void close_pairs(void) {
     EXPECT(ipcring_unlink(name_b), IPCRING_OK);
 }
 
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
 static void null_pointers_and_bad_handles(void) {
     ipcring_waitset_t *set = (ipcring_waitset_t *)&tx_a; /* garbage, to see it replaced */
     EXPECT(ipcring_waitset_new(NULL), IPCRING_ERR_NULL_POINTER);
