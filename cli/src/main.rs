@@ -50,7 +50,8 @@ enum Command {
     },
     /// Show a ring's header, positions, and every role slot with its counters.
     Inspect {
-        /// The ring's name (as given to `create`, without `ipcring.`).
+        /// The ring's name (as given to `create`, without `ipcring.`), or the path of a
+        /// file-backed ring (anything with a `/`: `./orders.ring`).
         name: String,
         /// Print JSON (schema in cli/RINGS_JSON.md).
         #[arg(long)]

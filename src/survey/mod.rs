@@ -43,6 +43,7 @@ use crate::segment::{Segment, Spec};
 use crate::sync::Ordering;
 use rustix::fs::Stat;
 use std::io;
+use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// What a ring's capacity and fill count.
@@ -327,30 +328,44 @@ pub(crate) struct Now {
 /// `Truncated`, `BadGeometry`, `HeaderSizeMismatch`, `Io`. A ring found corrupted is
 /// read, and says so in [`Ring::broken`].
 pub fn inspect(name: &str) -> Result<Ring, OpenError> {
+    inspect_at(&Place::named(name)?, name)
+}
+
+/// Reads the file-backed ring at `path` (see [`crate::Builder::at`]) read-only, whatever
+/// its kind; [`Ring::name`] is the path as given.
+///
+/// # Errors
+/// As [`inspect`].
+pub fn inspect_file(path: impl AsRef<Path>) -> Result<Ring, OpenError> {
+    let path = path.as_ref();
+    inspect_at(&Place::file(path)?, &path.display().to_string())
+}
+
+fn inspect_at(place: &Place, name: &str) -> Result<Ring, OpenError> {
     use crate::blackboard::Blackboard;
     use crate::broadcast::Broadcast;
     use crate::event::Event;
     use crate::mpmc::Mpmc;
     use crate::spsc::Spsc;
-    match read::<Spsc>(name) {
+    match read::<Spsc>(place, name) {
         Err(OpenError::KindMismatch { found, .. }) if found == Kind::Mpmc as u32 => {
-            read::<Mpmc>(name)
+            read::<Mpmc>(place, name)
         }
         Err(OpenError::KindMismatch { found, .. }) if found == Kind::Broadcast as u32 => {
-            read::<Broadcast>(name)
+            read::<Broadcast>(place, name)
         }
         Err(OpenError::KindMismatch { found, .. }) if found == Kind::Blackboard as u32 => {
-            read::<Blackboard>(name)
+            read::<Blackboard>(place, name)
         }
         Err(OpenError::KindMismatch { found, .. }) if found == Kind::Event as u32 => {
-            read::<Event>(name)
+            read::<Event>(place, name)
         }
         other => other,
     }
 }
 
-fn read<S: Surveyed>(name: &str) -> Result<Ring, OpenError> {
-    let (seg, geo) = Segment::open_read_only::<S>(&Place::named(name)?)?;
+fn read<S: Surveyed>(place: &Place, name: &str) -> Result<Ring, OpenError> {
+    let (seg, geo) = Segment::open_read_only::<S>(place)?;
     let st = rustix::fs::fstat(seg.fd()).map_err(|e| OpenError::Io {
         op: "fstat",
         source: e.into(),

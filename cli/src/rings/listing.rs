@@ -103,11 +103,18 @@ fn print_table(out: &mut impl Write, rows: &[[String; 8]]) -> std::io::Result<()
     Ok(())
 }
 
+/// The ring `name`, or the file-backed ring at `name` if it holds a `/` (which no ring
+/// name does).
 fn inspect_ring(name: &str) -> Result<Ring, Failure> {
-    survey::inspect(name).map_err(|e| Failure::ring(name, e))
+    let found = if name.contains('/') {
+        survey::inspect_file(name)
+    } else {
+        survey::inspect(name)
+    };
+    found.map_err(|e| Failure::ring(name, e))
 }
 
-/// `ipcring inspect NAME`.
+/// `ipcring inspect NAME|PATH`.
 pub fn inspect(name: &str, json: bool) -> Result<(), Failure> {
     let r = inspect_ring(name)?;
     let mut out = std::io::stdout().lock();
