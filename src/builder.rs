@@ -4,20 +4,21 @@
 //! [`crate::spsc::Builder`] is `Builder<spsc::Shape>`): the setters below are written once,
 //! the kind adds its geometry setters and its `create_*`/`open_*` calls.
 
+use crate::anonymous::RingFd;
 use crate::error::OpenError;
 use crate::namespace::{self, Place};
 use crate::region::Region;
-use crate::segment::{CreateOptions, Segment, Spec};
+use crate::segment::{CreateOptions, Segment, Source, Spec};
 use crate::wait::WaitStrategy;
 use std::path::{Path, PathBuf};
 
 /// Options of a ring: where it lives and what every kind shares, plus the kind's own `K`.
 ///
 /// A ring lives at a name ([`Builder::new`]: a POSIX shared-memory object, gone at
-/// reboot) or at a path on a file system ([`Builder::at`]: a file, whose committed
-/// messages outlive every process and a reboot).
-/// Both open, check, lock and remove their object the same way, and give the same
-/// handles.
+/// reboot), at a path on a file system ([`Builder::at`]: a file, whose committed
+/// messages outlive every process and a reboot), or nowhere ([`Builder::fd`]: an
+/// anonymous ring in a sealed memfd, reached only through its descriptor). Every place
+/// gives the same handles, validated the same way.
 #[derive(Debug, Clone)]
 pub struct Builder<K> {
     target: Target,
@@ -33,6 +34,7 @@ pub struct Builder<K> {
 enum Target {
     Name(String),
     Path(PathBuf),
+    Fd(RingFd),
 }
 
 impl<K: Default> Builder<K> {
@@ -106,6 +108,35 @@ impl<K: Default> Builder<K> {
         Builder::with_target(Target::Path(path.as_ref().to_owned()))
     }
 
+    /// Options for the anonymous ring in the memfd `ring` ([`RingFd`]): `create_*` makes
+    /// the ring in an empty memfd and seals it, `open_*` opens the ring in a memfd that
+    /// another process (or this one) created, sent or inherited. Nothing but a holder of
+    /// the descriptor can reach the ring, and nothing can truncate it once sealed, so no
+    /// peer can make a mapping fault. [`Builder::mode`] does not apply (holding the
+    /// descriptor is the permission).
+    ///
+    /// Each handle opens a description of the memfd of its own (through
+    /// `/proc/self/fd`, which must be mounted), so that the descriptors passed around
+    /// hold no role: a process that keeps one after its handles are gone does not look
+    /// alive to its peers.
+    ///
+    /// ```
+    /// use ipcring::{mpmc, RingFd};
+    /// let ring = RingFd::new("work")?;
+    /// let mut tx = mpmc::Builder::fd(&ring).capacity(64).slot_size(32).create_producer()?;
+    /// // A child inherits `ring.inheritable()?`, or another process receives it with
+    /// // `RingFd::recv`; here, a second handle of this process.
+    /// let mut rx = mpmc::Builder::fd(&ring).open_consumer()?;
+    /// tx.send(b"job")?;
+    /// let mut buf = Vec::new();
+    /// rx.recv_into(&mut buf)?;
+    /// assert_eq!(buf, b"job");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn fd(ring: &RingFd) -> Builder<K> {
+        Builder::with_target(Target::Fd(ring.clone()))
+    }
+
     fn with_target(target: Target) -> Builder<K> {
         Builder {
             target,
@@ -149,11 +180,12 @@ impl<K: Cellular> Builder<K> {
 
 impl<K> Builder<K> {
     /// Where the ring lives, checked.
-    fn place(&self) -> Result<Place, OpenError> {
-        match &self.target {
-            Target::Name(name) => Place::named(name),
-            Target::Path(path) => Place::file(path),
-        }
+    fn source(&self) -> Result<Source, OpenError> {
+        Ok(match &self.target {
+            Target::Name(name) => Source::Place(Place::named(name)?),
+            Target::Path(path) => Source::Place(Place::file(path)?),
+            Target::Fd(ring) => Source::Fd(ring.clone()),
+        })
     }
 
     /// Permission bits of a created segment: 0600 (the default), or 0600 with group bits
@@ -204,7 +236,7 @@ impl<K> Builder<K> {
             mode: self.mode,
             populate: self.populate,
         };
-        let seg = Segment::create::<S>(&self.place()?, geo, opts)?;
+        let seg = Segment::create::<S>(&self.source()?, geo, opts)?;
         Ok(Region::segment::<S>(seg, geo))
     }
 
@@ -224,7 +256,7 @@ impl<K> Builder<K> {
     pub(crate) fn open_region<S: Spec>(
         &self,
     ) -> Result<(Region<S::Header>, S::Geometry), OpenError> {
-        let (seg, geo) = Segment::open::<S>(&self.place()?, self.populate)?;
+        let (seg, geo) = Segment::open::<S>(&self.source()?, self.populate)?;
         Ok((Region::segment::<S>(seg, &geo), geo))
     }
 
@@ -237,15 +269,19 @@ impl<K> Builder<K> {
         open: impl Fn(&Self) -> Result<T, OpenError>,
         create: impl Fn(&Self) -> Result<T, OpenError>,
     ) -> Result<T, OpenError> {
-        let place = self.place()?;
+        let source = self.source()?;
+        let reclaim = || match &source {
+            Source::Place(place) => namespace::reclaim_abandoned(place),
+            Source::Fd(_) => Ok(false),
+        };
         let mut last = None;
         for _ in 0..4 {
-            namespace::reclaim_abandoned(&place)?;
+            reclaim()?;
             match open(self) {
                 Err(OpenError::NotFound { .. }) => {}
                 // Its creator may have died while we waited: if so, the name is free now.
                 Err(e @ OpenError::StillInitializing { .. }) => {
-                    if !namespace::reclaim_abandoned(&place)? {
+                    if !reclaim()? {
                         return Err(e);
                     }
                 }

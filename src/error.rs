@@ -178,6 +178,24 @@ pub enum OpenError {
         /// The size asked for.
         size: u64,
     },
+    /// Too few huge pages are free for a ring on huge pages
+    /// ([`crate::RingFd::with_huge_pages`], or a file ring on hugetlbfs): the administrator
+    /// reserves them in `/proc/sys/vm/nr_hugepages`.
+    #[error(
+        "no huge pages free for a {size}-byte segment (reserve them in /proc/sys/vm/nr_hugepages)"
+    )]
+    NoHugePages {
+        /// The size asked for, in whole huge pages.
+        size: u64,
+    },
+    /// An anonymous ring's descriptor is not a memfd sealed against shrinking (not made
+    /// by ipcring, or its creator died while it created the ring): a peer could truncate
+    /// it under the mapping, so it is not used.
+    #[error("{name} is not a sealed memfd: refused (a peer could truncate it)")]
+    NotSealed {
+        /// The descriptor's label (`/memfd:<name> (deleted)`).
+        name: String,
+    },
     /// Any other system error.
     #[error("{op} failed")]
     Io {

@@ -70,6 +70,7 @@
 #![deny(unsafe_op_in_unsafe_fn, missing_docs, missing_debug_implementations)]
 #![warn(clippy::undocumented_unsafe_blocks, unreachable_pub)]
 
+mod anonymous;
 mod attachment;
 pub mod blackboard;
 pub mod broadcast;
@@ -87,6 +88,7 @@ mod layout;
 #[cfg(ipcring_loom)]
 #[doc(hidden)]
 pub mod loom_hooks;
+mod mapping;
 pub mod mpmc;
 mod namespace;
 mod pace;
@@ -104,6 +106,7 @@ mod view;
 mod wait;
 mod waitset;
 
+pub use anonymous::RingFd;
 pub use builder::Builder;
 pub use error::{OpenError, RecvError, SendError};
 pub use layout::{ABI_MAJOR, ABI_MINOR, MAGIC};

@@ -1,24 +1,28 @@
-//! Named shared-memory segments: create (exclusive), open (validated).
+//! Shared-memory segments: create (exclusive), open (validated).
 //!
-//! Ring `foo` lives in the POSIX shared-memory object `/ipcring.foo`
-//! (`/dev/shm/ipcring.foo` on Linux; [`crate::namespace`] says how names are opened,
-//! trusted and removed). The creator makes it with `O_CREAT|O_EXCL`, takes its object lock
-//! and gives it mode 0200 (write-only: other openers see it is not ready), `fallocate`s
-//! the whole size (so a full `/dev/shm` fails here with `NoSpace`, never later with
-//! SIGBUS), writes the header, publishes `state = READY`, `fchmod`s to the final mode,
-//! and only then releases the lock. An opener waits a bounded time while the mode says
-//! initialising, checks that it may trust the object, validates every identity field and
-//! the object's size, and only then maps the whole segment.
+//! A segment's object is a file: ring `foo`'s POSIX shared-memory object `/ipcring.foo`
+//! (`/dev/shm/ipcring.foo` on Linux), a file-backed ring's file ([`crate::namespace`] says
+//! how both are opened, trusted and removed), or an anonymous ring's memfd
+//! ([`crate::anonymous`]). The creator of a named or file ring makes it with
+//! `O_CREAT|O_EXCL`, takes its object lock and gives it mode 0200 (write-only: other
+//! openers see it is not ready); an anonymous ring's creator takes the lock of an empty
+//! memfd. Then it `fallocate`s the whole size (so a full `/dev/shm` or disk fails here
+//! with `NoSpace`, never later with SIGBUS), writes the header, publishes
+//! `state = READY`, `fchmod`s to the final mode (or seals the memfd), and only then
+//! releases the lock. An opener waits a bounded time while the object says initialising,
+//! checks that it may trust the object, validates every identity field and the object's
+//! size, and only then maps the whole segment.
 
+use crate::anonymous::{self, RingFd};
 use crate::error::OpenError;
 use crate::layout::{self, Identity, Kind, SLOT_SIZE};
+use crate::mapping::{self, Access, Mapping};
 use crate::namespace::{self, map_errno, Place};
 use crate::sync::Ordering;
 use crate::time::Deadline;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::{Mode, OFlags};
+use rustix::fs::Mode;
 use rustix::io::Errno;
-use rustix::mm::{MapFlags, ProtFlags};
 use std::ptr::NonNull;
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,133 +67,33 @@ fn total_size<S: Spec>(g: &S::Geometry) -> usize {
     header_size::<S>(g) + S::data_len(g)
 }
 
+/// Where a segment's object is.
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    /// At a name or a path.
+    Place(Place),
+    /// In a memfd.
+    Fd(RingFd),
+}
+
+impl Source {
+    /// How errors name the ring.
+    pub(crate) fn label(&self) -> String {
+        match self {
+            Source::Place(place) => place.label().to_owned(),
+            Source::Fd(ring) => ring.label(),
+        }
+    }
+}
+
 /// Options of a segment's creation.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CreateOptions {
-    /// Final permission bits (0600 by default).
+    /// Final permission bits (0600 by default; not used for a memfd).
     pub(crate) mode: u32,
     /// Pre-fault every page at map time (`MAP_POPULATE`).
     pub(crate) populate: bool,
 }
-
-/// How a handle maps and opens a segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Access {
-    /// A handle that takes a role: reads and writes.
-    ReadWrite,
-    /// A bystander (`ipcring inspect`): maps the segment read-only, writes nothing, and
-    /// also reads a ring that a handle found corrupted.
-    ReadOnly,
-}
-
-impl Access {
-    fn prot(self) -> ProtFlags {
-        match self {
-            Access::ReadWrite => ProtFlags::READ | ProtFlags::WRITE,
-            Access::ReadOnly => ProtFlags::READ,
-        }
-    }
-
-    fn flags(self) -> OFlags {
-        match self {
-            Access::ReadWrite => OFlags::RDWR,
-            Access::ReadOnly => OFlags::RDONLY,
-        }
-    }
-}
-
-/// A shared mapping between two guard pages (inaccessible: an access that strays past
-/// either end faults at once instead of reading or writing whatever lies next to it),
-/// unmapped on drop.
-#[derive(Debug)]
-pub(crate) struct Mapping {
-    base: NonNull<u8>,
-    len: usize,
-}
-
-impl Mapping {
-    fn new(
-        fd: BorrowedFd<'_>,
-        len: usize,
-        populate: bool,
-        access: Access,
-    ) -> Result<Mapping, OpenError> {
-        let io = |e: rustix::io::Errno| OpenError::Io {
-            op: "mmap",
-            source: e.into(),
-        };
-        let page = rustix::param::page_size();
-        let reserved = reservation(len, page).ok_or(OpenError::Io {
-            op: "mmap",
-            source: std::io::ErrorKind::OutOfMemory.into(),
-        })?;
-        // SAFETY: a fresh private, inaccessible mapping at an address the kernel chooses
-        // aliases nothing.
-        let guard = unsafe {
-            rustix::mm::mmap_anonymous(
-                core::ptr::null_mut(),
-                reserved,
-                ProtFlags::empty(),
-                MapFlags::PRIVATE | MapFlags::NORESERVE,
-            )
-        }
-        .map_err(io)?;
-        let mut flags = MapFlags::SHARED | MapFlags::FIXED;
-        if populate {
-            flags |= MapFlags::POPULATE;
-        }
-        // SAFETY: the fixed address lies inside the reservation made above, which is ours
-        // and holds no Rust object, one page in; `len` is within the object's size
-        // (checked by the callers).
-        let p = unsafe {
-            rustix::mm::mmap(
-                guard.cast::<u8>().add(page).cast(),
-                len,
-                access.prot(),
-                flags,
-                fd,
-                0,
-            )
-        };
-        match p.map(|p| NonNull::new(p.cast::<u8>())) {
-            Ok(Some(base)) => Ok(Mapping { base, len }),
-            failed => {
-                // SAFETY: the reservation made above, which nothing else uses.
-                let _ = unsafe { rustix::mm::munmap(guard, reserved) };
-                Err(match failed {
-                    Err(e) => io(e),
-                    _ => OpenError::Io {
-                        op: "mmap",
-                        source: std::io::ErrorKind::AddrNotAvailable.into(),
-                    },
-                })
-            }
-        }
-    }
-}
-
-/// Bytes of the reservation for a mapping of `len` bytes: whole pages, with a guard page
-/// before and after.
-fn reservation(len: usize, page: usize) -> Option<usize> {
-    len.checked_next_multiple_of(page)?.checked_add(2 * page)
-}
-
-impl Drop for Mapping {
-    fn drop(&mut self) {
-        let page = rustix::param::page_size();
-        let reserved = reservation(self.len, page).unwrap_or(self.len);
-        // SAFETY: the reservation of `new`, one page before `base`: the mapping and its
-        // guards; every reference into it is tied to the lifetime of the handle that owns
-        // it.
-        let _ = unsafe { rustix::mm::munmap(self.base.as_ptr().sub(page).cast(), reserved) };
-    }
-}
-
-// SAFETY: the mapping is shared memory accessed only through atomics and through windows
-// whose exclusivity the ring protocol guarantees; the pointer is valid until drop.
-unsafe impl Send for Mapping {}
-// SAFETY: as for `Send`: `&Mapping` gives only the base pointer and the length.
-unsafe impl Sync for Mapping {}
 
 /// A mapped segment and its own open file description (which carries its role lock).
 /// Unmapped when dropped; the name stays until [`namespace::unlink`] — except for a
@@ -215,18 +119,23 @@ struct Object {
 
 /// An object this handle created and has not published yet.
 #[derive(Debug)]
-struct Made {
-    place: Place,
-    /// The final mode.
-    mode: u32,
+enum Made {
+    /// At a place, with its final mode.
+    Place { place: Place, mode: u32 },
+    /// In a memfd.
+    Memfd,
 }
 
 impl Drop for Object {
     fn drop(&mut self) {
-        if let Some(made) = &self.unpublished {
+        match &self.unpublished {
             // We hold the object lock: removed only if the name still refers to our
             // object, so that we never remove somebody else's segment.
-            let _ = namespace::remove(&made.place, self.fd.as_fd());
+            Some(Made::Place { place, .. }) => {
+                let _ = namespace::remove(place, self.fd.as_fd());
+            }
+            Some(Made::Memfd) => anonymous::unmake(self.fd.as_fd()),
+            None => {}
         }
     }
 }
@@ -239,39 +148,38 @@ fn io_err(op: &'static str) -> impl Fn(Errno) -> OpenError {
 }
 
 impl Segment {
-    /// Creates the segment at `place` exclusively for geometry `geo` and writes its identity
-    /// and geometry. The segment is not ready yet: the caller initialises the rest of its
-    /// header (and takes its role lock, so that no opener can take it first), then calls
-    /// [`Segment::publish`]. Dropped before that, it removes the half-made object.
+    /// Creates the segment at `source` exclusively for geometry `geo` and writes its
+    /// identity and geometry. The segment is not ready yet: the caller initialises the rest
+    /// of its header (and takes its role lock, so that no opener can take it first), then
+    /// calls [`Segment::publish`]. Dropped before that, it removes the half-made object (or
+    /// empties the memfd).
     pub(crate) fn create<S: Spec>(
-        place: &Place,
+        source: &Source,
         geo: &S::Geometry,
         opts: CreateOptions,
     ) -> Result<Segment, OpenError> {
-        namespace::check_mode(opts.mode)?;
         // From here on, a failure drops `object`, which removes it.
-        let object = Object {
-            fd: namespace::claim(place)?,
-            unpublished: Some(Made {
-                place: place.clone(),
-                mode: opts.mode,
-            }),
+        let object = match source {
+            Source::Place(place) => {
+                namespace::check_mode(opts.mode)?;
+                Object {
+                    fd: namespace::claim(place)?,
+                    unpublished: Some(Made::Place {
+                        place: place.clone(),
+                        mode: opts.mode,
+                    }),
+                }
+            }
+            Source::Fd(ring) => Object {
+                fd: anonymous::claim(ring)?,
+                unpublished: Some(Made::Memfd),
+            },
         };
         let fd = object.fd.as_fd();
         let total = total_size::<S>(geo);
         #[cfg(feature = "crash-points")]
         crate::crash::reached(crate::crash::Point::CreateBeforeSize);
-        match rustix::fs::fallocate(fd, rustix::fs::FallocateFlags::empty(), 0, total as u64) {
-            Ok(()) => {}
-            Err(Errno::NOSPC) | Err(Errno::FBIG) => {
-                return Err(OpenError::NoSpace { size: total as u64 })
-            }
-            // Filesystems without fallocate: size the object, pages come on first touch.
-            Err(Errno::OPNOTSUPP) => {
-                rustix::fs::ftruncate(fd, total as u64).map_err(io_err("ftruncate"))?
-            }
-            Err(e) => return Err(map_errno(e, place.label(), "fallocate")),
-        }
+        allocate(fd, total, source)?;
         let seg = Segment {
             map: Arc::new(Mapping::new(fd, total, opts.populate, Access::ReadWrite)?),
             object,
@@ -303,25 +211,37 @@ impl Segment {
         identity.state.store(layout::STATE_READY, Ordering::Release);
         #[cfg(feature = "crash-points")]
         crate::crash::reached(crate::crash::Point::CreateBeforeMode);
-        rustix::fs::fchmod(&self.object.fd, Mode::from_raw_mode(made.mode))
-            .map_err(io_err("fchmod"))?;
+        match made {
+            Made::Place { mode, .. } => {
+                rustix::fs::fchmod(&self.object.fd, Mode::from_raw_mode(*mode))
+                    .map_err(io_err("fchmod"))?;
+            }
+            Made::Memfd => anonymous::seal(self.object.fd.as_fd())?,
+        }
         // Published: the object stays, and removers may take its lock.
         self.object.unpublished = None;
         namespace::unlock(self.object.fd.as_fd());
         Ok(())
     }
 
-    /// Opens the segment at `place`, waits (bounded) for it to be ready, validates it as a
-    /// ring of kind `S` and maps it whole. Returns the geometry found.
+    /// Opens the segment at `source`, waits (bounded) for it to be ready, validates it as
+    /// a ring of kind `S` and maps it whole. Returns the geometry found.
     pub(crate) fn open<S: Spec>(
-        place: &Place,
+        source: &Source,
         populate: bool,
     ) -> Result<(Segment, S::Geometry), OpenError> {
         let deadline = Deadline::after(OPEN_WAIT);
         loop {
-            match Self::try_open::<S>(place, populate, Access::ReadWrite) {
+            match Self::try_open::<S>(source, populate, Access::ReadWrite) {
                 Err(OpenError::StillInitializing { .. }) if !deadline.passed() => {
                     std::thread::sleep(Duration::from_millis(1));
+                }
+                // A memfd's creator seals it within moments of sizing it, never handing
+                // it out before: one unsealed for this long was never sealed.
+                Err(OpenError::StillInitializing { .. }) if matches!(source, Source::Fd(_)) => {
+                    return Err(OpenError::NotSealed {
+                        name: source.label(),
+                    })
                 }
                 Err(OpenError::StillInitializing { .. }) => {
                     return Err(OpenError::StillInitializing { waited: OPEN_WAIT })
@@ -337,44 +257,32 @@ impl Segment {
     pub(crate) fn open_read_only<S: Spec>(
         place: &Place,
     ) -> Result<(Segment, S::Geometry), OpenError> {
-        Self::try_open::<S>(place, false, Access::ReadOnly)
+        Self::try_open::<S>(&Source::Place(place.clone()), false, Access::ReadOnly)
     }
 
     fn try_open<S: Spec>(
-        place: &Place,
+        source: &Source,
         populate: bool,
         access: Access,
     ) -> Result<(Segment, S::Geometry), OpenError> {
-        let name = place.label();
-        let initializing = OpenError::StillInitializing {
-            waited: Duration::ZERO,
-        };
-        let fd = match namespace::open(place, access.flags()) {
-            Ok(fd) => fd,
-            Err(Errno::ACCESS) => {
-                // Mode 0200 keeps out everybody but root while the creator initialises: wait
-                // for it. (Nothing of the object is used before it is opened and checked.)
-                return match namespace::lstat(place) {
-                    Ok(st) if namespace::is_regular(&st) && namespace::initialising(st.st_mode) => {
-                        Err(initializing)
-                    }
-                    _ => Err(map_errno(Errno::ACCESS, name, "open")),
-                };
-            }
-            Err(e) => return Err(map_errno(e, name, "open")),
+        let fd = match source {
+            Source::Place(place) => open_place(place, access)?,
+            Source::Fd(ring) => anonymous::open(ring, access.flags())?,
         };
         let st = rustix::fs::fstat(&fd).map_err(io_err("fstat"))?;
-        namespace::check_trusted(&st, name)?;
-        // Until its creator gives it its final mode, an object is not ready, whatever its
-        // header says (root may open it before that).
-        if namespace::initialising(st.st_mode) {
-            return Err(initializing);
-        }
         let size = st.st_size as u64;
         let fixed = core::mem::size_of::<S::Header>();
-        if size < fixed as u64 {
+        // On hugetlbfs only whole huge pages below the size can be touched: a size that is
+        // not a multiple of them counts only its whole pages.
+        let page = mapping::page_of(fd.as_fd())? as u64;
+        let usable = if page > rustix::param::page_size() as u64 {
+            size - size % page
+        } else {
+            size
+        };
+        if usable < fixed as u64 {
             return Err(OpenError::Truncated {
-                size,
+                size: usable,
                 expected: fixed as u64,
             });
         }
@@ -382,8 +290,8 @@ impl Segment {
         let probe = Mapping::new(fd.as_fd(), fixed, false, Access::ReadOnly)?;
         // SAFETY: the probe maps the whole fixed header and lives until the end of this
         // function; the header is made of atomics, valid for any bit pattern.
-        let h = unsafe { &*probe.base.as_ptr().cast::<S::Header>() };
-        let geo = validate::<S>(h, size, access)?;
+        let h = unsafe { &*probe.base().as_ptr().cast::<S::Header>() };
+        let geo = validate::<S>(h, usable, access)?;
         drop(probe);
         let map = Arc::new(Mapping::new(
             fd.as_fd(),
@@ -406,17 +314,17 @@ impl Segment {
         // SAFETY: a segment of kind `S` maps at least the fixed header (checked at create
         // and open), page aligned; the header is made of atomics, valid for any bit
         // pattern, and lives as long as `self`.
-        unsafe { &*self.map.base.as_ptr().cast::<S::Header>() }
+        unsafe { &*self.map.base().as_ptr().cast::<S::Header>() }
     }
 
     /// Start of the mapping.
     pub(crate) fn base(&self) -> NonNull<u8> {
-        self.map.base
+        self.map.base()
     }
 
     /// Length of the mapping.
     pub(crate) fn len(&self) -> usize {
-        self.map.len
+        self.map.len()
     }
 
     /// Keeps the memory mapped, not the descriptor (nor its role lock): for a helper
@@ -440,13 +348,65 @@ impl Segment {
         // as `self`; msync reads the page tables, not the memory through Rust references.
         unsafe {
             rustix::mm::msync(
-                self.map.base.as_ptr().cast(),
-                self.map.len,
+                self.map.base().as_ptr().cast(),
+                self.map.len(),
                 rustix::mm::MsyncFlags::SYNC,
             )
         }?;
         rustix::fs::fdatasync(&self.object.fd)?;
         Ok(())
+    }
+}
+
+/// Opens the object at `place` with `access` and checks that it may be trusted and is
+/// ready (its creator gave it its final mode).
+fn open_place(place: &Place, access: Access) -> Result<OwnedFd, OpenError> {
+    let name = place.label();
+    let initializing = OpenError::StillInitializing {
+        waited: Duration::ZERO,
+    };
+    let fd = match namespace::open(place, access.flags()) {
+        Ok(fd) => fd,
+        Err(Errno::ACCESS) => {
+            // Mode 0200 keeps out everybody but root while the creator initialises: wait
+            // for it. (Nothing of the object is used before it is opened and checked.)
+            return match namespace::lstat(place) {
+                Ok(st) if namespace::is_regular(&st) && namespace::initialising(st.st_mode) => {
+                    Err(initializing)
+                }
+                _ => Err(map_errno(Errno::ACCESS, name, "open")),
+            };
+        }
+        Err(e) => return Err(map_errno(e, name, "open")),
+    };
+    let st = rustix::fs::fstat(&fd).map_err(io_err("fstat"))?;
+    namespace::check_trusted(&st, name)?;
+    // Until its creator gives it its final mode, an object is not ready, whatever its
+    // header says (root may open it before that).
+    if namespace::initialising(st.st_mode) {
+        return Err(initializing);
+    }
+    Ok(fd)
+}
+
+/// Gives the object of `fd` (at `source`) the blocks of a `total`-byte segment; on
+/// hugetlbfs, whole huge pages (the only size it maps).
+fn allocate(fd: BorrowedFd<'_>, total: usize, source: &Source) -> Result<(), OpenError> {
+    let page = mapping::page_of(fd)?;
+    let huge = page > rustix::param::page_size();
+    let size = if huge {
+        total.next_multiple_of(page)
+    } else {
+        total
+    } as u64;
+    match rustix::fs::fallocate(fd, rustix::fs::FallocateFlags::empty(), 0, size) {
+        Ok(()) => Ok(()),
+        // hugetlbfs says ENOSPC when its pool is short.
+        Err(Errno::NOSPC | Errno::NOMEM) if huge => Err(OpenError::NoHugePages { size }),
+        Err(Errno::NOSPC | Errno::FBIG) => Err(OpenError::NoSpace { size }),
+        // Filesystems without fallocate: size the object, pages come on first touch.
+        Err(Errno::OPNOTSUPP) => rustix::fs::ftruncate(fd, size).map_err(io_err("ftruncate")),
+        Err(e) => Err(map_errno(e, &source.label(), "fallocate")),
     }
 }
 
@@ -521,46 +481,4 @@ fn validate<S: Spec>(h: &S::Header, size: u64, access: Access) -> Result<S::Geom
         });
     }
     Ok(geo)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The permissions of the mapping of `/proc/self/maps` that contains `addr`, and its
-    /// bounds.
-    fn mapping_at(addr: usize) -> (usize, usize, String) {
-        let maps = std::fs::read_to_string("/proc/self/maps").expect("maps");
-        maps.lines()
-            .find_map(|l| {
-                let mut parts = l.split_whitespace();
-                let (range, perms) = (parts.next()?, parts.next()?);
-                let (a, b) = range.split_once('-')?;
-                let (a, b) = (
-                    usize::from_str_radix(a, 16).ok()?,
-                    usize::from_str_radix(b, 16).ok()?,
-                );
-                (a <= addr && addr < b).then(|| (a, b, perms.to_owned()))
-            })
-            .expect("a mapping there")
-    }
-
-    #[test]
-    fn a_mapping_lies_between_two_inaccessible_pages() {
-        let page = rustix::param::page_size();
-        let fd =
-            rustix::fs::memfd_create("guards", rustix::fs::MemfdFlags::CLOEXEC).expect("memfd");
-        let len = 3 * page + 100;
-        rustix::fs::ftruncate(&fd, len as u64).expect("size");
-        let m = Mapping::new(fd.as_fd(), len, false, Access::ReadWrite).expect("map");
-        let base = m.base.as_ptr() as usize;
-        let (start, end, perms) = mapping_at(base);
-        assert_eq!((start, end - start, &perms[..2]), (base, 4 * page, "rw"));
-        let (start, end, perms) = mapping_at(base - 1);
-        assert_eq!((end, &perms[..3]), (base, "---"), "the guard before");
-        assert!(start <= base - page);
-        let (start, _, perms) = mapping_at(base + 4 * page);
-        assert_eq!(&perms[..3], "---", "the guard after");
-        assert!(start <= base + 4 * page);
-    }
 }
