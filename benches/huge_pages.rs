@@ -102,7 +102,10 @@ fn main() {
         ("random get, 4096 entries", random),
     ];
     println!("1 GiB rings, base pages vs huge pages: median of {runs} runs, ns per op");
-    println!("{:<28} {:>10} {:>10} {:>11}", "case", "4 KiB", "2 MiB", "base/huge");
+    println!(
+        "{:<28} {:>10} {:>10} {:>11}",
+        "case", "4 KiB", "2 MiB", "base/huge"
+    );
     for (what, case) in cases {
         let (mut base, mut huge) = (Vec::new(), Vec::new());
         for _ in 0..runs {
