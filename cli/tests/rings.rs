@@ -349,31 +349,6 @@ fn inspect_shows_an_event_segments_counters() {
 }
 
 #[test]
-fn inspect_reads_a_file_backed_ring_by_its_path() {
-    let dir = std::env::temp_dir().join(format!("cli-{}-file-ring", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a directory");
-    let path = dir.join("orders.ring");
-    let mut tx = ipcring::mpmc::Builder::at(&path)
-        .capacity(16)
-        .slot_size(32)
-        .create_producer()
-        .expect("create a file ring");
-    tx.send(b"one").expect("send");
-    let shown = path.display().to_string();
-    let v = json(&["inspect", &shown, "--json"]);
-    assert_eq!(
-        (v["kind"].as_str(), v["messages"].as_u64()),
-        (Some("mpmc"), Some(1))
-    );
-    assert_eq!(v["name"], shown.as_str());
-    // A name without a `/` is a named ring's: none has this one.
-    assert_eq!(run(&["inspect", "orders.ring"]).status.code(), Some(1));
-    drop(tx);
-    ipcring::remove_file_ring(&path).expect("remove");
-    std::fs::remove_dir(&dir).expect("remove the directory");
-}
-
-#[test]
 fn watch_prints_a_line_per_interval_when_not_on_a_terminal() {
     let ring = Ring::new("watch");
     ok(&["create", &ring.0, "--kind", "mpmc"]);
