@@ -41,9 +41,15 @@ enum Command {
     /// Measure ipcring against the hardware limit, a raw futex and the kernel's IPC.
     Bench(BenchArgs),
     /// List every ring in /dev/shm: kind, capacity, fill, roles, owner, mode, age (and
-    /// objects that are not readable rings, with the reason).
+    /// objects that are not readable rings, with the reason); or the file-backed rings
+    /// among the files of directories.
     #[command(visible_alias = "ls")]
     List {
+        /// Directories to list instead of /dev/shm: their files that begin as ipcring's
+        /// do (readable rings, and rings of another version or corrupted, with the
+        /// reason), by path. Other files are not shown, nor those this user may not read.
+        #[arg(value_name = "DIR")]
+        dirs: Vec<PathBuf>,
         /// Print JSON (schema in cli/RINGS_JSON.md).
         #[arg(long)]
         json: bool,
@@ -52,6 +58,7 @@ enum Command {
     Inspect {
         /// The ring's name (as given to `create`, without `ipcring.`), or the path of a
         /// file-backed ring (anything with a `/`: `./orders.ring`).
+        #[arg(value_name = "NAME|PATH")]
         name: String,
         /// Print JSON (schema in cli/RINGS_JSON.md).
         #[arg(long)]
@@ -59,7 +66,9 @@ enum Command {
     },
     /// Show a ring's rates, fill and roles every interval, until Ctrl-C.
     Watch {
-        /// The ring's name.
+        /// The ring's name, or the path of a file-backed ring (anything with a `/`:
+        /// `./orders.ring`).
+        #[arg(value_name = "NAME|PATH")]
         name: String,
         /// Time between two looks (500ms, 2s...).
         #[arg(long, default_value = "1s", value_parser = rings::units::duration)]
@@ -76,22 +85,29 @@ enum Command {
     Create(rings::housekeeping::CreateArgs),
     /// Remove rings, unless a live process holds one of their roles.
     Rm {
-        /// Names of the rings to remove.
-        #[arg(required = true)]
+        /// Names of the rings to remove, or paths of file-backed rings (anything with a
+        /// `/`: `./orders.ring`).
+        #[arg(required = true, value_name = "NAME|PATH")]
         names: Vec<String>,
         /// Remove them even while processes hold roles (they keep their mapping), and
-        /// objects at the names that are not readable rings.
+        /// objects at the names that are not readable rings. At a path: also a file left
+        /// initialising, by a creator that died (or any write-only file).
         #[arg(long)]
         force: bool,
     },
     /// Remove rings nobody will use again: leftovers of creators that died, and rings
     /// with no live role of which a holder died or that were found corrupted.
     Gc {
+        /// Directories whose file-backed rings (those `list DIR` shows) to collect instead
+        /// of /dev/shm's, by the same rules but one: a file left initialising is never
+        /// taken (it may be any write-only file; `rm --force PATH` removes it).
+        #[arg(value_name = "DIR")]
+        dirs: Vec<PathBuf>,
         /// Only list what would be removed.
         #[arg(long)]
         dry_run: bool,
-        /// Only rings whose names start with this.
-        #[arg(long, default_value = "")]
+        /// Only rings whose names start with this (in /dev/shm).
+        #[arg(long, default_value = "", conflicts_with = "dirs")]
         prefix: String,
     },
     /// Send messages to a ring: standard input's lines, or --message/--file.
@@ -150,7 +166,7 @@ fn main() -> ExitCode {
     let ring_command = match cli.command {
         Command::Bench(args) => return io_outcome(bench::run(&args)),
         Command::Child(args) => return io_outcome(child::run(&args)),
-        Command::List { json } => rings::listing::list(json),
+        Command::List { dirs, json } => rings::listing::list(&dirs, json),
         Command::Inspect { name, json } => rings::listing::inspect(&name, json),
         Command::Watch {
             name,
@@ -160,7 +176,11 @@ fn main() -> ExitCode {
         } => rings::listing::watch(&name, interval, looks, json),
         Command::Create(args) => rings::housekeeping::create(&args),
         Command::Rm { names, force } => rings::housekeeping::rm(&names, force),
-        Command::Gc { dry_run, prefix } => rings::housekeeping::gc(&prefix, dry_run),
+        Command::Gc {
+            dirs,
+            dry_run,
+            prefix,
+        } => rings::housekeeping::gc(&dirs, &prefix, dry_run),
         Command::Send(args) => rings::pipe::send(&args),
         Command::Recv(args) => rings::pipe::recv(&args),
         Command::Set(args) => rings::board::set(&args),

@@ -16,30 +16,6 @@ fn json(args: &[&str]) -> Value {
     serde_json::from_slice(&ok(args)).expect("valid JSON")
 }
 
-fn inspect(ring: &Ring) -> Value {
-    json(&["inspect", &ring.0, "--json"])
-}
-
-/// The holders of role `role` in an `inspect --json`.
-fn holders(v: &Value, role: &str) -> Vec<String> {
-    v["slots"]
-        .as_array()
-        .expect("slots")
-        .iter()
-        .filter(|s| s["role"] == role)
-        .map(|s| s["holder"].as_str().expect("holder").to_owned())
-        .collect()
-}
-
-/// Polls `inspect` until `role`'s first slot has `holder`.
-fn await_holder(ring: &Ring, role: &str, holder: &str) {
-    let start = Instant::now();
-    while holders(&inspect(ring), role)[0] != holder {
-        assert!(start.elapsed() < DEADLINE, "{role} never became {holder}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 fn lines(n: u64) -> Vec<u8> {
     (1..=n)
         .map(|i| format!("{i}\n"))
@@ -110,7 +86,7 @@ fn a_killed_holder_is_listed_dead_and_gc_reclaims_its_ring() {
             .stdout(Stdio::null())
             .spawn()
             .expect("start a sender");
-        await_holder(&ring, writer, "alive");
+        await_holder(&ring.0, writer, "alive");
         let listed = json(&["list", "--json"]);
         let entry = listed["rings"]
             .as_array()
@@ -127,7 +103,7 @@ fn a_killed_holder_is_listed_dead_and_gc_reclaims_its_ring() {
         );
         sender.kill().expect("kill -9 the sender");
         sender.wait().expect("reap");
-        assert_eq!(holders(&inspect(&ring), writer)[0], "dead");
+        assert_eq!(holders(&inspect(&ring.0), writer)[0], "dead");
         let text = String::from_utf8(ok(&["list"])).expect("utf-8");
         let row = text
             .lines()
@@ -152,7 +128,7 @@ fn rm_refuses_a_ring_in_use_and_ctrl_c_gives_the_role_back() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("start a follower");
-    await_holder(&ring, "subscriber", "alive");
+    await_holder(&ring.0, "subscriber", "alive");
     ok(&["send", &ring.0, "--message", "hello"]);
     let refused = run(&["rm", &ring.0]);
     assert_eq!(refused.status.code(), Some(1));
@@ -165,7 +141,7 @@ fn rm_refuses_a_ring_in_use_and_ctrl_c_gives_the_role_back() {
     let out = finish(follower, "recv --follow");
     assert!(out.status.success(), "{out:?}");
     assert_eq!(out.stdout, b"hello\n");
-    assert_eq!(holders(&inspect(&ring), "subscriber")[0], "left");
+    assert_eq!(holders(&inspect(&ring.0), "subscriber")[0], "left");
     ok(&["rm", &ring.0]);
     assert!(!ring.path().exists());
 }
@@ -179,7 +155,7 @@ fn rm_force_removes_a_ring_in_use() {
         .stdout(Stdio::null())
         .spawn()
         .expect("start a holder");
-    await_holder(&ring, "consumer", "alive");
+    await_holder(&ring.0, "consumer", "alive");
     ok(&["rm", "--force", &ring.0]);
     assert!(!ring.path().exists());
     // SAFETY: as above.
@@ -236,7 +212,7 @@ fn inspect_reports_counters_and_lag_as_json() {
         "0660",
     ]);
     ok(&["send", &ring.0, "--message", "m", "--count", "5"]);
-    let v = inspect(&ring);
+    let v = inspect(&ring.0);
     assert_eq!(v["schema"], 1);
     assert_eq!(v["kind"], "broadcast");
     assert_eq!(v["capacity"], 64);
@@ -285,7 +261,7 @@ fn inspect_shows_a_blackboards_entries() {
     w.set(0, b"101.5").expect("set");
     w.set(0, b"101.25").expect("set");
     w.set_value(1, &7u64).expect("set");
-    let v = inspect(&ring);
+    let v = inspect(&ring.0);
     assert_eq!(v["kind"], "blackboard");
     assert_eq!(v["unit"], "entries");
     assert_eq!(v["capacity"], 3);
@@ -325,7 +301,7 @@ fn inspect_shows_a_blackboards_entries() {
         "{text}"
     );
     drop(w);
-    assert_eq!(holders(&inspect(&ring), "writer"), ["left"]);
+    assert_eq!(holders(&inspect(&ring.0), "writer"), ["left"]);
 }
 
 #[test]
@@ -341,7 +317,7 @@ fn inspect_shows_an_event_segments_counters() {
     for id in [1, 1, 3] {
         tx.notify(id).expect("notify");
     }
-    let v = inspect(&ring);
+    let v = inspect(&ring.0);
     assert_eq!(v["kind"], "event");
     assert_eq!(
         (v["capacity"].as_u64(), v["unit"].as_str()),
@@ -368,33 +344,8 @@ fn inspect_shows_an_event_segments_counters() {
     );
     assert!(text.contains("2 id(s) never fired"), "{text}");
     drop(tx);
-    assert_eq!(holders(&inspect(&ring), "notifier"), ["left", "never"]);
+    assert_eq!(holders(&inspect(&ring.0), "notifier"), ["left", "never"]);
     let _ = rx.try_wait();
-}
-
-#[test]
-fn inspect_reads_a_file_backed_ring_by_its_path() {
-    let dir = std::env::temp_dir().join(format!("cli-{}-file-ring", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a directory");
-    let path = dir.join("orders.ring");
-    let mut tx = ipcring::mpmc::Builder::at(&path)
-        .capacity(16)
-        .slot_size(32)
-        .create_producer()
-        .expect("create a file ring");
-    tx.send(b"one").expect("send");
-    let shown = path.display().to_string();
-    let v = json(&["inspect", &shown, "--json"]);
-    assert_eq!(
-        (v["kind"].as_str(), v["messages"].as_u64()),
-        (Some("mpmc"), Some(1))
-    );
-    assert_eq!(v["name"], shown.as_str());
-    // A name without a `/` is a named ring's: none has this one.
-    assert_eq!(run(&["inspect", "orders.ring"]).status.code(), Some(1));
-    drop(tx);
-    ipcring::remove_file_ring(&path).expect("remove");
-    std::fs::remove_dir(&dir).expect("remove the directory");
 }
 
 #[test]
@@ -465,9 +416,9 @@ fn ctrl_c_stops_a_sender_waiting_for_input_and_gives_its_role_back() {
         .expect("start a sender");
     let mut input = sender.stdin.take().expect("stdin");
     input.write_all(b"one\ntwo\n").expect("feed two lines");
-    await_holder(&ring, "producer", "alive");
+    await_holder(&ring.0, "producer", "alive");
     let start = Instant::now();
-    while inspect(&ring)["messages"] != 2 {
+    while inspect(&ring.0)["messages"] != 2 {
         assert!(start.elapsed() < DEADLINE, "the two lines never arrived");
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -477,7 +428,7 @@ fn ctrl_c_stops_a_sender_waiting_for_input_and_gives_its_role_back() {
     assert_eq!(out.status.code(), Some(130), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("interrupted (2 sent)"), "{err}");
-    assert_eq!(holders(&inspect(&ring), "producer")[0], "left");
+    assert_eq!(holders(&inspect(&ring.0), "producer")[0], "left");
     drop(input);
     assert_eq!(ok(&["recv", &ring.0]), b"one\ntwo\n");
 }

@@ -35,27 +35,6 @@ fn fails(args: &[&str], code: i32) -> String {
     err
 }
 
-/// The holders of role `role` in an `inspect --json`.
-fn holders(seg: &Ring, role: &str) -> Vec<String> {
-    let v: Value = serde_json::from_slice(&ok(&["inspect", &seg.0, "--json"])).expect("JSON");
-    v["slots"]
-        .as_array()
-        .expect("slots")
-        .iter()
-        .filter(|s| s["role"] == role)
-        .map(|s| s["holder"].as_str().expect("holder").to_owned())
-        .collect()
-}
-
-/// Polls `inspect` until `role`'s first slot has `holder`.
-fn await_holder(seg: &Ring, role: &str, holder: &str) {
-    let start = Instant::now();
-    while holders(seg, role)[0] != holder {
-        assert!(start.elapsed() < DEADLINE, "{role} never became {holder}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// Polls until process `pid` sleeps on a futex (a wait that has begun).
 fn await_futex_sleep(pid: u32) {
     let start = Instant::now();
@@ -121,7 +100,7 @@ fn a_board_made_from_the_cli_round_trips_values_by_key_and_index() {
     assert_eq!(v["kind"], "blackboard");
     assert_eq!(v["capacity"], 4);
     assert_eq!(v["max_message"], 32);
-    assert_eq!(holders(&b, "writer"), ["never"]);
+    assert_eq!(holders(&inspect(&b.0), "writer"), ["never"]);
     assert_eq!(text(&["set", &b.0, "price", "101.5"]), "1\n");
     assert_eq!(text(&["set", &b.0, "price", "101.25"]), "2\n");
     assert_eq!(text(&["set", &b.0, "1", "500"]), "1\n");
@@ -161,7 +140,7 @@ fn a_board_made_from_the_cli_round_trips_values_by_key_and_index() {
         );
     }
     // Each set took the writer's slot and gave it back.
-    assert_eq!(holders(&b, "writer"), ["left"]);
+    assert_eq!(holders(&inspect(&b.0), "writer"), ["left"]);
     ok(&["rm", &b.0]);
     assert!(!b.path().exists());
 }
@@ -268,7 +247,7 @@ fn board_errors_name_the_entry_and_exit_codes_say_what_failed() {
 fn notifications_are_counted_by_a_listener_started_first() {
     let e = events("count", &["--notifiers", "2", "--listeners", "1"]);
     let listener = start(&["listen", &e.0, "--count", "5"]);
-    await_holder(&e, "listener", "alive");
+    await_holder(&e.0, "listener", "alive");
     ok(&["notify", &e.0, "1", "--count", "3"]);
     ok(&["notify", &e.0, "2", "-c", "2"]);
     let out = finish(listener, "listen --count 5");
@@ -282,8 +261,8 @@ fn notifications_are_counted_by_a_listener_started_first() {
         counts[id.parse::<usize>().unwrap()] += count.parse::<u64>().unwrap();
     }
     assert_eq!(counts, [0, 3, 2, 0]);
-    assert_eq!(holders(&e, "listener"), ["left"]);
-    assert_eq!(holders(&e, "notifier"), ["left", "never"]);
+    assert_eq!(holders(&inspect(&e.0), "listener"), ["left"]);
+    assert_eq!(holders(&inspect(&e.0), "notifier"), ["left", "never"]);
     ok(&["rm", &e.0]);
     assert!(!e.path().exists());
 }
@@ -293,7 +272,7 @@ fn a_killed_notifier_is_reported_departed_and_ctrl_c_ends_listen() {
     let e = events("departed", &[]);
     let mut listener = start(&["listen", &e.0, "--json"]);
     let lines = lines_of(&mut listener);
-    await_holder(&e, "listener", "alive");
+    await_holder(&e.0, "listener", "alive");
     let mut notifier = start(&["notify", &e.0, "-"]);
     let mut input = notifier.stdin.take().expect("stdin");
     input.write_all(b"3\n").expect("an id");
@@ -307,7 +286,7 @@ fn a_killed_notifier_is_reported_departed_and_ctrl_c_ends_listen() {
         (v["event"].as_str(), v["id"].as_u64(), v["count"].as_u64()),
         (Some("fired"), Some(3), Some(1))
     );
-    assert_eq!(holders(&e, "notifier")[0], "alive");
+    assert_eq!(holders(&inspect(&e.0), "notifier")[0], "alive");
     notifier.kill().expect("kill -9 the notifier");
     notifier.wait().expect("reap");
     let v = next();
@@ -323,11 +302,11 @@ fn a_killed_notifier_is_reported_departed_and_ctrl_c_ends_listen() {
             "{f} is not in RINGS_JSON.md"
         );
     }
-    assert_eq!(holders(&e, "notifier")[0], "dead");
+    assert_eq!(holders(&inspect(&e.0), "notifier")[0], "dead");
     interrupt(&listener);
     let out = finish(listener, "listen, interrupted");
     assert!(out.status.success(), "{out:?}");
-    assert_eq!(holders(&e, "listener")[0], "left");
+    assert_eq!(holders(&inspect(&e.0), "listener")[0], "left");
 }
 
 #[test]
@@ -360,11 +339,11 @@ fn event_errors_and_exit_codes() {
     drop(rx);
     // Ctrl-C before --count: interrupted (130).
     let listener = start(&["listen", &e.0, "--count", "1"]);
-    await_holder(&e, "listener", "alive");
+    await_holder(&e.0, "listener", "alive");
     interrupt(&listener);
     let out = finish(listener, "listen --count, interrupted");
     assert_eq!(out.status.code(), Some(130), "{out:?}");
-    assert_eq!(holders(&e, "listener")[0], "left");
+    assert_eq!(holders(&inspect(&e.0), "listener")[0], "left");
     // Not an event segment.
     let b = board("not-events");
     let err = fails(&["notify", &b.0, "0"], 1);

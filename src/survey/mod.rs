@@ -25,24 +25,26 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod listing;
 mod removal;
 mod state;
 
 pub use crate::layout::Kind;
-pub use removal::{collect_garbage, remove_unused, Garbage, Reason, Removal};
+pub use listing::{list, list_dir, Entry};
+pub use removal::{collect_garbage, collect_garbage_in, remove_unused, remove_unused_file};
+pub use removal::{Garbage, Reason, Removal};
 pub use state::{BoardEntry, EntryState, EventCount};
 
 use crate::cells::Shape;
 use crate::error::OpenError;
 use crate::layout::Counters as SharedCounters;
-use crate::namespace::{self, Place};
+use crate::namespace::Place;
 use crate::region::Region;
 use crate::role::Role;
 use crate::roles::{Class, Slots};
 use crate::segment::{Segment, Spec};
 use crate::sync::Ordering;
 use rustix::fs::Stat;
-use std::io;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -281,19 +283,6 @@ impl Ring {
     }
 }
 
-/// An object in the ring namespace and what a survey made of it.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct Entry {
-    /// The ring's name.
-    pub name: String,
-    /// The object, if it could be looked at.
-    pub object: Option<Object>,
-    /// The ring, or why the object is not one that can be read (another ABI version,
-    /// truncated, still initialising, not made by ipcring, not ours...).
-    pub ring: Result<Ring, OpenError>,
-}
-
 /// What each kind tells a survey about itself.
 pub(crate) trait Surveyed: Spec + Sized {
     /// The kind's two roles, their names and their slots.
@@ -426,34 +415,4 @@ fn holder(slots: Slots<'_>, index: usize) -> Holder {
         (false, 0) => Holder::Never,
         (false, _) => Holder::Left,
     }
-}
-
-/// Every object in the ring namespace (`/dev/shm/ipcring.*`), sorted by name, each with
-/// what [`inspect`] makes of it.
-///
-/// # Errors
-/// The error of reading the namespace's directory.
-pub fn list() -> io::Result<Vec<Entry>> {
-    let mut entries = Vec::new();
-    for dirent in std::fs::read_dir(namespace::SHM_DIR)? {
-        let dirent = dirent?;
-        let file = dirent.file_name();
-        let Some(name) = file
-            .to_str()
-            .and_then(|f| f.strip_prefix(namespace::NAME_PREFIX))
-        else {
-            continue;
-        };
-        let object = Place::named(name)
-            .ok()
-            .and_then(|p| namespace::lstat(&p).ok())
-            .map(|st| Object::of(&st));
-        entries.push(Entry {
-            name: name.to_owned(),
-            object,
-            ring: inspect(name),
-        });
-    }
-    entries.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(entries)
 }

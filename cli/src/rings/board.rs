@@ -3,10 +3,11 @@
 //! and may wait for the entry to change.
 
 use super::render::SCHEMA;
+use super::target::Target;
 use super::{exit, expect_kind, interrupted, role_failure, units, Failure, SLICE};
 use clap::Args;
-use ipcring::blackboard::{Builder, GetError, Reader, SetError};
-use ipcring::survey::{self, Holder, Kind};
+use ipcring::blackboard::{GetError, Reader, SetError, Shape};
+use ipcring::survey::{Holder, Kind};
 use std::io::{self, Read, Write};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -14,7 +15,9 @@ use std::time::{Duration, Instant};
 /// Options of `ipcring set`.
 #[derive(Debug, Clone, Args)]
 pub struct SetArgs {
-    /// The blackboard (see `ipcring create --kind blackboard`).
+    /// The blackboard (see `ipcring create --kind blackboard`): its name, or the path of a
+    /// file-backed one (an argument with a `/`: `./config.board`).
+    #[arg(value_name = "NAME|PATH")]
     pub name: String,
     /// The entry: its key, or its index (0, 1...).
     pub key: String,
@@ -25,7 +28,9 @@ pub struct SetArgs {
 /// Options of `ipcring get`.
 #[derive(Debug, Clone, Args)]
 pub struct GetArgs {
-    /// The blackboard.
+    /// The blackboard: its name, or the path of a file-backed one (an argument with a `/`:
+    /// `./config.board`).
+    #[arg(value_name = "NAME|PATH")]
     pub name: String,
     /// The entry: its key, or its index (0, 1...).
     pub key: String,
@@ -83,8 +88,10 @@ pub fn set(a: &SetArgs) -> Result<(), Failure> {
     } else {
         a.value.as_bytes().to_vec()
     };
-    expect_kind(&a.name, Kind::Blackboard, "a blackboard")?;
-    let mut w = Builder::new(&a.name)
+    let at = Target::new(&a.name);
+    expect_kind(at, Kind::Blackboard, "a blackboard")?;
+    let mut w = at
+        .builder::<Shape>()
         .open_writer()
         .map_err(|e| role_failure(&a.name, "writer", e))?;
     let index = resolve(&a.name, &a.key, w.keys())?;
@@ -100,8 +107,10 @@ fn set_failure(a: &SetArgs, e: SetError) -> Failure {
 
 /// `ipcring get`.
 pub fn get(a: &GetArgs) -> Result<(), Failure> {
-    expect_kind(&a.name, Kind::Blackboard, "a blackboard")?;
-    let mut r = Builder::new(&a.name)
+    let at = Target::new(&a.name);
+    expect_kind(at, Kind::Blackboard, "a blackboard")?;
+    let mut r = at
+        .builder::<Shape>()
         .open_reader()
         .map_err(|e| Failure::ring(&a.name, e))?;
     let index = resolve(&a.name, &a.key, r.keys())?;
@@ -139,7 +148,9 @@ pub fn get(a: &GetArgs) -> Result<(), Failure> {
 /// without a change ends the wait (`NoWriter`).
 fn wait(a: &GetArgs, r: &mut Reader, index: usize, since: u64) -> Result<(), Failure> {
     let stop = interrupted()?;
-    let ring = survey::inspect(&a.name).map_err(|e| Failure::ring(&a.name, e))?;
+    let ring = Target::new(&a.name)
+        .inspect()
+        .map_err(|e| Failure::ring(&a.name, e))?;
     let attached = ring.slots_of("writer").any(|s| s.holder == Holder::Alive);
     let started = Instant::now();
     loop {

@@ -3,9 +3,10 @@
 //! included, so that the listeners see a departure, never a holder that died.
 
 use super::render::SCHEMA;
+use super::target::Target;
 use super::{exit, expect_kind, interrupted, role_failure, units, Failure, SLICE};
 use clap::Args;
-use ipcring::event::{Fired, Listener, Notifier};
+use ipcring::event::{Fired, Shape};
 use ipcring::survey::Kind;
 use ipcring::RecvError;
 use std::io::{self, BufRead, BufWriter, Write};
@@ -16,7 +17,9 @@ use std::time::{Duration, Instant};
 /// Options of `ipcring notify`.
 #[derive(Debug, Clone, Args)]
 pub struct NotifyArgs {
-    /// The event segment (see `ipcring create --kind event`).
+    /// The event segment (see `ipcring create --kind event`): its name, or the path of a
+    /// file-backed one (an argument with a `/`: `./done.events`).
+    #[arg(value_name = "NAME|PATH")]
     pub name: String,
     /// The event id to fire (0 to the segment's ids - 1); `-`: the ids of standard
     /// input's lines, each fired as it is read, holding the notifier's slot until the
@@ -30,7 +33,9 @@ pub struct NotifyArgs {
 /// Options of `ipcring listen`.
 #[derive(Debug, Clone, Args)]
 pub struct ListenArgs {
-    /// The event segment.
+    /// The event segment: its name, or the path of a file-backed one (an argument with a
+    /// `/`: `./done.events`).
+    #[arg(value_name = "NAME|PATH")]
     pub name: String,
     /// Stop once this many notifications were seen (the report that reaches it is
     /// printed whole).
@@ -56,8 +61,10 @@ pub fn notify(a: &NotifyArgs) -> Result<(), Failure> {
         "-" => None,
         id => Some(parse_id(id).map_err(Failure::usage)?),
     };
-    expect_kind(&a.name, Kind::Event, "an event segment")?;
-    let mut tx = Notifier::open(&a.name).map_err(|e| role_failure(&a.name, "notifier", e))?;
+    let at = Target::new(&a.name);
+    expect_kind(at, Kind::Event, "an event segment")?;
+    let tx = at.builder::<Shape>().open_notifier();
+    let mut tx = tx.map_err(|e| role_failure(&a.name, "notifier", e))?;
     let failed = |fired: u64, e: &dyn std::fmt::Display| {
         Failure::quiet(format!("{}: {e} ({fired} fired)", a.name))
     };
@@ -111,8 +118,10 @@ fn parse_id(s: &str) -> Result<u32, String> {
 /// `ipcring listen`.
 pub fn listen(a: &ListenArgs) -> Result<(), Failure> {
     let stop = interrupted()?;
-    expect_kind(&a.name, Kind::Event, "an event segment")?;
-    let mut rx = Listener::open(&a.name).map_err(|e| role_failure(&a.name, "listener", e))?;
+    let at = Target::new(&a.name);
+    expect_kind(at, Kind::Event, "an event segment")?;
+    let rx = at.builder::<Shape>().open_listener();
+    let mut rx = rx.map_err(|e| role_failure(&a.name, "listener", e))?;
     let mut out = BufWriter::new(io::stdout().lock());
     let mut seen = 0u64;
     let mut idle = Instant::now();

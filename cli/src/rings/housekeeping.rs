@@ -1,11 +1,12 @@
 //! `ipcring create`, `rm` and `gc`: making rings (and blackboards and event segments) and
-//! removing the ones nobody uses.
+//! removing the ones nobody uses, in /dev/shm or at paths.
 
-use super::units;
-use super::Failure;
+use super::target::Target;
+use super::{survey_dirs, units, Failure};
 use clap::{Args, ValueEnum};
-use ipcring::survey::{self, Reason, Removal};
-use ipcring::{blackboard, broadcast, event, mpmc, spsc};
+use ipcring::survey::{self, Garbage, Reason, Removal};
+use ipcring::{blackboard, broadcast, event, mpmc, spsc, OpenError};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// A kind of ring, as the command line names it.
@@ -26,7 +27,9 @@ pub enum KindArg {
 /// Options of `ipcring create`.
 #[derive(Debug, Clone, Args)]
 pub struct CreateArgs {
-    /// The ring's name (its object is /dev/shm/ipcring.NAME).
+    /// The ring's name (its object is /dev/shm/ipcring.NAME), or the path of the file to
+    /// make a file-backed ring of (an argument with a `/`: `./orders.ring`).
+    #[arg(value_name = "NAME|PATH")]
     pub name: String,
     /// Kind of ring.
     #[arg(long, value_enum)]
@@ -134,13 +137,16 @@ pub fn create(a: &CreateArgs) -> Result<(), Failure> {
             "a blackboard needs entries: --entry KEY:MAXSIZE or --entries N:MAXSIZE".into(),
         ));
     }
+    let at = Target::new(&a.name);
     let made = match a.kind {
-        KindArg::Spsc => spsc::Builder::new(&a.name)
+        KindArg::Spsc => at
+            .builder::<spsc::Shape>()
             .capacity(a.capacity.unwrap_or(spsc::DEFAULT_CAPACITY))
             .mode(a.mode)
             .create_detached(),
         KindArg::Mpmc => {
-            let mut b = mpmc::Builder::new(&a.name)
+            let mut b = at
+                .builder::<mpmc::Shape>()
                 .capacity(a.capacity.unwrap_or(mpmc::DEFAULT_CAPACITY))
                 .slot_size(a.slot_size.unwrap_or(mpmc::DEFAULT_SLOT_SIZE))
                 .producers(a.producers.unwrap_or(mpmc::DEFAULT_ROLE_SLOTS))
@@ -152,7 +158,8 @@ pub fn create(a: &CreateArgs) -> Result<(), Failure> {
             b.create_detached()
         }
         KindArg::Broadcast => {
-            let mut b = broadcast::Builder::new(&a.name)
+            let mut b = at
+                .builder::<broadcast::Shape>()
                 .capacity(a.capacity.unwrap_or(broadcast::DEFAULT_CAPACITY))
                 .slot_size(a.slot_size.unwrap_or(broadcast::DEFAULT_SLOT_SIZE))
                 .publishers(a.publishers.unwrap_or(broadcast::DEFAULT_ROLE_SLOTS))
@@ -168,7 +175,8 @@ pub fn create(a: &CreateArgs) -> Result<(), Failure> {
             b.create_detached()
         }
         KindArg::Blackboard => {
-            let mut b = blackboard::Builder::new(&a.name)
+            let mut b = at
+                .builder::<blackboard::Shape>()
                 .writers(a.writers.unwrap_or(1))
                 .mode(a.mode);
             for (key, max) in &a.entry {
@@ -179,7 +187,8 @@ pub fn create(a: &CreateArgs) -> Result<(), Failure> {
             }
             b.create_detached()
         }
-        KindArg::Event => event::Builder::new(&a.name)
+        KindArg::Event => at
+            .builder::<event::Shape>()
             .ids(a.ids.unwrap_or(event::DEFAULT_IDS))
             .notifiers(a.notifiers.unwrap_or(event::DEFAULT_ROLE_SLOTS))
             .listeners(a.listeners.unwrap_or(event::DEFAULT_ROLE_SLOTS))
@@ -194,12 +203,20 @@ pub fn create(a: &CreateArgs) -> Result<(), Failure> {
 pub fn rm(names: &[String], force: bool) -> Result<(), Failure> {
     let mut failures: Vec<Failure> = names
         .iter()
-        .filter_map(|name| match survey::remove_unused(name, force) {
+        .filter_map(|name| match Target::new(name).remove_unused(force) {
             Ok(Removal::Removed) => None,
             Ok(Removal::InUse(ring)) => Some(Failure::quiet(format!(
                 "{name}: in use ({}); not removed (--force removes it anyway)",
                 super::render::roles_column(&ring)
             ))),
+            // Found initialising under its lock, which nobody else held: only a file at a
+            // path is not removed then.
+            Err(OpenError::StillInitializing { waited }) if waited.is_zero() => {
+                Some(Failure::quiet(format!(
+                    "{name}: left initialising, by a creator that died (or it is no ring at \
+                     all); not removed (--force removes it)"
+                )))
+            }
             Err(e) => Some(Failure::ring(name, e)),
         })
         .collect();
@@ -218,12 +235,27 @@ pub fn rm(names: &[String], force: bool) -> Result<(), Failure> {
     }
 }
 
-/// `ipcring gc`.
-pub fn gc(prefix: &str, dry_run: bool) -> Result<(), Failure> {
-    let found =
-        survey::collect_garbage(prefix, dry_run).map_err(|e| Failure::new("list /dev/shm", e))?;
+/// `ipcring gc [DIR...]`.
+pub fn gc(dirs: &[PathBuf], prefix: &str, dry_run: bool) -> Result<(), Failure> {
+    let survey = |dir: Option<&Path>| match dir {
+        None => survey::collect_garbage(prefix, dry_run),
+        Some(dir) => survey::collect_garbage_in(dir, dry_run),
+    };
     let mut failed = 0;
-    for g in &found {
+    survey_dirs(dirs, survey, |found| {
+        failed += report(&found, dry_run);
+        Ok(())
+    })?;
+    match failed {
+        0 => Ok(()),
+        n => Err(Failure::quiet(format!("{n} not removed"))),
+    }
+}
+
+/// Prints a line per ring that `gc` found; returns how many it failed to remove.
+fn report(found: &[Garbage], dry_run: bool) -> usize {
+    let mut failed = 0;
+    for g in found {
         let why = match g.reason {
             Reason::AbandonedCreation => "its creator died while initialising it",
             Reason::HoldersDied => "no role is held and a holder died",
@@ -240,8 +272,5 @@ pub fn gc(prefix: &str, dry_run: bool) -> Result<(), Failure> {
             }
         }
     }
-    match failed {
-        0 => Ok(()),
-        n => Err(Failure::quiet(format!("{n} not removed"))),
-    }
+    failed
 }

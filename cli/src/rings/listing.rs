@@ -2,14 +2,21 @@
 //! `ipcring::survey` (read-only mappings; no role, no lock taken).
 
 use super::render::{self, age, age_secs, capacity, roles_column, user_name};
-use super::Failure;
-use ipcring::survey::{self, Holder, Ring, Unit};
+use super::target::Target;
+use super::{survey_dirs, Failure};
+use ipcring::survey::{self, Entry, Holder, Ring, Unit};
 use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// `ipcring list`.
-pub fn list(json: bool) -> Result<(), Failure> {
-    let entries = survey::list().map_err(|e| Failure::new("list /dev/shm", e))?;
+/// `ipcring list [DIR...]`.
+pub fn list(dirs: &[PathBuf], json: bool) -> Result<(), Failure> {
+    let mut entries: Vec<Entry> = Vec::new();
+    let survey = |dir: Option<&Path>| dir.map_or_else(survey::list, survey::list_dir);
+    survey_dirs(dirs, survey, |found| {
+        entries.extend(found);
+        Ok(())
+    })?;
     let mut out = std::io::stdout().lock();
     if json {
         let v = serde_json::json!({
@@ -18,8 +25,9 @@ pub fn list(json: bool) -> Result<(), Failure> {
         });
         return writeln!(out, "{v:#}").map_err(Failure::output);
     }
+    let first = if dirs.is_empty() { "NAME" } else { "PATH" };
     let mut rows = vec![[
-        "NAME", "KIND", "CAPACITY", "FILL", "ROLES", "OWNER", "MODE", "AGE",
+        first, "KIND", "CAPACITY", "FILL", "ROLES", "OWNER", "MODE", "AGE",
     ]
     .map(String::from)];
     for e in &entries {
@@ -49,7 +57,7 @@ pub fn list(json: bool) -> Result<(), Failure> {
                 "-".into(),
                 "-".into(),
                 "-".into(),
-                format!("not readable: {}", unreadable(err)),
+                format!("not readable: {}", unreadable(&e.name, err)),
                 owner,
                 mode,
                 since,
@@ -59,13 +67,14 @@ pub fn list(json: bool) -> Result<(), Failure> {
     print_table(&mut out, &rows).map_err(Failure::output)
 }
 
-/// Why an object cannot be read, for the table.
-fn unreadable(err: &ipcring::OpenError) -> String {
+/// Why the object of entry `name` cannot be read, for the table.
+fn unreadable(name: &str, err: &ipcring::OpenError) -> String {
     match err {
         // The survey does not wait for a creator.
-        ipcring::OpenError::StillInitializing { .. } => {
-            "still initialising (if its creator died, `ipcring gc` removes it)".into()
-        }
+        ipcring::OpenError::StillInitializing { .. } => format!(
+            "still initialising (if its creator died, {} removes it)",
+            Target::new(name).remover_of_leftover()
+        ),
         e => e.to_string(),
     }
 }
@@ -103,15 +112,11 @@ fn print_table(out: &mut impl Write, rows: &[[String; 8]]) -> std::io::Result<()
     Ok(())
 }
 
-/// The ring `name`, or the file-backed ring at `name` if it holds a `/` (which no ring
-/// name does).
+/// The ring `name` (or at the path `name`: see [`Target`]).
 fn inspect_ring(name: &str) -> Result<Ring, Failure> {
-    let found = if name.contains('/') {
-        survey::inspect_file(name)
-    } else {
-        survey::inspect(name)
-    };
-    found.map_err(|e| Failure::ring(name, e))
+    Target::new(name)
+        .inspect()
+        .map_err(|e| Failure::ring(name, e))
 }
 
 /// `ipcring inspect NAME|PATH`.

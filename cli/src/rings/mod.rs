@@ -1,7 +1,8 @@
 //! The commands that work on rings: see them (`list`, `inspect`, `watch`), make and remove
 //! them (`create`, `rm`, `gc`), move messages through them from a shell (`send`, `recv`),
 //! set and get a blackboard's values (`set`, `get`), and fire and wait for events
-//! (`notify`, `listen`).
+//! (`notify`, `listen`). Each takes a ring in /dev/shm by its name or a file-backed ring
+//! by its path (see `target`); `list` and `gc` take directories of file rings.
 
 pub mod board;
 pub mod events;
@@ -9,17 +10,20 @@ pub mod housekeeping;
 pub mod listing;
 pub mod pipe;
 mod render;
+pub mod target;
 pub mod units;
 
-use ipcring::survey::{self, Kind};
+use ipcring::survey::Kind;
 use ipcring::OpenError;
 use std::error::Error;
 use std::fmt;
 use std::io;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
+use target::Target;
 
 /// Exit codes that tell a script what happened, besides 0 (success), 1 (an error), 2 (a
 /// usage error) and 130 (interrupted).
@@ -47,11 +51,27 @@ fn interrupted() -> Result<Arc<AtomicBool>, Failure> {
     Ok(flag)
 }
 
-/// Fails unless `name` is a segment of kind `kind` (`what` is its name in the message).
-fn expect_kind(name: &str, kind: Kind, what: &str) -> Result<(), Failure> {
-    let found = survey::inspect(name)
-        .map_err(|e| Failure::ring(name, e))?
-        .kind;
+/// Hands `each` what `survey` found in /dev/shm (`dirs` empty: `survey(None)`), or in
+/// each of `dirs` in turn. The first directory that cannot be read ends it, in error.
+fn survey_dirs<T>(
+    dirs: &[PathBuf],
+    survey: impl Fn(Option<&Path>) -> io::Result<T>,
+    mut each: impl FnMut(T) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    if dirs.is_empty() {
+        return each(survey(None).map_err(|e| Failure::new("list /dev/shm", e))?);
+    }
+    for dir in dirs {
+        let found = survey(Some(dir));
+        each(found.map_err(|e| Failure::new(&format!("list {}", dir.display()), e))?)?;
+    }
+    Ok(())
+}
+
+/// Fails unless `target` is a segment of kind `kind` (`what` is its name in the message).
+fn expect_kind(target: Target<'_>, kind: Kind, what: &str) -> Result<(), Failure> {
+    let name = target.arg();
+    let found = target.inspect().map_err(|e| Failure::ring(name, e))?.kind;
     if found == kind {
         return Ok(());
     }

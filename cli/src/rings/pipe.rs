@@ -2,9 +2,10 @@
 //! process (a producer or consumer; a publisher or subscriber of a topic) and gives it back
 //! on every way out, Ctrl-C included, so that the ring never shows a holder that died.
 
+use super::target::Target;
 use super::{interrupted, units, Failure, SLICE};
 use clap::{Args, ValueEnum};
-use ipcring::survey::{self, Kind};
+use ipcring::survey::Kind;
 use ipcring::{broadcast, mpmc, spsc, RecvError, SendError};
 use std::io::{self, BufRead, BufWriter, Read, Write};
 use std::path::PathBuf;
@@ -26,7 +27,9 @@ pub enum Framing {
 /// Options of `ipcring send`.
 #[derive(Debug, Clone, Args)]
 pub struct SendArgs {
-    /// The ring to send to (it must exist: see `ipcring create`).
+    /// The ring to send to (it must exist: see `ipcring create`): its name, or the path
+    /// of a file-backed ring (an argument with a `/`: `./orders.ring`).
+    #[arg(value_name = "NAME|PATH")]
     pub name: String,
     /// Send this message (instead of reading standard input).
     #[arg(long, short, conflicts_with = "file")]
@@ -51,7 +54,9 @@ pub struct SendArgs {
 /// Options of `ipcring recv`.
 #[derive(Debug, Clone, Args)]
 pub struct RecvArgs {
-    /// The ring to receive from.
+    /// The ring to receive from: its name, or the path of a file-backed ring (an argument
+    /// with a `/`: `./orders.ring`).
+    #[arg(value_name = "NAME|PATH")]
     pub name: String,
     /// Receive this many messages, waiting for them (an error if the writers leave or
     /// --timeout passes first).
@@ -92,13 +97,16 @@ enum Tx {
 }
 
 impl Tx {
-    fn open(name: &str) -> Result<Tx, Failure> {
-        let ring = |e| Failure::ring(name, e);
-        Ok(match survey::inspect(name).map_err(ring)?.kind {
-            Kind::Spsc => Tx::Spsc(spsc::Producer::open(name).map_err(ring)?),
-            Kind::Mpmc => Tx::Mpmc(mpmc::Producer::open(name).map_err(ring)?),
-            Kind::Broadcast => Tx::Topic(broadcast::Publisher::open(name).map_err(ring)?),
-            other => return Err(unsupported(name, other)),
+    fn open(at: Target<'_>) -> Result<Tx, Failure> {
+        let ring = |e| Failure::ring(at.arg(), e);
+        Ok(match at.inspect().map_err(ring)?.kind {
+            Kind::Spsc => Tx::Spsc(at.builder::<spsc::Shape>().open_producer().map_err(ring)?),
+            Kind::Mpmc => Tx::Mpmc(at.builder::<mpmc::Shape>().open_producer().map_err(ring)?),
+            Kind::Broadcast => {
+                let publisher = at.builder::<broadcast::Shape>().open_publisher();
+                Tx::Topic(publisher.map_err(ring)?)
+            }
+            other => return Err(unsupported(at.arg(), other)),
         })
     }
 
@@ -122,18 +130,18 @@ enum Rx {
 }
 
 impl Rx {
-    fn open(name: &str, from_oldest: bool) -> Result<Rx, Failure> {
-        let ring = |e| Failure::ring(name, e);
-        Ok(match survey::inspect(name).map_err(ring)?.kind {
-            Kind::Spsc => Rx::Spsc(spsc::Consumer::open(name).map_err(ring)?),
-            Kind::Mpmc => Rx::Mpmc(mpmc::Consumer::open(name).map_err(ring)?),
+    fn open(at: Target<'_>, from_oldest: bool) -> Result<Rx, Failure> {
+        let ring = |e| Failure::ring(at.arg(), e);
+        Ok(match at.inspect().map_err(ring)?.kind {
+            Kind::Spsc => Rx::Spsc(at.builder::<spsc::Shape>().open_consumer().map_err(ring)?),
+            Kind::Mpmc => Rx::Mpmc(at.builder::<mpmc::Shape>().open_consumer().map_err(ring)?),
             Kind::Broadcast => Rx::Topic(
-                broadcast::Builder::new(name)
+                at.builder::<broadcast::Shape>()
                     .from_oldest(from_oldest)
                     .open_subscriber()
                     .map_err(ring)?,
             ),
-            other => return Err(unsupported(name, other)),
+            other => return Err(unsupported(at.arg(), other)),
         })
     }
 
@@ -215,7 +223,7 @@ pub fn send(a: &SendArgs) -> Result<(), Failure> {
         ),
         (None, None) => Source::Input(io::BufReader::new(io::stdin()), a.format),
     };
-    let mut tx = Tx::open(&a.name)?;
+    let mut tx = Tx::open(Target::new(&a.name))?;
     let (feed, messages) = mpsc::sync_channel(256);
     std::thread::spawn(move || loop {
         let mut msg = Vec::new();
@@ -265,7 +273,7 @@ pub fn send(a: &SendArgs) -> Result<(), Failure> {
 /// `ipcring recv`.
 pub fn recv(a: &RecvArgs) -> Result<(), Failure> {
     let stop = interrupted()?;
-    let mut rx = Rx::open(&a.name, a.from_oldest)?;
+    let mut rx = Rx::open(Target::new(&a.name), a.from_oldest)?;
     let mut out = BufWriter::new(io::stdout().lock());
     let mut buf = Vec::new();
     let mut got = 0u64;

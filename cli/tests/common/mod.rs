@@ -1,6 +1,7 @@
-//! What the tests of the built `ipcring` binary share: ring names removed by a guard, and
-//! runs of the binary under a deadline (a hang fails the test).
+//! What the tests of the built `ipcring` binary share: ring names removed by a guard, runs of the binary under a deadline (a hang fails the test), and the role
+//! holders that `inspect` shows.
 
+use serde_json::Value;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
@@ -83,4 +84,29 @@ pub fn ok(args: &[&str]) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
+}
+
+/// `ipcring inspect RING --json`, parsed (RING: a name, or a file ring's path).
+pub fn inspect(ring: &str) -> Value {
+    serde_json::from_slice(&ok(&["inspect", ring, "--json"])).expect("valid JSON")
+}
+
+/// The holders of role `role` in an `inspect --json`.
+pub fn holders(v: &Value, role: &str) -> Vec<String> {
+    v["slots"]
+        .as_array()
+        .expect("slots")
+        .iter()
+        .filter(|s| s["role"] == role)
+        .map(|s| s["holder"].as_str().expect("holder").to_owned())
+        .collect()
+}
+
+/// Polls `inspect` until the first slot of `role` of `ring` has `holder`.
+pub fn await_holder(ring: &str, role: &str, holder: &str) {
+    let start = Instant::now();
+    while holders(&inspect(ring), role)[0] != holder {
+        assert!(start.elapsed() < DEADLINE, "{role} never became {holder}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
