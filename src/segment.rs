@@ -255,9 +255,9 @@ impl Segment {
     /// for a creator: `StillInitializing` at once if one is at work. A ring that a handle
     /// found corrupted opens too (its identity's `state` says so).
     pub(crate) fn open_read_only<S: Spec>(
-        place: &Place,
+        source: &Source,
     ) -> Result<(Segment, S::Geometry), OpenError> {
-        Self::try_open::<S>(&Source::Place(place.clone()), false, Access::ReadOnly)
+        Self::try_open::<S>(source, false, Access::ReadOnly)
     }
 
     fn try_open<S: Spec>(

@@ -287,3 +287,28 @@ fn gc_of_a_directory_takes_dead_and_broken_rings_and_keeps_the_rest() {
     drop(holder.stdin.take());
     assert!(finish(holder, "send").status.success());
 }
+
+#[test]
+fn inspect_reads_an_anonymous_ring_through_a_processes_descriptor() {
+    use std::os::fd::AsRawFd;
+    let ring = ipcring::RingFd::new("cli-inspect").expect("memfd");
+    let mut tx = ipcring::mpmc::Builder::fd(&ring)
+        .capacity(8)
+        .slot_size(16)
+        .create_producer()
+        .expect("create");
+    tx.send(b"waiting").expect("send");
+    let fd = rustix::fd::AsFd::as_fd(&ring).as_raw_fd();
+    let path = format!("/proc/{}/fd/{fd}", std::process::id());
+    let v = inspect(&path);
+    assert_eq!(v["kind"], "mpmc");
+    assert_eq!(v["messages"], 1);
+    assert_eq!(holders(&v, "producer")[0], "alive");
+    // A descriptor that is no sealed memfd is refused, with the reason.
+    let stdin = format!("/proc/{}/fd/0", std::process::id());
+    let err = refused(&["inspect", &stdin]);
+    assert!(
+        err.contains("sealed memfd") || err.contains("not a regular"),
+        "{err}"
+    );
+}

@@ -35,6 +35,7 @@ pub use removal::{collect_garbage, collect_garbage_in, remove_unused, remove_unu
 pub use removal::{Garbage, Reason, Removal};
 pub use state::{BoardEntry, EntryState, EventCount};
 
+use crate::anonymous::RingFd;
 use crate::cells::Shape;
 use crate::error::OpenError;
 use crate::layout::Counters as SharedCounters;
@@ -42,7 +43,7 @@ use crate::namespace::Place;
 use crate::region::Region;
 use crate::role::Role;
 use crate::roles::{Class, Slots};
-use crate::segment::{Segment, Spec};
+use crate::segment::{Segment, Source, Spec};
 use crate::sync::Ordering;
 use rustix::fs::Stat;
 use std::path::Path;
@@ -330,7 +331,32 @@ pub fn inspect_file(path: impl AsRef<Path>) -> Result<Ring, OpenError> {
     inspect_at(&Place::file(path)?, &path.display().to_string())
 }
 
+/// Reads the anonymous ring in the memfd `ring` (see [`crate::RingFd`]) read-only,
+/// whatever its kind; [`Ring::name`] is `name`. A process may reach another's anonymous
+/// ring through `/proc/PID/fd/N` (opened, the link followed, if the kernel lets it
+/// inspect that process).
+///
+/// ```
+/// use ipcring::{survey, RingFd};
+/// let ring = RingFd::new("seen")?;
+/// let mut tx = ipcring::spsc::Builder::fd(&ring).capacity(4096).create_producer()?;
+/// tx.send(b"one")?;
+/// let seen = survey::inspect_fd(&ring, "seen")?;
+/// assert_eq!((seen.kind, seen.messages), (survey::Kind::Spsc, 1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`inspect`], with `NotSealed` for a descriptor that is not a sealed memfd.
+pub fn inspect_fd(ring: &RingFd, name: &str) -> Result<Ring, OpenError> {
+    inspect_source(&Source::Fd(ring.clone()), name)
+}
+
 fn inspect_at(place: &Place, name: &str) -> Result<Ring, OpenError> {
+    inspect_source(&Source::Place(place.clone()), name)
+}
+
+fn inspect_source(place: &Source, name: &str) -> Result<Ring, OpenError> {
     use crate::blackboard::Blackboard;
     use crate::broadcast::Broadcast;
     use crate::event::Event;
@@ -353,7 +379,7 @@ fn inspect_at(place: &Place, name: &str) -> Result<Ring, OpenError> {
     }
 }
 
-fn read<S: Surveyed>(place: &Place, name: &str) -> Result<Ring, OpenError> {
+fn read<S: Surveyed>(place: &Source, name: &str) -> Result<Ring, OpenError> {
     let (seg, geo) = Segment::open_read_only::<S>(place)?;
     let st = rustix::fs::fstat(seg.fd()).map_err(|e| OpenError::Io {
         op: "fstat",

@@ -1,6 +1,7 @@
 //! Which ring a command works on. An argument with a `/` in it is the path of a
 //! file-backed ring (`./orders.ring` for one in the current directory); any other is the
-//! name of a ring in /dev/shm (no ring name holds a `/`).
+//! name of a ring in /dev/shm (no ring name holds a `/`). `inspect` and `watch` also take
+//! a process's descriptor of an anonymous ring, `/proc/PID/fd/N`.
 
 use ipcring::survey::{self, Removal, Ring};
 use ipcring::OpenError;
@@ -33,13 +34,46 @@ impl<'a> Target<'a> {
         }
     }
 
+    /// A process's descriptor (`/proc/PID/fd/N`, or `/proc/self/fd/N`).
+    fn is_descriptor(&self) -> bool {
+        let path = std::path::Path::new(self.0);
+        path.starts_with("/proc")
+            && path
+                .parent()
+                .and_then(|p| p.file_name())
+                .is_some_and(|d| d == "fd")
+    }
+
     /// The ring, surveyed (read-only, taking nothing).
     pub fn inspect(&self) -> Result<Ring, OpenError> {
-        if self.is_path() {
+        if self.is_descriptor() {
+            survey::inspect_fd(&self.descriptor()?, self.0)
+        } else if self.is_path() {
             survey::inspect_file(self.0)
         } else {
             survey::inspect(self.0)
         }
+    }
+
+    /// The anonymous ring that a process's descriptor refers to: the link is followed (the
+    /// kernel lets us only if we may inspect that process), without blocking on a FIFO.
+    fn descriptor(&self) -> Result<ipcring::RingFd, OpenError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(self.0)
+            .map_err(|source| match source.kind() {
+                std::io::ErrorKind::NotFound => OpenError::NotFound {
+                    name: self.0.to_owned(),
+                },
+                std::io::ErrorKind::PermissionDenied => OpenError::PermissionDenied {
+                    name: self.0.to_owned(),
+                    source,
+                },
+                _ => OpenError::Io { op: "open", source },
+            })?;
+        Ok(ipcring::RingFd::from(std::os::fd::OwnedFd::from(file)))
     }
 
     /// Removes the ring unless a live process holds a role (or `force`).
