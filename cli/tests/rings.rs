@@ -301,6 +301,9 @@ fn inspect_shows_a_blackboards_entries() {
         "{text}"
     );
     drop(w);
+    // A child that another test forks meanwhile holds a copy of the handle's descriptor,
+    // and so its role lock, until it execs: wait for the lock to go.
+    await_holder(&ring.0, "writer", "left");
     assert_eq!(holders(&inspect(&ring.0), "writer"), ["left"]);
 }
 
@@ -344,6 +347,8 @@ fn inspect_shows_an_event_segments_counters() {
     );
     assert!(text.contains("2 id(s) never fired"), "{text}");
     drop(tx);
+    // As for the blackboard's writer above.
+    await_holder(&ring.0, "notifier", "left");
     assert_eq!(holders(&inspect(&ring.0), "notifier"), ["left", "never"]);
     let _ = rx.try_wait();
 }
