@@ -4,7 +4,8 @@
 //!
 //! A scenario's `main` calls [`role`] first: in a child it returns the role to play. The
 //! parent makes a [`Run`], which names the queues, starts the children, and on drop — or on
-//! SIGINT/SIGTERM, from a thread of its own — kills the children and unlinks the queues.
+//! SIGINT/SIGTERM, or past its deadline, from a thread of its own — kills the children and
+//! removes the queues and files of the run.
 
 #![allow(dead_code)] // each scenario uses the part it needs
 
@@ -24,18 +25,20 @@ const ROLE_FLAG: &str = "--role";
 /// Queues, files and children to clean up.
 struct Registry {
     queues: Vec<String>,
+    file_rings: Vec<PathBuf>,
     files: Vec<PathBuf>,
     children: Vec<u32>,
 }
 
 static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     queues: Vec::new(),
+    file_rings: Vec::new(),
     files: Vec::new(),
     children: Vec::new(),
 });
 
-/// Set by the signal thread before it kills the children: a child's output that ends then
-/// is the interruption, not a failure to report.
+/// Set by the signal or the deadline thread before it kills the children: a child's
+/// output that ends then is the interruption, not a failure to report.
 static STOPPING: AtomicBool = AtomicBool::new(false);
 
 fn registry() -> MutexGuard<'static, Registry> {
@@ -53,6 +56,9 @@ fn clean_all(r: &mut Registry) {
     r.children.drain(..).for_each(kill);
     for q in r.queues.drain(..) {
         let _ = ipcring::unlink(&q);
+    }
+    for f in r.file_rings.drain(..) {
+        let _ = ipcring::remove_file_ring(f);
     }
     for f in r.files.drain(..) {
         let _ = std::fs::remove_file(f);
@@ -107,6 +113,29 @@ impl Run {
             std::env::temp_dir().join(format!("{}-{}-{tag}", self.program, std::process::id()));
         registry().files.push(path.clone());
         path
+    }
+
+    /// Removes the file-backed ring at `path` at the end of the run, if it is there then.
+    pub fn remove_file_ring_at_end(&self, path: PathBuf) {
+        registry().file_rings.push(path);
+    }
+
+    /// Removes the file at `path` at the end of the run, if it is there then.
+    pub fn remove_file_at_end(&self, path: PathBuf) {
+        registry().files.push(path);
+    }
+
+    /// Fails the run if it has not ended after `limit`: a hung child or a wait that
+    /// never ends fails it rather than hanging it.
+    pub fn deadline(&self, limit: Duration) {
+        let program = self.program;
+        std::thread::spawn(move || {
+            std::thread::sleep(limit);
+            STOPPING.store(true, Ordering::SeqCst);
+            clean_all(&mut registry());
+            eprintln!("{program}: FAILED: still running after {limit:?}; children stopped");
+            std::process::exit(1);
+        });
     }
 
     /// Starts this program again as the child `role` with `args`; its stdout is piped to
@@ -184,6 +213,16 @@ impl Worker {
             }
             if let Some(rest) = line.trim_end().strip_prefix(key) {
                 return rest.trim().to_owned();
+            }
+        }
+    }
+
+    /// Reads the child's `key N` lines until N reaches `at_least`; returns that N.
+    pub fn wait_for(&mut self, key: &str, at_least: u64) -> u64 {
+        loop {
+            let n = self.expect(key).parse().expect("a count");
+            if n >= at_least {
+                return n;
             }
         }
     }
