@@ -4,6 +4,7 @@
 //! [`crate::spsc::Builder`] is `Builder<spsc::Shape>`): the setters below are written once,
 //! the kind adds its geometry setters and its `create_*`/`open_*` calls.
 
+use crate::durability::SyncPolicy;
 use crate::error::OpenError;
 use crate::namespace::{self, Place};
 use crate::region::Region;
@@ -26,6 +27,7 @@ pub struct Builder<K> {
     pub(crate) strategy: WaitStrategy,
     pub(crate) start: u64,
     pub(crate) kind: K,
+    pub(crate) sync: SyncPolicy,
 }
 
 /// Where a builder's ring lives, as given (checked when the ring is created or opened).
@@ -114,6 +116,7 @@ impl<K: Default> Builder<K> {
             strategy: WaitStrategy::default(),
             start: 0,
             kind: K::default(),
+            sync: SyncPolicy::Never,
         }
     }
 }
@@ -257,5 +260,17 @@ impl<K> Builder<K> {
             }
         }
         Err(last.expect("the loop ran"))
+    }
+
+    /// When the sending handle made by this builder (`spsc::Producer`, `mpmc::Producer`,
+    /// `broadcast::Publisher`, `blackboard::Writer`) writes the ring back to its file by
+    /// itself: [`SyncPolicy::Never`] by default. Receivers ignore it. What each policy
+    /// does and costs is in [`Builder::at`] ("Durability").
+    ///
+    /// Making the handle fails with [`OpenError::Io`] (`op` "spawn") if the thread of an
+    /// [`SyncPolicy::Interval`] cannot be started.
+    pub fn sync_policy(mut self, policy: SyncPolicy) -> Builder<K> {
+        self.sync = policy;
+        self
     }
 }

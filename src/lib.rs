@@ -79,6 +79,7 @@ mod cells;
 mod claims;
 #[cfg(feature = "crash-points")]
 pub mod crash;
+mod durability;
 mod error;
 pub mod event;
 mod futex;
@@ -105,6 +106,7 @@ mod wait;
 mod waitset;
 
 pub use builder::Builder;
+pub use durability::{SyncPolicy, SyncStats};
 pub use error::{OpenError, RecvError, SendError};
 pub use layout::{ABI_MAJOR, ABI_MINOR, MAGIC};
 pub use namespace::{remove_file_ring, unlink, MAX_NAME_LEN};

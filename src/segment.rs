@@ -168,6 +168,27 @@ impl Mapping {
     }
 }
 
+impl Mapping {
+    /// Writes the mapping's dirty pages back to its file and waits for the storage:
+    /// `msync(MS_SYNC)`. For a shared file mapping the kernel runs the file's
+    /// `fsync` for the mapped range with `datasync` set (`vfs_fsync_range(vm_file, ..,
+    /// 1)` in `mm/msync.c`), through the mapping's own reference to the file: no
+    /// descriptor is needed. Only pages dirtied since their last write-back are written;
+    /// the call walks the clean ones. Nothing is written on tmpfs.
+    pub(crate) fn sync(&self) -> std::io::Result<()> {
+        // SAFETY: `base..base + len` is this mapping, alive as long as `self`; msync reads
+        // the page tables, not the memory through Rust references.
+        unsafe {
+            rustix::mm::msync(
+                self.base.as_ptr().cast(),
+                self.len,
+                rustix::mm::MsyncFlags::SYNC,
+            )
+        }?;
+        Ok(())
+    }
+}
+
 /// Bytes of the reservation for a mapping of `len` bytes: whole pages, with a guard page
 /// before and after.
 fn reservation(len: usize, page: usize) -> Option<usize> {
@@ -436,15 +457,7 @@ impl Segment {
     /// the file system needs to find the data again). Cheap on tmpfs (a named ring's
     /// `/dev/shm`), where there is nothing to write.
     pub(crate) fn flush(&self) -> std::io::Result<()> {
-        // SAFETY: `base..base + len` is this segment's own shared mapping, alive as long
-        // as `self`; msync reads the page tables, not the memory through Rust references.
-        unsafe {
-            rustix::mm::msync(
-                self.map.base.as_ptr().cast(),
-                self.map.len,
-                rustix::mm::MsyncFlags::SYNC,
-            )
-        }?;
+        self.map.sync()?;
         rustix::fs::fdatasync(&self.object.fd)?;
         Ok(())
     }

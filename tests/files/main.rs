@@ -12,6 +12,7 @@ mod common;
 mod errors;
 mod kinds;
 mod restart;
+mod sync;
 
 #[test]
 fn child_process_entry() {
