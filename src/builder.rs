@@ -5,6 +5,7 @@
 //! the kind adds its geometry setters and its `create_*`/`open_*` calls.
 
 use crate::anonymous::RingFd;
+use crate::durability::SyncPolicy;
 use crate::error::OpenError;
 use crate::namespace::{self, Place};
 use crate::region::Region;
@@ -27,6 +28,7 @@ pub struct Builder<K> {
     pub(crate) strategy: WaitStrategy,
     pub(crate) start: u64,
     pub(crate) kind: K,
+    pub(crate) sync: SyncPolicy,
 }
 
 /// Where a builder's ring lives, as given (checked when the ring is created or opened).
@@ -104,6 +106,53 @@ impl<K: Default> Builder<K> {
     /// # std::fs::remove_dir(&dir)?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    ///
+    /// A sending handle can also sync by itself, as its `flush` does, by a [`SyncPolicy`]
+    /// ([`Builder::sync_policy`], or the handle's `set_sync_policy`):
+    ///
+    /// - [`SyncPolicy::Never`] (the default): only `flush` syncs.
+    /// - [`SyncPolicy::Every`]`(n)`: the send, grant commit or `set` that commits the
+    ///   `n`-th message since the last sync (or `flush`) syncs before it returns. Every
+    ///   way of committing counts (a batch counts its messages and syncs once); a commit
+    ///   costs the handle one subtraction until then, and the sync as long as `flush`.
+    /// - [`SyncPolicy::Interval`]`(t)`: a thread of the handle (`ipcring-sync`) syncs at
+    ///   most `t` after a commit (plus the time of the sync itself, and the scheduler's
+    ///   delay), at most once every `t`, and never while nothing is committed: the first
+    ///   commit after a quiet spell is synced at once. A commit tells the thread through
+    ///   one flag; sends never wait for a sync. The thread holds the mapping only (not the
+    ///   handle's descriptor, nor its role lock) and syncs with `msync`, which for a
+    ///   shared file mapping is the file's `fdatasync` for that range.
+    ///
+    /// Dropping the handle (or changing its policy) syncs once what the policy had not
+    /// synced yet, after stopping the thread. A sync of the policy that fails never fails
+    /// the send that made it (the message is committed: sending it again would repeat
+    /// it): the first failure is kept and returned by the next `flush` (or taken with the
+    /// handle's `take_sync_error`), and the handle's `sync_stats` counts syncs done and
+    /// failed.
+    ///
+    /// A sync walks the whole mapping but writes only the pages dirtied since their last
+    /// write-back: a commit dirties the pages of its record and of the ring's counters, so
+    /// a sync after a few messages writes a few pages, whatever the ring's size. Its cost
+    /// is the storage's flush: milliseconds on a disk, so `Every(1)` limits a handle to a
+    /// few hundred messages a second there (benchmarked in BENCHMARKS.md, "Durability").
+    /// On tmpfs (a named ring's `/dev/shm`) there is nothing to write, and a policy costs
+    /// a system call per sync.
+    ///
+    /// ```
+    /// # let dir = std::env::temp_dir().join(format!("doc-policy-at-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// use ipcring::SyncPolicy;
+    /// use std::time::Duration;
+    /// let path = dir.join("journal.ring");
+    /// let mut tx = ipcring::spsc::Builder::at(&path)
+    ///     .sync_policy(SyncPolicy::Interval(Duration::from_millis(100)))
+    ///     .create_producer()?;
+    /// tx.send(b"entry")?; // on disk within about 100 ms, or when `tx` is dropped
+    /// # drop(tx);
+    /// # ipcring::remove_file_ring(&path)?;
+    /// # std::fs::remove_dir(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn at(path: impl AsRef<Path>) -> Builder<K> {
         Builder::with_target(Target::Path(path.as_ref().to_owned()))
     }
@@ -145,6 +194,7 @@ impl<K: Default> Builder<K> {
             strategy: WaitStrategy::default(),
             start: 0,
             kind: K::default(),
+            sync: SyncPolicy::Never,
         }
     }
 }
@@ -293,5 +343,17 @@ impl<K> Builder<K> {
             }
         }
         Err(last.expect("the loop ran"))
+    }
+
+    /// When the sending handle made by this builder (`spsc::Producer`, `mpmc::Producer`,
+    /// `broadcast::Publisher`, `blackboard::Writer`) writes the ring back to its file by
+    /// itself: [`SyncPolicy::Never`] by default. Receivers ignore it. What each policy
+    /// does and costs is in [`Builder::at`] ("Durability").
+    ///
+    /// Making the handle fails with [`OpenError::Io`] (`op` "spawn") if the thread of an
+    /// [`SyncPolicy::Interval`] cannot be started.
+    pub fn sync_policy(mut self, policy: SyncPolicy) -> Builder<K> {
+        self.sync = policy;
+        self
     }
 }

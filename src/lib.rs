@@ -80,6 +80,7 @@ mod cells;
 mod claims;
 #[cfg(feature = "crash-points")]
 pub mod crash;
+mod durability;
 mod error;
 pub mod event;
 mod futex;
@@ -108,6 +109,7 @@ mod waitset;
 
 pub use anonymous::RingFd;
 pub use builder::Builder;
+pub use durability::{SyncPolicy, SyncStats};
 pub use error::{OpenError, RecvError, SendError};
 pub use layout::{ABI_MAJOR, ABI_MINOR, MAGIC};
 pub use namespace::{remove_file_ring, unlink, MAX_NAME_LEN};

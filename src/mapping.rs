@@ -152,6 +152,25 @@ impl Mapping {
     pub(crate) fn len(&self) -> usize {
         self.len
     }
+
+    /// Writes the mapping's dirty pages back to its file and waits for the storage:
+    /// `msync(MS_SYNC)`. For a shared file mapping the kernel runs the file's
+    /// `fsync` for the mapped range with `datasync` set (`vfs_fsync_range(vm_file, ..,
+    /// 1)` in `mm/msync.c`), through the mapping's own reference to the file: no
+    /// descriptor is needed. Only pages dirtied since their last write-back are written;
+    /// the call walks the clean ones. Nothing is written on tmpfs.
+    pub(crate) fn sync(&self) -> std::io::Result<()> {
+        // SAFETY: `base..base + len` is this mapping, alive as long as `self`; msync reads
+        // the page tables, not the memory through Rust references.
+        unsafe {
+            rustix::mm::msync(
+                self.base.as_ptr().cast(),
+                self.len,
+                rustix::mm::MsyncFlags::SYNC,
+            )
+        }?;
+        Ok(())
+    }
 }
 
 /// The bytes to map for `len` bytes of an object of pages of `align` bytes, and the

@@ -275,6 +275,17 @@ impl<H> Region<H> {
         }
     }
 
+    /// The mapping of a segment, kept alive, for a thread that syncs it (see
+    /// [`crate::mapping::Mapping::sync`]) without holding the handle's descriptor;
+    /// `None` for a heap region, which has no file.
+    #[cfg(not(ipcring_loom))]
+    pub(crate) fn mapping(&self) -> Option<Arc<crate::mapping::Mapping>> {
+        match &self.backing {
+            Backing::Segment(seg) => Some(seg.keep()),
+            Backing::Heap { .. } => None,
+        }
+    }
+
     /// Publishes a segment this handle created, of kind `S` (see [`Segment::publish`]).
     pub(crate) fn publish<S: Spec<Header = H>>(&mut self) -> Result<(), OpenError> {
         // SAFETY: the header lives as long as `self`, which the call below does not drop.

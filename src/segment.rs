@@ -344,15 +344,7 @@ impl Segment {
     /// the file system needs to find the data again). Cheap on tmpfs (a named ring's
     /// `/dev/shm`), where there is nothing to write.
     pub(crate) fn flush(&self) -> std::io::Result<()> {
-        // SAFETY: `base..base + len` is this segment's own shared mapping, alive as long
-        // as `self`; msync reads the page tables, not the memory through Rust references.
-        unsafe {
-            rustix::mm::msync(
-                self.map.base().as_ptr().cast(),
-                self.map.len(),
-                rustix::mm::MsyncFlags::SYNC,
-            )
-        }?;
+        self.map.sync()?;
         rustix::fs::fdatasync(&self.object.fd)?;
         Ok(())
     }

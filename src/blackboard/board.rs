@@ -111,9 +111,9 @@ pub(crate) fn init(table: &[Line<Entry>], entries: &[NewEntry]) {
 }
 
 impl Board {
-    /// See [`Region::flush`].
-    pub(crate) fn flush(&self) -> std::io::Result<()> {
-        self.region.flush()
+    /// The memory of the board.
+    pub(crate) fn region(&self) -> &Region<BoardHeader> {
+        &self.region
     }
 
     /// The board of `region`, whose geometry was validated, with its table in the

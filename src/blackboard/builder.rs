@@ -4,6 +4,7 @@
 use super::board::{geometry, Board, NewEntry};
 use super::layout::Blackboard;
 use super::{Reader, Writer};
+use crate::durability::with_policy;
 use crate::error::OpenError;
 
 /// The blackboard part of a [`Builder`]: the entries and the writer slots.
@@ -88,7 +89,7 @@ impl crate::Builder<Shape> {
     pub fn create_writer(self) -> Result<Writer, OpenError> {
         let mut w = Writer::attach(self.create()?, self.strategy)?;
         w.publish()?;
-        Ok(w)
+        with_policy(w, self.sync, Writer::set_sync_policy)
     }
 
     /// Opens the board as a writer.
@@ -97,7 +98,8 @@ impl crate::Builder<Shape> {
     /// `NotFound`, `RoleTaken` (every writer slot is held), any validation error of the
     /// segment (`NotIpcring`, `KindMismatch`, `VersionMismatch`, `Truncated`...).
     pub fn open_writer(self) -> Result<Writer, OpenError> {
-        Writer::attach(self.open()?, self.strategy)
+        let w = Writer::attach(self.open()?, self.strategy)?;
+        with_policy(w, self.sync, Writer::set_sync_policy)
     }
 
     /// Opens the board as a writer, creating it if it does not exist.

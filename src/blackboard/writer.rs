@@ -6,6 +6,7 @@ use super::layout::Entry;
 use super::seqlock::{self, version};
 use crate::bytes::Bytes;
 use crate::claims::{add, bump};
+use crate::durability::{durable, Durability};
 use crate::error::OpenError;
 use crate::layout::Counters;
 use crate::roles::Claim;
@@ -30,6 +31,8 @@ pub struct Writer {
     /// Whether this process receives heavy fences (see `wait::wake`).
     registered: bool,
     strategy: WaitStrategy,
+    /// When the board is written back to its file (see [`crate::SyncPolicy`]).
+    sync: Durability,
 }
 
 impl Writer {
@@ -42,6 +45,7 @@ impl Writer {
             claim,
             registered: asymmetric_fences(),
             strategy,
+            sync: Durability::default(),
         })
     }
 
@@ -58,9 +62,11 @@ impl Writer {
     ///
     /// # Errors
     /// The error of `msync` or `fdatasync`, such as `EIO` when the kernel could not write
-    /// the file back (a later call may report it too, or not: treat it as lost).
+    /// the file back (a later call may report it too, or not: treat it as lost); or the
+    /// first error of a sync that the handle's [`SyncPolicy`](crate::SyncPolicy) made
+    /// since the last `flush` (see [`Self::take_sync_error`]).
     pub fn flush(&self) -> std::io::Result<()> {
-        self.board.flush()
+        self.sync.flush(self.board.region())
     }
 
     /// Sets the value of entry `key` (an index, see [`Writer::key`]) to `value`; returns
@@ -159,6 +165,7 @@ impl Writer {
         if wait::wake(&entry.wait, self.registered) {
             bump(&own.wakeups);
         }
+        self.sync.committed(1, self.board.region());
         Ok(version(seq))
     }
 
@@ -227,6 +234,7 @@ impl Drop for Unfinished<'_> {
 }
 
 super::entries!(Writer);
+durable!(Writer, board);
 
 impl Drop for Writer {
     fn drop(&mut self) {
@@ -235,5 +243,6 @@ impl Drop for Writer {
         for line in self.board.table() {
             wait::wake(&line.0.wait, self.registered);
         }
+        self.sync.close(self.board.region());
     }
 }

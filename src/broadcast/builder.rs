@@ -6,6 +6,7 @@ use super::topic::{init, Join, Topic};
 use super::{Publisher, Subscriber};
 use crate::builder::Cellular;
 use crate::cells::Shape as Cells;
+use crate::durability::with_policy;
 use crate::error::OpenError;
 use crate::role::Role;
 use std::time::Duration;
@@ -133,10 +134,11 @@ impl crate::Builder<Shape> {
     /// # Errors
     /// See [`Publisher::create`].
     pub fn create_publisher(self) -> Result<Publisher, OpenError> {
-        Ok(Publisher::attach(
-            self.create(Role::Producer)?,
-            self.strategy,
-        ))
+        with_policy(
+            Publisher::attach(self.create(Role::Producer)?, self.strategy),
+            self.sync,
+            Publisher::set_sync_policy,
+        )
     }
 
     /// Opens the topic as a publisher.
@@ -144,7 +146,11 @@ impl crate::Builder<Shape> {
     /// # Errors
     /// See [`Publisher::open`].
     pub fn open_publisher(self) -> Result<Publisher, OpenError> {
-        Ok(Publisher::attach(self.open(Role::Producer)?, self.strategy))
+        with_policy(
+            Publisher::attach(self.open(Role::Producer)?, self.strategy),
+            self.sync,
+            Publisher::set_sync_policy,
+        )
     }
 
     /// Opens the topic as a publisher, creating it if it does not exist.
@@ -153,7 +159,11 @@ impl crate::Builder<Shape> {
     /// See [`Publisher::create`] and [`Publisher::open`].
     pub fn open_or_create_publisher(self) -> Result<Publisher, OpenError> {
         let t = self.open_or_create(|b| b.open(Role::Producer), |b| b.create(Role::Producer))?;
-        Ok(Publisher::attach(t, self.strategy))
+        with_policy(
+            Publisher::attach(t, self.strategy),
+            self.sync,
+            Publisher::set_sync_policy,
+        )
     }
 
     /// Creates the topic and attaches to no role: it waits, empty, for processes to open

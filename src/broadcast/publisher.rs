@@ -4,6 +4,7 @@ use super::stats::Stats;
 use super::topic::{Claimed, Topic};
 use crate::cells::Spot;
 use crate::claims::{self, add, bump};
+use crate::durability::{durable, Durability};
 use crate::error::SendError;
 use crate::grant::Writer;
 use crate::pace::Pacer;
@@ -48,6 +49,8 @@ pub struct Publisher {
     full: bool,
     /// When a non-blocking send may next ask the kernel about the subscribers.
     pacer: Pacer,
+    /// When the topic is written back to its file (see [`crate::SyncPolicy`]).
+    sync: Durability,
 }
 
 impl Publisher {
@@ -61,6 +64,7 @@ impl Publisher {
             full_since: None,
             full: false,
             pacer: Pacer::default(),
+            sync: Durability::default(),
         }
     }
 
@@ -126,7 +130,9 @@ impl Publisher {
     ///
     /// # Errors
     /// The error of `msync` or `fdatasync`, such as `EIO` when the kernel could not write
-    /// the file back (a later call may report it too, or not: treat it as lost).
+    /// the file back (a later call may report it too, or not: treat it as lost); or the
+    /// first error of a sync that the handle's [`SyncPolicy`](crate::SyncPolicy) made
+    /// since the last `flush` (see [`Self::take_sync_error`]).
     pub fn flush(&self) -> std::io::Result<()> {
         self.t.region().flush()
     }
@@ -237,6 +243,7 @@ impl Publisher {
         self.t.commit(at, len)?;
         bump(&self.t.own().sent);
         add(&self.t.own().bytes, len as u64);
+        self.sync.committed(1, self.t.region());
         Ok(())
     }
 
@@ -392,6 +399,7 @@ impl Publisher {
 impl Drop for Publisher {
     fn drop(&mut self) {
         self.t.detach();
+        self.sync.close(self.t.region());
     }
 }
 
@@ -430,6 +438,8 @@ impl crate::waitset::sealed::Waiting for Room<'_, Publisher> {
         self.handle.has_room(self.len, level)
     }
 }
+
+durable!(Publisher, t);
 
 #[cfg(feature = "tokio")]
 crate::task::sender!(Publisher);

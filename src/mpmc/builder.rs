@@ -6,6 +6,7 @@ use super::queue::{init, Queue};
 use super::{Consumer, Producer};
 use crate::builder::Cellular;
 use crate::cells::Shape as Cells;
+use crate::durability::with_policy;
 use crate::error::OpenError;
 use crate::role::Role;
 use std::time::Duration;
@@ -98,10 +99,11 @@ impl crate::Builder<Shape> {
     /// # Errors
     /// See [`Producer::create`].
     pub fn create_producer(self) -> Result<Producer, OpenError> {
-        Ok(Producer::attach(
-            self.create(Role::Producer)?,
-            self.strategy,
-        ))
+        with_policy(
+            Producer::attach(self.create(Role::Producer)?, self.strategy),
+            self.sync,
+            Producer::set_sync_policy,
+        )
     }
 
     /// Opens the queue as a producer.
@@ -109,7 +111,11 @@ impl crate::Builder<Shape> {
     /// # Errors
     /// See [`Producer::open`].
     pub fn open_producer(self) -> Result<Producer, OpenError> {
-        Ok(Producer::attach(self.open(Role::Producer)?, self.strategy))
+        with_policy(
+            Producer::attach(self.open(Role::Producer)?, self.strategy),
+            self.sync,
+            Producer::set_sync_policy,
+        )
     }
 
     /// Opens the queue as a producer, creating it if it does not exist.
@@ -118,7 +124,11 @@ impl crate::Builder<Shape> {
     /// See [`Producer::create`] and [`Producer::open`].
     pub fn open_or_create_producer(self) -> Result<Producer, OpenError> {
         let q = self.open_or_create(|b| b.open(Role::Producer), |b| b.create(Role::Producer))?;
-        Ok(Producer::attach(q, self.strategy))
+        with_policy(
+            Producer::attach(q, self.strategy),
+            self.sync,
+            Producer::set_sync_policy,
+        )
     }
 
     /// Creates the queue and attaches to no role: it waits, empty, for processes to open

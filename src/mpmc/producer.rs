@@ -3,6 +3,7 @@
 use super::queue::{Claimed, Queue, Spot};
 use super::stats::Stats;
 use crate::claims::{add, bump};
+use crate::durability::{durable, Durability};
 use crate::error::SendError;
 use crate::grant::Writer;
 use crate::pace::Pacer;
@@ -43,6 +44,8 @@ pub struct Producer {
     /// When a non-blocking send that finds the queue full may next ask the kernel about
     /// the consumers and the holders of the cell it needs.
     pacer: Pacer,
+    /// When the queue is written back to its file (see [`crate::SyncPolicy`]).
+    sync: Durability,
 }
 
 impl Producer {
@@ -51,6 +54,7 @@ impl Producer {
             q,
             strategy,
             pacer: Pacer::default(),
+            sync: Durability::default(),
         }
     }
 
@@ -108,9 +112,11 @@ impl Producer {
     ///
     /// # Errors
     /// The error of `msync` or `fdatasync`, such as `EIO` when the kernel could not write
-    /// the file back (a later call may report it too, or not: treat it as lost).
+    /// the file back (a later call may report it too, or not: treat it as lost); or the
+    /// first error of a sync that the handle's [`SyncPolicy`](crate::SyncPolicy) made
+    /// since the last `flush` (see [`Self::take_sync_error`]).
     pub fn flush(&self) -> std::io::Result<()> {
-        self.q.region().flush()
+        self.sync.flush(self.q.region())
     }
 
     /// Counters of the queue, read from shared memory.
@@ -351,6 +357,7 @@ impl Producer {
         if pos & (FILL_SAMPLE_EVERY - 1) == 0 {
             self.note_fill(self.q.fill());
         }
+        self.sync.committed(1, self.q.region());
     }
 
     /// The queue is full: the high-water mark is its capacity.
@@ -370,6 +377,7 @@ impl Producer {
 impl Drop for Producer {
     fn drop(&mut self) {
         self.q.detach();
+        self.sync.close(self.q.region());
     }
 }
 
@@ -461,6 +469,8 @@ impl crate::waitset::sealed::Waiting for Room<'_, Producer> {
         self.handle.has_room(self.len, level)
     }
 }
+
+durable!(Producer, q);
 
 #[cfg(feature = "tokio")]
 crate::task::sender!(Producer);

@@ -4,6 +4,7 @@
 use super::layout::{Geometry, Spsc, SpscHeader, CONSUMERS, PRODUCERS};
 use super::shared::Ring;
 use super::{Consumer, Producer};
+use crate::durability::with_policy;
 use crate::error::OpenError;
 use crate::region::Region;
 use crate::role::Role;
@@ -60,7 +61,8 @@ impl crate::Builder<Shape> {
     /// # Errors
     /// See [`Producer::create`].
     pub fn create_producer(self) -> Result<Producer, OpenError> {
-        Producer::attach(self.create(Role::Producer)?, self.strategy)
+        let tx = Producer::attach(self.create(Role::Producer)?, self.strategy)?;
+        with_policy(tx, self.sync, Producer::set_sync_policy)
     }
 
     /// Opens the ring as its producer.
@@ -68,7 +70,8 @@ impl crate::Builder<Shape> {
     /// # Errors
     /// See [`Producer::open`].
     pub fn open_producer(self) -> Result<Producer, OpenError> {
-        Producer::attach(self.open(Role::Producer)?, self.strategy)
+        let tx = Producer::attach(self.open(Role::Producer)?, self.strategy)?;
+        with_policy(tx, self.sync, Producer::set_sync_policy)
     }
 
     /// Opens the ring as its producer, creating it if it does not exist.
@@ -77,7 +80,8 @@ impl crate::Builder<Shape> {
     /// See [`Producer::create`] and [`Producer::open`].
     pub fn open_or_create_producer(self) -> Result<Producer, OpenError> {
         let ring = self.open_or_create(|b| b.open(Role::Producer), |b| b.create(Role::Producer))?;
-        Producer::attach(ring, self.strategy)
+        let tx = Producer::attach(ring, self.strategy)?;
+        with_policy(tx, self.sync, Producer::set_sync_policy)
     }
 
     /// Creates the ring and attaches to no role: it waits, empty, for processes to open

@@ -4,6 +4,7 @@ use super::record::{self, Header};
 use super::shared::Ring;
 use super::stats::Stats;
 use crate::bytes::WriteAccess;
+use crate::durability::{durable, Durability};
 use crate::error::{OpenError, SendError};
 use crate::grant::Writer;
 use crate::pace::Pacer;
@@ -50,6 +51,8 @@ pub struct Producer {
     /// When a non-blocking call that finds the ring full may next ask the kernel about
     /// the consumer.
     pacer: Pacer,
+    /// When the ring is written back to its file (see [`crate::SyncPolicy`]).
+    sync: Durability,
 }
 
 /// Where a reserved record goes.
@@ -132,6 +135,7 @@ impl Producer {
             published,
             strategy,
             pacer: Pacer::default(),
+            sync: Durability::default(),
         })
     }
 
@@ -164,9 +168,11 @@ impl Producer {
     ///
     /// # Errors
     /// The error of `msync` or `fdatasync`, such as `EIO` when the kernel could not write
-    /// the file back (a later call may report it too, or not: treat it as lost).
+    /// the file back (a later call may report it too, or not: treat it as lost); or the
+    /// first error of a sync that the handle's [`SyncPolicy`](crate::SyncPolicy) made
+    /// since the last `flush` (see [`Self::take_sync_error`]).
     pub fn flush(&self) -> std::io::Result<()> {
-        self.ring.flush()
+        self.sync.flush(self.ring.region())
     }
 
     /// Counters of the ring, read from shared memory.
@@ -424,6 +430,7 @@ impl Producer {
                 .wakeups
                 .store(self.wakeups, Ordering::Relaxed);
         }
+        self.sync.committed(count, self.ring.region());
     }
 
     /// Records where the next record goes, for a producer that takes over after us. Not
@@ -647,6 +654,7 @@ impl Drop for Producer {
     fn drop(&mut self) {
         self.save_hint();
         self.ring.detach();
+        self.sync.close(self.ring.region());
     }
 }
 
@@ -687,6 +695,8 @@ impl crate::waitset::sealed::Waiting for Room<'_, Producer> {
         self.handle.look_for_room(self.len, level).is_some()
     }
 }
+
+durable!(Producer, ring);
 
 #[cfg(feature = "tokio")]
 crate::task::sender!(Producer);

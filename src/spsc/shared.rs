@@ -49,9 +49,9 @@ fn peer(role: Role) -> Role {
 }
 
 impl Ring {
-    /// See [`Region::flush`].
-    pub(crate) fn flush(&self) -> std::io::Result<()> {
-        self.region.flush()
+    /// The memory of the ring.
+    pub(crate) fn region(&self) -> &Region<SpscHeader> {
+        &self.region
     }
 
     /// Attaches `role` to the ring in `region`: takes its slot or fails with `RoleTaken`.

@@ -13,6 +13,7 @@ mod errors;
 mod kinds;
 mod restart;
 mod survey;
+mod sync;
 
 #[test]
 fn child_process_entry() {
