@@ -130,73 +130,61 @@ static void socket_errors(void) {
     close(p[1]);
 }
 
+/* Makes the handles `a` (of the calls `a_calls`_create_fd/_open_fd) and `b` of one ring:
+ * way 0 creates `a` in a new memfd and opens `b` on a passed copy of it, way 1 the other
+ * way round; then closes both descriptors, which the handles do not need. */
+#define ATTACH(way, opts, a_calls, a, b_calls, b)                                            \
+    do {                                                                                      \
+        int fd_ = memfd(#a_calls), other_;                                                    \
+        if ((way) == 0) {                                                                     \
+            EXPECT(a_calls##_create_fd(fd_, opts, &(a)), IPCRING_OK);                          \
+            other_ = passed(fd_);                                                             \
+            EXPECT(b_calls##_open_fd(other_, NULL, &(b)), IPCRING_OK);                         \
+        } else {                                                                              \
+            EXPECT(b_calls##_create_fd(fd_, opts, &(b)), IPCRING_OK);                          \
+            other_ = passed(fd_);                                                             \
+            EXPECT(a_calls##_open_fd(other_, NULL, &(a)), IPCRING_OK);                         \
+        }                                                                                     \
+        close(fd_);                                                                           \
+        close(other_);                                                                        \
+    } while (0)
+
 /* Every kind, each role created in a memfd and the other opened on a passed copy of it,
  * both ways round. */
 static void every_kind(void) {
     const char msg[] = "anon";
     char buf[16];
     size_t len = 0;
+    ipcring_mpmc_options_t mo;
+    ipcring_mpmc_options_init(&mo);
+    mo.capacity = 8;
+    mo.slot_size = 16;
+    ipcring_broadcast_options_t bo;
+    ipcring_broadcast_options_init(&bo);
+    bo.capacity = 8;
+    bo.slot_size = 16;
     for (int way = 0; way < 2; way++) {
-        int fd = memfd("mpmc"), other = -1;
-        ipcring_mpmc_options_t mo;
-        ipcring_mpmc_options_init(&mo);
-        mo.capacity = 8;
-        mo.slot_size = 16;
         ipcring_mpmc_producer_t *mtx = NULL;
         ipcring_mpmc_consumer_t *mrx = NULL;
-        if (way == 0) {
-            EXPECT(ipcring_mpmc_producer_create_fd(fd, &mo, &mtx), IPCRING_OK);
-            other = passed(fd);
-            EXPECT(ipcring_mpmc_consumer_open_fd(other, NULL, &mrx), IPCRING_OK);
-        } else {
-            EXPECT(ipcring_mpmc_consumer_create_fd(fd, &mo, &mrx), IPCRING_OK);
-            other = passed(fd);
-            EXPECT(ipcring_mpmc_producer_open_fd(other, NULL, &mtx), IPCRING_OK);
-        }
+        ATTACH(way, &mo, ipcring_mpmc_producer, mtx, ipcring_mpmc_consumer, mrx);
         EXPECT(ipcring_mpmc_producer_send(mtx, msg, sizeof msg), IPCRING_OK);
         EXPECT(ipcring_mpmc_consumer_recv(mrx, buf, sizeof buf, &len), IPCRING_OK);
         CHECK(len == sizeof msg && memcmp(buf, msg, len) == 0);
         EXPECT(ipcring_mpmc_producer_close(&mtx), IPCRING_OK);
         EXPECT(ipcring_mpmc_consumer_close(&mrx), IPCRING_OK);
-        close(fd);
-        close(other);
 
-        fd = memfd("topic");
-        ipcring_broadcast_options_t bo;
-        ipcring_broadcast_options_init(&bo);
-        bo.capacity = 8;
-        bo.slot_size = 16;
         ipcring_pub_t *ptx = NULL;
         ipcring_sub_t *srx = NULL;
-        if (way == 0) {
-            EXPECT(ipcring_pub_create_fd(fd, &bo, &ptx), IPCRING_OK);
-            other = passed(fd);
-            EXPECT(ipcring_sub_open_fd(other, NULL, &srx), IPCRING_OK);
-        } else {
-            EXPECT(ipcring_sub_create_fd(fd, &bo, &srx), IPCRING_OK);
-            other = passed(fd);
-            EXPECT(ipcring_pub_open_fd(other, NULL, &ptx), IPCRING_OK);
-        }
+        ATTACH(way, &bo, ipcring_pub, ptx, ipcring_sub, srx);
         EXPECT(ipcring_pub_send(ptx, msg, sizeof msg), IPCRING_OK);
         EXPECT(ipcring_sub_recv(srx, buf, sizeof buf, &len), IPCRING_OK);
         CHECK(len == sizeof msg && memcmp(buf, msg, len) == 0);
         EXPECT(ipcring_pub_close(&ptx), IPCRING_OK);
         EXPECT(ipcring_sub_close(&srx), IPCRING_OK);
-        close(fd);
-        close(other);
 
-        fd = memfd("events");
         ipcring_notifier_t *n = NULL;
         ipcring_listener_t *l = NULL;
-        if (way == 0) {
-            EXPECT(ipcring_notifier_create_fd(fd, NULL, &n), IPCRING_OK);
-            other = passed(fd);
-            EXPECT(ipcring_listener_open_fd(other, NULL, &l), IPCRING_OK);
-        } else {
-            EXPECT(ipcring_listener_create_fd(fd, NULL, &l), IPCRING_OK);
-            other = passed(fd);
-            EXPECT(ipcring_notifier_open_fd(other, NULL, &n), IPCRING_OK);
-        }
+        ATTACH(way, NULL, ipcring_notifier, n, ipcring_listener, l);
         EXPECT(ipcring_notify(n, 3), IPCRING_OK);
         uint32_t ids[4];
         uint64_t counts[4];
@@ -207,8 +195,6 @@ static void every_kind(void) {
         CHECK(r.len == 1 && ids[0] == 3 && counts[0] == 1);
         EXPECT(ipcring_notifier_close(&n), IPCRING_OK);
         EXPECT(ipcring_listener_close(&l), IPCRING_OK);
-        close(fd);
-        close(other);
     }
 
     int fd = memfd("board");
