@@ -5,6 +5,7 @@ use crate::board_reader::BoardReaderHandle;
 use crate::board_writer::BoardWriterHandle;
 use crate::handle::{with_handle, Handle};
 use crate::out;
+use crate::place::Place;
 use crate::status::{Result, Status};
 use crate::types::Wait;
 use core::ffi::{c_char, c_int, c_void, CStr};
@@ -68,8 +69,9 @@ impl BoardOptions {
     /// # Safety
     /// If `creating`: `entries` is NULL or points to `n_entries` initialised entries, each
     /// of whose `key` is NULL or a NUL-terminated string.
-    pub(crate) unsafe fn builder(&self, name: &str, creating: bool) -> Result<Builder> {
-        let mut b = Builder::new(name)
+    pub(crate) unsafe fn builder(&self, place: &Place, creating: bool) -> Result<Builder> {
+        let mut b = place
+            .builder()
             .writers(self.writers)
             .mode(self.mode)
             .populate(self.populate != 0)
@@ -301,7 +303,7 @@ mod tests {
             ..BoardOptions::defaults()
         };
         // SAFETY: the entries are not read (see above).
-        let b = unsafe { o.builder("never-made", true) };
+        let b = unsafe { o.builder(&Place::Name("never-made"), true) };
         assert_eq!(b.err(), Some(Status::IPCRING_ERR_INVALID_GEOMETRY));
     }
 }

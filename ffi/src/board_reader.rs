@@ -4,6 +4,7 @@
 use crate::blackboard::BoardOptions;
 use crate::handle::{self, with_handle, Handle, Tag};
 use crate::out;
+use crate::place::{At, Place};
 use crate::status::{Result, Status};
 use core::ffi::{c_char, c_int, c_void};
 use core::time::Duration;
@@ -33,7 +34,8 @@ impl Handle for BoardReaderHandle {
     }
 }
 
-/// Opens the existing blackboard `name` as a reader. Readers take no slot: any number may
+/// Opens the existing blackboard `name` (a board name, or a path with a '/': a
+/// file-backed board) as a reader. Readers take no slot: any number may
 /// read a board, and writers never wait for them. `opts` (may be NULL) gives the wait
 /// strategy and populate flag; its entries, `writers` and mode are ignored (and not
 /// read).
@@ -57,9 +59,40 @@ pub unsafe extern "C" fn ipcring_board_reader_open(
     opts: *const BoardOptions,
     out: *mut *mut BoardReaderHandle,
 ) -> c_int {
-    let open = |name: &str, opts: BoardOptions| -> Result<BoardReaderHandle> {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Name(name), opts, out) }
+}
+
+/// Opens the anonymous blackboard in the memfd `fd` (made by
+/// `ipcring_board_writer_create_fd`, here or in another process) as a reader, as
+/// `ipcring_board_reader_open` opens a named one, with the same options and results. `fd`
+/// stays the caller's. See "Anonymous rings" in the header's preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_board_reader_open`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_board_reader_open_fd(
+    fd: c_int,
+    opts: *const BoardOptions,
+    out: *mut *mut BoardReaderHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out) }
+}
+
+/// Common body of the two ways to open.
+///
+/// # Safety
+/// As the exported functions that call it.
+unsafe fn attach(
+    at: At,
+    opts: *const BoardOptions,
+    out_handle: *mut *mut BoardReaderHandle,
+) -> c_int {
+    let open = |place: &Place, opts: BoardOptions| -> Result<BoardReaderHandle> {
         // SAFETY: not creating: the entries are not read.
-        let b = unsafe { opts.builder(name, false) }?;
+        let b = unsafe { opts.builder(place, false) }?;
         Ok(BoardReaderHandle {
             tag: Tag::new::<BoardReaderHandle>(),
             reader: b.open_reader()?,
@@ -67,7 +100,7 @@ pub unsafe extern "C" fn ipcring_board_reader_open(
         })
     };
     // SAFETY: forwarded contract.
-    unsafe { handle::attach(name, opts, BoardOptions::defaults, out, open) }
+    unsafe { handle::attach(at, opts, BoardOptions::defaults, out_handle, open) }
 }
 
 /// Detaches from the board, frees the handle and sets `*handle` to NULL.

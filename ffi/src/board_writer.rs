@@ -2,6 +2,7 @@
 
 use crate::blackboard::BoardOptions;
 use crate::handle::{self, with_handle, Handle, Tag};
+use crate::place::{At, Place};
 use crate::status::Result;
 use crate::{bytes_arg, out};
 use core::ffi::{c_char, c_int, c_void};
@@ -34,27 +35,29 @@ impl Handle for BoardWriterHandle {
 /// # Safety
 /// As the exported functions that call it.
 unsafe fn attach(
-    name: *const c_char,
+    at: At,
     opts: *const BoardOptions,
     out_handle: *mut *mut BoardWriterHandle,
     creating: bool,
     how: fn(Builder) -> core::result::Result<Writer, OpenError>,
 ) -> c_int {
-    let open = |name: &str, opts: BoardOptions| -> Result<BoardWriterHandle> {
+    let open = |place: &Place, opts: BoardOptions| -> Result<BoardWriterHandle> {
         // SAFETY: the entries are as the contract of the exported function says.
-        let b = unsafe { opts.builder(name, creating) }?;
+        let b = unsafe { opts.builder(place, creating) }?;
         Ok(BoardWriterHandle {
             tag: Tag::new::<BoardWriterHandle>(),
             writer: how(b)?,
         })
     };
     // SAFETY: forwarded contract.
-    unsafe { handle::attach(name, opts, BoardOptions::defaults, out_handle, open) }
+    unsafe { handle::attach(at, opts, BoardOptions::defaults, out_handle, open) }
 }
 
 /// Creates the blackboard `name` (the shared-memory object `/dev/shm/ipcring.<name>`)
 /// with the entries of `opts`, every one unset (version 0), and attaches to it as one of
 /// its writers. Fails with `IPCRING_ERR_EXISTS` if it exists already.
+///
+/// `name`: a ring name, or a path with a '/' (a file-backed ring).
 ///
 /// `opts` is required here (a board needs entries): fill it with
 /// `ipcring_board_options_init`, then set `entries` and `n_entries`. On success `*out` is
@@ -80,7 +83,7 @@ pub unsafe extern "C" fn ipcring_board_writer_create(
     out: *mut *mut BoardWriterHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, true, |b| b.create_writer()) }
+    unsafe { attach(At::Name(name), opts, out, true, |b| b.create_writer()) }
 }
 
 /// Opens the existing blackboard `name` as one more writer. `opts` (may be NULL) gives
@@ -102,7 +105,7 @@ pub unsafe extern "C" fn ipcring_board_writer_open(
     out: *mut *mut BoardWriterHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, false, |b| b.open_writer()) }
+    unsafe { attach(At::Name(name), opts, out, false, |b| b.open_writer()) }
 }
 
 /// Opens the blackboard `name` as a writer, creating it (with the entries of `opts`) if
@@ -119,7 +122,48 @@ pub unsafe extern "C" fn ipcring_board_writer_open_or_create(
     out: *mut *mut BoardWriterHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, true, |b| b.open_or_create_writer()) }
+    unsafe {
+        attach(At::Name(name), opts, out, true, |b| {
+            b.open_or_create_writer()
+        })
+    }
+}
+
+/// Creates a ring in the memfd `fd` (empty: see `ipcring_memfd_create`), attaches to it as
+/// one of its writers and seals the memfd: an anonymous ring, as
+/// `ipcring_board_writer_create` makes a named one, with the same options and results
+/// (`mode` does not apply). `fd` stays the caller's. See "Anonymous rings" in the header's
+/// preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_board_writer_create`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_board_writer_create_fd(
+    fd: c_int,
+    opts: *const BoardOptions,
+    out: *mut *mut BoardWriterHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, true, |b| b.create_writer()) }
+}
+
+/// Opens the anonymous ring in the memfd `fd` (made by a `_create_fd` call, here or in
+/// another process) as one of its writers, as `ipcring_board_writer_open` opens a named
+/// one, with the same options and results. `fd` stays the caller's. See "Anonymous rings"
+/// in the header's preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_board_writer_open`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_board_writer_open_fd(
+    fd: c_int,
+    opts: *const BoardOptions,
+    out: *mut *mut BoardWriterHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, false, |b| b.open_writer()) }
 }
 
 /// Detaches from the board, frees the handle and sets `*handle` to NULL. The values stay

@@ -1,5 +1,6 @@
 //! The C types of broadcast topics: their options and their counters.
 
+use crate::place::Place;
 use crate::status::Result;
 use crate::types::Wait;
 use core::ffi::c_int;
@@ -62,8 +63,9 @@ pub struct BroadcastOptions {
 }
 
 impl BroadcastOptions {
-    pub(crate) fn builder(&self, name: &str) -> Result<broadcast::Builder> {
-        let mut b = broadcast::Builder::new(name)
+    pub(crate) fn builder(&self, place: &Place) -> Result<broadcast::Builder> {
+        let b: broadcast::Builder = place.builder();
+        let mut b = b
             .capacity(self.capacity)
             .slot_size(self.slot_size)
             .publishers(self.publishers)

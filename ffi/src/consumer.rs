@@ -3,6 +3,7 @@
 
 use crate::handle::{self, with_handle, Handle, Tag};
 use crate::out;
+use crate::place::{At, Place};
 use crate::recv::{RecvHandle, RecvMode};
 use crate::status::Status;
 use crate::types::{Options, Stats, Wait};
@@ -35,23 +36,25 @@ impl Handle for ConsumerHandle {
 /// # Safety
 /// As the exported functions that call it.
 unsafe fn attach(
-    name: *const c_char,
+    at: At,
     opts: *const Options,
     out_handle: *mut *mut ConsumerHandle,
     how: fn(Builder) -> Result<Consumer, OpenError>,
 ) -> c_int {
-    let open = |name: &str, opts: Options| {
+    let open = |place: &Place, opts: Options| {
         Ok(ConsumerHandle {
             tag: Tag::new::<ConsumerHandle>(),
-            core: RecvHandle::new(how(opts.builder(name)?)?),
+            core: RecvHandle::new(how(opts.builder(place)?)?),
         })
     };
     // SAFETY: forwarded contract.
-    unsafe { handle::attach(name, opts, Options::defaults, out_handle, open) }
+    unsafe { handle::attach(at, opts, Options::defaults, out_handle, open) }
 }
 
 /// Creates the ring `name` and attaches to it as its consumer. Fails with
 /// `IPCRING_ERR_EXISTS` if it exists already.
+///
+/// `name`: a ring name, or a path with a '/' (a file-backed ring).
 ///
 /// Options and results as `ipcring_producer_create`.
 ///
@@ -64,7 +67,7 @@ pub unsafe extern "C" fn ipcring_consumer_create(
     out: *mut *mut ConsumerHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.create_consumer()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.create_consumer()) }
 }
 
 /// Opens the existing ring `name` as its consumer; reading resumes after the last message
@@ -81,7 +84,7 @@ pub unsafe extern "C" fn ipcring_consumer_open(
     out: *mut *mut ConsumerHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.open_consumer()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.open_consumer()) }
 }
 
 /// Opens the ring `name` as its consumer, creating it (with `opts`) if it does not exist.
@@ -97,7 +100,43 @@ pub unsafe extern "C" fn ipcring_consumer_open_or_create(
     out: *mut *mut ConsumerHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.open_or_create_consumer()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.open_or_create_consumer()) }
+}
+
+/// Creates a ring in the memfd `fd` (empty: see `ipcring_memfd_create`), attaches to it as
+/// its consumer and seals the memfd: an anonymous ring, as `ipcring_consumer_create` makes
+/// a named one, with the same options and results (`mode` does not apply). `fd` stays the
+/// caller's. See "Anonymous rings" in the header's preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_consumer_create`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_consumer_create_fd(
+    fd: c_int,
+    opts: *const Options,
+    out: *mut *mut ConsumerHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, |b| b.create_consumer()) }
+}
+
+/// Opens the anonymous ring in the memfd `fd` (made by a `_create_fd` call, here or in
+/// another process) as its consumer, as `ipcring_consumer_open` opens a named one, with the
+/// same options and results. `fd` stays the caller's. See "Anonymous rings" in the header's
+/// preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_consumer_open`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_consumer_open_fd(
+    fd: c_int,
+    opts: *const Options,
+    out: *mut *mut ConsumerHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, |b| b.open_consumer()) }
 }
 
 /// Detaches from the ring, frees the handle and sets `*handle` to NULL. A pending read is

@@ -5,6 +5,7 @@ use crate::event_listener::ListenerHandle;
 use crate::event_notifier::NotifierHandle;
 use crate::handle::{with_handle, Handle};
 use crate::out;
+use crate::place::Place;
 use crate::status::{Result, Status};
 use crate::types::Wait;
 use core::ffi::{c_int, c_void};
@@ -50,8 +51,9 @@ pub struct EventOptions {
 
 impl EventOptions {
     /// The builder of these options.
-    pub(crate) fn builder(&self, name: &str) -> Result<Builder> {
-        Ok(Builder::new(name)
+    pub(crate) fn builder(&self, place: &Place) -> Result<Builder> {
+        Ok(place
+            .builder()
             .ids(self.ids)
             .notifiers(self.notifiers)
             .listeners(self.listeners)

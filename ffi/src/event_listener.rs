@@ -4,6 +4,7 @@
 use crate::event::EventOptions;
 use crate::event_fired::{check, FiredReport, Kept};
 use crate::handle::{self, with_handle, Handle, Tag};
+use crate::place::{At, Place};
 use crate::status::{Result, Status};
 use crate::types::Wait;
 use core::ffi::{c_char, c_int};
@@ -46,13 +47,13 @@ impl ListenerHandle {
 /// # Safety
 /// As the exported functions that call it.
 unsafe fn attach(
-    name: *const c_char,
+    at: At,
     opts: *const EventOptions,
     out_handle: *mut *mut ListenerHandle,
     how: fn(Builder) -> core::result::Result<Listener, OpenError>,
 ) -> c_int {
-    let open = |name: &str, opts: EventOptions| -> Result<ListenerHandle> {
-        let listener = how(opts.builder(name)?)?;
+    let open = |place: &Place, opts: EventOptions| -> Result<ListenerHandle> {
+        let listener = how(opts.builder(place)?)?;
         Ok(ListenerHandle {
             tag: Tag::new::<ListenerHandle>(),
             kept: Kept::new(listener.ids()),
@@ -60,11 +61,13 @@ unsafe fn attach(
         })
     };
     // SAFETY: forwarded contract.
-    unsafe { handle::attach(name, opts, EventOptions::defaults, out_handle, open) }
+    unsafe { handle::attach(at, opts, EventOptions::defaults, out_handle, open) }
 }
 
 /// Creates the event segment `name` with the geometry of `opts` (NULL: the defaults) and
 /// attaches to it as a listener. A listener sees what fires from its attach on.
+///
+/// `name`: a ring name, or a path with a '/' (a file-backed ring).
 ///
 /// Returns as `ipcring_notifier_create`.
 ///
@@ -77,7 +80,7 @@ pub unsafe extern "C" fn ipcring_listener_create(
     out: *mut *mut ListenerHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, Builder::create_listener) }
+    unsafe { attach(At::Name(name), opts, out, Builder::create_listener) }
 }
 
 /// Opens the existing event segment `name` as one more listener. `opts` (may be NULL)
@@ -95,7 +98,7 @@ pub unsafe extern "C" fn ipcring_listener_open(
     out: *mut *mut ListenerHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, Builder::open_listener) }
+    unsafe { attach(At::Name(name), opts, out, Builder::open_listener) }
 }
 
 /// Opens the event segment `name` as a listener, creating it (with the geometry of
@@ -112,7 +115,43 @@ pub unsafe extern "C" fn ipcring_listener_open_or_create(
     out: *mut *mut ListenerHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, Builder::open_or_create_listener) }
+    unsafe { attach(At::Name(name), opts, out, Builder::open_or_create_listener) }
+}
+
+/// Creates a ring in the memfd `fd` (empty: see `ipcring_memfd_create`), attaches to it as
+/// a listener and seals the memfd: an anonymous ring, as `ipcring_listener_create` makes a
+/// named one, with the same options and results (`mode` does not apply). `fd` stays the
+/// caller's. See "Anonymous rings" in the header's preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_listener_create`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_listener_create_fd(
+    fd: c_int,
+    opts: *const EventOptions,
+    out: *mut *mut ListenerHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, Builder::create_listener) }
+}
+
+/// Opens the anonymous ring in the memfd `fd` (made by a `_create_fd` call, here or in
+/// another process) as a listener, as `ipcring_listener_open` opens a named one, with the
+/// same options and results. `fd` stays the caller's. See "Anonymous rings" in the header's
+/// preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_listener_open`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_listener_open_fd(
+    fd: c_int,
+    opts: *const EventOptions,
+    out: *mut *mut ListenerHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, Builder::open_listener) }
 }
 
 /// Detaches from the segment, frees the handle (and what it kept of a report) and sets

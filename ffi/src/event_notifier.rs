@@ -2,6 +2,7 @@
 
 use crate::event::EventOptions;
 use crate::handle::{self, with_handle, Handle, Tag};
+use crate::place::{At, Place};
 use crate::status::Result;
 use core::ffi::{c_char, c_int};
 use ipcring::event::{Builder, Notifier};
@@ -32,24 +33,26 @@ impl Handle for NotifierHandle {
 /// # Safety
 /// As the exported functions that call it.
 unsafe fn attach(
-    name: *const c_char,
+    at: At,
     opts: *const EventOptions,
     out_handle: *mut *mut NotifierHandle,
     how: fn(Builder) -> core::result::Result<Notifier, OpenError>,
 ) -> c_int {
-    let open = |name: &str, opts: EventOptions| -> Result<NotifierHandle> {
+    let open = |place: &Place, opts: EventOptions| -> Result<NotifierHandle> {
         Ok(NotifierHandle {
             tag: Tag::new::<NotifierHandle>(),
-            notifier: how(opts.builder(name)?)?,
+            notifier: how(opts.builder(place)?)?,
         })
     };
     // SAFETY: forwarded contract.
-    unsafe { handle::attach(name, opts, EventOptions::defaults, out_handle, open) }
+    unsafe { handle::attach(at, opts, EventOptions::defaults, out_handle, open) }
 }
 
 /// Creates the event segment `name` (the shared-memory object `/dev/shm/ipcring.<name>`)
 /// with the geometry of `opts` (NULL: the defaults) and attaches to it as a notifier.
 /// Fails with `IPCRING_ERR_EXISTS` if it exists already.
+///
+/// `name`: a ring name, or a path with a '/' (a file-backed ring).
 ///
 /// On success `*out` is the new handle, to be freed with `ipcring_notifier_close`; on
 /// failure it is NULL.
@@ -72,7 +75,7 @@ pub unsafe extern "C" fn ipcring_notifier_create(
     out: *mut *mut NotifierHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, Builder::create_notifier) }
+    unsafe { attach(At::Name(name), opts, out, Builder::create_notifier) }
 }
 
 /// Opens the existing event segment `name` as one more notifier. `opts` (may be NULL)
@@ -94,7 +97,7 @@ pub unsafe extern "C" fn ipcring_notifier_open(
     out: *mut *mut NotifierHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, Builder::open_notifier) }
+    unsafe { attach(At::Name(name), opts, out, Builder::open_notifier) }
 }
 
 /// Opens the event segment `name` as a notifier, creating it (with the geometry of
@@ -111,7 +114,43 @@ pub unsafe extern "C" fn ipcring_notifier_open_or_create(
     out: *mut *mut NotifierHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, Builder::open_or_create_notifier) }
+    unsafe { attach(At::Name(name), opts, out, Builder::open_or_create_notifier) }
+}
+
+/// Creates a ring in the memfd `fd` (empty: see `ipcring_memfd_create`), attaches to it as
+/// a notifier and seals the memfd: an anonymous ring, as `ipcring_notifier_create` makes a
+/// named one, with the same options and results (`mode` does not apply). `fd` stays the
+/// caller's. See "Anonymous rings" in the header's preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_notifier_create`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_notifier_create_fd(
+    fd: c_int,
+    opts: *const EventOptions,
+    out: *mut *mut NotifierHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, Builder::create_notifier) }
+}
+
+/// Opens the anonymous ring in the memfd `fd` (made by a `_create_fd` call, here or in
+/// another process) as a notifier, as `ipcring_notifier_open` opens a named one, with the
+/// same options and results. `fd` stays the caller's. See "Anonymous rings" in the header's
+/// preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_notifier_open`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_notifier_open_fd(
+    fd: c_int,
+    opts: *const EventOptions,
+    out: *mut *mut NotifierHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, Builder::open_notifier) }
 }
 
 /// Detaches from the segment, frees the handle and sets `*handle` to NULL. Every

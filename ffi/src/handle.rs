@@ -2,9 +2,10 @@
 //! kind, the poisoned flag set after a caught panic, the checks every call makes, attach
 //! and close.
 
+use crate::place::{At, Place};
 use crate::status::{Result, Status};
-use crate::{guard, name_arg, options_arg, out};
-use core::ffi::{c_char, c_int};
+use crate::{guard, options_arg, out};
+use core::ffi::c_int;
 use core::panic::AssertUnwindSafe;
 
 /// A handle type given to C as an opaque pointer.
@@ -134,26 +135,27 @@ pub(crate) fn into_raw<H: Handle>(h: H) -> *mut H {
 }
 
 /// Common body of every create/open function: stores in `*out_handle` the handle that
-/// `open` makes of the ring name and the options (`defaults()` for NULL `opts`), or NULL
-/// if anything fails.
+/// `open` makes of the ring's place (a name, a path or a memfd, see [`At::place`]) and
+/// the options (`defaults()` for NULL `opts`), or NULL if anything fails.
 ///
 /// # Safety
-/// `name` is NULL or a NUL-terminated string; `opts` is NULL or points to an initialised
-/// `O`; `out_handle` is NULL or points to writable memory for one pointer.
+/// `at` is a `Name` that is NULL or a NUL-terminated string, or an `Fd` that no other
+/// thread closes during the call; `opts` is NULL or points to an initialised `O`;
+/// `out_handle` is NULL or points to writable memory for one pointer.
 pub(crate) unsafe fn attach<H: Handle, O: Copy>(
-    name: *const c_char,
+    at: At,
     opts: *const O,
     defaults: fn() -> O,
     out_handle: *mut *mut H,
-    open: impl FnOnce(&str, O) -> Result<H>,
+    open: impl FnOnce(&Place, O) -> Result<H>,
 ) -> c_int {
     guard(|| {
         let slot = out(out_handle)?;
         // SAFETY: a non-NULL out-parameter, writable per the contract.
         unsafe { slot.write(core::ptr::null_mut()) };
         // SAFETY: forwarded contracts.
-        let (name, opts) = unsafe { (name_arg(name)?, options_arg(opts, defaults)?) };
-        let h = open(name, opts)?;
+        let (place, opts) = unsafe { (at.place()?, options_arg(opts, defaults)?) };
+        let h = open(&place, opts)?;
         // SAFETY: as above.
         unsafe { slot.write(into_raw(h)) };
         Ok(())

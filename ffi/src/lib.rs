@@ -5,10 +5,16 @@
 //! out-parameters, and runs its body under `catch_unwind`, so that no Rust panic crosses
 //! into C. `ffi/README.md` states the conventions; `include/ipcring.h` is generated from
 //! this crate by cbindgen (see `cbindgen.toml`) and checked for freshness by a test.
+//!
+//! Every create and open call finds its ring at a name, at a path (a name with a '/': a
+//! file-backed ring) or, for the `_create_fd` and `_open_fd` calls, in a memfd (an
+//! anonymous ring): [`place`] decides, for every kind and role; the header's preamble
+//! (`header` in `cbindgen.toml`) says so to C.
 
 #![deny(unsafe_op_in_unsafe_fn, missing_docs, missing_debug_implementations)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod anonymous;
 mod blackboard;
 mod board_reader;
 mod board_writer;
@@ -21,6 +27,7 @@ mod event_notifier;
 mod handle;
 mod mpmc_consumer;
 mod mpmc_producer;
+mod place;
 mod producer;
 mod publisher;
 mod recv;
@@ -52,6 +59,9 @@ use core::ffi::{c_char, c_int, CStr};
 use core::panic::AssertUnwindSafe;
 use core::ptr::NonNull;
 use status::Result;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 /// Runs `f`, turning its result into a status code and a panic into
 /// `IPCRING_ERR_INTERNAL`.
@@ -68,18 +78,32 @@ fn out<T>(p: *mut T) -> Result<NonNull<T>> {
     NonNull::new(p).ok_or(Status::IPCRING_ERR_NULL_POINTER)
 }
 
-/// A ring name from C: a NUL-terminated UTF-8 string.
+/// A string from C: `IPCRING_ERR_NULL_POINTER` if it is NULL.
 ///
 /// # Safety
-/// `name` is NULL or points to a NUL-terminated string that stays alive and unchanged
-/// for `'a`.
-unsafe fn name_arg<'a>(name: *const c_char) -> Result<&'a str> {
-    if name.is_null() {
+/// `s` is NULL or points to a NUL-terminated string that stays alive and unchanged for
+/// `'a`.
+unsafe fn cstr_arg<'a>(s: *const c_char) -> Result<&'a CStr> {
+    if s.is_null() {
         return Err(Status::IPCRING_ERR_NULL_POINTER);
     }
     // SAFETY: not NULL, and NUL-terminated per the contract.
-    let name = unsafe { CStr::from_ptr(name) };
+    Ok(unsafe { CStr::from_ptr(s) })
+}
+
+/// A ring name from C: a NUL-terminated UTF-8 string.
+///
+/// # Safety
+/// As [`cstr_arg`].
+unsafe fn name_arg<'a>(name: *const c_char) -> Result<&'a str> {
+    // SAFETY: forwarded contract.
+    let name = unsafe { cstr_arg(name) }?;
     name.to_str().map_err(|_| Status::IPCRING_ERR_INVALID_NAME)
+}
+
+/// A path from C, its bytes as they are (a path need not be UTF-8).
+fn path_of(s: &CStr) -> &Path {
+    Path::new(OsStr::from_bytes(s.to_bytes()))
 }
 
 /// Options from C (`ipcring_options_t` or `ipcring_mpmc_options_t`), or `defaults()` for
@@ -128,5 +152,26 @@ pub unsafe extern "C" fn ipcring_unlink(name: *const c_char) -> c_int {
         // SAFETY: forwarded contract.
         let name = unsafe { name_arg(name) }?;
         Ok(ipcring::unlink(name)?)
+    })
+}
+
+/// Removes the file-backed ring at `path` (made by a create call given a path), as
+/// `ipcring_unlink` removes a named ring: processes that have it open go on using it; its
+/// blocks are freed when the last one closes it. Any path is taken as a path, with a '/'
+/// or not.
+///
+/// Returns `IPCRING_OK`, `IPCRING_ERR_NULL_POINTER`, `IPCRING_ERR_INVALID_NAME` (a path
+/// that names no file), `IPCRING_ERR_NOT_FOUND`, `IPCRING_ERR_UNTRUSTED` (a symbolic link
+/// or a special file: not removed), `IPCRING_ERR_NOT_READY`, `IPCRING_ERR_PERMISSION` or
+/// `IPCRING_ERR_IO`.
+///
+/// # Safety
+/// `path` is NULL or a NUL-terminated string. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_remove_file_ring(path: *const c_char) -> c_int {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let path = unsafe { cstr_arg(path) }?;
+        Ok(ipcring::remove_file_ring(path_of(path))?)
     })
 }

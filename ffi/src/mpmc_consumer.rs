@@ -3,6 +3,7 @@
 
 use crate::handle::{self, with_handle, Handle, Tag};
 use crate::out;
+use crate::place::{At, Place};
 use crate::recv::{RecvHandle, RecvMode};
 use crate::types::{MpmcOptions, MpmcStats, Wait};
 use core::ffi::{c_char, c_int, c_void};
@@ -35,23 +36,25 @@ impl Handle for MpmcConsumerHandle {
 /// # Safety
 /// As the exported functions that call it.
 unsafe fn attach(
-    name: *const c_char,
+    at: At,
     opts: *const MpmcOptions,
     out_handle: *mut *mut MpmcConsumerHandle,
     how: fn(Builder) -> Result<Consumer, OpenError>,
 ) -> c_int {
-    let open = |name: &str, opts: MpmcOptions| {
+    let open = |place: &Place, opts: MpmcOptions| {
         Ok(MpmcConsumerHandle {
             tag: Tag::new::<MpmcConsumerHandle>(),
-            core: RecvHandle::new(how(opts.builder(name)?)?),
+            core: RecvHandle::new(how(opts.builder(place)?)?),
         })
     };
     // SAFETY: forwarded contract.
-    unsafe { handle::attach(name, opts, MpmcOptions::defaults, out_handle, open) }
+    unsafe { handle::attach(at, opts, MpmcOptions::defaults, out_handle, open) }
 }
 
 /// Creates the MPMC queue `name` and attaches to it as one of its consumers. Fails with
 /// `IPCRING_ERR_EXISTS` if it exists already.
+///
+/// `name`: a ring name, or a path with a '/' (a file-backed ring).
 ///
 /// Options and results as `ipcring_mpmc_producer_create`.
 ///
@@ -64,7 +67,7 @@ pub unsafe extern "C" fn ipcring_mpmc_consumer_create(
     out: *mut *mut MpmcConsumerHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.create_consumer()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.create_consumer()) }
 }
 
 /// Opens the existing MPMC queue `name` as one more consumer.
@@ -81,7 +84,7 @@ pub unsafe extern "C" fn ipcring_mpmc_consumer_open(
     out: *mut *mut MpmcConsumerHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.open_consumer()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.open_consumer()) }
 }
 
 /// Opens the MPMC queue `name` as a consumer, creating it (with `opts`) if it does not
@@ -98,7 +101,44 @@ pub unsafe extern "C" fn ipcring_mpmc_consumer_open_or_create(
     out: *mut *mut MpmcConsumerHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.open_or_create_consumer()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.open_or_create_consumer()) }
+}
+
+/// Creates a ring in the memfd `fd` (empty: see `ipcring_memfd_create`), attaches to it as
+/// one of its consumers and seals the memfd: an anonymous ring, as
+/// `ipcring_mpmc_consumer_create` makes a named one, with the same options and results
+/// (`mode` does not apply). `fd` stays the caller's. See "Anonymous rings" in the header's
+/// preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_mpmc_consumer_create`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_create_fd(
+    fd: c_int,
+    opts: *const MpmcOptions,
+    out: *mut *mut MpmcConsumerHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, |b| b.create_consumer()) }
+}
+
+/// Opens the anonymous ring in the memfd `fd` (made by a `_create_fd` call, here or in
+/// another process) as one of its consumers, as `ipcring_mpmc_consumer_open` opens a named
+/// one, with the same options and results. `fd` stays the caller's. See "Anonymous rings"
+/// in the header's preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_mpmc_consumer_open`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_consumer_open_fd(
+    fd: c_int,
+    opts: *const MpmcOptions,
+    out: *mut *mut MpmcConsumerHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, |b| b.open_consumer()) }
 }
 
 /// Detaches from the queue, frees the handle and sets `*handle` to NULL. A lent message

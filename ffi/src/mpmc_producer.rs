@@ -1,6 +1,7 @@
 //! The MPMC producer handle: attach, send, zero-copy reserve + commit, statistics, close.
 
 use crate::handle::{self, with_handle, Handle, Tag};
+use crate::place::{At, Place};
 use crate::send::{ReserveMode, SendHandle, SendMode};
 use crate::types::{MpmcOptions, MpmcStats, Wait};
 use crate::{bytes_arg, out};
@@ -33,24 +34,26 @@ impl Handle for MpmcProducerHandle {
 /// # Safety
 /// As the exported functions that call it.
 unsafe fn attach(
-    name: *const c_char,
+    at: At,
     opts: *const MpmcOptions,
     out_handle: *mut *mut MpmcProducerHandle,
     how: fn(Builder) -> core::result::Result<Producer, OpenError>,
 ) -> c_int {
-    let open = |name: &str, opts: MpmcOptions| {
+    let open = |place: &Place, opts: MpmcOptions| {
         Ok(MpmcProducerHandle {
             tag: Tag::new::<MpmcProducerHandle>(),
-            core: SendHandle::new(how(opts.builder(name)?)?),
+            core: SendHandle::new(how(opts.builder(place)?)?),
         })
     };
     // SAFETY: forwarded contract.
-    unsafe { handle::attach(name, opts, MpmcOptions::defaults, out_handle, open) }
+    unsafe { handle::attach(at, opts, MpmcOptions::defaults, out_handle, open) }
 }
 
 /// Creates the MPMC queue `name` (the shared-memory object `/dev/shm/ipcring.<name>`) and
 /// attaches to it as one of its producers. Fails with `IPCRING_ERR_EXISTS` if it exists
 /// already.
+///
+/// `name`: a ring name, or a path with a '/' (a file-backed ring).
 ///
 /// `opts` may be NULL for the defaults (see `ipcring_mpmc_options_init`). On success
 /// `*out` is the new handle, to be freed with `ipcring_mpmc_producer_close`; on failure it
@@ -72,7 +75,7 @@ pub unsafe extern "C" fn ipcring_mpmc_producer_create(
     out: *mut *mut MpmcProducerHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.create_producer()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.create_producer()) }
 }
 
 /// Opens the existing MPMC queue `name` as one more producer. `opts` (may be NULL) gives
@@ -93,7 +96,7 @@ pub unsafe extern "C" fn ipcring_mpmc_producer_open(
     out: *mut *mut MpmcProducerHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.open_producer()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.open_producer()) }
 }
 
 /// Opens the MPMC queue `name` as a producer, creating it (with `opts`) if it does not
@@ -110,7 +113,44 @@ pub unsafe extern "C" fn ipcring_mpmc_producer_open_or_create(
     out: *mut *mut MpmcProducerHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.open_or_create_producer()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.open_or_create_producer()) }
+}
+
+/// Creates a ring in the memfd `fd` (empty: see `ipcring_memfd_create`), attaches to it as
+/// one of its producers and seals the memfd: an anonymous ring, as
+/// `ipcring_mpmc_producer_create` makes a named one, with the same options and results
+/// (`mode` does not apply). `fd` stays the caller's. See "Anonymous rings" in the header's
+/// preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_mpmc_producer_create`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_producer_create_fd(
+    fd: c_int,
+    opts: *const MpmcOptions,
+    out: *mut *mut MpmcProducerHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, |b| b.create_producer()) }
+}
+
+/// Opens the anonymous ring in the memfd `fd` (made by a `_create_fd` call, here or in
+/// another process) as one of its producers, as `ipcring_mpmc_producer_open` opens a named
+/// one, with the same options and results. `fd` stays the caller's. See "Anonymous rings"
+/// in the header's preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_mpmc_producer_open`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_mpmc_producer_open_fd(
+    fd: c_int,
+    opts: *const MpmcOptions,
+    out: *mut *mut MpmcProducerHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, |b| b.open_producer()) }
 }
 
 /// Detaches from the queue, frees the handle and sets `*handle` to NULL. A pending

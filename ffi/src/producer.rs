@@ -1,6 +1,7 @@
 //! The producer handle: attach, send, zero-copy reserve + commit, statistics, close.
 
 use crate::handle::{self, with_handle, Handle, Tag};
+use crate::place::{At, Place};
 use crate::send::{ReserveMode, SendHandle, SendMode};
 use crate::status::{Result, Status};
 use crate::types::{Options, Stats, Wait};
@@ -66,23 +67,25 @@ pub struct Buf {
 /// # Safety
 /// As the exported functions that call it.
 unsafe fn attach(
-    name: *const c_char,
+    at: At,
     opts: *const Options,
     out_handle: *mut *mut ProducerHandle,
     how: fn(Builder) -> core::result::Result<Producer, OpenError>,
 ) -> c_int {
-    let open = |name: &str, opts: Options| {
+    let open = |place: &Place, opts: Options| {
         Ok(ProducerHandle {
             tag: Tag::new::<ProducerHandle>(),
-            core: SendHandle::new(how(opts.builder(name)?)?),
+            core: SendHandle::new(how(opts.builder(place)?)?),
         })
     };
     // SAFETY: forwarded contract.
-    unsafe { handle::attach(name, opts, Options::defaults, out_handle, open) }
+    unsafe { handle::attach(at, opts, Options::defaults, out_handle, open) }
 }
 
 /// Creates the ring `name` (the shared-memory object `/dev/shm/ipcring.<name>`) and
 /// attaches to it as its producer. Fails with `IPCRING_ERR_EXISTS` if it exists already.
+///
+/// `name`: a ring name, or a path with a '/' (a file-backed ring).
 ///
 /// `opts` may be NULL for the defaults (see `ipcring_options_init`). On success `*out`
 /// is the new handle, to be freed with `ipcring_producer_close`; on failure it is NULL.
@@ -102,7 +105,7 @@ pub unsafe extern "C" fn ipcring_producer_create(
     out: *mut *mut ProducerHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.create_producer()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.create_producer()) }
 }
 
 /// Opens the existing ring `name` as its producer; writing continues after the last
@@ -123,7 +126,7 @@ pub unsafe extern "C" fn ipcring_producer_open(
     out: *mut *mut ProducerHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.open_producer()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.open_producer()) }
 }
 
 /// Opens the ring `name` as its producer, creating it (with `opts`) if it does not exist.
@@ -139,7 +142,43 @@ pub unsafe extern "C" fn ipcring_producer_open_or_create(
     out: *mut *mut ProducerHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.open_or_create_producer()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.open_or_create_producer()) }
+}
+
+/// Creates a ring in the memfd `fd` (empty: see `ipcring_memfd_create`), attaches to it as
+/// its producer and seals the memfd: an anonymous ring, as `ipcring_producer_create` makes
+/// a named one, with the same options and results (`mode` does not apply). `fd` stays the
+/// caller's. See "Anonymous rings" in the header's preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_producer_create`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_producer_create_fd(
+    fd: c_int,
+    opts: *const Options,
+    out: *mut *mut ProducerHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, |b| b.create_producer()) }
+}
+
+/// Opens the anonymous ring in the memfd `fd` (made by a `_create_fd` call, here or in
+/// another process) as its producer, as `ipcring_producer_open` opens a named one, with the
+/// same options and results. `fd` stays the caller's. See "Anonymous rings" in the header's
+/// preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_producer_open`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_producer_open_fd(
+    fd: c_int,
+    opts: *const Options,
+    out: *mut *mut ProducerHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, |b| b.open_producer()) }
 }
 
 /// Detaches from the ring, frees the handle and sets `*handle` to NULL. A pending

@@ -3,6 +3,7 @@
 
 use crate::broadcast_types::{BroadcastOptions, BroadcastStats};
 use crate::handle::{self, with_handle, Handle, Tag};
+use crate::place::{At, Place};
 use crate::send::{ReserveMode, SendHandle, SendMode};
 use crate::types::Wait;
 use crate::{bytes_arg, out};
@@ -35,24 +36,26 @@ impl Handle for PublisherHandle {
 /// # Safety
 /// As the exported functions that call it.
 unsafe fn attach(
-    name: *const c_char,
+    at: At,
     opts: *const BroadcastOptions,
     out_handle: *mut *mut PublisherHandle,
     how: fn(Builder) -> core::result::Result<Publisher, OpenError>,
 ) -> c_int {
-    let open = |name: &str, opts: BroadcastOptions| {
+    let open = |place: &Place, opts: BroadcastOptions| {
         Ok(PublisherHandle {
             tag: Tag::new::<PublisherHandle>(),
-            core: SendHandle::new(how(opts.builder(name)?)?),
+            core: SendHandle::new(how(opts.builder(place)?)?),
         })
     };
     // SAFETY: forwarded contract.
-    unsafe { handle::attach(name, opts, BroadcastOptions::defaults, out_handle, open) }
+    unsafe { handle::attach(at, opts, BroadcastOptions::defaults, out_handle, open) }
 }
 
 /// Creates the broadcast topic `name` (the shared-memory object
 /// `/dev/shm/ipcring.<name>`) and attaches to it as one of its publishers. Fails with
 /// `IPCRING_ERR_EXISTS` if it exists already.
+///
+/// `name`: a ring name, or a path with a '/' (a file-backed ring).
 ///
 /// `opts` may be NULL for the defaults (see `ipcring_broadcast_options_init`). On success
 /// `*out` is the new handle, to be freed with `ipcring_pub_close`; on failure it is NULL.
@@ -73,7 +76,7 @@ pub unsafe extern "C" fn ipcring_pub_create(
     out: *mut *mut PublisherHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.create_publisher()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.create_publisher()) }
 }
 
 /// Opens the existing broadcast topic `name` as one more publisher. `opts` (may be NULL)
@@ -94,7 +97,7 @@ pub unsafe extern "C" fn ipcring_pub_open(
     out: *mut *mut PublisherHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.open_publisher()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.open_publisher()) }
 }
 
 /// Opens the broadcast topic `name` as a publisher, creating it (with `opts`) if it does
@@ -111,7 +114,43 @@ pub unsafe extern "C" fn ipcring_pub_open_or_create(
     out: *mut *mut PublisherHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.open_or_create_publisher()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.open_or_create_publisher()) }
+}
+
+/// Creates a ring in the memfd `fd` (empty: see `ipcring_memfd_create`), attaches to it as
+/// one of its publishers and seals the memfd: an anonymous ring, as `ipcring_pub_create`
+/// makes a named one, with the same options and results (`mode` does not apply). `fd` stays
+/// the caller's. See "Anonymous rings" in the header's preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_pub_create`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_pub_create_fd(
+    fd: c_int,
+    opts: *const BroadcastOptions,
+    out: *mut *mut PublisherHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, |b| b.create_publisher()) }
+}
+
+/// Opens the anonymous ring in the memfd `fd` (made by a `_create_fd` call, here or in
+/// another process) as one of its publishers, as `ipcring_pub_open` opens a named one, with
+/// the same options and results. `fd` stays the caller's. See "Anonymous rings" in the
+/// header's preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_pub_open`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_pub_open_fd(
+    fd: c_int,
+    opts: *const BroadcastOptions,
+    out: *mut *mut PublisherHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, |b| b.open_publisher()) }
 }
 
 /// Detaches from the topic, frees the handle and sets `*handle` to NULL. A pending

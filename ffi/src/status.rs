@@ -21,8 +21,9 @@ pub enum Status {
     /// The handle is NULL (for example already closed through `*_close(&handle)`) or is
     /// not a live handle of this kind.
     IPCRING_ERR_BAD_HANDLE = 2,
-    /// The ring name is not valid UTF-8, is empty, longer than `IPCRING_MAX_NAME_LEN`
-    /// bytes, or contains '/'.
+    /// The ring name is not valid UTF-8, is empty or longer than `IPCRING_MAX_NAME_LEN`
+    /// bytes; or a path (a name with a '/') names no file (it ends in '/'); or a memfd's
+    /// label is not UTF-8 or too long.
     IPCRING_ERR_INVALID_NAME = 3,
     /// An argument is out of range: an unknown wait kind, a commit longer than the
     /// reservation, a mode that gives other users access or lacks the owner's read and
@@ -31,9 +32,10 @@ pub enum Status {
     /// The capacity is not a power of two from `IPCRING_MIN_CAPACITY` to
     /// `IPCRING_MAX_CAPACITY`.
     IPCRING_ERR_INVALID_CAPACITY = 5,
-    /// `create` found a ring of that name already.
+    /// `create` found a ring of that name or path already, or a memfd not empty.
     IPCRING_ERR_EXISTS = 6,
-    /// `open` found no ring of that name.
+    /// `open` found no ring of that name or path, or an empty memfd (no ring created in
+    /// it yet).
     IPCRING_ERR_NOT_FOUND = 7,
     /// The operating system refused access to the ring (errno EACCES or EPERM).
     IPCRING_ERR_PERMISSION = 8,
@@ -100,10 +102,12 @@ pub enum Status {
     /// This subscriber kept the publishers of a lossless topic waiting longer than its
     /// `max_lag_ns` and was evicted; it has joined again at the next message.
     IPCRING_ERR_EVICTED = 29,
-    /// The object at the ring's name is not used (nor removed, for a link or special
-    /// file): it is not a regular file (a symbolic link, a FIFO...), it belongs to
+    /// The object at the ring's name or path is not used (nor removed, for a link or
+    /// special file): it is not a regular file (a symbolic link, a FIFO...), it belongs to
     /// another user and is not a group-mode ring of one of the caller's groups, or every
-    /// user may write to it.
+    /// user may write to it. For an anonymous ring: the descriptor is not a memfd sealed
+    /// against shrinking (not a memfd, or its creator has not sealed it after a wait of
+    /// about 2 s: a peer could truncate it).
     IPCRING_ERR_UNTRUSTED = 30,
     /// The same handle is given twice in one call's members (`ipcring_waitset_wait`,
     /// `_poll`, `_arm`): the set would use it twice at once.
@@ -123,6 +127,9 @@ pub enum Status {
     /// The event segment has no such id: its ids are 0 to `ids - 1` (`ipcring_notify`).
     /// Nothing was sent.
     IPCRING_ERR_UNKNOWN_ID = 36,
+    /// Creating a ring on huge pages (`ipcring_memfd_create` with `huge_pages`) found
+    /// too few free in the pool the administrator reserved (`/proc/sys/vm/nr_hugepages`).
+    IPCRING_ERR_NO_HUGE_PAGES = 37,
 }
 
 /// A failed call's status.
@@ -130,7 +137,7 @@ pub(crate) type Result<T> = core::result::Result<T, Status>;
 
 impl Status {
     /// Every status, in order of value.
-    pub(crate) const ALL: [Status; 37] = [
+    pub(crate) const ALL: [Status; 38] = [
         Status::IPCRING_OK,
         Status::IPCRING_ERR_NULL_POINTER,
         Status::IPCRING_ERR_BAD_HANDLE,
@@ -168,6 +175,7 @@ impl Status {
         Status::IPCRING_ERR_ABANDONED,
         Status::IPCRING_ERR_BUSY,
         Status::IPCRING_ERR_UNKNOWN_ID,
+        Status::IPCRING_ERR_NO_HUGE_PAGES,
     ];
 
     /// The code returned to C.
@@ -187,7 +195,7 @@ impl Status {
                 c"the handle is NULL (closed) or not a handle of this kind"
             }
             Status::IPCRING_ERR_INVALID_NAME => {
-                c"invalid ring name (not UTF-8, empty, too long, or contains '/')"
+                c"invalid ring name (not UTF-8, empty or too long) or path (names no file)"
             }
             Status::IPCRING_ERR_INVALID_ARGUMENT => c"an argument is out of range",
             Status::IPCRING_ERR_INVALID_CAPACITY => {
@@ -230,7 +238,7 @@ impl Status {
                 c"evicted for keeping the publishers waiting; joined again at the next message"
             }
             Status::IPCRING_ERR_UNTRUSTED => {
-                c"the object at the ring's name is not trusted: not a regular file, another user's, or writable by all"
+                c"the ring's object is not trusted: not a regular file, another user's, writable by all, or (an anonymous ring) not a sealed memfd"
             }
             Status::IPCRING_ERR_DUPLICATE_MEMBER => {
                 c"the same handle is given twice in one wait set's members"
@@ -242,6 +250,9 @@ impl Status {
             }
             Status::IPCRING_ERR_BUSY => c"a writer is in the middle of setting the board entry",
             Status::IPCRING_ERR_UNKNOWN_ID => c"the event segment has no such id",
+            Status::IPCRING_ERR_NO_HUGE_PAGES => {
+                c"too few free huge pages reserved (/proc/sys/vm/nr_hugepages) for the ring"
+            }
         }
     }
 }
@@ -271,7 +282,9 @@ impl From<OpenError> for Status {
             OpenError::NoSpace { .. } => Status::IPCRING_ERR_NO_SPACE,
             OpenError::NotRegularFile { .. }
             | OpenError::ForeignOwner { .. }
-            | OpenError::WorldWritable { .. } => Status::IPCRING_ERR_UNTRUSTED,
+            | OpenError::WorldWritable { .. }
+            | OpenError::NotSealed { .. } => Status::IPCRING_ERR_UNTRUSTED,
+            OpenError::NoHugePages { .. } => Status::IPCRING_ERR_NO_HUGE_PAGES,
             // `Io`, and whatever a later version of the library adds.
             _ => Status::IPCRING_ERR_IO,
         }
@@ -419,6 +432,7 @@ mod tests {
                 name: name(),
                 mode: 0o666,
             },
+            OpenError::NotSealed { name: name() },
         ] {
             assert_eq!(Status::from(e), Status::IPCRING_ERR_UNTRUSTED);
         }
@@ -479,6 +493,12 @@ mod tests {
     }
 
     #[test]
+    fn a_pool_of_huge_pages_too_small_gets_its_code() {
+        let e = OpenError::NoHugePages { size: 4 };
+        assert_eq!(Status::from(e), Status::IPCRING_ERR_NO_HUGE_PAGES);
+    }
+
+    #[test]
     fn an_unknown_event_id_gets_its_code() {
         let e = NotifyError::UnknownId { id: 9, ids: 4 };
         assert_eq!(Status::from(e), Status::IPCRING_ERR_UNKNOWN_ID);
@@ -489,7 +509,7 @@ mod tests {
         // SAFETY: `ipcring_strerror` returns a static NUL-terminated string.
         let text = |c| unsafe { core::ffi::CStr::from_ptr(ipcring_strerror(c)) };
         assert_eq!(text(-1), c"unknown ipcring status code");
-        assert_eq!(text(37), c"unknown ipcring status code");
+        assert_eq!(text(38), c"unknown ipcring status code");
         assert_eq!(text(17), c"the ring is empty");
     }
 }

@@ -4,6 +4,7 @@
 use crate::broadcast_types::{BroadcastOptions, BroadcastStats};
 use crate::handle::{self, with_handle, Handle, Tag};
 use crate::out;
+use crate::place::{At, Place};
 use crate::recv::{RecvHandle, RecvMode};
 use crate::types::Wait;
 use core::ffi::{c_char, c_int, c_void};
@@ -35,23 +36,25 @@ impl Handle for SubscriberHandle {
 /// # Safety
 /// As the exported functions that call it.
 unsafe fn attach(
-    name: *const c_char,
+    at: At,
     opts: *const BroadcastOptions,
     out_handle: *mut *mut SubscriberHandle,
     how: fn(Builder) -> Result<Subscriber, OpenError>,
 ) -> c_int {
-    let open = |name: &str, opts: BroadcastOptions| {
+    let open = |place: &Place, opts: BroadcastOptions| {
         Ok(SubscriberHandle {
             tag: Tag::new::<SubscriberHandle>(),
-            core: RecvHandle::new(how(opts.builder(name)?)?),
+            core: RecvHandle::new(how(opts.builder(place)?)?),
         })
     };
     // SAFETY: forwarded contract.
-    unsafe { handle::attach(name, opts, BroadcastOptions::defaults, out_handle, open) }
+    unsafe { handle::attach(at, opts, BroadcastOptions::defaults, out_handle, open) }
 }
 
 /// Creates the broadcast topic `name` and attaches to it as a subscriber. Fails with
 /// `IPCRING_ERR_EXISTS` if it exists already.
+///
+/// `name`: a ring name, or a path with a '/' (a file-backed ring).
 ///
 /// Options and results as `ipcring_pub_create`.
 ///
@@ -64,7 +67,7 @@ pub unsafe extern "C" fn ipcring_sub_create(
     out: *mut *mut SubscriberHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.create_subscriber()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.create_subscriber()) }
 }
 
 /// Opens the existing broadcast topic `name` as one more subscriber, at the next message
@@ -82,7 +85,7 @@ pub unsafe extern "C" fn ipcring_sub_open(
     out: *mut *mut SubscriberHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.open_subscriber()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.open_subscriber()) }
 }
 
 /// Opens the broadcast topic `name` as a subscriber, creating it (with `opts`) if it does
@@ -99,7 +102,43 @@ pub unsafe extern "C" fn ipcring_sub_open_or_create(
     out: *mut *mut SubscriberHandle,
 ) -> c_int {
     // SAFETY: forwarded contract.
-    unsafe { attach(name, opts, out, |b| b.open_or_create_subscriber()) }
+    unsafe { attach(At::Name(name), opts, out, |b| b.open_or_create_subscriber()) }
+}
+
+/// Creates a ring in the memfd `fd` (empty: see `ipcring_memfd_create`), attaches to it as
+/// a subscriber and seals the memfd: an anonymous ring, as `ipcring_sub_create` makes a
+/// named one, with the same options and results (`mode` does not apply). `fd` stays the
+/// caller's. See "Anonymous rings" in the header's preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_sub_create`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_sub_create_fd(
+    fd: c_int,
+    opts: *const BroadcastOptions,
+    out: *mut *mut SubscriberHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, |b| b.create_subscriber()) }
+}
+
+/// Opens the anonymous ring in the memfd `fd` (made by a `_create_fd` call, here or in
+/// another process) as a subscriber, as `ipcring_sub_open` opens a named one, with the same
+/// options and results. `fd` stays the caller's. See "Anonymous rings" in the header's
+/// preamble for what `fd` may be.
+///
+/// # Safety
+/// `fd` is a descriptor that no other thread closes during the call; `opts` and `out` as
+/// `ipcring_sub_open`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn ipcring_sub_open_fd(
+    fd: c_int,
+    opts: *const BroadcastOptions,
+    out: *mut *mut SubscriberHandle,
+) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { attach(At::Fd(fd), opts, out, |b| b.open_subscriber()) }
 }
 
 /// Detaches from the topic (publishers stop waiting for this subscriber), frees the handle

@@ -1,6 +1,7 @@
 //! Plain data crossing the boundary: options, wait strategies, statistics, versions, of
 //! SPSC rings and MPMC queues.
 
+use crate::place::Place;
 use crate::status::{Result, Status};
 use core::ffi::c_int;
 use core::time::Duration;
@@ -138,9 +139,9 @@ pub struct Options {
 }
 
 impl Options {
-    pub(crate) fn builder(&self, name: &str) -> Result<Builder> {
-        Ok(Builder::new(name)
-            .capacity(self.capacity)
+    pub(crate) fn builder(&self, place: &Place) -> Result<Builder> {
+        let b: Builder = place.builder();
+        Ok(b.capacity(self.capacity)
             .mode(self.mode)
             .populate(self.populate != 0)
             .wait_strategy(self.wait.strategy()?))
@@ -224,8 +225,9 @@ pub struct MpmcOptions {
 }
 
 impl MpmcOptions {
-    pub(crate) fn builder(&self, name: &str) -> Result<mpmc::Builder> {
-        let b = mpmc::Builder::new(name)
+    pub(crate) fn builder(&self, place: &Place) -> Result<mpmc::Builder> {
+        let b: mpmc::Builder = place.builder();
+        let b = b
             .capacity(self.capacity)
             .slot_size(self.slot_size)
             .producers(self.producers)
@@ -389,7 +391,7 @@ mod tests {
     fn default_mpmc_options_create_the_default_queue() {
         let name = format!("ffi-mpmc-defaults-{}", std::process::id());
         let tx = MpmcOptions::defaults()
-            .builder(&name)
+            .builder(&Place::Name(&name))
             .and_then(|b| Ok(b.create_producer()?))
             .expect("create with the defaults");
         ipcring::unlink(&name).expect("remove the queue");

@@ -9,9 +9,11 @@
 //! is removed afterwards, also when a test fails. The tests of MPMC queues are in
 //! `c/mpmc.rs`, those of broadcast topics in `c/broadcast.rs`, those of wait sets in
 //! `c/waitset.rs`, those of blackboards in `c/board.rs`, those of event segments in
-//! `c/event.rs`.
+//! `c/event.rs`, those of anonymous rings and paths in `c/anonymous.rs`.
 
 // Beside the C programs it runs; a file directly in tests/ would be a test crate of its own.
+#[path = "c/anonymous.rs"]
+mod anonymous;
 #[path = "c/board.rs"]
 mod board;
 #[path = "c/broadcast.rs"]
@@ -104,6 +106,9 @@ struct Programs {
     event_input: PathBuf,
     event_peer: PathBuf,
     events: PathBuf,
+    fd_input: PathBuf,
+    fd_peer: PathBuf,
+    path_input: PathBuf,
     cpp_link: PathBuf,
 }
 
@@ -132,6 +137,9 @@ fn programs() -> &'static Programs {
             event_input: c("tests/c/event_input.c"),
             event_peer: c("tests/c/event_peer.c"),
             events: c("examples/events.c"),
+            fd_input: c("tests/c/fd_input.c"),
+            fd_peer: c("tests/c/fd_peer.c"),
+            path_input: c("tests/c/path_input.c"),
             cpp_link: compile(&out, "tests/c/cpp_link.cpp", true),
         }
     })
@@ -493,14 +501,15 @@ fn c_examples_talk_to_each_other() {
 
 #[test]
 fn readme_examples_compile_and_run() {
-    // The C examples of ffi/README.md (SPSC, MPMC, blackboards, events) and the one of the top
-    // README.md: none may rot. Each: the README, which of its C blocks, the ring name it
-    // uses, what it prints.
+    // The C examples of ffi/README.md (SPSC, MPMC, blackboards, events, anonymous rings)
+    // and the one of the top README.md: none may rot. Each: the README, which of its C
+    // blocks, the ring name it uses (for an anonymous ring: its label), what it prints.
     let ffi_readme = ffi_dir().join("README.md");
     let examples = [
         (ffi_readme.clone(), 0, "orders", "order #2\n"),
         (ffi_readme.clone(), 1, "jobs", "job #1\n"),
         (ffi_readme.clone(), 3, "prices", "price 1.08, unchanged\n"),
+        (ffi_readme.clone(), 6, "jobs", "job #1\n"),
         (
             ffi_readme,
             4,

@@ -91,7 +91,7 @@ static void options_out_of_range(void) {
     ipcring_listener_t *l = NULL;
     ipcring_event_options_t o = event_options(8, 1, 1);
     EXPECT(ipcring_notifier_create("", &o, &n), IPCRING_ERR_INVALID_NAME);
-    EXPECT(ipcring_listener_create("a/b", &o, &l), IPCRING_ERR_INVALID_NAME);
+    EXPECT(ipcring_listener_create("no-such-dir/events", &o, &l), IPCRING_ERR_NOT_FOUND);
     o.ids = 0;
     EXPECT(ipcring_notifier_create(ring("opts"), &o, &n), IPCRING_ERR_INVALID_GEOMETRY);
     o.ids = IPCRING_EVENT_MAX_IDS + 1;
