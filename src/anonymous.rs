@@ -208,9 +208,7 @@ impl RingFd {
     /// Opens a description of its own of the memfd, with `access` (`RDWR` or `RDONLY`):
     /// see the module docs. Never blocks (a FIFO's descriptor opens at once).
     pub(crate) fn reopen(&self, access: OFlags) -> Result<OwnedFd, Errno> {
-        let path = format!("/proc/self/fd/{}", raw(self.fd.as_fd()));
-        let flags = access | OFlags::CLOEXEC | OFlags::NONBLOCK;
-        rustix::fs::open(path, flags, rustix::fs::Mode::empty())
+        reopen(self.fd.as_fd(), access)
     }
 
     /// How errors name the ring.
@@ -221,6 +219,15 @@ impl RingFd {
             Err(_) => format!("anonymous ring (descriptor {})", raw(self.fd.as_fd())),
         }
     }
+}
+
+/// A new open file description of `fd`'s file, with `access` (through
+/// `/proc/self/fd/N`, so the same file whatever happened to its name since), never
+/// blocking on a FIFO. The mode of the file decides the access, as for any open.
+pub(crate) fn reopen(fd: BorrowedFd<'_>, access: OFlags) -> Result<OwnedFd, Errno> {
+    let path = format!("/proc/self/fd/{}", raw(fd));
+    let flags = access | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    rustix::fs::open(path, flags, rustix::fs::Mode::empty())
 }
 
 fn raw(fd: BorrowedFd<'_>) -> RawFd {

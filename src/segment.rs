@@ -21,7 +21,7 @@ use crate::namespace::{self, map_errno, Place};
 use crate::sync::Ordering;
 use crate::time::Deadline;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::fs::Mode;
+use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -95,7 +95,15 @@ pub(crate) struct CreateOptions {
     pub(crate) populate: bool,
 }
 
-/// A mapped segment and its own open file description (which carries its role lock).
+/// A mapped segment, its own open file description, and a second description for its role
+/// locks.
+///
+/// The locks need a description of their own because a mapping holds a reference to the
+/// description it was made from, and the kernel drops a description's OFD locks only
+/// when the last reference goes: a helper thread that keeps the mapping a moment longer
+/// (see [`Segment::keep`]) would keep the role too, and a new handle of this process
+/// could not take it. The locks' description is referenced by its descriptor alone, so
+/// the role is free as soon as the handle is dropped.
 /// Unmapped when dropped; the name stays until [`namespace::unlink`] — except for a
 /// segment that this handle created and never published, whose object is removed again
 /// on drop.
@@ -105,6 +113,10 @@ pub(crate) struct Segment {
     /// [`Segment::keep`]).
     map: Arc<Mapping>,
     object: Object,
+    /// The description of the role locks: write-only (what a write lock needs, and all
+    /// that mode 0200 leaves a creator); the object's own if it cannot be opened anew
+    /// (no `/proc`), and for a read-only survey, which takes no lock.
+    locks: Option<OwnedFd>,
 }
 
 /// The descriptor of a segment's object and, from create to publish, what it takes to
@@ -182,6 +194,7 @@ impl Segment {
         allocate(fd, total, source)?;
         let seg = Segment {
             map: Arc::new(Mapping::new(fd, total, opts.populate, Access::ReadWrite)?),
+            locks: anonymous::reopen(fd, OFlags::WRONLY).ok(),
             object,
         };
         let h = seg.header::<S>();
@@ -299,8 +312,13 @@ impl Segment {
             populate,
             access,
         )?);
+        let locks = match access {
+            Access::ReadWrite => anonymous::reopen(fd.as_fd(), OFlags::WRONLY).ok(),
+            Access::ReadOnly => None,
+        };
         let seg = Segment {
             map,
+            locks,
             object: Object {
                 fd,
                 unpublished: None,
@@ -327,16 +345,16 @@ impl Segment {
         self.map.len()
     }
 
-    /// Keeps the memory mapped, not the descriptor (nor its role lock): for a helper
+    /// Keeps the memory mapped, not the role locks (see [`Segment`]): for a helper
     /// thread that watches futex words in it after the handle may have gone.
     #[cfg(not(ipcring_loom))]
     pub(crate) fn keep(&self) -> Arc<Mapping> {
         self.map.clone()
     }
 
-    /// The descriptor (for role locks).
+    /// The descriptor of the role locks.
     pub(crate) fn fd(&self) -> BorrowedFd<'_> {
-        self.object.fd.as_fd()
+        self.locks.as_ref().unwrap_or(&self.object.fd).as_fd()
     }
 
     /// Writes the mapping back to the object's file and waits until its storage has it:
@@ -473,4 +491,22 @@ fn validate<S: Spec>(h: &S::Header, size: u64, access: Access) -> Result<S::Geom
         });
     }
     Ok(geo)
+}
+
+#[cfg(all(test, not(ipcring_loom)))]
+mod tests {
+    use crate::spsc::Consumer;
+    use crate::waitset::sealed::Waiting;
+
+    #[test]
+    fn memory_kept_after_its_handle_holds_no_role() {
+        let name = format!("unit-kept-{}", std::process::id());
+        let rx = Consumer::create(&name, 4096).expect("create");
+        let kept = Waiting::keep(&rx);
+        drop(rx);
+        let again = Consumer::open(&name);
+        crate::unlink(&name).expect("remove");
+        assert!(again.is_ok(), "{:?}", again.map(|_| ()));
+        drop(kept);
+    }
 }
