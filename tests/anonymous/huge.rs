@@ -41,6 +41,21 @@ fn page_sizes_of(name: &str) -> Vec<u64> {
     sizes
 }
 
+/// Asserts that creating the ring in `ring` failed for want of huge pages, and left the
+/// memfd empty, ready for another try.
+fn no_huge_pages<T>(r: Result<T, OpenError>, ring: &RingFd) {
+    assert!(
+        matches!(r, Err(OpenError::NoHugePages { .. })),
+        "{:?}",
+        r.map(|_| ())
+    );
+    assert_eq!(
+        rustix::fs::fstat(ring).expect("fstat").st_size,
+        0,
+        "left empty"
+    );
+}
+
 #[test]
 fn a_ring_on_huge_pages_uses_them_or_says_none_are_free() {
     let huge_kib = meminfo("Hugepagesize");
@@ -50,16 +65,7 @@ fn a_ring_on_huge_pages_uses_them_or_says_none_are_free() {
     // 1 MiB of data and a header: one huge page of 2 MiB.
     let r = spsc::Builder::fd(&ring).capacity(1 << 20).create_producer();
     if free == 0 {
-        assert!(
-            matches!(r, Err(OpenError::NoHugePages { .. })),
-            "{:?}",
-            r.map(|_| ())
-        );
-        assert_eq!(
-            rustix::fs::fstat(&ring).expect("fstat").st_size,
-            0,
-            "left empty"
-        );
+        no_huge_pages(r, &ring);
         eprintln!("no huge pages reserved: only the error was checked");
         return;
     }
@@ -93,14 +99,5 @@ fn a_ring_larger_than_the_huge_page_pool_fails_with_no_huge_pages() {
         .capacity(cells as usize)
         .slot_size(1 << 20)
         .create_producer();
-    assert!(
-        matches!(r, Err(OpenError::NoHugePages { .. })),
-        "{:?}",
-        r.map(|_| ())
-    );
-    assert_eq!(
-        rustix::fs::fstat(&ring).expect("fstat").st_size,
-        0,
-        "left empty"
-    );
+    no_huge_pages(r, &ring);
 }
