@@ -16,17 +16,10 @@ mod seals;
 
 #[test]
 fn child_process_entry() {
-    let Ok(role) = std::env::var(common::ROLE_VAR) else {
-        return;
-    };
-    let _watchdog = common::child_setup();
-    let ring = std::env::var(common::RING_VAR).expect("ring socket or descriptor");
-    let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
-    let play: fn(&str, &str) = match role.as_str() {
+    common::play_child(|role| match role {
         "every-kind" => passing::every_kind,
         "inherited-producer" => passing::inherited_producer,
         "truncator" => seals::truncator,
         other => panic!("unknown child role {other:?}"),
-    };
-    play(&ring, &arg);
+    });
 }

@@ -26,13 +26,7 @@ mod waits;
 
 #[test]
 fn child_process_entry() {
-    let Ok(role) = std::env::var(common::ROLE_VAR) else {
-        return;
-    };
-    let _watchdog = common::child_setup();
-    let board = std::env::var(common::RING_VAR).expect("board name");
-    let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
-    let play: fn(&str, &str) = match role.as_str() {
+    common::play_child(|role| match role {
         #[cfg(feature = "crash-points")]
         "crashing-writer" => crash_points::crashing_writer,
         "writer" => torn::writer,
@@ -40,6 +34,5 @@ fn child_process_entry() {
         "idle-writer" => kills::idle_writer,
         "waiter" => waits::waiter,
         other => panic!("unknown child role {other:?}"),
-    };
-    play(&board, &arg);
+    });
 }

@@ -21,13 +21,7 @@ mod process;
 
 #[test]
 fn child_process_entry() {
-    let Ok(role) = std::env::var(common::ROLE_VAR) else {
-        return;
-    };
-    let _watchdog = common::child_setup();
-    let topic = std::env::var(common::RING_VAR).expect("topic name");
-    let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
-    let play: fn(&str, &str) = match role.as_str() {
+    common::play_child(|role| match role {
         #[cfg(feature = "crash-points")]
         "crashing-publisher" => crash_points::crashing_publisher,
         #[cfg(feature = "crash-points")]
@@ -43,6 +37,5 @@ fn child_process_entry() {
         #[cfg(feature = "crash-points")]
         "crasher" => process::crasher,
         other => panic!("unknown child role {other:?}"),
-    };
-    play(&topic, &arg);
+    });
 }

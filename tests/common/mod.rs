@@ -351,8 +351,24 @@ pub fn kill9_pid(pid: u32) -> Instant {
     at
 }
 
+/// The child side of [`spawn`]: if this run of the test binary is a child, plays the
+/// role that `pick` gives for its role name, on the ring and with the argument it was
+/// given, dying with its parent and under a watchdog; in any other run, nothing.
+pub fn play_child(pick: impl FnOnce(&str) -> fn(&str, &str)) {
+    let Ok(role) = std::env::var(ROLE_VAR) else {
+        return;
+    };
+    let _watchdog = child_setup();
+    if std::env::var_os(NO_MEMBARRIER_VAR).is_some() {
+        forbid_membarrier();
+    }
+    let ring = std::env::var(RING_VAR).expect("the ring of a child");
+    let arg = std::env::var(ARG_VAR).unwrap_or_default();
+    pick(&role)(&ring, &arg);
+}
+
 /// In a child: dies with its parent, and aborts if it outlives its time limit.
-pub fn child_setup() -> Watchdog {
+fn child_setup() -> Watchdog {
     rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
         .expect("prctl(PR_SET_PDEATHSIG)");
     watchdog("child process", CHILD_LIMIT)

@@ -19,18 +19,11 @@ mod threads;
 
 #[test]
 fn child_process_entry() {
-    let Ok(role) = std::env::var(common::ROLE_VAR) else {
-        return;
-    };
-    let _watchdog = common::child_setup();
-    let ring = std::env::var(common::RING_VAR).expect("segment name");
-    let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
-    let play: fn(&str, &str) = match role.as_str() {
+    common::play_child(|role| match role {
         "notifier" => process::notifier,
         "listener" => process::listener,
         "fire-and-stay" => departures::fire_and_stay,
         "fire-and-drop" => departures::fire_and_drop,
         other => panic!("unknown child role {other:?}"),
-    };
-    play(&ring, &arg);
+    });
 }

@@ -17,18 +17,11 @@ mod sync;
 
 #[test]
 fn child_process_entry() {
-    let Ok(role) = std::env::var(common::ROLE_VAR) else {
-        return;
-    };
-    let _watchdog = common::child_setup();
-    let path = std::env::var(common::RING_VAR).expect("ring path");
-    let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
-    let play: fn(&str, &str) = match role.as_str() {
+    common::play_child(|role| match role {
         "spsc-producer" => restart::spsc_producer,
         "spsc-consumer" => restart::spsc_consumer,
         "mpmc-producer" => restart::mpmc_producer,
         "mpmc-consumer" => restart::mpmc_consumer,
         other => panic!("unknown child role {other:?}"),
-    };
-    play(&path, &arg);
+    });
 }

@@ -21,13 +21,7 @@ mod process;
 
 #[test]
 fn child_process_entry() {
-    let Ok(role) = std::env::var(common::ROLE_VAR) else {
-        return;
-    };
-    let _watchdog = common::child_setup();
-    let queue = std::env::var(common::RING_VAR).expect("queue name");
-    let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
-    let play: fn(&str, &str) = match role.as_str() {
+    common::play_child(|role| match role {
         #[cfg(feature = "crash-points")]
         "crashing-producer" => crash_points::crashing_producer,
         #[cfg(feature = "crash-points")]
@@ -39,6 +33,5 @@ fn child_process_entry() {
         "kill-producer" => kills::victim_producer,
         "kill-consumer" => kills::victim_consumer,
         other => panic!("unknown child role {other:?}"),
-    };
-    play(&queue, &arg);
+    });
 }

@@ -17,19 +17,12 @@ mod umask;
 
 #[test]
 fn child_process_entry() {
-    let Ok(role) = std::env::var(common::ROLE_VAR) else {
-        return;
-    };
-    let _watchdog = common::child_setup();
-    let ring = std::env::var(common::RING_VAR).expect("ring name");
-    let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
-    let play: fn(&str, &str) = match role.as_str() {
+    common::play_child(|role| match role {
         "squatter" => trust::squatter,
         "holder" => survey::holder,
         "umask-creator" => umask::umask_creator,
         #[cfg(feature = "crash-points")]
         "dying-creator" => umask::dying_creator,
         other => panic!("unknown child role {other:?}"),
-    };
-    play(&ring, &arg);
+    });
 }

@@ -20,16 +20,7 @@ mod process;
 
 #[test]
 fn child_process_entry() {
-    let Ok(role) = std::env::var(common::ROLE_VAR) else {
-        return;
-    };
-    let _watchdog = common::child_setup();
-    if std::env::var_os(common::NO_MEMBARRIER_VAR).is_some() {
-        common::forbid_membarrier();
-    }
-    let ring = std::env::var(common::RING_VAR).expect("ring name");
-    let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
-    let play: fn(&str, &str) = match role.as_str() {
+    common::play_child(|role| match role {
         #[cfg(feature = "crash-points")]
         "crashing-producer" => crash_points::crashing_producer,
         #[cfg(feature = "crash-points")]
@@ -48,6 +39,5 @@ fn child_process_entry() {
         "kill-producer" => kills::victim_producer,
         "kill-consumer" => kills::victim_consumer,
         other => panic!("unknown child role {other:?}"),
-    };
-    play(&ring, &arg);
+    });
 }

@@ -18,19 +18,12 @@ mod streams;
 
 #[test]
 fn child_process_entry() {
-    let Ok(role) = std::env::var(common::ROLE_VAR) else {
-        return;
-    };
-    let _watchdog = common::child_setup();
-    let ring = std::env::var(common::RING_VAR).expect("ring name");
-    let arg = std::env::var(common::ARG_VAR).unwrap_or_default();
-    let play: fn(&str, &str) = match role.as_str() {
+    common::play_child(|role| match role {
         "paced-producer" => cancel::paced_producer,
         "checking-consumer" => cancel::checking_consumer,
         "subscriber" => streams::subscriber,
         "forker" => fork::forker,
         "event-notifier" => events::event_notifier,
         other => panic!("unknown child role {other:?}"),
-    };
-    play(&ring, &arg);
+    });
 }
