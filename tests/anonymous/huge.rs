@@ -1,45 +1,13 @@
 //! Anonymous rings on huge pages: mapped with huge pages when the pool has them, a clear
 //! `NoHugePages` when it does not (the memfd then stays empty, ready for another try).
 
+use crate::common::{meminfo, page_sizes_of};
 use ipcring::{mpmc, spsc, OpenError, RingFd};
 use std::time::Duration;
 
-/// A field of `/proc/meminfo`.
-fn meminfo(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .expect("meminfo")
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
-}
-
-/// The `KernelPageSize` of this process's mappings of the memfd called `name`, in KiB.
-fn page_sizes_of(name: &str) -> Vec<u64> {
-    let smaps = std::fs::read_to_string("/proc/self/smaps").expect("smaps");
-    let mut sizes = Vec::new();
-    let mut ours = false;
-    for line in smaps.lines() {
-        let first = line.split_whitespace().next().unwrap_or("");
-        let header = first.split_once('-').is_some_and(|(a, b)| {
-            u64::from_str_radix(a, 16).is_ok() && u64::from_str_radix(b, 16).is_ok()
-        });
-        if header {
-            ours = line.ends_with(&format!("/memfd:{name} (deleted)"));
-        }
-        if let Some(v) = line.strip_prefix("KernelPageSize:") {
-            if ours {
-                sizes.push(
-                    v.split_whitespace()
-                        .next()
-                        .and_then(|n| n.parse().ok())
-                        .unwrap_or(0),
-                );
-            }
-        }
-    }
-    sizes
-}
+/// The pool of huge pages is the machine's: one test at a time uses it (the second takes
+/// all of it for a moment).
+static POOL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Asserts that creating the ring in `ring` failed for want of huge pages, and left the
 /// memfd empty, ready for another try.
@@ -58,6 +26,7 @@ fn no_huge_pages<T>(r: Result<T, OpenError>, ring: &RingFd) {
 
 #[test]
 fn a_ring_on_huge_pages_uses_them_or_says_none_are_free() {
+    let _pool = POOL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let huge_kib = meminfo("Hugepagesize");
     let free = meminfo("HugePages_Free");
     let name = format!("huge-{}", std::process::id());
@@ -73,7 +42,7 @@ fn a_ring_on_huge_pages_uses_them_or_says_none_are_free() {
     let mut rx = spsc::Builder::fd(&ring).open_consumer().expect("open");
     let size = rustix::fs::fstat(&ring).expect("fstat").st_size as u64;
     assert_eq!(size % (huge_kib << 10), 0, "whole huge pages");
-    let sizes = page_sizes_of(&name);
+    let sizes = page_sizes_of(&format!("/memfd:{name} (deleted)"));
     assert_eq!(sizes, [huge_kib, huge_kib], "both handles map huge pages");
     let mut buf = Vec::new();
     for i in 0..10_000u32 {
@@ -86,6 +55,7 @@ fn a_ring_on_huge_pages_uses_them_or_says_none_are_free() {
 
 #[test]
 fn a_ring_larger_than_the_huge_page_pool_fails_with_no_huge_pages() {
+    let _pool = POOL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let huge = meminfo("Hugepagesize") << 10;
     let free = meminfo("HugePages_Free");
     // A queue of cells of 1 MiB, twice as many as the free pool holds (at least 2).

@@ -673,3 +673,40 @@ pub fn forge_each_word(ring: &RingGuard, words: impl Iterator<Item = u64>, attem
     // Put back whole, the ring works again.
     attempt();
 }
+
+/// A field of `/proc/meminfo` (in its unit: kB, or a count of huge pages).
+pub fn meminfo(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .expect("meminfo")
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The `KernelPageSize` (KiB) of each of this process's mappings whose file name (as
+/// `/proc/self/smaps` shows it) ends with `file`.
+pub fn page_sizes_of(file: &str) -> Vec<u64> {
+    let smaps = std::fs::read_to_string("/proc/self/smaps").expect("smaps");
+    let mut sizes = Vec::new();
+    let mut ours = false;
+    for line in smaps.lines() {
+        let first = line.split_whitespace().next().unwrap_or("");
+        if first.split_once('-').is_some_and(|(a, b)| {
+            u64::from_str_radix(a, 16).is_ok() && u64::from_str_radix(b, 16).is_ok()
+        }) {
+            ours = line.ends_with(file);
+        }
+        if let Some(v) = line.strip_prefix("KernelPageSize:") {
+            if ours {
+                sizes.push(
+                    v.split_whitespace()
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0),
+                );
+            }
+        }
+    }
+    sizes
+}

@@ -4,6 +4,7 @@
 //! a full file system.
 
 use crate::common::TestDir;
+use crate::mounts::Mount;
 use ipcring::{mpmc, spsc, OpenError};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -161,39 +162,13 @@ fn a_path_that_names_no_file_is_an_invalid_name() {
     }
 }
 
-/// A small tmpfs of our own, unmounted when dropped; `None` where this process may not
-/// mount one (not root, or no mount namespace privileges).
-struct SmallFs(TestDir);
-
-impl SmallFs {
-    fn mount(size: &str) -> Option<SmallFs> {
-        let dir = TestDir::new("small-fs");
-        let data = std::ffi::CString::new(format!("size={size},mode=0700")).expect("no NUL");
-        rustix::mount::mount(
-            "ipcring-test",
-            dir.path(),
-            "tmpfs",
-            rustix::mount::MountFlags::empty(),
-            data.as_c_str(),
-        )
-        .ok()?;
-        Some(SmallFs(dir))
-    }
-}
-
-impl Drop for SmallFs {
-    fn drop(&mut self) {
-        let _ = rustix::mount::unmount(self.0.path(), rustix::mount::UnmountFlags::DETACH);
-    }
-}
-
 #[test]
 fn a_ring_larger_than_the_free_space_fails_with_no_space_and_leaves_nothing() {
-    let Some(fs) = SmallFs::mount("256k") else {
+    let Some(fs) = Mount::new("tmpfs", "size=256k,mode=0700") else {
         eprintln!("skipped: cannot mount a small tmpfs here");
         return;
     };
-    let path = fs.0.join("big.ring");
+    let path = fs.join("big.ring");
     let r = spsc::Builder::at(&path).capacity(1 << 20).create_producer();
     assert!(matches!(r, Err(OpenError::NoSpace { .. })), "{r:?}");
     assert!(!path.exists(), "the half-made file was removed");

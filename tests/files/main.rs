@@ -10,7 +10,9 @@
 #[allow(dead_code)]
 mod common;
 mod errors;
+mod huge;
 mod kinds;
+mod mounts;
 mod restart;
 mod survey;
 mod sync;
