@@ -492,21 +492,3 @@ fn validate<S: Spec>(h: &S::Header, size: u64, access: Access) -> Result<S::Geom
     }
     Ok(geo)
 }
-
-#[cfg(all(test, not(ipcring_loom)))]
-mod tests {
-    use crate::spsc::Consumer;
-    use crate::waitset::sealed::Waiting;
-
-    #[test]
-    fn memory_kept_after_its_handle_holds_no_role() {
-        let name = format!("unit-kept-{}", std::process::id());
-        let rx = Consumer::create(&name, 4096).expect("create");
-        let kept = Waiting::keep(&rx);
-        drop(rx);
-        let again = Consumer::open(&name);
-        crate::unlink(&name).expect("remove");
-        assert!(again.is_ok(), "{:?}", again.map(|_| ()));
-        drop(kept);
-    }
-}

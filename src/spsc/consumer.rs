@@ -764,3 +764,23 @@ impl crate::waitset::sealed::Waiting for Consumer {
 
 #[cfg(feature = "tokio")]
 crate::task::receiver!(Consumer);
+
+#[cfg(all(test, not(ipcring_loom)))]
+mod tests {
+    use super::Consumer;
+    use crate::waitset::sealed::Waiting;
+
+    /// The role locks are on a description of their own (see `segment::Segment`): the
+    /// memory that a helper thread keeps mapped after its handle is gone holds no role.
+    #[test]
+    fn memory_kept_after_its_handle_holds_no_role() {
+        let name = format!("unit-kept-{}", std::process::id());
+        let rx = Consumer::create(&name, 4096).expect("create");
+        let kept = Waiting::keep(&rx);
+        drop(rx);
+        let again = Consumer::open(&name);
+        crate::unlink(&name).expect("remove");
+        assert!(again.is_ok(), "{:?}", again.map(|_| ()));
+        drop(kept);
+    }
+}

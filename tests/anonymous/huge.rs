@@ -26,7 +26,9 @@ fn no_huge_pages<T>(r: Result<T, OpenError>, ring: &RingFd) {
 
 #[test]
 fn a_ring_on_huge_pages_uses_them_or_says_none_are_free() {
-    let _pool = POOL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _pool = POOL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let huge_kib = meminfo("Hugepagesize");
     let free = meminfo("HugePages_Free");
     let name = format!("huge-{}", std::process::id());
@@ -55,7 +57,9 @@ fn a_ring_on_huge_pages_uses_them_or_says_none_are_free() {
 
 #[test]
 fn a_ring_larger_than_the_huge_page_pool_fails_with_no_huge_pages() {
-    let _pool = POOL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _pool = POOL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let huge = meminfo("Hugepagesize") << 10;
     let free = meminfo("HugePages_Free");
     // A queue of cells of 1 MiB, twice as many as the free pool holds (at least 2).
