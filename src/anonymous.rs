@@ -269,8 +269,9 @@ fn io_err(op: &'static str) -> impl Fn(Errno) -> OpenError {
 /// lock: on return the memfd is empty and unsealed, and only the caller may size it.
 ///
 /// # Errors
-/// `AlreadyExists` if it holds a ring or another creator is at work; `NotRegularFile` if
-/// the descriptor is not a file; `Io`.
+/// `AlreadyExists` if it holds a ring or another creator is at work; `NotSealed` if it
+/// cannot be sealed (no memfd, or one made without `MFD_ALLOW_SEALING`);
+/// `NotRegularFile` if the descriptor is not a file; `Io`.
 pub(crate) fn claim(ring: &RingFd) -> Result<OwnedFd, OpenError> {
     let label = ring.label();
     let fd = ring
@@ -286,9 +287,22 @@ pub(crate) fn claim(ring: &RingFd) -> Result<OwnedFd, OpenError> {
     if !namespace::is_regular(&st) {
         return Err(OpenError::NotRegularFile { name: label });
     }
-    let seals = rustix::fs::fcntl_get_seals(&fd).map_err(io_err("fcntl(F_GET_SEALS)"))?;
-    if st.st_size != 0 || !seals.is_empty() {
+    let cannot_seal = || OpenError::NotSealed {
+        name: label.clone(),
+    };
+    let seals = match rustix::fs::fcntl_get_seals(&fd) {
+        Ok(seals) => seals,
+        // A file that cannot be sealed: no memfd.
+        Err(Errno::INVAL) => return Err(cannot_seal()),
+        Err(e) => return Err(io_err("fcntl(F_GET_SEALS)")(e)),
+    };
+    if st.st_size != 0 || seals.contains(SealFlags::SHRINK) {
         return Err(exists());
+    }
+    // Sealed against sealing, not against shrinking: a memfd made without
+    // `MFD_ALLOW_SEALING`, which could never be sealed.
+    if !seals.is_empty() {
+        return Err(cannot_seal());
     }
     Ok(fd)
 }

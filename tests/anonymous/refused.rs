@@ -147,3 +147,30 @@ fn a_stream_message_without_a_descriptor_is_refused() {
     let e = RingFd::recv(&b).expect_err("closed");
     assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof);
 }
+
+#[test]
+fn a_ring_is_never_created_where_it_could_not_be_sealed() {
+    let dir = TestDir::new("anon-create-file");
+    let file = std::fs::File::create_new(dir.join("plain")).expect("a file");
+    let r = spsc::Builder::fd(&RingFd::from(OwnedFd::from(file)))
+        .capacity(4096)
+        .create_producer();
+    assert!(
+        matches!(r, Err(OpenError::NotSealed { .. })),
+        "{:?}",
+        r.map(|_| ())
+    );
+    let unsealable = rustix::fs::memfd_create("no-sealing", MemfdFlags::CLOEXEC).expect("memfd");
+    let ring = RingFd::from(unsealable);
+    let r = spsc::Builder::fd(&ring).capacity(4096).create_producer();
+    assert!(
+        matches!(r, Err(OpenError::NotSealed { .. })),
+        "{:?}",
+        r.map(|_| ())
+    );
+    assert_eq!(
+        rustix::fs::fstat(&ring).expect("fstat").st_size,
+        0,
+        "left empty"
+    );
+}
