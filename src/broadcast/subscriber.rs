@@ -110,6 +110,11 @@ impl Subscriber {
         self.t.geo.lossy
     }
 
+    /// The topic's incarnation (see [`crate::spsc::Consumer::incarnation`]).
+    pub fn incarnation(&self) -> u64 {
+        self.t.region().incarnation()
+    }
+
     /// How blocking calls wait.
     pub fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
         self.strategy = strategy;
@@ -580,6 +585,13 @@ pub struct ReadGrant<'a> {
 }
 
 impl ReadGrant<'_> {
+    /// The message's position: its number in the topic, the same for every subscriber
+    /// (wrapping at 2^64); with [`Subscriber::incarnation`] it names the message.
+    pub fn position(&self) -> u64 {
+        // The grant has not passed the message yet: the cursor names it.
+        self.subscriber.cursor
+    }
+
     /// Ends the loan without moving on: the next receive of this subscriber returns the
     /// message again (in a lossy topic: if it has not been overwritten meanwhile).
     pub fn keep(mut self) {

@@ -70,6 +70,11 @@ impl Consumer {
         self.q.geo.cells.capacity
     }
 
+    /// The queue's incarnation (see [`crate::spsc::Consumer::incarnation`]).
+    pub fn incarnation(&self) -> u64 {
+        self.q.region().incarnation()
+    }
+
     /// How blocking calls wait.
     pub fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
         self.strategy = strategy;
@@ -375,6 +380,14 @@ pub struct ReadGrant<'a> {
 }
 
 impl ReadGrant<'_> {
+    /// The message's position: the ticket of its cell, the number of the message in the
+    /// queue's order of claims (wrapping at 2^64). Stable: a consumer that adopts the
+    /// message after this one died finds it at the same position; with
+    /// [`Consumer::incarnation`] it names the message.
+    pub fn position(&self) -> u64 {
+        self.at.pos
+    }
+
     /// Ends the loan without releasing the message: the next receive of this consumer
     /// returns it again.
     pub fn keep(mut self) {
