@@ -1,0 +1,279 @@
+//! The NATS bridge of the built `ipcring` binary (cargo feature `nats`): a ring →
+//! `bridge out` → JetStream → `bridge in` → a ring, with real processes and a real
+//! `nats-server` of the test's own (file storage, a free loopback port), every byte of
+//! every message checked in order. Then faults: the out-bridge, the server and the
+//! in-bridge killed with `SIGKILL` mid-stream and started again; and the ends: a bad URL,
+//! a missing stream, Ctrl-C. Each test has an outer deadline; guards kill the processes
+//! and the server and remove the rings and the store, also when a test fails.
+//!
+//! `nats-server` must be installed (`.ci/run` installs it); with `IPCRING_SKIP_NATS` set,
+//! a missing server skips the tests instead, saying so.
+
+#![cfg(feature = "nats")]
+
+#[allow(dead_code)] // the bridge tests use the part of it they need
+#[path = "../common/mod.rs"]
+mod common;
+mod support;
+
+use common::*;
+use ipcring::spsc::Builder;
+use std::time::Duration;
+use support::*;
+
+/// The rings' data areas.
+const CAPACITY: usize = 1 << 20;
+
+/// A ring → `bridge out` → a stream → `bridge in` → a ring, set up: the producer on the
+/// first ring runs, the checker on the second waits.
+struct Line {
+    server: ipcring_bench_support::nats::NatsServer,
+    from: Ring,
+    to: Ring,
+    subject: String,
+    stream: String,
+    durable: String,
+    producer: Option<std::thread::JoinHandle<()>>,
+    checker: Checker,
+}
+
+impl Line {
+    /// `n` messages into a new stream; `None` when the server is missing and skipping is
+    /// allowed.
+    fn start(tag: &str, n: u64) -> Option<Line> {
+        let server = server()?;
+        let (subject, stream, durable) = names(tag);
+        server
+            .create_stream(&stream, &[&subject])
+            .expect("create the stream");
+        let from = Ring::new(&format!("{tag}-from"));
+        let to = Ring::new(&format!("{tag}-to"));
+        let tx = Builder::new(&from.0)
+            .capacity(CAPACITY)
+            .create_producer()
+            .expect("the first ring");
+        let rx = Builder::new(&to.0)
+            .capacity(CAPACITY)
+            .create_consumer()
+            .expect("the second ring");
+        Some(Line {
+            server,
+            from,
+            to,
+            subject,
+            stream,
+            durable,
+            producer: Some(produce(tx, n)),
+            checker: Checker::new(rx),
+        })
+    }
+
+    fn out(&self) -> Bridge {
+        let url = self.server.url();
+        Bridge::start(
+            &[
+                "out",
+                &self.from.0,
+                "--subject",
+                &self.subject,
+                "--server",
+                &url,
+                "--stream",
+                &self.stream,
+            ],
+            &[],
+        )
+    }
+
+    fn into_ring(&self, extra: &[&str], env: &[(&str, &str)]) -> Bridge {
+        let url = self.server.url();
+        let mut args = vec![
+            "in",
+            &self.subject,
+            "--ring",
+            &self.to.0,
+            "--server",
+            &url,
+            "--durable",
+            &self.durable,
+        ];
+        args.extend_from_slice(extra);
+        Bridge::start(&args, env)
+    }
+
+    /// Waits for the producer to have sent everything.
+    fn producer_done(&mut self) {
+        self.producer
+            .take()
+            .expect("a producer")
+            .join()
+            .expect("the producer");
+    }
+}
+
+/// Both bridges end with Ctrl-C and exit 0.
+fn interrupt_both(out: Bridge, into: Bridge) {
+    for b in [out, into] {
+        let log = b.log();
+        let status = b.interrupt();
+        assert!(status.success(), "Ctrl-C: {status}: {log}");
+    }
+}
+
+#[test]
+fn a_hundred_thousand_mixed_messages_cross_two_bridges_byte_exact_and_in_order() {
+    const N: u64 = 100_000;
+    let Some(mut line) = Line::start("mixed", N) else {
+        return;
+    };
+    let mut out = line.out();
+    let mut into = line.into_ring(&[], &[]);
+    line.checker.take_until(N, || {
+        out.assert_running();
+        into.assert_running();
+    });
+    line.producer_done();
+    line.checker.expect_silence(Duration::from_millis(300));
+    assert_eq!(line.checker.duplicates, 0, "redeliveries without a fault");
+    assert_eq!(stream_messages(&line.server, &line.stream), N);
+    interrupt_both(out, into);
+}
+
+#[test]
+fn an_out_bridge_killed_mid_stream_and_restarted_loses_nothing_and_duplicates_nothing() {
+    const N: u64 = 30_000;
+    let Some(mut line) = Line::start("outkill", N) else {
+        return;
+    };
+    let mut into = line.into_ring(&[], &[]);
+    for upto in [N / 4, N / 2] {
+        let mut out = line.out();
+        line.checker.take_until(upto, || {
+            out.assert_running();
+            into.assert_running();
+        });
+        out.kill9();
+    }
+    let mut out = line.out();
+    line.checker.take_until(N, || {
+        out.assert_running();
+        into.assert_running();
+    });
+    line.producer_done();
+    line.checker.expect_silence(Duration::from_millis(300));
+    // What the killed bridges had published and not released, their successors sent
+    // again under the same ids, and JetStream dropped.
+    assert_eq!(line.checker.duplicates, 0);
+    assert_eq!(stream_messages(&line.server, &line.stream), N);
+    interrupt_both(out, into);
+}
+
+#[test]
+fn a_server_killed_mid_stream_and_restarted_on_its_store_loses_nothing() {
+    const N: u64 = 30_000;
+    let Some(mut line) = Line::start("serverkill", N) else {
+        return;
+    };
+    let mut out = line.out();
+    let mut into = line.into_ring(&["--dedupe"], &[]);
+    line.checker.take_until(N / 3, || {
+        out.assert_running();
+        into.assert_running();
+    });
+    line.server.kill9();
+    std::thread::sleep(Duration::from_millis(500));
+    line.server.restart().expect("restart the server");
+    line.checker.take_until(N, || {
+        out.assert_running();
+        into.assert_running();
+    });
+    line.producer_done();
+    line.checker.expect_silence(Duration::from_millis(300));
+    assert_eq!(
+        line.checker.duplicates, 0,
+        "--dedupe let a redelivery through"
+    );
+    assert_eq!(stream_messages(&line.server, &line.stream), N);
+    interrupt_both(out, into);
+}
+
+#[test]
+fn bad_url_is_one_error_line_and_exit_1() {
+    let ring = Ring::new("badurl");
+    Builder::new(&ring.0)
+        .capacity(4096)
+        .create_detached()
+        .expect("a ring");
+    for args in [
+        &[
+            "bridge",
+            "out",
+            &ring.0,
+            "--subject",
+            "x",
+            "--server",
+            "nats://127.0.0.1:notaport",
+        ][..],
+        &[
+            "bridge",
+            "in",
+            "x",
+            "--ring",
+            &ring.0,
+            "--server",
+            "nats://127.0.0.1:notaport",
+        ][..],
+    ] {
+        let out = run(args);
+        assert_one_error_line(&out, args);
+    }
+}
+
+#[test]
+fn a_missing_stream_is_one_error_line_and_exit_1() {
+    let Some(server) = server() else {
+        return;
+    };
+    let url = server.url();
+    let ring = Ring::new("nostream");
+    Builder::new(&ring.0)
+        .capacity(4096)
+        .create_detached()
+        .expect("a ring");
+    let (subject, stream, _) = names("nostream");
+    for args in [
+        &[
+            "bridge",
+            "out",
+            &ring.0,
+            "--subject",
+            &subject,
+            "--server",
+            &url,
+            "--stream",
+            &stream,
+        ][..],
+        &[
+            "bridge", "in", &subject, "--ring", &ring.0, "--server", &url,
+        ][..],
+    ] {
+        let out = run(args);
+        assert_one_error_line(&out, args);
+    }
+}
+
+fn assert_one_error_line(out: &std::process::Output, args: &[&str]) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "`ipcring {}`: {err}",
+        args.join(" ")
+    );
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "`ipcring {}`: {err}",
+        args.join(" ")
+    );
+}
