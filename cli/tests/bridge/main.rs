@@ -17,7 +17,8 @@ mod common;
 mod support;
 
 use common::*;
-use ipcring::spsc::Builder;
+use ipcring::spsc::{Builder, Consumer};
+use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 use support::*;
 
@@ -64,7 +65,7 @@ impl Line {
             stream,
             durable,
             producer: Some(produce(tx, n)),
-            checker: Checker::new(rx),
+            checker: Checker::new(rx, 0),
         })
     }
 
@@ -195,6 +196,69 @@ fn a_server_killed_mid_stream_and_restarted_on_its_store_loses_nothing() {
     );
     assert_eq!(stream_messages(&line.server, &line.stream), N);
     interrupt_both(out, into);
+}
+
+#[test]
+fn ctrl_c_drains_the_work_in_flight_and_exits_0() {
+    const N: u64 = 30_000;
+    let Some(mut line) = Line::start("ctrlc", N) else {
+        return;
+    };
+    let mut out = line.out();
+    let mut into = line.into_ring(&[], &[]);
+    line.checker.take_until(N / 4, || {
+        out.assert_running();
+        into.assert_running();
+    });
+    interrupt_both(out, into);
+    // The out-bridge released from its ring exactly what JetStream acknowledged: the ring
+    // goes on with the message after the last one stored.
+    let stored = stream_messages(&line.server, &line.stream);
+    let rest = Consumer::open(&line.from.0).expect("the first ring's consumer");
+    let mut rest = Checker::new(rest, stored);
+    rest.take_until(N, || {});
+    line.producer_done();
+    // The in-bridge acknowledged every message it committed to its ring (those it had
+    // pulled and not committed stay unacknowledged, for the next run).
+    line.checker.drain(Duration::from_millis(300));
+    assert_eq!(line.checker.duplicates, 0);
+    assert_eq!(
+        ack_floor(&line.server, &line.stream, &line.durable),
+        line.checker.next
+    );
+}
+
+/// Arms the in-bridge's crash point after its commit of a message and before its
+/// acknowledgement (a build with the `crash-points` feature): it dies at the message after
+/// this many.
+const CRASH_BEFORE_ACK: &str = "IPCRING_CRASH_BRIDGE_BEFORE_ACK";
+
+#[test]
+fn an_in_bridge_killed_between_commit_and_ack_commits_one_message_twice_but_not_with_dedupe() {
+    const N: u64 = 4_000;
+    for dedupe in [false, true] {
+        let tag = if dedupe { "ackkill-dedupe" } else { "ackkill" };
+        let Some(mut line) = Line::start(tag, N) else {
+            return;
+        };
+        quick_durable(&line.server, &line.stream, &line.durable, &line.subject);
+        let extra: &[&str] = if dedupe { &["--dedupe"] } else { &[] };
+        let mut out = line.out();
+        let mut dying = line.into_ring(extra, &[(CRASH_BEFORE_ACK, "999")]);
+        let status = dying.wait();
+        assert_eq!(status.signal(), Some(9), "{status}: {}", dying.log());
+        line.checker.take_until(1000, || out.assert_running());
+        let mut into = line.into_ring(extra, &[]);
+        line.checker.take_until(N, || {
+            out.assert_running();
+            into.assert_running();
+        });
+        line.producer_done();
+        line.checker.expect_silence(Duration::from_millis(300));
+        let twice = u64::from(!dedupe);
+        assert_eq!(line.checker.duplicates, twice, "dedupe: {dedupe}");
+        interrupt_both(out, into);
+    }
 }
 
 #[test]

@@ -195,10 +195,11 @@ pub struct Checker {
 const REDELIVERY_REACH: u64 = 4096;
 
 impl Checker {
-    pub fn new(rx: Consumer) -> Checker {
+    /// A checker of `rx` that expects message `next` first.
+    pub fn new(rx: Consumer, next: u64) -> Checker {
         Checker {
             rx,
-            next: 0,
+            next,
             duplicates: 0,
             started: Instant::now(),
             buf: Vec::new(),
@@ -225,6 +226,17 @@ impl Checker {
                     alive();
                     std::thread::sleep(Duration::from_millis(1));
                 }
+                Err(e) => panic!("receive: {e}"),
+            }
+        }
+    }
+
+    /// Receives (and checks) until nothing arrives for `quiet`.
+    pub fn drain(&mut self, quiet: Duration) {
+        loop {
+            match self.rx.recv_timeout_into(&mut self.buf, quiet) {
+                Ok(_) => self.check(),
+                Err(RecvError::Timeout | RecvError::Disconnected) => return,
                 Err(e) => panic!("receive: {e}"),
             }
         }
@@ -260,15 +272,48 @@ impl Checker {
     }
 }
 
-/// The number of messages the stream holds, from JetStream's `STREAM.INFO`.
-pub fn stream_messages(server: &NatsServer, stream: &str) -> u64 {
-    let info: serde_json::Value = serde_json::from_str(
-        &server
-            .jetstream(&format!("STREAM.INFO.{stream}"), "")
-            .expect("stream info"),
-    )
-    .expect("JSON");
-    info["state"]["messages"]
+/// The reply of JetStream's API `api` to an empty request, parsed.
+fn info(server: &NatsServer, api: &str) -> serde_json::Value {
+    let reply = server.jetstream(api, "").expect(api);
+    serde_json::from_str(&reply).unwrap_or_else(|e| panic!("{api}: {e}: {reply}"))
+}
+
+/// A number at `path` in `v`.
+fn number(v: &serde_json::Value, path: &[&str]) -> u64 {
+    path.iter()
+        .fold(v, |v, key| &v[key])
         .as_u64()
-        .unwrap_or_else(|| panic!("no message count in {info}"))
+        .unwrap_or_else(|| panic!("no {} in {v}", path.join(".")))
+}
+
+/// The number of messages the stream holds (`STREAM.INFO`).
+pub fn stream_messages(server: &NatsServer, stream: &str) -> u64 {
+    number(
+        &info(server, &format!("STREAM.INFO.{stream}")),
+        &["state", "messages"],
+    )
+}
+
+/// A durable consumer's acknowledged floor: the stream sequence up to which every message
+/// is acknowledged (`CONSUMER.INFO`).
+pub fn ack_floor(server: &NatsServer, stream: &str, durable: &str) -> u64 {
+    let v = info(server, &format!("CONSUMER.INFO.{stream}.{durable}"));
+    number(&v, &["ack_floor", "stream_seq"])
+}
+
+/// Makes the durable pull consumer that an in-bridge would make, but with an `ack_wait`
+/// of one second instead of its 30: the bridge takes the consumer that exists, and a
+/// message left unacknowledged comes again a second later.
+pub fn quick_durable(server: &NatsServer, stream: &str, durable: &str, subject: &str) {
+    let reply = server
+        .jetstream(
+            &format!("CONSUMER.DURABLE.CREATE.{stream}.{durable}"),
+            &format!(
+                "{{\"stream_name\":\"{stream}\",\"config\":{{\"durable_name\":\"{durable}\",\
+                 \"ack_policy\":\"explicit\",\"ack_wait\":1000000000,\
+                 \"filter_subject\":\"{subject}\",\"max_ack_pending\":64}}}}"
+            ),
+        )
+        .expect("create the durable consumer");
+    assert!(!reply.contains("\"error\""), "{reply}");
 }
