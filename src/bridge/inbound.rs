@@ -1,0 +1,295 @@
+//! The inbound bridge: a JetStream subject's messages into a ring, through a durable pull
+//! consumer with explicit acknowledgements.
+
+use super::backoff::Backoff;
+use super::dedupe::{self, Dedupe, Found};
+use super::link::Link;
+use super::outbound::{every, tick};
+use super::report::{silent, Report, Reporter, Summary};
+use super::ring::RingAt;
+use super::writer::Writer;
+use super::BridgeError;
+use crate::SendError;
+use async_nats::jetstream::consumer::{pull, AckPolicy};
+use async_nats::jetstream::AckKind;
+use core::future::Future;
+use core::pin::pin;
+use futures_util::StreamExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long the server waits for the acknowledgement of a message it delivered before it
+/// delivers it again; the bridge tells it that it is still at work on a message (waiting
+/// for room in the ring) every third of it.
+const ACK_WAIT: Duration = Duration::from_secs(30);
+
+/// How long the bridge waits before it tries a send again that found no reader attached
+/// to a full ring, or a claim passed while it stalled.
+const RESEND: Duration = Duration::from_millis(50);
+
+/// Moves the messages of a JetStream subject into a ring (see the module's delivery
+/// contract). A builder: [`Inbound::new`], options, then [`Inbound::run`].
+///
+/// ```no_run
+/// use ipcring::bridge::{Inbound, RingAt};
+/// # async fn f() -> Result<(), ipcring::bridge::BridgeError> {
+/// let summary = Inbound::new("orders.eu", RingAt::Name("orders-in".into()), "orders-in")
+///     .server("nats://127.0.0.1:4222")
+///     .dedupe("/var/lib/orders/bridge-in.state")
+///     .run(tokio::time::sleep(std::time::Duration::from_secs(60)))
+///     .await?;
+/// println!("{} messages committed", summary.messages);
+/// # Ok(())
+/// # }
+/// ```
+pub struct Inbound {
+    subject: String,
+    ring: RingAt,
+    durable: String,
+    server: String,
+    stream: Option<String>,
+    create_stream: bool,
+    batch: usize,
+    dedupe: Option<PathBuf>,
+    progress: Option<Duration>,
+    report: Reporter,
+}
+
+impl core::fmt::Debug for Inbound {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Inbound")
+            .field("subject", &self.subject)
+            .field("ring", &self.ring)
+            .field("durable", &self.durable)
+            .field("server", &self.server)
+            .field("stream", &self.stream)
+            .field("dedupe", &self.dedupe)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inbound {
+    /// A bridge from `subject` into the ring `ring`, through the durable consumer
+    /// `durable` (created if it does not exist; the server keeps its place across runs),
+    /// with the defaults: the server at `nats://127.0.0.1:4222`, the stream that holds
+    /// `subject` (it must exist), pulls of 64 messages, no dedupe, no reports.
+    pub fn new(subject: impl Into<String>, ring: RingAt, durable: impl Into<String>) -> Inbound {
+        Inbound {
+            subject: subject.into(),
+            ring,
+            durable: durable.into(),
+            server: super::DEFAULT_SERVER.to_owned(),
+            stream: None,
+            create_stream: false,
+            batch: 64,
+            dedupe: None,
+            progress: None,
+            report: silent(),
+        }
+    }
+
+    /// The server's address (`nats://host:port`, or several, comma-separated).
+    pub fn server(mut self, url: impl Into<String>) -> Inbound {
+        self.server = url.into();
+        self
+    }
+
+    /// The stream that must hold the subject (instead of the one that does).
+    pub fn stream(mut self, name: impl Into<String>) -> Inbound {
+        self.stream = Some(name.into());
+        self
+    }
+
+    /// With a [`stream`](Inbound::stream): create it if it does not exist, holding the
+    /// subject.
+    pub fn create_stream(mut self, yes: bool) -> Inbound {
+        self.create_stream = yes;
+        self
+    }
+
+    /// Most messages a pull asks for (at least 1); also the most the server delivers
+    /// to this consumer without an acknowledgement.
+    pub fn batch(mut self, n: usize) -> Inbound {
+        self.batch = n.max(1);
+        self
+    }
+
+    /// Drop the messages already committed into the ring, remembering the highest stream
+    /// sequence committed in the file at `path` (created if missing; one file per
+    /// durable consumer and ring).
+    pub fn dedupe(mut self, path: impl Into<PathBuf>) -> Inbound {
+        self.dedupe = Some(path.into());
+        self
+    }
+
+    /// Report the counts so far every `every`.
+    pub fn progress(mut self, every: Duration) -> Inbound {
+        self.progress = Some(every);
+        self
+    }
+
+    /// Where reports go (connections lost and made, retries).
+    pub fn on_report(mut self, f: impl Fn(&Report) + Send + Sync + 'static) -> Inbound {
+        self.report = Arc::new(f);
+        self
+    }
+
+    /// Runs the bridge until `shutdown` completes. The message being committed when it
+    /// does is finished (committed, then acknowledged) if the ring has room for it;
+    /// otherwise it is left unacknowledged, and the server delivers it again to the next
+    /// run. The acknowledgements sent are flushed before the end.
+    ///
+    /// # Errors
+    /// At start: `Open`, `Kind` (the ring), `Connect`, `NoStream`, `NoStreamFor`,
+    /// `JetStream` (the consumer), `State`. Later: `Send` (a message too large for the
+    /// ring, or a ring found corrupted: the message is neither committed nor
+    /// acknowledged), `State`. Lost connections and failed pulls are tried again.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<Summary, BridgeError> {
+        let mut writer = Writer::open(&self.ring)?;
+        let link = Link::connect(&self.server, self.batch, &self.report).await?;
+        let stream = link
+            .stream(&self.subject, self.stream.as_deref(), self.create_stream)
+            .await?;
+        let info = stream.cached_info();
+        let (stream_name, created) = (info.config.name.clone(), info.created);
+        let mut dedupe = match &self.dedupe {
+            None => None,
+            Some(path) => {
+                let print = dedupe::fingerprint(&stream_name, created.unix_timestamp_nanos());
+                let (state, found) = Dedupe::open(path, print)?;
+                if found == Found::Other {
+                    (self.report)(&Report::Note(format!(
+                        "dedupe state {}: of another stream (or of {stream_name} before it \
+                         was created again): starting over",
+                        path.display()
+                    )));
+                }
+                Some(state)
+            }
+        };
+        let config = pull::Config {
+            durable_name: Some(self.durable.clone()),
+            filter_subject: self.subject.clone(),
+            ack_policy: AckPolicy::Explicit,
+            ack_wait: ACK_WAIT,
+            max_ack_pending: self.batch as i64,
+            ..Default::default()
+        };
+        let consumer = stream
+            .get_or_create_consumer::<pull::Config>(&self.durable, config)
+            .await
+            .map_err(|e| BridgeError::JetStream {
+                what: format!("consumer {} of stream {stream_name}", self.durable),
+                source: e.into(),
+            })?;
+        let mut summary = Summary::default();
+        let mut backoff = Backoff::default();
+        let mut shutdown = pin!(shutdown);
+        let mut progress = self.progress.map(every);
+        let mut messages = None;
+        let report = |summary: &mut Summary, what, error: String, after| {
+            summary.retries += 1;
+            (self.report)(&Report::Retrying { what, error, after });
+        };
+        'run: loop {
+            let pulled = match &mut messages {
+                Some(pulled) => pulled,
+                None => {
+                    let started = consumer
+                        .stream()
+                        .max_messages_per_batch(self.batch)
+                        .messages()
+                        .await;
+                    match started {
+                        Ok(pulled) => messages.insert(pulled),
+                        Err(e) => {
+                            let after = backoff.next_delay();
+                            report(&mut summary, "pull", e.to_string(), after);
+                            tokio::select! {
+                                () = tokio::time::sleep(after) => continue,
+                                () = &mut shutdown => break,
+                            }
+                        }
+                    }
+                }
+            };
+            let next = tokio::select! {
+                next = pulled.next() => next,
+                () = &mut shutdown => break,
+                _ = tick(&mut progress) => {
+                    summary.disconnects = link.disconnects();
+                    (self.report)(&Report::Progress(summary.clone()));
+                    continue;
+                }
+            };
+            let msg = match next {
+                Some(Ok(msg)) => msg,
+                Some(Err(e)) => {
+                    let after = backoff.next_delay();
+                    report(&mut summary, "pull", e.to_string(), after);
+                    tokio::select! {
+                        () = tokio::time::sleep(after) => continue,
+                        () = &mut shutdown => break,
+                    }
+                }
+                // The pulls ended: start them again.
+                None => {
+                    messages = None;
+                    continue;
+                }
+            };
+            backoff.reset();
+            let seq = match msg.info() {
+                Ok(info) => info.stream_sequence,
+                Err(e) => {
+                    (self.report)(&Report::Note(format!("a message without its place: {e}")));
+                    continue;
+                }
+            };
+            if dedupe.as_ref().is_some_and(|d| d.seen(seq)) {
+                summary.duplicates += 1;
+            } else {
+                let mut keepalive = every(ACK_WAIT / 3);
+                loop {
+                    let sent = tokio::select! {
+                        sent = writer.send(&msg.payload) => sent,
+                        _ = keepalive.tick() => {
+                            // Still at work on it: the server must not deliver it again.
+                            let _ = msg.ack_with(AckKind::Progress).await;
+                            continue;
+                        }
+                        // No room: the message stays unacknowledged, for the next run.
+                        () = &mut shutdown => break 'run,
+                    };
+                    match sent {
+                        Ok(()) => break,
+                        Err(SendError::Disconnected | SendError::Skipped) => {
+                            tokio::time::sleep(RESEND).await;
+                        }
+                        Err(e) => return Err(self.ring.send_error(e)),
+                    }
+                }
+                if let Some(d) = &mut dedupe {
+                    d.committed(seq)?;
+                }
+                summary.messages += 1;
+            }
+            if let Err(e) = msg.ack().await {
+                // The server delivers it again: a duplicate (which dedupe drops).
+                report(
+                    &mut summary,
+                    "acknowledgement",
+                    e.to_string(),
+                    Duration::ZERO,
+                );
+            }
+        }
+        // The acknowledgements sent are out before the end (bounded: the server may be
+        // away).
+        let flushed = tokio::time::timeout(super::link::REQUEST_TIMEOUT, link.client.flush());
+        let _ = flushed.await;
+        summary.disconnects = link.disconnects();
+        Ok(summary)
+    }
+}

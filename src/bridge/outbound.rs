@@ -1,0 +1,291 @@
+//! The outbound bridge: a ring's messages to a JetStream subject.
+
+use super::backoff::Backoff;
+use super::id::MessageId;
+use super::link::Link;
+use super::reader::{Lent, Reader};
+use super::report::{silent, Report, Reporter, Summary};
+use super::ring::RingAt;
+use super::BridgeError;
+use async_nats::jetstream::context::{PublishError, PublishErrorKind};
+use async_nats::jetstream::message::PublishMessage;
+use async_nats::jetstream::publish::PublishAck;
+use bytes::Bytes;
+use core::future::{Future, IntoFuture};
+use core::pin::{pin, Pin};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The acknowledgement of a publish, as a future that the bridge awaits later.
+type AckFuture = Pin<Box<dyn Future<Output = Result<PublishAck, PublishError>> + Send>>;
+
+/// A message published and not acknowledged yet.
+struct Flight {
+    id: MessageId,
+    payload: Bytes,
+    ack: AckFuture,
+}
+
+/// Moves the messages of a ring to a JetStream subject (see the module's delivery
+/// contract). A builder: [`Outbound::new`], options, then [`Outbound::run`].
+///
+/// ```no_run
+/// use ipcring::bridge::{Outbound, RingAt};
+/// # async fn f() -> Result<(), ipcring::bridge::BridgeError> {
+/// let summary = Outbound::new(RingAt::Name("orders".into()), "orders.eu")
+///     .server("nats://127.0.0.1:4222")
+///     .window(64)
+///     .run(tokio::time::sleep(std::time::Duration::from_secs(60)))
+///     .await?;
+/// println!("{} messages published", summary.messages);
+/// # Ok(())
+/// # }
+/// ```
+pub struct Outbound {
+    ring: RingAt,
+    subject: String,
+    server: String,
+    stream: Option<String>,
+    create_stream: bool,
+    window: usize,
+    progress: Option<Duration>,
+    report: Reporter,
+}
+
+impl core::fmt::Debug for Outbound {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Outbound")
+            .field("ring", &self.ring)
+            .field("subject", &self.subject)
+            .field("server", &self.server)
+            .field("stream", &self.stream)
+            .field("window", &self.window)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Outbound {
+    /// A bridge from the ring `ring` to `subject`, with the defaults: the server at
+    /// `nats://127.0.0.1:4222`, the stream that holds `subject` (it must exist), a window
+    /// of 32 messages, no reports.
+    pub fn new(ring: RingAt, subject: impl Into<String>) -> Outbound {
+        Outbound {
+            ring,
+            subject: subject.into(),
+            server: super::DEFAULT_SERVER.to_owned(),
+            stream: None,
+            create_stream: false,
+            window: 32,
+            progress: None,
+            report: silent(),
+        }
+    }
+
+    /// The server's address (`nats://host:port`, or several, comma-separated).
+    pub fn server(mut self, url: impl Into<String>) -> Outbound {
+        self.server = url.into();
+        self
+    }
+
+    /// The stream that must hold the subject (instead of the one that does).
+    pub fn stream(mut self, name: impl Into<String>) -> Outbound {
+        self.stream = Some(name.into());
+        self
+    }
+
+    /// With a [`stream`](Outbound::stream): create it if it does not exist, holding the
+    /// subject, with a duplicate window of [`super::DUPLICATE_WINDOW`].
+    pub fn create_stream(mut self, yes: bool) -> Outbound {
+        self.create_stream = yes;
+        self
+    }
+
+    /// Most messages published and not yet acknowledged (at least 1). An MPMC queue
+    /// takes one consumer slot for each, and holds fewer if fewer slots are free; a
+    /// broadcast topic holds one.
+    pub fn window(mut self, n: usize) -> Outbound {
+        self.window = n.max(1);
+        self
+    }
+
+    /// Report the counts so far every `every`.
+    pub fn progress(mut self, every: Duration) -> Outbound {
+        self.progress = Some(every);
+        self
+    }
+
+    /// Where reports go (connections lost and made, retries, losses of a lossy topic).
+    pub fn on_report(mut self, f: impl Fn(&Report) + Send + Sync + 'static) -> Outbound {
+        self.report = Arc::new(f);
+        self
+    }
+
+    /// Runs the bridge until `shutdown` completes, then drains: it publishes nothing new,
+    /// awaits the acknowledgements of what is in flight and releases those messages. A
+    /// publish that fails while draining ends the drain: its message stays in the ring
+    /// for the next run.
+    ///
+    /// # Errors
+    /// At start: `Open`, `Kind` (the ring), `Connect`, `NoStream`, `NoStreamFor`,
+    /// `JetStream`. Later: `Recv` (the ring is corrupted), `TooLarge`. Lost connections
+    /// and failed publishes are tried again, not returned.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<Summary, BridgeError> {
+        let mut reader = Reader::open(self.ring.clone(), self.window, Arc::clone(&self.report))?;
+        let link = Link::connect(&self.server, reader.window(), &self.report).await?;
+        link.stream(&self.subject, self.stream.as_deref(), self.create_stream)
+            .await?;
+        let incarnation = reader.incarnation();
+        if incarnation == 0 {
+            (self.report)(&Report::Note(format!(
+                "{}: made by a version without incarnations: if it is removed and created \
+                 again, its new messages may pass for old ones within the duplicate window",
+                self.ring
+            )));
+        }
+        let mut run = Run {
+            link,
+            subject: self.subject.clone(),
+            flights: VecDeque::new(),
+            summary: Summary::default(),
+            backoff: Backoff::default(),
+            report: Arc::clone(&self.report),
+        };
+        let mut shutdown = pin!(shutdown);
+        let mut stopping = false;
+        let mut lent = Vec::new();
+        let mut progress = self.progress.map(every);
+        loop {
+            if !stopping {
+                reader.lend(run.flights.len(), &mut lent)?;
+                for Lent { position, payload } in lent.drain(..) {
+                    let id = MessageId {
+                        incarnation,
+                        position,
+                    };
+                    let ack = run.publish(id, payload.clone()).await;
+                    run.flights.push_back(Flight { id, payload, ack });
+                }
+            }
+            let Some(head) = run.flights.front_mut() else {
+                if stopping {
+                    break;
+                }
+                tokio::select! {
+                    () = &mut shutdown => stopping = true,
+                    waited = reader.wait() => waited?,
+                    _ = tick(&mut progress) => run.progress(),
+                }
+                continue;
+            };
+            let acked = tokio::select! {
+                acked = &mut head.ack => acked,
+                () = &mut shutdown, if !stopping => {
+                    stopping = true;
+                    continue;
+                }
+                _ = tick(&mut progress) => {
+                    run.progress();
+                    continue;
+                }
+            };
+            match acked {
+                Ok(ack) => {
+                    let flight = run.flights.pop_front().expect("the head was acknowledged");
+                    reader.release(flight.id.position)?;
+                    run.summary.messages += 1;
+                    run.summary.duplicates += u64::from(ack.duplicate);
+                    run.backoff.reset();
+                }
+                Err(e) if e.kind() == PublishErrorKind::MaxPayloadExceeded => {
+                    let len = run.flights.front().map_or(0, |f| f.payload.len());
+                    return Err(BridgeError::TooLarge { len });
+                }
+                // Draining: what is not acknowledged stays in the ring.
+                Err(_) if stopping => break,
+                Err(e) => {
+                    run.summary.retries += 1;
+                    let after = run.backoff.next_delay();
+                    (run.report)(&Report::Retrying {
+                        what: "publish",
+                        error: e.to_string(),
+                        after,
+                    });
+                    tokio::select! {
+                        () = tokio::time::sleep(after) => {}
+                        () = &mut shutdown, if !stopping => {
+                            stopping = true;
+                        }
+                    }
+                    if stopping {
+                        break;
+                    }
+                    run.publish_again().await;
+                }
+            }
+        }
+        run.summary.pending = run.flights.len() as u64;
+        run.summary.disconnects = run.link.disconnects();
+        Ok(run.summary)
+    }
+}
+
+/// The state of a running outbound bridge.
+struct Run {
+    link: Link,
+    subject: String,
+    /// In the ring's order: the head is the oldest message lent.
+    flights: VecDeque<Flight>,
+    summary: Summary,
+    backoff: Backoff,
+    report: Reporter,
+}
+
+impl Run {
+    /// Publishes `payload` under `id`; the future of its acknowledgement (or of the
+    /// failure to send it, which the bridge meets when it awaits it).
+    async fn publish(&self, id: MessageId, payload: Bytes) -> AckFuture {
+        let message = PublishMessage::build()
+            .payload(payload)
+            .message_id(id.to_string());
+        match self
+            .link
+            .js
+            .send_publish(self.subject.clone(), message)
+            .await
+        {
+            Ok(ack) => ack.into_future(),
+            Err(e) => Box::pin(core::future::ready(Err(e))),
+        }
+    }
+
+    /// Publishes every message in flight again, in order, under the same ids: those that
+    /// JetStream stored already are dropped as duplicates (within the duplicate window).
+    async fn publish_again(&mut self) {
+        for i in 0..self.flights.len() {
+            let (id, payload) = (self.flights[i].id, self.flights[i].payload.clone());
+            self.flights[i].ack = self.publish(id, payload).await;
+        }
+    }
+
+    fn progress(&mut self) {
+        self.summary.pending = self.flights.len() as u64;
+        self.summary.disconnects = self.link.disconnects();
+        (self.report)(&Report::Progress(self.summary.clone()));
+    }
+}
+
+/// An interval whose first tick is `period` from now.
+pub(crate) fn every(period: Duration) -> tokio::time::Interval {
+    tokio::time::interval_at(tokio::time::Instant::now() + period, period)
+}
+
+/// The next tick of `progress`, if progress is reported; never otherwise.
+pub(crate) async fn tick(progress: &mut Option<tokio::time::Interval>) {
+    match progress {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => core::future::pending().await,
+    }
+}
