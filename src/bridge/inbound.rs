@@ -274,6 +274,8 @@ impl Inbound {
                     d.committed(seq)?;
                 }
                 summary.messages += 1;
+                #[cfg(feature = "crash-points")]
+                crate::crash::reached(crate::crash::Point::BridgeBeforeAck);
             }
             if let Err(e) = msg.ack().await {
                 // The server delivers it again: a duplicate (which dedupe drops).
