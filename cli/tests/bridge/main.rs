@@ -69,7 +69,7 @@ impl Line {
         })
     }
 
-    fn out(&self) -> Bridge {
+    fn bridge_out(&self) -> Bridge {
         let url = self.server.url();
         Bridge::start(
             &[
@@ -86,7 +86,7 @@ impl Line {
         )
     }
 
-    fn into_ring(&self, extra: &[&str], env: &[(&str, &str)]) -> Bridge {
+    fn bridge_in(&self, extra: &[&str], env: &[(&str, &str)]) -> Bridge {
         let url = self.server.url();
         let mut args = vec![
             "in",
@@ -112,6 +112,14 @@ impl Line {
     }
 }
 
+impl Drop for Line {
+    /// Removes the state file that `bridge in --dedupe` keeps by default next to its ring.
+    fn drop(&mut self) {
+        let state = format!("/dev/shm/ipcring-bridge.{}.{}", self.to.0, self.durable);
+        let _ = std::fs::remove_file(state);
+    }
+}
+
 /// Both bridges end with Ctrl-C and exit 0.
 fn interrupt_both(out: Bridge, into: Bridge) {
     for b in [out, into] {
@@ -127,8 +135,8 @@ fn a_hundred_thousand_mixed_messages_cross_two_bridges_byte_exact_and_in_order()
     let Some(mut line) = Line::start("mixed", N) else {
         return;
     };
-    let mut out = line.out();
-    let mut into = line.into_ring(&[], &[]);
+    let mut out = line.bridge_out();
+    let mut into = line.bridge_in(&[], &[]);
     line.checker.take_until(N, || {
         out.assert_running();
         into.assert_running();
@@ -146,16 +154,16 @@ fn an_out_bridge_killed_mid_stream_and_restarted_loses_nothing_and_duplicates_no
     let Some(mut line) = Line::start("outkill", N) else {
         return;
     };
-    let mut into = line.into_ring(&[], &[]);
+    let mut into = line.bridge_in(&[], &[]);
     for upto in [N / 4, N / 2] {
-        let mut out = line.out();
+        let mut out = line.bridge_out();
         line.checker.take_until(upto, || {
             out.assert_running();
             into.assert_running();
         });
         out.kill9();
     }
-    let mut out = line.out();
+    let mut out = line.bridge_out();
     line.checker.take_until(N, || {
         out.assert_running();
         into.assert_running();
@@ -175,8 +183,8 @@ fn a_server_killed_mid_stream_and_restarted_on_its_store_loses_nothing() {
     let Some(mut line) = Line::start("serverkill", N) else {
         return;
     };
-    let mut out = line.out();
-    let mut into = line.into_ring(&["--dedupe"], &[]);
+    let mut out = line.bridge_out();
+    let mut into = line.bridge_in(&["--dedupe"], &[]);
     line.checker.take_until(N / 3, || {
         out.assert_running();
         into.assert_running();
@@ -204,8 +212,8 @@ fn ctrl_c_drains_the_work_in_flight_and_exits_0() {
     let Some(mut line) = Line::start("ctrlc", N) else {
         return;
     };
-    let mut out = line.out();
-    let mut into = line.into_ring(&[], &[]);
+    let mut out = line.bridge_out();
+    let mut into = line.bridge_in(&[], &[]);
     line.checker.take_until(N / 4, || {
         out.assert_running();
         into.assert_running();
@@ -243,12 +251,12 @@ fn an_in_bridge_killed_between_commit_and_ack_commits_one_message_twice_but_not_
         };
         quick_durable(&line.server, &line.stream, &line.durable, &line.subject);
         let extra: &[&str] = if dedupe { &["--dedupe"] } else { &[] };
-        let mut out = line.out();
-        let mut dying = line.into_ring(extra, &[(CRASH_BEFORE_ACK, "999")]);
+        let mut out = line.bridge_out();
+        let mut dying = line.bridge_in(extra, &[(CRASH_BEFORE_ACK, "999")]);
         let status = dying.wait();
         assert_eq!(status.signal(), Some(9), "{status}: {}", dying.log());
         line.checker.take_until(1000, || out.assert_running());
-        let mut into = line.into_ring(extra, &[]);
+        let mut into = line.bridge_in(extra, &[]);
         line.checker.take_until(N, || {
             out.assert_running();
             into.assert_running();
