@@ -180,18 +180,23 @@ pub fn produce(mut tx: Producer, n: u64) -> JoinHandle<()> {
 }
 
 /// Takes messages out of a ring and checks each against the next one expected, in order;
-/// a message that repeats one of the last few thousand is counted as a redelivery.
+/// a message that repeats one of the last few thousand is counted as a redelivery. Or, made
+/// [`Checker::in_any_order`], takes them in any order within a few thousand of the first one
+/// missing.
 pub struct Checker {
     rx: Consumer,
-    /// The next message expected.
+    /// The next message expected (unordered: the first one missing).
     pub next: u64,
     /// Messages that arrived again.
     pub duplicates: u64,
+    /// Unordered: which messages arrived, from the first one missing on.
+    seen: Option<std::collections::VecDeque<bool>>,
     started: Instant,
     buf: Vec<u8>,
 }
 
-/// How far back a redelivered message is looked for.
+/// How far from the message expected a redelivered (or, unordered, any) message is looked
+/// for.
 const REDELIVERY_REACH: u64 = 4096;
 
 impl Checker {
@@ -201,9 +206,15 @@ impl Checker {
             rx,
             next,
             duplicates: 0,
+            seen: None,
             started: Instant::now(),
             buf: Vec::new(),
         }
+    }
+
+    /// From now on, takes the messages from the first one missing on in any order.
+    pub fn in_any_order(&mut self) {
+        self.seen = Some(std::collections::VecDeque::new());
     }
 
     /// Receives until message `upto - 1` has arrived; fails past the test's `LIMIT`, on a
@@ -252,6 +263,9 @@ impl Checker {
     }
 
     fn check(&mut self) {
+        if self.seen.is_some() {
+            return self.check_unordered();
+        }
         if self.buf == message(self.next) {
             self.next += 1;
             return;
@@ -261,14 +275,45 @@ impl Checker {
             .find(|&seq| self.buf == message(seq));
         match earlier {
             Some(_) => self.duplicates += 1,
-            None => panic!(
-                "message {} expected ({} bytes), got {} bytes starting {:?}",
-                self.next,
-                len_of(self.next),
-                self.buf.len(),
-                &self.buf[..self.buf.len().min(16)]
-            ),
+            None => self.unexpected(),
         }
+    }
+
+    /// Takes the message as the first one not seen yet that it equals, or else as a
+    /// redelivery of one seen; moves `next` past the messages seen.
+    fn check_unordered(&mut self) {
+        let seen = self.seen.as_mut().expect("unordered");
+        let fresh = (0..REDELIVERY_REACH).find(|&i| {
+            !seen.get(i as usize).copied().unwrap_or(false) && self.buf == message(self.next + i)
+        });
+        match fresh {
+            Some(i) => {
+                if seen.len() <= i as usize {
+                    seen.resize(i as usize + 1, false);
+                }
+                seen[i as usize] = true;
+                while seen.front() == Some(&true) {
+                    seen.pop_front();
+                    self.next += 1;
+                }
+            }
+            None if (self.next.saturating_sub(REDELIVERY_REACH)..self.next + REDELIVERY_REACH)
+                .any(|seq| self.buf == message(seq)) =>
+            {
+                self.duplicates += 1
+            }
+            None => self.unexpected(),
+        }
+    }
+
+    fn unexpected(&self) -> ! {
+        panic!(
+            "message {} expected ({} bytes), got {} bytes starting {:?}",
+            self.next,
+            len_of(self.next),
+            self.buf.len(),
+            &self.buf[..self.buf.len().min(16)]
+        )
     }
 }
 
