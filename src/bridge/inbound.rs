@@ -181,7 +181,7 @@ impl Inbound {
             .await
             .map_err(|e| BridgeError::JetStream {
                 what: format!("consumer {} of stream {stream_name}", self.durable),
-                source: e.into(),
+                error: e.into(),
             })?;
         let mut summary = Summary::default();
         let mut backoff = Backoff::default();

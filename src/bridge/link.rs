@@ -45,7 +45,11 @@ impl Link {
                 let (lost, report) = (Arc::clone(&lost), Arc::clone(&report));
                 async move {
                     match event {
-                        async_nats::Event::Connected => report(&Report::Connected),
+                        // The first connection is the start, not news.
+                        async_nats::Event::Connected if lost.load(Ordering::Relaxed) > 0 => {
+                            report(&Report::Connected);
+                        }
+                        async_nats::Event::Connected => {}
                         async_nats::Event::Disconnected => {
                             // Relaxed: a count, read for reports.
                             lost.fetch_add(1, Ordering::Relaxed);
@@ -57,9 +61,9 @@ impl Link {
             })
             .connect(server)
             .await
-            .map_err(|source| BridgeError::Connect {
+            .map_err(|error| BridgeError::Connect {
                 server: server.to_owned(),
-                source,
+                error,
             })?;
         let js = jetstream::ContextBuilder::new()
             .timeout(REQUEST_TIMEOUT)
@@ -94,12 +98,8 @@ impl Link {
         name: Option<&str>,
         create: bool,
     ) -> Result<stream::Stream, BridgeError> {
-        let failed = |what: String| {
-            move |e: Box<dyn std::error::Error + Send + Sync>| BridgeError::JetStream {
-                what,
-                source: e,
-            }
-        };
+        let failed =
+            |what: String| move |error: async_nats::Error| BridgeError::JetStream { what, error };
         let name = match name {
             Some(name) => name.to_owned(),
             None => match self.js.stream_by_subject(subject).await {

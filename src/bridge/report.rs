@@ -9,7 +9,7 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Report {
-    /// The connection to the server was (re)established.
+    /// The connection to the server was established again after it was lost.
     Connected,
     /// The connection to the server was lost; the client reconnects by itself.
     Disconnected,
@@ -42,7 +42,7 @@ pub enum Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Report::Connected => f.write_str("connected"),
+            Report::Connected => f.write_str("reconnected"),
             Report::Disconnected => f.write_str("disconnected, reconnecting"),
             Report::Retrying { what, error, after } => {
                 write!(f, "{what} failed ({error}), again in {after:?}")
