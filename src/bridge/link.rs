@@ -5,7 +5,7 @@
 use super::report::{Report, Reporter};
 use super::BridgeError;
 use async_nats::jetstream::{self, stream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,23 +38,30 @@ impl Link {
     ) -> Result<Link, BridgeError> {
         let disconnects = Arc::new(AtomicU64::new(0));
         let (lost, report) = (Arc::clone(&disconnects), Arc::clone(report));
+        // While the connection is down, each failed attempt of the client to reconnect
+        // is an error event: the disconnection was reported, they are not.
+        let down = Arc::new(AtomicBool::new(false));
         let client = async_nats::ConnectOptions::new()
             .name("ipcring bridge")
             .connection_timeout(CONNECT_TIMEOUT)
             .event_callback(move |event| {
                 let (lost, report) = (Arc::clone(&lost), Arc::clone(&report));
+                let down = Arc::clone(&down);
+                // Relaxed (all three): flags and counts for reports, which order nothing.
                 async move {
                     match event {
-                        // The first connection is the start, not news.
-                        async_nats::Event::Connected if lost.load(Ordering::Relaxed) > 0 => {
-                            report(&Report::Connected);
+                        async_nats::Event::Connected => {
+                            // The first connection is the start, not news.
+                            if down.swap(false, Ordering::Relaxed) {
+                                report(&Report::Connected);
+                            }
                         }
-                        async_nats::Event::Connected => {}
                         async_nats::Event::Disconnected => {
-                            // Relaxed: a count, read for reports.
+                            down.store(true, Ordering::Relaxed);
                             lost.fetch_add(1, Ordering::Relaxed);
                             report(&Report::Disconnected);
                         }
+                        async_nats::Event::ClientError(_) if down.load(Ordering::Relaxed) => {}
                         other => report(&Report::Note(format!("server: {other}"))),
                     }
                 }
