@@ -37,7 +37,7 @@ impl Link {
         report: &Reporter,
     ) -> Result<Link, BridgeError> {
         let disconnects = Arc::new(AtomicU64::new(0));
-        let (lost, report) = (Arc::clone(&disconnects), Arc::clone(report));
+        let (lost, report) = (Arc::clone(&disconnects), report.clone());
         // While the connection is down, each failed attempt of the client to reconnect
         // is an error event: the disconnection was reported, they are not.
         let down = Arc::new(AtomicBool::new(false));
@@ -45,7 +45,7 @@ impl Link {
             .name("ipcring bridge")
             .connection_timeout(CONNECT_TIMEOUT)
             .event_callback(move |event| {
-                let (lost, report) = (Arc::clone(&lost), Arc::clone(&report));
+                let (lost, report) = (Arc::clone(&lost), report.clone());
                 let down = Arc::clone(&down);
                 // Relaxed (all three): flags and counts for reports, which order nothing.
                 async move {

@@ -6,15 +6,16 @@
 //! and commits each into a ring. Both run on tokio, until a shutdown future completes.
 //!
 //! ```no_run
-//! use ipcring::bridge::{Inbound, Outbound, RingAt};
+//! use ipcring::bridge::{Inbound, Options, Outbound, RingAt};
 //! # async fn f() -> Result<(), ipcring::bridge::BridgeError> {
-//! // Machine A: the ring "orders" to the subject "orders.eu" (a stream holds it).
-//! let out = Outbound::new(RingAt::Name("orders".into()), "orders.eu")
+//! let nats = Options::default()
 //!     .server("nats://nats.example:4222")
-//!     .on_report(|r| eprintln!("bridge out: {r}"));
+//!     .on_report(|r| eprintln!("bridge: {r}"));
+//! // Machine A: the ring "orders" to the subject "orders.eu" (a stream holds it).
+//! let out = Outbound::new(RingAt::Name("orders".into()), "orders.eu").options(nats.clone());
 //! // Machine B: the subject into the ring "orders-b", through the durable consumer "b".
 //! let into = Inbound::new("orders.eu", RingAt::Name("orders-b".into()), "b")
-//!     .server("nats://nats.example:4222")
+//!     .options(nats)
 //!     .dedupe("/var/lib/orders/b.state");
 //! # let stop = std::future::pending::<()>;
 //! let (a, b) = tokio::join!(out.run(stop()), into.run(stop()));
@@ -95,6 +96,7 @@ mod error;
 mod id;
 mod inbound;
 mod link;
+mod options;
 mod outbound;
 mod reader;
 mod report;
@@ -105,6 +107,7 @@ pub use error::BridgeError;
 pub use id::{BadMessageId, MessageId};
 pub use inbound::Inbound;
 pub use link::DUPLICATE_WINDOW;
+pub use options::Options;
 pub use outbound::Outbound;
 pub use report::{Report, Summary};
 pub use ring::RingAt;

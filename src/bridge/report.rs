@@ -55,12 +55,34 @@ impl fmt::Display for Report {
     }
 }
 
-/// Where a bridge sends its reports.
-pub(crate) type Reporter = Arc<dyn Fn(&Report) + Send + Sync>;
+/// Where a bridge sends its reports: a callback of the user's (called as a function).
+#[derive(Clone)]
+pub(crate) struct Reporter(Arc<dyn Fn(&Report) + Send + Sync>);
 
-/// A reporter that drops every report.
-pub(crate) fn silent() -> Reporter {
-    Arc::new(|_: &Report| {})
+impl Reporter {
+    pub(crate) fn new(f: impl Fn(&Report) + Send + Sync + 'static) -> Reporter {
+        Reporter(Arc::new(f))
+    }
+}
+
+impl Default for Reporter {
+    /// Drops every report.
+    fn default() -> Reporter {
+        Reporter::new(|_| {})
+    }
+}
+
+impl core::ops::Deref for Reporter {
+    type Target = dyn Fn(&Report) + Send + Sync;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl fmt::Debug for Reporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Reporter")
+    }
 }
 
 /// What a bridge did.

@@ -6,7 +6,7 @@
 use super::target::Target;
 use super::{interrupted, Failure, SLICE};
 use clap::{Args, Subcommand};
-use ipcring::bridge::{self, Inbound, Outbound, Report, RingAt};
+use ipcring::bridge::{self, Inbound, Options, Outbound, RingAt};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -97,41 +97,25 @@ pub fn bridge(command: &BridgeCommand) -> Result<(), Failure> {
         .map_err(|e| Failure::new("tokio runtime", e))?;
     let (what, ran) = match command {
         BridgeCommand::Out(a) => {
-            let mut out = Outbound::new(ring_at(&a.ring), &a.subject)
-                .server(&a.common.server)
-                .window(a.window)
-                .create_stream(a.common.create_stream)
-                .on_report(reporter(format!("bridge out {}", a.ring)));
-            if let Some(s) = &a.common.stream {
-                out = out.stream(s);
-            }
-            if let Some(every) = a.common.stats {
-                out = out.progress(every);
-            }
             let what = format!("bridge out {}", a.ring);
+            let out = Outbound::new(ring_at(&a.ring), &a.subject)
+                .options(options(&a.common, &what))
+                .window(a.window);
             (what, runtime.block_on(out.run(until(stop))))
         }
         BridgeCommand::In(a) => {
+            let what = format!("bridge in {}", a.ring);
             let durable = a
                 .durable
                 .clone()
                 .unwrap_or_else(|| default_durable(&a.ring));
             let mut into = Inbound::new(&a.subject, ring_at(&a.ring), &durable)
-                .server(&a.common.server)
-                .batch(a.batch)
-                .create_stream(a.common.create_stream)
-                .on_report(reporter(format!("bridge in {}", a.ring)));
-            if let Some(s) = &a.common.stream {
-                into = into.stream(s);
-            }
-            if let Some(every) = a.common.stats {
-                into = into.progress(every);
-            }
+                .options(options(&a.common, &what))
+                .batch(a.batch);
             if a.dedupe {
                 let state = a.state.clone();
                 into = into.dedupe(state.unwrap_or_else(|| default_state(&a.ring, &durable)));
             }
-            let what = format!("bridge in {}", a.ring);
             (what, runtime.block_on(into.run(until(stop))))
         }
     };
@@ -155,9 +139,21 @@ async fn until(stop: Arc<AtomicBool>) {
     }
 }
 
-/// Prints each report on standard error, after `who`.
-fn reporter(who: String) -> impl Fn(&Report) + Send + Sync + 'static {
-    move |r| eprintln!("ipcring: {who}: {r}")
+/// The library's options of `common`, with each report printed on standard error after
+/// `who`.
+fn options(common: &Common, who: &str) -> Options {
+    let who = who.to_owned();
+    let mut options = Options::default()
+        .server(&common.server)
+        .create_stream(common.create_stream)
+        .on_report(move |r| eprintln!("ipcring: {who}: {r}"));
+    if let Some(stream) = &common.stream {
+        options = options.stream(stream);
+    }
+    if let Some(every) = common.stats {
+        options = options.progress(every);
+    }
+    options
 }
 
 /// A durable consumer's name for the ring `ring`: `ipcring-` and its name (the file name of
