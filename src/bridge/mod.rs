@@ -114,3 +114,19 @@ pub use ring::RingAt;
 
 /// The server both bridges connect to unless told otherwise.
 pub const DEFAULT_SERVER: &str = "nats://127.0.0.1:4222";
+
+#[cfg(test)]
+mod tests {
+    use super::{Inbound, Outbound, RingAt};
+
+    fn spawnable<F: core::future::Future + Send + 'static>(_: F) {}
+
+    /// A bridge's run is a future that a multi-threaded runtime may spawn (it is only
+    /// made here, never polled).
+    #[test]
+    fn runs_are_send() {
+        let ring = || RingAt::Name("unit-never-made".into());
+        spawnable(Outbound::new(ring(), "s").run(async {}));
+        spawnable(Inbound::new("s", ring(), "d").run(async {}));
+    }
+}

@@ -11,6 +11,7 @@ use super::BridgeError;
 use async_nats::jetstream::context::{PublishError, PublishErrorKind};
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::publish::PublishAck;
+use async_nats::jetstream::Context;
 use bytes::Bytes;
 use core::future::{Future, IntoFuture};
 use core::pin::{pin, Pin};
@@ -124,7 +125,7 @@ impl Outbound {
                         incarnation,
                         position,
                     };
-                    let ack = run.publish(id, payload.clone()).await;
+                    let ack = publish(&run.link.js, &run.subject, id, payload.clone()).await;
                     run.flights.push_back(Flight { id, payload, ack });
                 }
             }
@@ -225,7 +226,7 @@ impl Run {
     async fn publish_again(&mut self) {
         for i in 0..self.flights.len() {
             let (id, payload) = (self.flights[i].id, self.flights[i].payload.clone());
-            self.flights[i].ack = self.publish(id, payload).await;
+            self.flights[i].ack = publish(&self.link.js, &self.subject, id, payload).await;
         }
     }
 
@@ -233,6 +234,20 @@ impl Run {
         self.summary.pending = self.flights.len() as u64;
         self.summary.disconnects = self.link.disconnects();
         (self.report)(&Report::Progress(self.summary.clone()));
+    }
+}
+
+/// Publishes `payload` to `subject` under `id`; the future of its acknowledgement (or of
+/// the failure to send it, which the bridge meets when it awaits it). (A function of the
+/// context, not of the bridge's state: that holds acknowledgements, which are `Send` but
+/// not `Sync`, and a future holding a reference to it would not be `Send`.)
+async fn publish(js: &Context, subject: &str, id: MessageId, payload: Bytes) -> AckFuture {
+    let message = PublishMessage::build()
+        .payload(payload)
+        .message_id(id.to_string());
+    match js.send_publish(subject.to_owned(), message).await {
+        Ok(ack) => ack.into_future(),
+        Err(e) => Box::pin(core::future::ready(Err(e))),
     }
 }
 
