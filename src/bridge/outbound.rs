@@ -204,23 +204,6 @@ struct Run {
 }
 
 impl Run {
-    /// Publishes `payload` under `id`; the future of its acknowledgement (or of the
-    /// failure to send it, which the bridge meets when it awaits it).
-    async fn publish(&self, id: MessageId, payload: Bytes) -> AckFuture {
-        let message = PublishMessage::build()
-            .payload(payload)
-            .message_id(id.to_string());
-        match self
-            .link
-            .js
-            .send_publish(self.subject.clone(), message)
-            .await
-        {
-            Ok(ack) => ack.into_future(),
-            Err(e) => Box::pin(core::future::ready(Err(e))),
-        }
-    }
-
     /// Publishes every message in flight again, in order, under the same ids: those that
     /// JetStream stored already are dropped as duplicates (within the duplicate window).
     async fn publish_again(&mut self) {
