@@ -82,9 +82,9 @@ impl Inbound {
         self
     }
 
-    /// Drop the messages already committed into the ring, remembering the highest stream
-    /// sequence committed in the file at `path` (created if missing; one file per
-    /// durable consumer and ring).
+    /// Drop the messages already committed into the ring, remembering the stream
+    /// sequences of the last 4096 committed in the file at `path` (created if missing;
+    /// one file per durable consumer and ring; 64 KiB).
     pub fn dedupe(mut self, path: impl Into<PathBuf>) -> Inbound {
         self.dedupe = Some(path.into());
         self

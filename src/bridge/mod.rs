@@ -71,13 +71,17 @@
 //! connection), gets the message again from the server (after the consumer's `ack_wait`,
 //! 30 s) and commits it twice: without dedupe, that is the duplicate window, one message
 //! per kill or lost acknowledgement. With [`Inbound::dedupe`], the bridge writes the
-//! highest stream sequence it committed to a small file after each commit and drops
-//! messages at or below it: the one window left is a kill between the commit and that
-//! write (a few instructions and one `pwrite`), which commits one message twice. The file
-//! is not synced: a machine crash may lose its last writes (more duplicates, never a
-//! loss), except with a file-backed ring whose messages reached the disk while the file's
-//! last writes did not, where a crash of the machine can make the bridge drop messages
-//! that the ring lost: use dedupe with rings in shared memory, or sync the file ring.
+//! stream sequence of each message it committed to a small file after the commit, keeps
+//! the last 4096, and drops a message whose sequence is among them: the one window left is
+//! a kill between the commit and that write (a few instructions and one `pwrite`), which
+//! commits one message twice; a message whose acknowledgement was lost and that comes
+//! again after 4096 later commits is committed twice as well. Messages that a killed
+//! bridge had pulled and not committed come again after `ack_wait` too, and are committed
+//! then, after later ones (never dropped). The file is not synced: a machine crash may
+//! lose its last writes (more duplicates), and with a file-backed ring whose messages
+//! reached the disk while the file's last writes did not, or the reverse, a crash of the
+//! machine can make the bridge drop messages that the ring lost: use dedupe with rings in
+//! shared memory, or sync both.
 //!
 //! A message never leaves the ring or the stream before it is safe on the other side;
 //! a message too large for the other side (the server's `max_payload`, the ring's largest

@@ -76,8 +76,8 @@ pub struct InArgs {
     /// Messages a pull asks for, and the most delivered without an acknowledgement.
     #[arg(long, default_value_t = 64)]
     pub batch: usize,
-    /// Drop messages already committed into the ring, remembering the highest stream
-    /// sequence committed in a state file (see --state).
+    /// Drop messages already committed into the ring, remembering the stream sequences
+    /// of the last 4096 committed in a state file (see --state).
     #[arg(long)]
     pub dedupe: bool,
     /// The state file of --dedupe. Default: /dev/shm/ipcring-bridge.RING.DURABLE for a
