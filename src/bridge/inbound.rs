@@ -19,9 +19,8 @@ use futures_util::StreamExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// How long the server waits for the acknowledgement of a message it delivered before it
-/// delivers it again; the bridge tells it that it is still at work on a message (waiting
-/// for room in the ring) every third of it.
+/// How long the server waits, by default, for the acknowledgement of a message it
+/// delivered before it delivers it again (see [`Inbound::ack_wait`]).
 const ACK_WAIT: Duration = Duration::from_secs(30);
 
 /// How long the bridge waits before it tries a send again that found no reader attached
@@ -50,6 +49,7 @@ pub struct Inbound {
     ring: RingAt,
     durable: String,
     batch: usize,
+    ack_wait: Duration,
     dedupe: Option<PathBuf>,
     options: Options,
 }
@@ -57,13 +57,15 @@ pub struct Inbound {
 impl Inbound {
     /// A bridge from `subject` into the ring `ring`, through the durable consumer
     /// `durable` (created if it does not exist; the server keeps its place across runs),
-    /// with pulls of 64 messages, no dedupe and the default [`Options`].
+    /// with pulls of 64 messages, an ack wait of 30 s, no dedupe and the default
+    /// [`Options`].
     pub fn new(subject: impl Into<String>, ring: RingAt, durable: impl Into<String>) -> Inbound {
         Inbound {
             subject: subject.into(),
             ring,
             durable: durable.into(),
             batch: 64,
+            ack_wait: ACK_WAIT,
             dedupe: None,
             options: Options::default(),
         }
@@ -79,6 +81,16 @@ impl Inbound {
     /// to this consumer without an acknowledgement.
     pub fn batch(mut self, n: usize) -> Inbound {
         self.batch = n.max(1);
+        self
+    }
+
+    /// How long the server waits for the acknowledgement of a message it delivered before
+    /// it delivers it again (at least 1 s; default 30 s), when the bridge creates the
+    /// durable consumer (an existing one keeps its own): how soon the messages that a
+    /// killed bridge had pulled reach the next one. The bridge tells the server that it
+    /// is still at work on a message that waits for room in the ring every third of it.
+    pub fn ack_wait(mut self, wait: Duration) -> Inbound {
+        self.ack_wait = wait.max(Duration::from_secs(1));
         self
     }
 
@@ -131,7 +143,7 @@ impl Inbound {
             durable_name: Some(self.durable.clone()),
             filter_subject: self.subject.clone(),
             ack_policy: AckPolicy::Explicit,
-            ack_wait: ACK_WAIT,
+            ack_wait: self.ack_wait,
             max_ack_pending: self.batch as i64,
             ..Default::default()
         };
@@ -211,7 +223,8 @@ impl Inbound {
             if dedupe.as_ref().is_some_and(|d| d.seen(seq)) {
                 summary.duplicates += 1;
             } else {
-                let mut keepalive = every(ACK_WAIT / 3);
+                // Still at work on it (waiting for room), every third of the ack wait.
+                let mut keepalive = every(self.ack_wait / 3);
                 loop {
                     let sent = tokio::select! {
                         sent = writer.send(&msg.payload) => sent,

@@ -69,7 +69,7 @@
 //! without acknowledgements), then acknowledges it. A bridge killed between the commit and
 //! the acknowledgement, or whose acknowledgement the server never received (a lost
 //! connection), gets the message again from the server (after the consumer's `ack_wait`,
-//! 30 s) and commits it twice: without dedupe, that is the duplicate window, one message
+//! 30 s by default: [`Inbound::ack_wait`]) and commits it twice: without dedupe, that is the duplicate window, one message
 //! per kill or lost acknowledgement. With [`Inbound::dedupe`], the bridge writes the
 //! stream sequence of each message it committed to a small file after the commit, keeps
 //! the last 4096, and drops a message whose sequence is among them: the one window left is

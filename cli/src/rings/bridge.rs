@@ -76,6 +76,11 @@ pub struct InArgs {
     /// Messages a pull asks for, and the most delivered without an acknowledgement.
     #[arg(long, default_value_t = 64)]
     pub batch: usize,
+    /// How long the server waits for a message's acknowledgement before it delivers it
+    /// again (when the bridge creates the durable consumer): how soon the messages that a
+    /// killed bridge had pulled reach the next one.
+    #[arg(long, default_value = "30s", value_parser = super::units::duration)]
+    pub ack_wait: Duration,
     /// Drop messages already committed into the ring, remembering the stream sequences
     /// of the last 4096 committed in a state file (see --state).
     #[arg(long)]
@@ -111,7 +116,8 @@ pub fn bridge(command: &BridgeCommand) -> Result<(), Failure> {
                 .unwrap_or_else(|| default_durable(&a.ring));
             let mut into = Inbound::new(&a.subject, ring_at(&a.ring), &durable)
                 .options(options(&a.common, &what))
-                .batch(a.batch);
+                .batch(a.batch)
+                .ack_wait(a.ack_wait);
             if a.dedupe {
                 let state = a.state.clone();
                 into = into.dedupe(state.unwrap_or_else(|| default_state(&a.ring, &durable)));
