@@ -46,13 +46,12 @@ pub enum BridgeError {
         source: SendError,
     },
     /// The server's address is not one, or no server answers there at start.
-    #[error("cannot connect to {server}")]
+    #[error("cannot connect to {server}: {error}")]
     Connect {
         /// The address, as given.
         server: String,
-        /// Why.
-        #[source]
-        source: async_nats::ConnectError,
+        /// Why (the client's error, which tells its causes itself).
+        error: async_nats::ConnectError,
     },
     /// No stream of that name exists (and none was to be created).
     #[error("no stream {stream} (create it, or ask the bridge to: --create-stream)")]
@@ -75,13 +74,12 @@ pub enum BridgeError {
     },
     /// A JetStream request failed at start (looking up or creating the stream or the
     /// consumer).
-    #[error("{what}")]
+    #[error("{what}: {error}")]
     JetStream {
         /// What was asked.
         what: String,
-        /// The client's error.
-        #[source]
-        source: async_nats::Error,
+        /// The client's error (which tells its causes itself).
+        error: async_nats::Error,
     },
     /// The dedupe state file cannot be read or written.
     #[error("dedupe state {}", path.display())]

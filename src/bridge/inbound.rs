@@ -4,8 +4,9 @@
 use super::backoff::Backoff;
 use super::dedupe::{self, Dedupe, Found};
 use super::link::Link;
+use super::options::Options;
 use super::outbound::{every, tick};
-use super::report::{silent, Report, Reporter, Summary};
+use super::report::{Report, Summary};
 use super::ring::RingAt;
 use super::writer::Writer;
 use super::BridgeError;
@@ -16,12 +17,10 @@ use core::future::Future;
 use core::pin::pin;
 use futures_util::StreamExt;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-/// How long the server waits for the acknowledgement of a message it delivered before it
-/// delivers it again; the bridge tells it that it is still at work on a message (waiting
-/// for room in the ring) every third of it.
+/// How long the server waits, by default, for the acknowledgement of a message it
+/// delivered before it delivers it again (see [`Inbound::ack_wait`]).
 const ACK_WAIT: Duration = Duration::from_secs(30);
 
 /// How long the bridge waits before it tries a send again that found no reader attached
@@ -34,8 +33,9 @@ const RESEND: Duration = Duration::from_millis(50);
 /// ```no_run
 /// use ipcring::bridge::{Inbound, RingAt};
 /// # async fn f() -> Result<(), ipcring::bridge::BridgeError> {
+/// use ipcring::bridge::Options;
 /// let summary = Inbound::new("orders.eu", RingAt::Name("orders-in".into()), "orders-in")
-///     .server("nats://127.0.0.1:4222")
+///     .options(Options::default().server("nats://127.0.0.1:4222"))
 ///     .dedupe("/var/lib/orders/bridge-in.state")
 ///     .run(tokio::time::sleep(std::time::Duration::from_secs(60)))
 ///     .await?;
@@ -43,68 +43,37 @@ const RESEND: Duration = Duration::from_millis(50);
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Debug)]
 pub struct Inbound {
     subject: String,
     ring: RingAt,
     durable: String,
-    server: String,
-    stream: Option<String>,
-    create_stream: bool,
     batch: usize,
+    ack_wait: Duration,
     dedupe: Option<PathBuf>,
-    progress: Option<Duration>,
-    report: Reporter,
-}
-
-impl core::fmt::Debug for Inbound {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Inbound")
-            .field("subject", &self.subject)
-            .field("ring", &self.ring)
-            .field("durable", &self.durable)
-            .field("server", &self.server)
-            .field("stream", &self.stream)
-            .field("dedupe", &self.dedupe)
-            .finish_non_exhaustive()
-    }
+    options: Options,
 }
 
 impl Inbound {
     /// A bridge from `subject` into the ring `ring`, through the durable consumer
     /// `durable` (created if it does not exist; the server keeps its place across runs),
-    /// with the defaults: the server at `nats://127.0.0.1:4222`, the stream that holds
-    /// `subject` (it must exist), pulls of 64 messages, no dedupe, no reports.
+    /// with pulls of 64 messages, an ack wait of 30 s, no dedupe and the default
+    /// [`Options`].
     pub fn new(subject: impl Into<String>, ring: RingAt, durable: impl Into<String>) -> Inbound {
         Inbound {
             subject: subject.into(),
             ring,
             durable: durable.into(),
-            server: super::DEFAULT_SERVER.to_owned(),
-            stream: None,
-            create_stream: false,
             batch: 64,
+            ack_wait: ACK_WAIT,
             dedupe: None,
-            progress: None,
-            report: silent(),
+            options: Options::default(),
         }
     }
 
-    /// The server's address (`nats://host:port`, or several, comma-separated).
-    pub fn server(mut self, url: impl Into<String>) -> Inbound {
-        self.server = url.into();
-        self
-    }
-
-    /// The stream that must hold the subject (instead of the one that does).
-    pub fn stream(mut self, name: impl Into<String>) -> Inbound {
-        self.stream = Some(name.into());
-        self
-    }
-
-    /// With a [`stream`](Inbound::stream): create it if it does not exist, holding the
-    /// subject.
-    pub fn create_stream(mut self, yes: bool) -> Inbound {
-        self.create_stream = yes;
+    /// The server, the stream and the reports.
+    pub fn options(mut self, options: Options) -> Inbound {
+        self.options = options;
         self
     }
 
@@ -115,23 +84,21 @@ impl Inbound {
         self
     }
 
-    /// Drop the messages already committed into the ring, remembering the highest stream
-    /// sequence committed in the file at `path` (created if missing; one file per
-    /// durable consumer and ring).
+    /// How long the server waits for the acknowledgement of a message it delivered before
+    /// it delivers it again (at least 1 s; default 30 s), when the bridge creates the
+    /// durable consumer (an existing one keeps its own): how soon the messages that a
+    /// killed bridge had pulled reach the next one. The bridge tells the server that it
+    /// is still at work on a message that waits for room in the ring every third of it.
+    pub fn ack_wait(mut self, wait: Duration) -> Inbound {
+        self.ack_wait = wait.max(Duration::from_secs(1));
+        self
+    }
+
+    /// Drop the messages already committed into the ring, remembering the stream
+    /// sequences of the last 4096 committed in the file at `path` (created if missing;
+    /// one file per durable consumer and ring; 64 KiB).
     pub fn dedupe(mut self, path: impl Into<PathBuf>) -> Inbound {
         self.dedupe = Some(path.into());
-        self
-    }
-
-    /// Report the counts so far every `every`.
-    pub fn progress(mut self, every: Duration) -> Inbound {
-        self.progress = Some(every);
-        self
-    }
-
-    /// Where reports go (connections lost and made, retries).
-    pub fn on_report(mut self, f: impl Fn(&Report) + Send + Sync + 'static) -> Inbound {
-        self.report = Arc::new(f);
         self
     }
 
@@ -147,9 +114,13 @@ impl Inbound {
     /// acknowledged), `State`. Lost connections and failed pulls are tried again.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<Summary, BridgeError> {
         let mut writer = Writer::open(&self.ring)?;
-        let link = Link::connect(&self.server, self.batch, &self.report).await?;
+        let link = Link::connect(&self.options.server, self.batch, &self.options.report).await?;
         let stream = link
-            .stream(&self.subject, self.stream.as_deref(), self.create_stream)
+            .stream(
+                &self.subject,
+                self.options.stream.as_deref(),
+                self.options.create_stream,
+            )
             .await?;
         let info = stream.cached_info();
         let (stream_name, created) = (info.config.name.clone(), info.created);
@@ -159,7 +130,7 @@ impl Inbound {
                 let print = dedupe::fingerprint(&stream_name, created.unix_timestamp_nanos());
                 let (state, found) = Dedupe::open(path, print)?;
                 if found == Found::Other {
-                    (self.report)(&Report::Note(format!(
+                    (self.options.report)(&Report::Note(format!(
                         "dedupe state {}: of another stream (or of {stream_name} before it \
                          was created again): starting over",
                         path.display()
@@ -172,7 +143,7 @@ impl Inbound {
             durable_name: Some(self.durable.clone()),
             filter_subject: self.subject.clone(),
             ack_policy: AckPolicy::Explicit,
-            ack_wait: ACK_WAIT,
+            ack_wait: self.ack_wait,
             max_ack_pending: self.batch as i64,
             ..Default::default()
         };
@@ -181,16 +152,16 @@ impl Inbound {
             .await
             .map_err(|e| BridgeError::JetStream {
                 what: format!("consumer {} of stream {stream_name}", self.durable),
-                source: e.into(),
+                error: e.into(),
             })?;
         let mut summary = Summary::default();
         let mut backoff = Backoff::default();
         let mut shutdown = pin!(shutdown);
-        let mut progress = self.progress.map(every);
+        let mut progress = self.options.progress.map(every);
         let mut messages = None;
         let report = |summary: &mut Summary, what, error: String, after| {
             summary.retries += 1;
-            (self.report)(&Report::Retrying { what, error, after });
+            (self.options.report)(&Report::Retrying { what, error, after });
         };
         'run: loop {
             let pulled = match &mut messages {
@@ -219,7 +190,7 @@ impl Inbound {
                 () = &mut shutdown => break,
                 _ = tick(&mut progress) => {
                     summary.disconnects = link.disconnects();
-                    (self.report)(&Report::Progress(summary.clone()));
+                    (self.options.report)(&Report::Progress(summary.clone()));
                     continue;
                 }
             };
@@ -243,14 +214,17 @@ impl Inbound {
             let seq = match msg.info() {
                 Ok(info) => info.stream_sequence,
                 Err(e) => {
-                    (self.report)(&Report::Note(format!("a message without its place: {e}")));
+                    (self.options.report)(&Report::Note(format!(
+                        "a message without its place: {e}"
+                    )));
                     continue;
                 }
             };
             if dedupe.as_ref().is_some_and(|d| d.seen(seq)) {
                 summary.duplicates += 1;
             } else {
-                let mut keepalive = every(ACK_WAIT / 3);
+                // Still at work on it (waiting for room), every third of the ack wait.
+                let mut keepalive = every(self.ack_wait / 3);
                 loop {
                     let sent = tokio::select! {
                         sent = writer.send(&msg.payload) => sent,

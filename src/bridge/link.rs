@@ -5,7 +5,7 @@
 use super::report::{Report, Reporter};
 use super::BridgeError;
 use async_nats::jetstream::{self, stream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,29 +37,40 @@ impl Link {
         report: &Reporter,
     ) -> Result<Link, BridgeError> {
         let disconnects = Arc::new(AtomicU64::new(0));
-        let (lost, report) = (Arc::clone(&disconnects), Arc::clone(report));
+        let (lost, report) = (Arc::clone(&disconnects), report.clone());
+        // While the connection is down, each failed attempt of the client to reconnect
+        // is an error event: the disconnection was reported, they are not.
+        let down = Arc::new(AtomicBool::new(false));
         let client = async_nats::ConnectOptions::new()
             .name("ipcring bridge")
             .connection_timeout(CONNECT_TIMEOUT)
             .event_callback(move |event| {
-                let (lost, report) = (Arc::clone(&lost), Arc::clone(&report));
+                let (lost, report) = (Arc::clone(&lost), report.clone());
+                let down = Arc::clone(&down);
+                // Relaxed (all three): flags and counts for reports, which order nothing.
                 async move {
                     match event {
-                        async_nats::Event::Connected => report(&Report::Connected),
+                        async_nats::Event::Connected => {
+                            // The first connection is the start, not news.
+                            if down.swap(false, Ordering::Relaxed) {
+                                report(&Report::Connected);
+                            }
+                        }
                         async_nats::Event::Disconnected => {
-                            // Relaxed: a count, read for reports.
+                            down.store(true, Ordering::Relaxed);
                             lost.fetch_add(1, Ordering::Relaxed);
                             report(&Report::Disconnected);
                         }
+                        async_nats::Event::ClientError(_) if down.load(Ordering::Relaxed) => {}
                         other => report(&Report::Note(format!("server: {other}"))),
                     }
                 }
             })
             .connect(server)
             .await
-            .map_err(|source| BridgeError::Connect {
+            .map_err(|error| BridgeError::Connect {
                 server: server.to_owned(),
-                source,
+                error,
             })?;
         let js = jetstream::ContextBuilder::new()
             .timeout(REQUEST_TIMEOUT)
@@ -94,12 +105,8 @@ impl Link {
         name: Option<&str>,
         create: bool,
     ) -> Result<stream::Stream, BridgeError> {
-        let failed = |what: String| {
-            move |e: Box<dyn std::error::Error + Send + Sync>| BridgeError::JetStream {
-                what,
-                source: e,
-            }
-        };
+        let failed =
+            |what: String| move |error: async_nats::Error| BridgeError::JetStream { what, error };
         let name = match name {
             Some(name) => name.to_owned(),
             None => match self.js.stream_by_subject(subject).await {

@@ -6,15 +6,16 @@
 //! and commits each into a ring. Both run on tokio, until a shutdown future completes.
 //!
 //! ```no_run
-//! use ipcring::bridge::{Inbound, Outbound, RingAt};
+//! use ipcring::bridge::{Inbound, Options, Outbound, RingAt};
 //! # async fn f() -> Result<(), ipcring::bridge::BridgeError> {
-//! // Machine A: the ring "orders" to the subject "orders.eu" (a stream holds it).
-//! let out = Outbound::new(RingAt::Name("orders".into()), "orders.eu")
+//! let nats = Options::default()
 //!     .server("nats://nats.example:4222")
-//!     .on_report(|r| eprintln!("bridge out: {r}"));
+//!     .on_report(|r| eprintln!("bridge: {r}"));
+//! // Machine A: the ring "orders" to the subject "orders.eu" (a stream holds it).
+//! let out = Outbound::new(RingAt::Name("orders".into()), "orders.eu").options(nats.clone());
 //! // Machine B: the subject into the ring "orders-b", through the durable consumer "b".
 //! let into = Inbound::new("orders.eu", RingAt::Name("orders-b".into()), "b")
-//!     .server("nats://nats.example:4222")
+//!     .options(nats)
 //!     .dedupe("/var/lib/orders/b.state");
 //! # let stop = std::future::pending::<()>;
 //! let (a, b) = tokio::join!(out.run(stop()), into.run(stop()));
@@ -68,15 +69,19 @@
 //! without acknowledgements), then acknowledges it. A bridge killed between the commit and
 //! the acknowledgement, or whose acknowledgement the server never received (a lost
 //! connection), gets the message again from the server (after the consumer's `ack_wait`,
-//! 30 s) and commits it twice: without dedupe, that is the duplicate window, one message
+//! 30 s by default: [`Inbound::ack_wait`]) and commits it twice: without dedupe, that is the duplicate window, one message
 //! per kill or lost acknowledgement. With [`Inbound::dedupe`], the bridge writes the
-//! highest stream sequence it committed to a small file after each commit and drops
-//! messages at or below it: the one window left is a kill between the commit and that
-//! write (a few instructions and one `pwrite`), which commits one message twice. The file
-//! is not synced: a machine crash may lose its last writes (more duplicates, never a
-//! loss), except with a file-backed ring whose messages reached the disk while the file's
-//! last writes did not, where a crash of the machine can make the bridge drop messages
-//! that the ring lost: use dedupe with rings in shared memory, or sync the file ring.
+//! stream sequence of each message it committed to a small file after the commit, keeps
+//! the last 4096, and drops a message whose sequence is among them: the one window left is
+//! a kill between the commit and that write (a few instructions and one `pwrite`), which
+//! commits one message twice; a message whose acknowledgement was lost and that comes
+//! again after 4096 later commits is committed twice as well. Messages that a killed
+//! bridge had pulled and not committed come again after `ack_wait` too, and are committed
+//! then, after later ones (never dropped). The file is not synced: a machine crash may
+//! lose its last writes (more duplicates), and with a file-backed ring whose messages
+//! reached the disk while the file's last writes did not, or the reverse, a crash of the
+//! machine can make the bridge drop messages that the ring lost: use dedupe with rings in
+//! shared memory, or sync both.
 //!
 //! A message never leaves the ring or the stream before it is safe on the other side;
 //! a message too large for the other side (the server's `max_payload`, the ring's largest
@@ -95,6 +100,7 @@ mod error;
 mod id;
 mod inbound;
 mod link;
+mod options;
 mod outbound;
 mod reader;
 mod report;
@@ -105,9 +111,26 @@ pub use error::BridgeError;
 pub use id::{BadMessageId, MessageId};
 pub use inbound::Inbound;
 pub use link::DUPLICATE_WINDOW;
+pub use options::Options;
 pub use outbound::Outbound;
 pub use report::{Report, Summary};
 pub use ring::RingAt;
 
 /// The server both bridges connect to unless told otherwise.
 pub const DEFAULT_SERVER: &str = "nats://127.0.0.1:4222";
+
+#[cfg(test)]
+mod tests {
+    use super::{Inbound, Outbound, RingAt};
+
+    fn spawnable<F: core::future::Future + Send + 'static>(_: F) {}
+
+    /// A bridge's run is a future that a multi-threaded runtime may spawn (it is only
+    /// made here, never polled).
+    #[test]
+    fn runs_are_send() {
+        let ring = || RingAt::Name("unit-never-made".into());
+        spawnable(Outbound::new(ring(), "s").run(async {}));
+        spawnable(Inbound::new("s", ring(), "d").run(async {}));
+    }
+}

@@ -3,18 +3,19 @@
 use super::backoff::Backoff;
 use super::id::MessageId;
 use super::link::Link;
+use super::options::Options;
 use super::reader::{Lent, Reader};
-use super::report::{silent, Report, Reporter, Summary};
+use super::report::{Report, Reporter, Summary};
 use super::ring::RingAt;
 use super::BridgeError;
 use async_nats::jetstream::context::{PublishError, PublishErrorKind};
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::publish::PublishAck;
+use async_nats::jetstream::Context;
 use bytes::Bytes;
 use core::future::{Future, IntoFuture};
 use core::pin::{pin, Pin};
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The acknowledgement of a publish, as a future that the bridge awaits later.
@@ -33,8 +34,9 @@ struct Flight {
 /// ```no_run
 /// use ipcring::bridge::{Outbound, RingAt};
 /// # async fn f() -> Result<(), ipcring::bridge::BridgeError> {
+/// use ipcring::bridge::Options;
 /// let summary = Outbound::new(RingAt::Name("orders".into()), "orders.eu")
-///     .server("nats://127.0.0.1:4222")
+///     .options(Options::default().server("nats://127.0.0.1:4222"))
 ///     .window(64)
 ///     .run(tokio::time::sleep(std::time::Duration::from_secs(60)))
 ///     .await?;
@@ -42,62 +44,29 @@ struct Flight {
 /// # Ok(())
 /// # }
 /// ```
+#[derive(Debug)]
 pub struct Outbound {
     ring: RingAt,
     subject: String,
-    server: String,
-    stream: Option<String>,
-    create_stream: bool,
     window: usize,
-    progress: Option<Duration>,
-    report: Reporter,
-}
-
-impl core::fmt::Debug for Outbound {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Outbound")
-            .field("ring", &self.ring)
-            .field("subject", &self.subject)
-            .field("server", &self.server)
-            .field("stream", &self.stream)
-            .field("window", &self.window)
-            .finish_non_exhaustive()
-    }
+    options: Options,
 }
 
 impl Outbound {
-    /// A bridge from the ring `ring` to `subject`, with the defaults: the server at
-    /// `nats://127.0.0.1:4222`, the stream that holds `subject` (it must exist), a window
-    /// of 32 messages, no reports.
+    /// A bridge from the ring `ring` to `subject`, with a window of 32 messages and the
+    /// default [`Options`].
     pub fn new(ring: RingAt, subject: impl Into<String>) -> Outbound {
         Outbound {
             ring,
             subject: subject.into(),
-            server: super::DEFAULT_SERVER.to_owned(),
-            stream: None,
-            create_stream: false,
             window: 32,
-            progress: None,
-            report: silent(),
+            options: Options::default(),
         }
     }
 
-    /// The server's address (`nats://host:port`, or several, comma-separated).
-    pub fn server(mut self, url: impl Into<String>) -> Outbound {
-        self.server = url.into();
-        self
-    }
-
-    /// The stream that must hold the subject (instead of the one that does).
-    pub fn stream(mut self, name: impl Into<String>) -> Outbound {
-        self.stream = Some(name.into());
-        self
-    }
-
-    /// With a [`stream`](Outbound::stream): create it if it does not exist, holding the
-    /// subject, with a duplicate window of [`super::DUPLICATE_WINDOW`].
-    pub fn create_stream(mut self, yes: bool) -> Outbound {
-        self.create_stream = yes;
+    /// The server, the stream and the reports.
+    pub fn options(mut self, options: Options) -> Outbound {
+        self.options = options;
         self
     }
 
@@ -106,18 +75,6 @@ impl Outbound {
     /// broadcast topic holds one.
     pub fn window(mut self, n: usize) -> Outbound {
         self.window = n.max(1);
-        self
-    }
-
-    /// Report the counts so far every `every`.
-    pub fn progress(mut self, every: Duration) -> Outbound {
-        self.progress = Some(every);
-        self
-    }
-
-    /// Where reports go (connections lost and made, retries, losses of a lossy topic).
-    pub fn on_report(mut self, f: impl Fn(&Report) + Send + Sync + 'static) -> Outbound {
-        self.report = Arc::new(f);
         self
     }
 
@@ -131,13 +88,18 @@ impl Outbound {
     /// `JetStream`. Later: `Recv` (the ring is corrupted), `TooLarge`. Lost connections
     /// and failed publishes are tried again, not returned.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> Result<Summary, BridgeError> {
-        let mut reader = Reader::open(self.ring.clone(), self.window, Arc::clone(&self.report))?;
-        let link = Link::connect(&self.server, reader.window(), &self.report).await?;
-        link.stream(&self.subject, self.stream.as_deref(), self.create_stream)
-            .await?;
+        let mut reader = Reader::open(self.ring.clone(), self.window, self.options.report.clone())?;
+        let link =
+            Link::connect(&self.options.server, reader.window(), &self.options.report).await?;
+        link.stream(
+            &self.subject,
+            self.options.stream.as_deref(),
+            self.options.create_stream,
+        )
+        .await?;
         let incarnation = reader.incarnation();
         if incarnation == 0 {
-            (self.report)(&Report::Note(format!(
+            (self.options.report)(&Report::Note(format!(
                 "{}: made by a version without incarnations: if it is removed and created \
                  again, its new messages may pass for old ones within the duplicate window",
                 self.ring
@@ -149,12 +111,12 @@ impl Outbound {
             flights: VecDeque::new(),
             summary: Summary::default(),
             backoff: Backoff::default(),
-            report: Arc::clone(&self.report),
+            report: self.options.report.clone(),
         };
         let mut shutdown = pin!(shutdown);
         let mut stopping = false;
         let mut lent = Vec::new();
-        let mut progress = self.progress.map(every);
+        let mut progress = self.options.progress.map(every);
         loop {
             if !stopping {
                 reader.lend(run.flights.len(), &mut lent)?;
@@ -163,7 +125,7 @@ impl Outbound {
                         incarnation,
                         position,
                     };
-                    let ack = run.publish(id, payload.clone()).await;
+                    let ack = publish(&run.link.js, &run.subject, id, payload.clone()).await;
                     run.flights.push_back(Flight { id, payload, ack });
                 }
             }
@@ -242,29 +204,12 @@ struct Run {
 }
 
 impl Run {
-    /// Publishes `payload` under `id`; the future of its acknowledgement (or of the
-    /// failure to send it, which the bridge meets when it awaits it).
-    async fn publish(&self, id: MessageId, payload: Bytes) -> AckFuture {
-        let message = PublishMessage::build()
-            .payload(payload)
-            .message_id(id.to_string());
-        match self
-            .link
-            .js
-            .send_publish(self.subject.clone(), message)
-            .await
-        {
-            Ok(ack) => ack.into_future(),
-            Err(e) => Box::pin(core::future::ready(Err(e))),
-        }
-    }
-
     /// Publishes every message in flight again, in order, under the same ids: those that
     /// JetStream stored already are dropped as duplicates (within the duplicate window).
     async fn publish_again(&mut self) {
         for i in 0..self.flights.len() {
             let (id, payload) = (self.flights[i].id, self.flights[i].payload.clone());
-            self.flights[i].ack = self.publish(id, payload).await;
+            self.flights[i].ack = publish(&self.link.js, &self.subject, id, payload).await;
         }
     }
 
@@ -272,6 +217,20 @@ impl Run {
         self.summary.pending = self.flights.len() as u64;
         self.summary.disconnects = self.link.disconnects();
         (self.report)(&Report::Progress(self.summary.clone()));
+    }
+}
+
+/// Publishes `payload` to `subject` under `id`; the future of its acknowledgement (or of
+/// the failure to send it, which the bridge meets when it awaits it). (A function of the
+/// context, not of the bridge's state: that holds acknowledgements, which are `Send` but
+/// not `Sync`, and a future holding a reference to it would not be `Send`.)
+async fn publish(js: &Context, subject: &str, id: MessageId, payload: Bytes) -> AckFuture {
+    let message = PublishMessage::build()
+        .payload(payload)
+        .message_id(id.to_string());
+    match js.send_publish(subject.to_owned(), message).await {
+        Ok(ack) => ack.into_future(),
+        Err(e) => Box::pin(core::future::ready(Err(e))),
     }
 }
 

@@ -56,21 +56,12 @@ enum Handles {
 }
 
 /// The ring an outbound bridge reads, with the window it can hold.
+#[derive(Debug)]
 pub(crate) struct Reader {
     at: RingAt,
     handles: Handles,
     window: usize,
     report: Reporter,
-}
-
-impl core::fmt::Debug for Reader {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Reader")
-            .field("at", &self.at)
-            .field("handles", &self.handles)
-            .field("window", &self.window)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Reader {

@@ -9,7 +9,7 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Report {
-    /// The connection to the server was (re)established.
+    /// The connection to the server was established again after it was lost.
     Connected,
     /// The connection to the server was lost; the client reconnects by itself.
     Disconnected,
@@ -42,7 +42,7 @@ pub enum Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Report::Connected => f.write_str("connected"),
+            Report::Connected => f.write_str("reconnected"),
             Report::Disconnected => f.write_str("disconnected, reconnecting"),
             Report::Retrying { what, error, after } => {
                 write!(f, "{what} failed ({error}), again in {after:?}")
@@ -55,12 +55,34 @@ impl fmt::Display for Report {
     }
 }
 
-/// Where a bridge sends its reports.
-pub(crate) type Reporter = Arc<dyn Fn(&Report) + Send + Sync>;
+/// Where a bridge sends its reports: a callback of the user's (called as a function).
+#[derive(Clone)]
+pub(crate) struct Reporter(Arc<dyn Fn(&Report) + Send + Sync>);
 
-/// A reporter that drops every report.
-pub(crate) fn silent() -> Reporter {
-    Arc::new(|_: &Report| {})
+impl Reporter {
+    pub(crate) fn new(f: impl Fn(&Report) + Send + Sync + 'static) -> Reporter {
+        Reporter(Arc::new(f))
+    }
+}
+
+impl Default for Reporter {
+    /// Drops every report.
+    fn default() -> Reporter {
+        Reporter::new(|_| {})
+    }
+}
+
+impl core::ops::Deref for Reporter {
+    type Target = dyn Fn(&Report) + Send + Sync;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl fmt::Debug for Reporter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Reporter")
+    }
 }
 
 /// What a bridge did.

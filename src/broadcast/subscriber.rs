@@ -621,3 +621,29 @@ impl Drop for ReadGrant<'_> {
 
 #[cfg(feature = "tokio")]
 crate::task::receiver!(Subscriber);
+
+#[cfg(all(test, not(ipcring_loom)))]
+mod tests {
+    use super::Subscriber;
+
+    /// Every subscriber finds a message at the same position, and one that keeps it finds
+    /// it there again.
+    #[test]
+    fn subscribers_agree_on_positions() {
+        let name = format!("unit-topic-position-{}", std::process::id());
+        let mut a = Subscriber::create(&name, 8, 16).expect("create");
+        let mut b = Subscriber::open(&name).expect("open");
+        let mut tx = crate::broadcast::Publisher::open(&name).expect("open");
+        tx.send(b"one").expect("send");
+        tx.send(b"two").expect("send");
+        a.try_read().expect("read");
+        let g = a.try_read().expect("read");
+        let at_a = g.position();
+        g.keep();
+        let again = a.try_read().expect("read again").position();
+        b.try_read().expect("read");
+        let at_b = b.try_read().expect("read").position();
+        crate::unlink(&name).expect("remove");
+        assert_eq!((again, at_b), (at_a, at_a));
+    }
+}

@@ -447,3 +447,27 @@ impl crate::waitset::sealed::Waiting for Consumer {
 
 #[cfg(feature = "tokio")]
 crate::task::receiver!(Consumer);
+
+#[cfg(all(test, not(ipcring_loom)))]
+mod tests {
+    use super::Consumer;
+
+    /// A message that a consumer kept and never released goes to another consumer once
+    /// the first one is gone, at the position it had.
+    #[test]
+    fn an_adopted_message_keeps_its_position() {
+        let name = format!("unit-mpmc-position-{}", std::process::id());
+        let mut a = Consumer::create(&name, 8, 16).expect("create");
+        let mut b = Consumer::open(&name).expect("open");
+        let mut tx = crate::mpmc::Producer::open(&name).expect("open");
+        tx.send(b"job").expect("send");
+        let g = a.try_read().expect("read");
+        let lent = g.position();
+        g.keep();
+        drop(a);
+        let adopted = b.read_timeout(std::time::Duration::from_secs(5));
+        let adopted = adopted.map(|g| (g.position(), g.to_vec()));
+        crate::unlink(&name).expect("remove");
+        assert_eq!(adopted, Ok((lent, b"job".to_vec())));
+    }
+}

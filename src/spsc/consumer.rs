@@ -864,4 +864,70 @@ mod tests {
         assert!(again.is_ok(), "{:?}", again.map(|_| ()));
         drop(kept);
     }
+
+    /// A peek lends what a read would, at the positions the read grants tell, across the
+    /// wrap of the data area (a padding record), and releases nothing.
+    #[test]
+    fn a_peek_across_the_wrap_lends_what_reads_find_and_releases_nothing() {
+        let name = format!("unit-peek-{}", std::process::id());
+        let mut rx = Consumer::create(&name, 256).expect("create");
+        let mut tx = crate::spsc::Producer::open(&name).expect("open");
+        // 7 records of 32 bytes (24 of payload), read: the next ones wrap.
+        for _ in 0..7 {
+            tx.send(&[0; 24]).expect("send");
+            rx.try_read().expect("read");
+        }
+        for i in 0..4u8 {
+            tx.send(&[i; 40]).expect("send");
+        }
+        let mut peeked = Vec::new();
+        let n = rx.try_peek_batch(1, 8, |pos, msg| peeked.push((pos, msg.to_vec())));
+        assert_eq!(n, Ok(3));
+        assert_eq!(rx.try_peek_batch(4, 8, |_, _| ()), Ok(0));
+        let mut read = Vec::new();
+        while let Ok(g) = rx.try_read() {
+            read.push((g.position(), g.to_vec()));
+        }
+        crate::unlink(&name).expect("remove");
+        assert_eq!(read.len(), 4, "the peek released nothing");
+        assert_eq!(peeked, read[1..]);
+    }
+
+    /// Positions are the ring's: a consumer that comes after one that left finds the
+    /// message it did not release at the position that one was lent it.
+    #[test]
+    fn a_message_not_released_keeps_its_position_for_the_next_consumer() {
+        let name = format!("unit-position-{}", std::process::id());
+        let mut rx = Consumer::create(&name, 4096).expect("create");
+        let mut tx = crate::spsc::Producer::open(&name).expect("open");
+        tx.send(b"first").expect("send");
+        tx.send(b"second").expect("send");
+        rx.try_read().expect("read");
+        let g = rx.try_read().expect("read");
+        let lent = g.position();
+        g.keep();
+        drop(rx);
+        let mut next = Consumer::open(&name).expect("open");
+        let again = next.try_read().map(|g| (g.position(), g.to_vec()));
+        crate::unlink(&name).expect("remove");
+        assert_eq!(again, Ok((lent, b"second".to_vec())));
+    }
+
+    /// A ring created again under the same name has another incarnation, which survey
+    /// and the handles tell alike.
+    #[test]
+    fn a_ring_created_again_has_another_incarnation() {
+        let name = format!("unit-incarnation-{}", std::process::id());
+        let first = Consumer::create(&name, 4096).expect("create");
+        let surveyed = crate::survey::inspect(&name).expect("inspect").incarnation;
+        let a = first.incarnation();
+        drop(first);
+        crate::unlink(&name).expect("remove");
+        let b = Consumer::create(&name, 4096)
+            .expect("create again")
+            .incarnation();
+        crate::unlink(&name).expect("remove");
+        assert_eq!(surveyed, a);
+        assert!(a != 0 && b != 0 && a != b, "{a:x} {b:x}");
+    }
 }
