@@ -109,6 +109,8 @@ pub fn bridge(command: &BridgeCommand) -> Result<(), Failure> {
             (what, runtime.block_on(out.run(until(stop))))
         }
         BridgeCommand::In(a) => {
+            #[cfg(feature = "crash-points")]
+            arm_crash_point();
             let what = format!("bridge in {}", a.ring);
             let durable = a
                 .durable
@@ -128,6 +130,17 @@ pub fn bridge(command: &BridgeCommand) -> Result<(), Failure> {
     let summary = ran.map_err(|e| Failure::new(&what, e))?;
     eprintln!("ipcring: {what}: stopped: {summary}");
     Ok(())
+}
+
+/// Test builds only (feature `crash-points`, for `cli/tests/bridge/`):
+/// `IPCRING_CRASH_BRIDGE_BEFORE_ACK=N` lets an inbound bridge acknowledge N messages and
+/// kills it after its commit of the next one, before the acknowledgement.
+#[cfg(feature = "crash-points")]
+fn arm_crash_point() {
+    let passes = std::env::var("IPCRING_CRASH_BRIDGE_BEFORE_ACK").ok();
+    if let Some(n) = passes.and_then(|n| n.parse().ok()) {
+        ipcring::crash::arm(ipcring::crash::Point::BridgeBeforeAck, n);
+    }
 }
 
 fn ring_at(arg: &str) -> RingAt {
