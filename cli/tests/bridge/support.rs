@@ -345,20 +345,3 @@ pub fn ack_floor(server: &NatsServer, stream: &str, durable: &str) -> u64 {
     let v = info(server, &format!("CONSUMER.INFO.{stream}.{durable}"));
     number(&v, &["ack_floor", "stream_seq"])
 }
-
-/// Makes the durable pull consumer that an in-bridge would make, but with an `ack_wait`
-/// of one second instead of its 30: the bridge takes the consumer that exists, and a
-/// message left unacknowledged comes again a second later.
-pub fn quick_durable(server: &NatsServer, stream: &str, durable: &str, subject: &str) {
-    let reply = server
-        .jetstream(
-            &format!("CONSUMER.DURABLE.CREATE.{stream}.{durable}"),
-            &format!(
-                "{{\"stream_name\":\"{stream}\",\"config\":{{\"durable_name\":\"{durable}\",\
-                 \"ack_policy\":\"explicit\",\"ack_wait\":1000000000,\
-                 \"filter_subject\":\"{subject}\",\"max_ack_pending\":64}}}}"
-            ),
-        )
-        .expect("create the durable consumer");
-    assert!(!reply.contains("\"error\""), "{reply}");
-}
