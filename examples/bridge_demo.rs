@@ -30,7 +30,7 @@ mod support;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
-use ipcring::bridge::{Inbound, Outbound, RingAt};
+use ipcring::bridge::{Inbound, Options, Outbound, RingAt};
 use ipcring::spsc::{Builder, Consumer, Producer};
 use ipcring::RecvError;
 use ipcring_bench_support::nats::{self, NatsServer};
@@ -190,7 +190,7 @@ fn host_a(route: Route, ring: &str, subject: &str, url: &str) -> ExitCode {
             let summary = rt
                 .block_on(
                     Outbound::new(RingAt::Name(ring.to_owned()), subject)
-                        .server(url)
+                        .options(Options::default().server(url))
                         .run(drained),
                 )
                 .expect("bridge out");
@@ -315,7 +315,7 @@ fn host_b(route: Route, ring: &str, subject: &str, url: &str, stream: &str) -> E
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
             let bridge = rt.spawn(
                 Inbound::new(subject, RingAt::Name(ring.to_owned()), stream)
-                    .server(url)
+                    .options(Options::default().server(url))
                     .run(async {
                         let _ = stopped.await;
                     }),
