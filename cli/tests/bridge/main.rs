@@ -137,10 +137,7 @@ fn a_hundred_thousand_mixed_messages_cross_two_bridges_byte_exact_and_in_order()
     };
     let mut out = line.bridge_out();
     let mut into = line.bridge_in(&[], &[]);
-    line.checker.take_until(N, || {
-        out.assert_running();
-        into.assert_running();
-    });
+    line.checker.take_until(N, &mut [&mut out, &mut into]);
     line.producer_done();
     line.checker.expect_silence(Duration::from_millis(300));
     assert_eq!(line.checker.duplicates, 0, "redeliveries without a fault");
@@ -157,17 +154,11 @@ fn an_out_bridge_killed_mid_stream_and_restarted_loses_nothing_and_duplicates_no
     let mut into = line.bridge_in(&[], &[]);
     for upto in [N / 4, N / 2] {
         let mut out = line.bridge_out();
-        line.checker.take_until(upto, || {
-            out.assert_running();
-            into.assert_running();
-        });
+        line.checker.take_until(upto, &mut [&mut out, &mut into]);
         out.kill9();
     }
     let mut out = line.bridge_out();
-    line.checker.take_until(N, || {
-        out.assert_running();
-        into.assert_running();
-    });
+    line.checker.take_until(N, &mut [&mut out, &mut into]);
     line.producer_done();
     line.checker.expect_silence(Duration::from_millis(300));
     // What the killed bridges had published and not released, their successors sent
@@ -189,17 +180,11 @@ fn a_server_killed_mid_stream_and_restarted_on_its_store_loses_nothing() {
     line.checker.in_any_order();
     let mut out = line.bridge_out();
     let mut into = line.bridge_in(&["--dedupe", "--ack-wait", "1s"], &[]);
-    line.checker.take_until(N / 3, || {
-        out.assert_running();
-        into.assert_running();
-    });
+    line.checker.take_until(N / 3, &mut [&mut out, &mut into]);
     line.server.kill9();
     std::thread::sleep(Duration::from_millis(500));
     line.server.restart().expect("restart the server");
-    line.checker.take_until(N, || {
-        out.assert_running();
-        into.assert_running();
-    });
+    line.checker.take_until(N, &mut [&mut out, &mut into]);
     line.producer_done();
     line.checker.expect_silence(Duration::from_millis(300));
     assert_eq!(
@@ -218,17 +203,14 @@ fn ctrl_c_drains_the_work_in_flight_and_exits_0() {
     };
     let mut out = line.bridge_out();
     let mut into = line.bridge_in(&[], &[]);
-    line.checker.take_until(N / 4, || {
-        out.assert_running();
-        into.assert_running();
-    });
+    line.checker.take_until(N / 4, &mut [&mut out, &mut into]);
     interrupt_both(out, into);
     // The out-bridge released from its ring exactly what JetStream acknowledged: the ring
     // goes on with the message after the last one stored.
     let stored = stream_messages(&line.server, &line.stream);
     let rest = Consumer::open(&line.from.0).expect("the first ring's consumer");
     let mut rest = Checker::new(rest, stored);
-    rest.take_until(N, || {});
+    rest.take_until(N, &mut []);
     line.producer_done();
     // The in-bridge acknowledged every message it committed to its ring (those it had
     // pulled and not committed stay unacknowledged, for the next run).
@@ -259,12 +241,9 @@ fn kill_in_bridge_before_ack(tag: &str, extra: &[&str]) -> Option<u64> {
     let mut dying = line.bridge_in(&extra, &[(CRASH_BEFORE_ACK, "999")]);
     let status = dying.wait();
     assert_eq!(status.signal(), Some(9), "{status}: {}", dying.log());
-    line.checker.take_until(1000, || out.assert_running());
+    line.checker.take_until(1000, &mut [&mut out]);
     let mut into = line.bridge_in(&extra, &[]);
-    line.checker.take_until(N, || {
-        out.assert_running();
-        into.assert_running();
-    });
+    line.checker.take_until(N, &mut [&mut out, &mut into]);
     line.producer_done();
     line.checker.expect_silence(Duration::from_millis(300));
     interrupt_both(out, into);

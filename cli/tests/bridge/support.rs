@@ -218,9 +218,9 @@ impl Checker {
     }
 
     /// Receives until message `upto - 1` has arrived; fails past the test's `LIMIT`, on a
-    /// message out of order, or on a byte that differs. `alive` runs between waits (to
-    /// fail early when a bridge died).
-    pub fn take_until(&mut self, upto: u64, mut alive: impl FnMut()) {
+    /// message out of order, on a byte that differs, or when one of the `running` bridges
+    /// has ended.
+    pub fn take_until(&mut self, upto: u64, running: &mut [&mut Bridge]) {
         while self.next < upto {
             match self
                 .rx
@@ -234,7 +234,7 @@ impl Checker {
                         "only {} of {upto} messages arrived in {LIMIT:?}",
                         self.next
                     );
-                    alive();
+                    running.iter_mut().for_each(|b| b.assert_running());
                     std::thread::sleep(Duration::from_millis(1));
                 }
                 Err(e) => panic!("receive: {e}"),
