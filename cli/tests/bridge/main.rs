@@ -36,6 +36,8 @@ struct Line {
     durable: String,
     producer: Option<std::thread::JoinHandle<()>>,
     checker: Checker,
+    /// The messages the producer sends.
+    n: u64,
 }
 
 impl Line {
@@ -66,6 +68,7 @@ impl Line {
             durable,
             producer: Some(produce(tx, n)),
             checker: Checker::new(rx, 0),
+            n,
         })
     }
 
@@ -102,6 +105,18 @@ impl Line {
         Bridge::start(&args, env)
     }
 
+    /// Takes the rest of the messages, waits for the producer, checks that nothing more
+    /// comes and that the stream holds each message once, and stops both bridges with
+    /// Ctrl-C. Returns the messages that came twice.
+    fn finish(mut self, mut out: Bridge, mut into: Bridge) -> u64 {
+        self.checker.take_until(self.n, &mut [&mut out, &mut into]);
+        self.producer_done();
+        self.checker.expect_silence(Duration::from_millis(300));
+        assert_eq!(stream_messages(&self.server, &self.stream), self.n);
+        interrupt_both(out, into);
+        self.checker.duplicates
+    }
+
     /// Waits for the producer to have sent everything.
     fn producer_done(&mut self) {
         self.producer
@@ -132,17 +147,12 @@ fn interrupt_both(out: Bridge, into: Bridge) {
 #[test]
 fn a_hundred_thousand_mixed_messages_cross_two_bridges_byte_exact_and_in_order() {
     const N: u64 = 100_000;
-    let Some(mut line) = Line::start("mixed", N) else {
+    let Some(line) = Line::start("mixed", N) else {
         return;
     };
-    let mut out = line.bridge_out();
-    let mut into = line.bridge_in(&[], &[]);
-    line.checker.take_until(N, &mut [&mut out, &mut into]);
-    line.producer_done();
-    line.checker.expect_silence(Duration::from_millis(300));
-    assert_eq!(line.checker.duplicates, 0, "redeliveries without a fault");
-    assert_eq!(stream_messages(&line.server, &line.stream), N);
-    interrupt_both(out, into);
+    let out = line.bridge_out();
+    let into = line.bridge_in(&[], &[]);
+    assert_eq!(line.finish(out, into), 0, "redeliveries without a fault");
 }
 
 #[test]
@@ -157,15 +167,10 @@ fn an_out_bridge_killed_mid_stream_and_restarted_loses_nothing_and_duplicates_no
         line.checker.take_until(upto, &mut [&mut out, &mut into]);
         out.kill9();
     }
-    let mut out = line.bridge_out();
-    line.checker.take_until(N, &mut [&mut out, &mut into]);
-    line.producer_done();
-    line.checker.expect_silence(Duration::from_millis(300));
     // What the killed bridges had published and not released, their successors sent
     // again under the same ids, and JetStream dropped.
-    assert_eq!(line.checker.duplicates, 0);
-    assert_eq!(stream_messages(&line.server, &line.stream), N);
-    interrupt_both(out, into);
+    let out = line.bridge_out();
+    assert_eq!(line.finish(out, into), 0);
 }
 
 #[test]
@@ -184,15 +189,11 @@ fn a_server_killed_mid_stream_and_restarted_on_its_store_loses_nothing() {
     line.server.kill9();
     std::thread::sleep(Duration::from_millis(500));
     line.server.restart().expect("restart the server");
-    line.checker.take_until(N, &mut [&mut out, &mut into]);
-    line.producer_done();
-    line.checker.expect_silence(Duration::from_millis(300));
     assert_eq!(
-        line.checker.duplicates, 0,
+        line.finish(out, into),
+        0,
         "--dedupe let a redelivery through"
     );
-    assert_eq!(stream_messages(&line.server, &line.stream), N);
-    interrupt_both(out, into);
 }
 
 #[test]
@@ -242,12 +243,8 @@ fn kill_in_bridge_before_ack(tag: &str, extra: &[&str]) -> Option<u64> {
     let status = dying.wait();
     assert_eq!(status.signal(), Some(9), "{status}: {}", dying.log());
     line.checker.take_until(1000, &mut [&mut out]);
-    let mut into = line.bridge_in(&extra, &[]);
-    line.checker.take_until(N, &mut [&mut out, &mut into]);
-    line.producer_done();
-    line.checker.expect_silence(Duration::from_millis(300));
-    interrupt_both(out, into);
-    Some(line.checker.duplicates)
+    let into = line.bridge_in(&extra, &[]);
+    Some(line.finish(out, into))
 }
 
 #[test]
