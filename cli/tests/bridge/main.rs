@@ -255,6 +255,7 @@ fn an_in_bridge_killed_between_commit_and_ack_commits_that_message_twice_and_los
     // The message committed at the kill comes twice, and so do those whose
     // acknowledgements were still in the client's buffer: at most a pull's worth, the most
     // the server delivers unacknowledged.
+    eprintln!("an in-bridge killed before an ack: {twice} messages committed twice");
     assert!((1..=64).contains(&twice), "{twice} messages twice");
 }
 
