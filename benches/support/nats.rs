@@ -4,7 +4,8 @@
 //! and removes the store.
 //!
 //! Nothing here installs the server: [`NatsServer::start`] says so when `nats-server` is
-//! not on the `PATH` (Debian package `nats-server`; `.ci/run` installs it).
+//! neither on the `PATH` nor in `/usr/sbin` (Debian package `nats-server`; `.ci/run`
+//! installs it).
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -13,8 +14,21 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-/// The server program.
-const PROGRAM: &str = "nats-server";
+/// The server program: on the `PATH`, or where Debian installs it (`/usr/sbin`, which the
+/// `PATH` of a user other than root often lacks).
+fn program() -> &'static str {
+    const ON_PATH: &str = "nats-server";
+    let found = Command::new(ON_PATH)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if found.is_ok() {
+        ON_PATH
+    } else {
+        "/usr/sbin/nats-server"
+    }
+}
 
 /// How long a start may take before the server counts as hung.
 const START_LIMIT: Duration = Duration::from_secs(20);
@@ -30,7 +44,7 @@ pub struct NatsServer {
 
 /// Whether `nats-server` can be run here.
 pub fn installed() -> bool {
-    Command::new(PROGRAM)
+    Command::new(program())
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -111,7 +125,7 @@ impl NatsServer {
     pub fn restart(&mut self) -> io::Result<()> {
         self.kill9();
         let log = std::fs::File::create(self.dir.join("server.log"))?;
-        let mut child = Command::new(PROGRAM)
+        let mut child = Command::new(program())
             .args([
                 "-js",
                 "-a",
