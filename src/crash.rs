@@ -57,10 +57,13 @@ pub enum Point {
     /// In a blackboard writer, after it made an entry's sequence odd and wrote the value,
     /// before it makes the sequence even again.
     BoardMidWrite,
+    /// In an inbound NATS bridge, after it committed a message into its ring (and, with
+    /// dedupe, recorded its sequence), before it acknowledges it to the server.
+    BridgeBeforeAck,
 }
 
 /// How many points there are.
-const POINTS: usize = Point::BoardMidWrite as usize + 1;
+const POINTS: usize = Point::BridgeBeforeAck as usize + 1;
 
 /// Passes left before the death at each point (indexed by `Point as usize`); `u64::MAX`:
 /// not armed. (A process-local test switch, not shared memory: plain `core` atomics.)

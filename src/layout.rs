@@ -23,8 +23,9 @@ pub const MAGIC: u64 = u64::from_le_bytes(*b"IPCRING\0");
 
 /// ABI major version: a segment of another major version is refused.
 pub const ABI_MAJOR: u32 = 2;
-/// ABI minor version: informational, compatible changes only.
-pub const ABI_MINOR: u32 = 0;
+/// ABI minor version: informational, compatible changes only. 1: the identity line holds
+/// the ring's incarnation (0 in a ring made by minor version 0).
+pub const ABI_MINOR: u32 = 1;
 
 /// `state` once the header is complete (`"RDY!"`).
 pub(crate) const STATE_READY: u32 = u32::from_le_bytes(*b"RDY!");
@@ -96,6 +97,10 @@ pub(crate) struct Identity {
     pub(crate) header_size: AtomicU64,
     /// Bytes of the whole segment: the size the object must have.
     pub(crate) total_size: AtomicU64,
+    /// A random word drawn at create, never 0: a ring removed and created again under
+    /// the same name has another one, so that positions (which start again) together with
+    /// it name a message of one creation only. 0 in a ring made before ABI minor 1.
+    pub(crate) incarnation: AtomicU64,
 }
 
 /// A position that handles advance (an index of a ring of cells).
@@ -198,7 +203,9 @@ pub(crate) const fn hash(parts: &[u64]) -> u64 {
     h
 }
 
-/// The layout hash of the parts above, which every kind folds into its own.
+/// The layout hash of the parts above, which every kind folds into its own. The identity's
+/// `incarnation` is not in it: a build of ABI minor 0 reads the line without it and may
+/// open a ring that has one.
 pub(crate) const CORE_HASH: u64 = hash(&[
     LINE as u64,
     core::mem::offset_of!(Identity, state) as u64,
@@ -230,7 +237,8 @@ mod abi_asserts {
     const _: () = assert!(offset_of!(Identity, kind) == 28);
     const _: () = assert!(offset_of!(Identity, header_size) == 32);
     const _: () = assert!(offset_of!(Identity, total_size) == 40);
-    const _: () = assert!(size_of::<Identity>() == 48);
+    const _: () = assert!(offset_of!(Identity, incarnation) == 48);
+    const _: () = assert!(size_of::<Identity>() == 56);
     const _: () = assert!(offset_of!(WaitLine, announced) == 0);
     const _: () = assert!(offset_of!(WaitLine, futex) == 4);
     const _: () = assert!(offset_of!(WaitLine, heavy) == 8);

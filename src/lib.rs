@@ -50,7 +50,8 @@
 //!
 //! A thread waits on many rings at once with a [`WaitSet`], which also gives an event
 //! loop a descriptor to poll; with the feature `tokio`, every handle has async receives
-//! and sends, streams and sinks (module `task`), on any executor.
+//! and sends, streams and sinks (module `task`), on any executor; with the feature `nats`,
+//! module `bridge` moves a ring's messages to NATS JetStream and back, across machines.
 //!
 //! A message lent in place (`read`, `reserve`) is a view of memory that other processes map
 //! too: [`SharedBytes`] and [`SharedBytesMut`] copy out and in with word-atomic accesses,
@@ -73,6 +74,8 @@
 mod anonymous;
 mod attachment;
 pub mod blackboard;
+#[cfg(all(feature = "nats", not(ipcring_loom)))]
+pub mod bridge;
 pub mod broadcast;
 mod builder;
 mod bytes;

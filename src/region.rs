@@ -233,6 +233,13 @@ impl<H> Region<H> {
         self.poisoned.get()
     }
 
+    /// The segment's incarnation (see [`Identity::incarnation`]); 0 for a heap region.
+    pub(crate) fn incarnation(&self) -> u64 {
+        // Relaxed: written before READY, whose Acquire load in the open orders it; never
+        // written again by an intact peer, and only reported.
+        self.identity().incarnation.load(Ordering::Relaxed)
+    }
+
     fn identity(&self) -> &Identity {
         // SAFETY: the identity line lives in the header, as long as `self` (see `header`).
         unsafe { self.identity.as_ref() }

@@ -208,6 +208,7 @@ impl Segment {
         id.header_size
             .store(header_size::<S>(geo) as u64, Ordering::Relaxed);
         id.total_size.store(total as u64, Ordering::Relaxed);
+        id.incarnation.store(incarnation()?, Ordering::Relaxed);
         S::store(h, geo);
         Ok(seg)
     }
@@ -417,6 +418,20 @@ fn allocate(fd: BorrowedFd<'_>, total: usize, source: &Source) -> Result<(), Ope
         // Filesystems without fallocate: size the object, pages come on first touch.
         Err(Errno::OPNOTSUPP) => rustix::fs::ftruncate(fd, size).map_err(io_err("ftruncate")),
         Err(e) => Err(map_errno(e, &source.label(), "fallocate")),
+    }
+}
+
+/// A random word for a new segment's identity, never 0 (the word of a ring made before
+/// there were incarnations).
+fn incarnation() -> Result<u64, OpenError> {
+    loop {
+        let mut word = [0u8; 8];
+        rustix::rand::getrandom(&mut word, rustix::rand::GetRandomFlags::empty())
+            .map_err(io_err("getrandom"))?;
+        let word = u64::from_ne_bytes(word);
+        if word != 0 {
+            return Ok(word);
+        }
     }
 }
 

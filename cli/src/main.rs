@@ -6,7 +6,9 @@
 //! - `ipcring list`, `inspect` and `watch` show rings from outside (read-only: no role,
 //!   no lock); `create`, `rm` and `gc` make and remove them; `send` and `recv` move
 //!   messages through them from a shell, `set` and `get` a blackboard's values, `notify`
-//!   and `listen` an event segment's ids (see `rings/`).
+//!   and `listen` an event segment's ids (see `rings/`);
+//! - `ipcring bridge out` and `in` (feature `nats`) carry a ring's messages across
+//!   machines through NATS JetStream.
 
 #![deny(unsafe_op_in_unsafe_fn, missing_debug_implementations)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -131,6 +133,13 @@ enum Command {
     /// Exit codes: 0 done (also by Ctrl-C without --count); 1 an error; 2 a usage error;
     /// 6 --timeout passed before --count notifications; 130 Ctrl-C before them.
     Listen(rings::events::ListenArgs),
+    /// Bridge rings across machines through NATS JetStream: `out` publishes a ring's
+    /// messages, `in` commits a subject's into a ring; nothing is lost when a bridge or the
+    /// server restarts. Exit codes: 0 stopped by Ctrl-C or SIGTERM (after draining); 1
+    /// an error (a bad address, a missing stream, a ring that cannot be opened).
+    #[cfg(feature = "nats")]
+    #[command(subcommand)]
+    Bridge(rings::bridge::BridgeCommand),
     /// The other half of a benchmark (started by `bench`).
     #[command(hide = true)]
     Child(child::ChildArgs),
@@ -187,6 +196,8 @@ fn main() -> ExitCode {
         Command::Get(args) => rings::board::get(&args),
         Command::Notify(args) => rings::events::notify(&args),
         Command::Listen(args) => rings::events::listen(&args),
+        #[cfg(feature = "nats")]
+        Command::Bridge(command) => rings::bridge::bridge(&command),
     };
     match ring_command {
         Ok(()) => ExitCode::SUCCESS,

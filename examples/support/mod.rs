@@ -27,6 +27,7 @@ struct Registry {
     queues: Vec<String>,
     file_rings: Vec<PathBuf>,
     files: Vec<PathBuf>,
+    dirs: Vec<PathBuf>,
     children: Vec<u32>,
 }
 
@@ -34,6 +35,7 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     queues: Vec::new(),
     file_rings: Vec::new(),
     files: Vec::new(),
+    dirs: Vec::new(),
     children: Vec::new(),
 });
 
@@ -62,6 +64,9 @@ fn clean_all(r: &mut Registry) {
     }
     for f in r.files.drain(..) {
         let _ = std::fs::remove_file(f);
+    }
+    for d in r.dirs.drain(..) {
+        let _ = std::fs::remove_dir_all(d);
     }
 }
 
@@ -123,6 +128,17 @@ impl Run {
     /// Removes the file at `path` at the end of the run, if it is there then.
     pub fn remove_file_at_end(&self, path: PathBuf) {
         registry().files.push(path);
+    }
+
+    /// Removes the directory at `path` and all in it at the end of the run.
+    pub fn remove_dir_at_end(&self, path: PathBuf) {
+        registry().dirs.push(path);
+    }
+
+    /// Kills the process `pid` (one the run started other than by [`Run::spawn`]) at
+    /// the end of the run, if it still runs then.
+    pub fn kill_at_end(&self, pid: u32) {
+        registry().children.push(pid);
     }
 
     /// Fails the run if it has not ended after `limit`: a hung child or a wait that

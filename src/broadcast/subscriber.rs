@@ -110,6 +110,11 @@ impl Subscriber {
         self.t.geo.lossy
     }
 
+    /// The topic's incarnation (see [`crate::spsc::Consumer::incarnation`]).
+    pub fn incarnation(&self) -> u64 {
+        self.t.region().incarnation()
+    }
+
     /// How blocking calls wait.
     pub fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
         self.strategy = strategy;
@@ -580,6 +585,13 @@ pub struct ReadGrant<'a> {
 }
 
 impl ReadGrant<'_> {
+    /// The message's position: its number in the topic, the same for every subscriber
+    /// (wrapping at 2^64); with [`Subscriber::incarnation`] it names the message.
+    pub fn position(&self) -> u64 {
+        // The grant has not passed the message yet: the cursor names it.
+        self.subscriber.cursor
+    }
+
     /// Ends the loan without moving on: the next receive of this subscriber returns the
     /// message again (in a lossy topic: if it has not been overwritten meanwhile).
     pub fn keep(mut self) {
@@ -609,3 +621,29 @@ impl Drop for ReadGrant<'_> {
 
 #[cfg(feature = "tokio")]
 crate::task::receiver!(Subscriber);
+
+#[cfg(all(test, not(ipcring_loom)))]
+mod tests {
+    use super::Subscriber;
+
+    /// Every subscriber finds a message at the same position, and one that keeps it finds
+    /// it there again.
+    #[test]
+    fn subscribers_agree_on_positions() {
+        let name = format!("unit-topic-position-{}", std::process::id());
+        let mut a = Subscriber::create(&name, 8, 16).expect("create");
+        let mut b = Subscriber::open(&name).expect("open");
+        let mut tx = crate::broadcast::Publisher::open(&name).expect("open");
+        tx.send(b"one").expect("send");
+        tx.send(b"two").expect("send");
+        a.try_read().expect("read");
+        let g = a.try_read().expect("read");
+        let at_a = g.position();
+        g.keep();
+        let again = a.try_read().expect("read again").position();
+        b.try_read().expect("read");
+        let at_b = b.try_read().expect("read").position();
+        crate::unlink(&name).expect("remove");
+        assert_eq!((again, at_b), (at_a, at_a));
+    }
+}

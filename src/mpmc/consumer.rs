@@ -70,6 +70,11 @@ impl Consumer {
         self.q.geo.cells.capacity
     }
 
+    /// The queue's incarnation (see [`crate::spsc::Consumer::incarnation`]).
+    pub fn incarnation(&self) -> u64 {
+        self.q.region().incarnation()
+    }
+
     /// How blocking calls wait.
     pub fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
         self.strategy = strategy;
@@ -375,6 +380,14 @@ pub struct ReadGrant<'a> {
 }
 
 impl ReadGrant<'_> {
+    /// The message's position: the ticket of its cell, the number of the message in the
+    /// queue's order of claims (wrapping at 2^64). Stable: a consumer that adopts the
+    /// message after this one died finds it at the same position; with
+    /// [`Consumer::incarnation`] it names the message.
+    pub fn position(&self) -> u64 {
+        self.at.pos
+    }
+
     /// Ends the loan without releasing the message: the next receive of this consumer
     /// returns it again.
     pub fn keep(mut self) {
@@ -434,3 +447,27 @@ impl crate::waitset::sealed::Waiting for Consumer {
 
 #[cfg(feature = "tokio")]
 crate::task::receiver!(Consumer);
+
+#[cfg(all(test, not(ipcring_loom)))]
+mod tests {
+    use super::Consumer;
+
+    /// A message that a consumer kept and never released goes to another consumer once
+    /// the first one is gone, at the position it had.
+    #[test]
+    fn an_adopted_message_keeps_its_position() {
+        let name = format!("unit-mpmc-position-{}", std::process::id());
+        let mut a = Consumer::create(&name, 8, 16).expect("create");
+        let mut b = Consumer::open(&name).expect("open");
+        let mut tx = crate::mpmc::Producer::open(&name).expect("open");
+        tx.send(b"job").expect("send");
+        let g = a.try_read().expect("read");
+        let lent = g.position();
+        g.keep();
+        drop(a);
+        let adopted = b.read_timeout(std::time::Duration::from_secs(5));
+        let adopted = adopted.map(|g| (g.position(), g.to_vec()));
+        crate::unlink(&name).expect("remove");
+        assert_eq!(adopted, Ok((lent, b"job".to_vec())));
+    }
+}

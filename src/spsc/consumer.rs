@@ -112,6 +112,13 @@ impl Consumer {
         self.ring.capacity
     }
 
+    /// The ring's incarnation: a random word drawn when it was created, so that a ring
+    /// removed and created again under the same name tells its positions from the old
+    /// ones (0 for a ring made by a build of ABI minor 0).
+    pub fn incarnation(&self) -> u64 {
+        self.ring.region().incarnation()
+    }
+
     /// How blocking calls wait.
     pub fn set_wait_strategy(&mut self, strategy: WaitStrategy) {
         self.strategy = strategy;
@@ -247,6 +254,72 @@ impl Consumer {
     ) -> Result<usize, RecvError> {
         let first = self.try_find()?;
         Ok(self.take_batch(first, max, f))
+    }
+
+    /// Lends up to `max` of the messages that the ring holds for this consumer, oldest
+    /// first, after passing over the first `skip` of them, to `f` with the position of
+    /// each (see [`ReadGrant::position`]), and releases none: the next read or peek
+    /// returns them again. Never waits; returns how many `f` saw (0 when the ring holds no
+    /// more than `skip` messages).
+    ///
+    /// A reader that must not release a message before it handed it on (a bridge that
+    /// waits for the acknowledgement of each) peeks ahead with it, and releases what was
+    /// handed on with [`Consumer::try_read_batch`].
+    ///
+    /// ```
+    /// # let name = format!("doc-peek-{}", std::process::id());
+    /// # let mut tx = ipcring::spsc::Producer::create(&name, 4096)?;
+    /// # let mut rx = ipcring::spsc::Consumer::open(&name)?;
+    /// for word in [&b"a"[..], b"bb", b"ccc"] {
+    ///     tx.send(word)?;
+    /// }
+    /// let mut lens = Vec::new();
+    /// assert_eq!(rx.try_peek_batch(1, 8, |_, msg| lens.push(msg.len()))?, 2);
+    /// assert_eq!(lens, [2, 3]);
+    /// assert_eq!(rx.try_read_batch(8, |_| ())?, 3); // all three are still there
+    /// # ipcring::unlink(&name)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `Corrupted` (only when `f` saw nothing, as [`Consumer::read_batch`]).
+    pub fn try_peek_batch(
+        &mut self,
+        skip: usize,
+        max: usize,
+        mut f: impl FnMut(u64, &SharedBytes<'_>),
+    ) -> Result<usize, RecvError> {
+        // Walked as a batch read walks, and put back: nothing is released or published.
+        let start = self.pos;
+        let mut seen = 0;
+        let mut n = 0;
+        let outcome = loop {
+            if n >= max {
+                break Ok(n);
+            }
+            let found = match self.ready() {
+                Some(found) => found,
+                None => match self.poll_slow() {
+                    Ok(Some(found)) => found,
+                    Ok(None) => break Ok(n),
+                    Err(e) => break if n == 0 { Err(e) } else { Ok(n) },
+                },
+            };
+            if seen >= skip {
+                // SAFETY: as in `grant`: a committed, validated record, which the producer
+                // leaves alone until we publish a position past it (we publish nothing
+                // here).
+                let access = unsafe { self.ring.data.read(found.off + record::HEADER, found.len) };
+                // SAFETY: the view is gone before the window ends.
+                f(self.pos, &unsafe { access.view() });
+                access.end();
+                n += 1;
+            }
+            seen += 1;
+            self.pos = found.next;
+        };
+        self.pos = start;
+        outcome
     }
 
     /// Lends `first` and the records committed behind it, up to `max` in all, to `f`, and
@@ -699,6 +772,14 @@ pub struct ReadGrant<'a> {
 }
 
 impl ReadGrant<'_> {
+    /// The message's position: where its record starts in the ring's byte positions
+    /// (which only grow, wrapping at 2^64). Stable: a consumer that reads the message
+    /// again, this one after [`ReadGrant::keep`] or a successor after this one died, finds
+    /// it at the same position; with [`Consumer::incarnation`] it names the message.
+    pub fn position(&self) -> u64 {
+        self.next.wrapping_sub(record::size(self.view.len()) as u64)
+    }
+
     /// Ends the loan without releasing the message: the next read returns it again.
     ///
     /// ```
@@ -782,5 +863,71 @@ mod tests {
         crate::unlink(&name).expect("remove");
         assert!(again.is_ok(), "{:?}", again.map(|_| ()));
         drop(kept);
+    }
+
+    /// A peek lends what a read would, at the positions the read grants tell, across the
+    /// wrap of the data area (a padding record), and releases nothing.
+    #[test]
+    fn a_peek_across_the_wrap_lends_what_reads_find_and_releases_nothing() {
+        let name = format!("unit-peek-{}", std::process::id());
+        let mut rx = Consumer::create(&name, 256).expect("create");
+        let mut tx = crate::spsc::Producer::open(&name).expect("open");
+        // 7 records of 32 bytes (24 of payload), read: the next ones wrap.
+        for _ in 0..7 {
+            tx.send(&[0; 24]).expect("send");
+            rx.try_read().expect("read");
+        }
+        for i in 0..4u8 {
+            tx.send(&[i; 40]).expect("send");
+        }
+        let mut peeked = Vec::new();
+        let n = rx.try_peek_batch(1, 8, |pos, msg| peeked.push((pos, msg.to_vec())));
+        assert_eq!(n, Ok(3));
+        assert_eq!(rx.try_peek_batch(4, 8, |_, _| ()), Ok(0));
+        let mut read = Vec::new();
+        while let Ok(g) = rx.try_read() {
+            read.push((g.position(), g.to_vec()));
+        }
+        crate::unlink(&name).expect("remove");
+        assert_eq!(read.len(), 4, "the peek released nothing");
+        assert_eq!(peeked, read[1..]);
+    }
+
+    /// Positions are the ring's: a consumer that comes after one that left finds the
+    /// message it did not release at the position that one was lent it.
+    #[test]
+    fn a_message_not_released_keeps_its_position_for_the_next_consumer() {
+        let name = format!("unit-position-{}", std::process::id());
+        let mut rx = Consumer::create(&name, 4096).expect("create");
+        let mut tx = crate::spsc::Producer::open(&name).expect("open");
+        tx.send(b"first").expect("send");
+        tx.send(b"second").expect("send");
+        rx.try_read().expect("read");
+        let g = rx.try_read().expect("read");
+        let lent = g.position();
+        g.keep();
+        drop(rx);
+        let mut next = Consumer::open(&name).expect("open");
+        let again = next.try_read().map(|g| (g.position(), g.to_vec()));
+        crate::unlink(&name).expect("remove");
+        assert_eq!(again, Ok((lent, b"second".to_vec())));
+    }
+
+    /// A ring created again under the same name has another incarnation, which survey
+    /// and the handles tell alike.
+    #[test]
+    fn a_ring_created_again_has_another_incarnation() {
+        let name = format!("unit-incarnation-{}", std::process::id());
+        let first = Consumer::create(&name, 4096).expect("create");
+        let surveyed = crate::survey::inspect(&name).expect("inspect").incarnation;
+        let a = first.incarnation();
+        drop(first);
+        crate::unlink(&name).expect("remove");
+        let b = Consumer::create(&name, 4096)
+            .expect("create again")
+            .incarnation();
+        crate::unlink(&name).expect("remove");
+        assert_eq!(surveyed, a);
+        assert!(a != 0 && b != 0 && a != b, "{a:x} {b:x}");
     }
 }

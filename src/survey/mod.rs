@@ -244,6 +244,9 @@ pub struct Ring {
     pub kind: Kind,
     /// The ABI minor version of its creator.
     pub abi_minor: u32,
+    /// A random word drawn when the ring was created (0 if its creator's ABI minor is 0):
+    /// a ring removed and created again under the same name has another one.
+    pub incarnation: u64,
     /// Whether a handle found it corrupted (no handle opens it any more).
     pub broken: bool,
     /// Its geometry.
@@ -407,6 +410,7 @@ fn read<S: Surveyed>(place: &Source, name: &str) -> Result<Ring, OpenError> {
         kind: S::KIND,
         // Relaxed: ordered after the Acquire of READY in the open.
         abi_minor: id.abi_minor.load(Ordering::Relaxed),
+        incarnation: region.incarnation(),
         broken: region.broken(),
         geometry: Geometry {
             max_message: now.max_message.unwrap_or(S::geometry(&geo).max_message),

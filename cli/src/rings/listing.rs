@@ -182,12 +182,13 @@ fn detail_text(r: &Ring) -> String {
         t += &format!("positions  {}\n", positions.join(", "));
     }
     t += &format!(
-        "object     {} bytes, mode {:04o}, owner {}, ready {} ago, ABI 2.{}\n",
+        "object     {} bytes, mode {:04o}, owner {}, ready {} ago, ABI 2.{}, incarnation {:016x}\n",
         o.size,
         o.mode,
         user_name(o.uid),
         age(age_secs(o.changed)),
-        r.abi_minor
+        r.abi_minor,
+        r.incarnation
     );
     t += "\nslot  role        holder  gen      sent  received       bytes  rejected  skipped  redeliv  missed  evicted  wakeups  high-water  lag\n";
     // Slots never held are summed up in a line, not listed.

@@ -1,10 +1,13 @@
 //! The commands that work on rings: see them (`list`, `inspect`, `watch`), make and remove
 //! them (`create`, `rm`, `gc`), move messages through them from a shell (`send`, `recv`),
 //! set and get a blackboard's values (`set`, `get`), and fire and wait for events
-//! (`notify`, `listen`). Each takes a ring in /dev/shm by its name or a file-backed ring
+//! (`notify`, `listen`), and with the feature `nats`, bridge them to NATS JetStream
+//! (`bridge out`, `bridge in`). Each takes a ring in /dev/shm by its name or a file-backed ring
 //! by its path (see `target`); `list` and `gc` take directories of file rings.
 
 pub mod board;
+#[cfg(feature = "nats")]
+pub mod bridge;
 pub mod events;
 pub mod housekeeping;
 pub mod listing;

@@ -148,6 +148,7 @@ pub fn detail(r: &Ring) -> Value {
     let mut v = summary(r);
     let g = &r.geometry;
     v["abi_minor"] = json!(r.abi_minor);
+    v["incarnation"] = json!(format!("{:016x}", r.incarnation));
     v["max_lag_ms"] = json!(g.max_lag.map(|d| d.as_millis() as u64));
     v["stall_timeout_ms"] = json!(g.stall_timeout.map(|d| d.as_millis() as u64));
     v["positions"] = r

@@ -21,7 +21,8 @@ impl<'a> Target<'a> {
         self.0
     }
 
-    fn is_path(&self) -> bool {
+    /// Whether the argument is a file ring's path (it holds a `/`).
+    pub fn is_path(&self) -> bool {
         self.0.contains('/')
     }
 
