@@ -68,9 +68,13 @@
 //! at most one message is held outside the ring, and the server delivers at most a batch
 //! without acknowledgements), then acknowledges it. A bridge killed between the commit and
 //! the acknowledgement, or whose acknowledgement the server never received (a lost
-//! connection), gets the message again from the server (after the consumer's `ack_wait`,
-//! 30 s by default: [`Inbound::ack_wait`]) and commits it twice: without dedupe, that is the duplicate window, one message
-//! per kill or lost acknowledgement. With [`Inbound::dedupe`], the bridge writes the
+//! connection, or a kill while acknowledgements still wait in the client's buffer), gets
+//! those messages again from the server (after the consumer's `ack_wait`, 30 s by
+//! default: [`Inbound::ack_wait`]) and commits them twice: without dedupe, that is the
+//! duplicate window — the messages committed whose acknowledgements had not reached the
+//! server, at most one batch ([`Inbound::batch`], the most the server delivers without
+//! acknowledgements) per kill or lost connection (5 to 54 of a batch of 64 in the tests'
+//! kills). With [`Inbound::dedupe`], the bridge writes the
 //! stream sequence of each message it committed to a small file after the commit, keeps
 //! the last 4096, and drops a message whose sequence is among them: the one window left is
 //! a kill between the commit and that write (a few instructions and one `pwrite`), which
