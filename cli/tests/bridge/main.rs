@@ -6,8 +6,9 @@
 //! a missing stream, Ctrl-C. Each test has an outer deadline; guards kill the processes
 //! and the server and remove the rings and the store, also when a test fails.
 //!
-//! `nats-server` must be installed (`.ci/run` installs it); with `IPCRING_SKIP_NATS` set,
-//! a missing server skips the tests instead, saying so.
+//! Without `nats-server` installed the tests are skipped, saying so; with
+//! `IPCRING_REQUIRE_NATS` set (`.ci/run` installs the server and sets it) they fail
+//! instead.
 
 #![cfg(feature = "nats")]
 

@@ -16,21 +16,24 @@ use std::time::{Duration, Instant};
 /// the server, and remove the rings and the store).
 pub const LIMIT: Duration = Duration::from_secs(120);
 
-/// Set to skip the bridge tests when `nats-server` is not installed (they fail otherwise).
-const SKIP_VAR: &str = "IPCRING_SKIP_NATS";
+/// Set (by `.ci/run`) to fail the bridge tests when `nats-server` is not installed; they
+/// are skipped otherwise, saying so, so that the README's test command passes on a
+/// machine without it.
+const REQUIRE_VAR: &str = "IPCRING_REQUIRE_NATS";
 
-/// A server for one test; `None`, said loudly, only when it is missing and `SKIP_VAR` is
-/// set.
+/// A server for one test; `None`, said loudly, when it is not installed and `REQUIRE_VAR`
+/// is not set.
 pub fn server() -> Option<NatsServer> {
     match NatsServer::start("ipcring-bridge-test") {
         Ok(s) => Some(s),
         Err(e)
-            if e.kind() == std::io::ErrorKind::NotFound && std::env::var_os(SKIP_VAR).is_some() =>
+            if e.kind() == std::io::ErrorKind::NotFound
+                && std::env::var_os(REQUIRE_VAR).is_none() =>
         {
-            eprintln!("SKIPPED, NOT RUN: {e} and {SKIP_VAR} is set");
+            eprintln!("SKIPPED, NOT RUN: {e} (set {REQUIRE_VAR}=1 to fail instead; .ci/run does)");
             None
         }
-        Err(e) => panic!("{e} (.ci/run installs it; {SKIP_VAR}=1 skips these tests)"),
+        Err(e) => panic!("{e} ({REQUIRE_VAR} is set: .ci/run installs it)"),
     }
 }
 
