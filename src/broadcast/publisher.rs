@@ -257,8 +257,38 @@ impl Publisher {
         Ok(())
     }
 
+    /// A claim that needs no look at the subscribers: a lone publisher's under its limit
+    /// (see [`Topic::claim_alone`]). `None`: claim the way that looks at everything.
+    #[inline(always)]
+    fn quick_claim(&mut self, len: usize) -> Option<Spot> {
+        if len > self.t.geo.cells.slot_size {
+            return None;
+        }
+        let limit = (!self.t.geo.lossy).then_some(self.limit);
+        match self.t.claim_alone(limit)? {
+            Ok(Claimed::At(at)) => {
+                if self.full {
+                    self.full = false;
+                    self.full_since = None;
+                }
+                Some(at)
+            }
+            _ => None,
+        }
+    }
+
     /// Claims a slot now, or `Full` (counted).
+    #[inline(always)]
     fn try_claim(&mut self, len: usize) -> Result<Spot, SendError> {
+        match self.quick_claim(len) {
+            Some(at) => Ok(at),
+            None => self.try_claim_looking(len),
+        }
+    }
+
+    /// [`Publisher::try_claim`] when the quick claim cannot be made.
+    #[inline(never)]
+    fn try_claim_looking(&mut self, len: usize) -> Result<Spot, SendError> {
         self.check_len(len)?;
         // Paced by time: the subscribers that hold a full topic are asked about at most
         // once a millisecond, however often the sender tries.
@@ -277,12 +307,21 @@ impl Publisher {
     }
 
     /// Claims a slot, waiting (until `deadline`) while a lossless topic is full.
-    #[inline]
+    #[inline(always)]
     fn claim_blocking(
         &mut self,
         len: usize,
         deadline: Option<Deadline>,
     ) -> Result<Spot, SendError> {
+        match self.quick_claim(len) {
+            Some(at) => Ok(at),
+            None => self.claim_looking(len, deadline),
+        }
+    }
+
+    /// [`Publisher::claim_blocking`] when the quick claim cannot be made.
+    #[inline(never)]
+    fn claim_looking(&mut self, len: usize, deadline: Option<Deadline>) -> Result<Spot, SendError> {
         self.check_len(len)?;
         match self.claim_once(Check::Spin)? {
             Some(at) => Ok(at),

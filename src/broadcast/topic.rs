@@ -5,7 +5,8 @@
 //! Publishers claim the position `tail` by a compare-and-swap of `tail` to the next one,
 //! once the position's cell has finished the lap before (committed or skipped), marking
 //! it first in their role slot so that a claim always has a known holder (see
-//! `claims.rs`). The claimer marks the cell `WRITING` for its lap, writes the payload and
+//! `claims.rs`). The holder of a topic's only publisher slot claims by a store, and
+//! without a look at a cell whose lap before it finished itself (`claim_alone`). The claimer marks the cell `WRITING` for its lap, writes the payload and
 //! commits with a store of `READY` and the length. Position `p` holds message number `p`
 //! of the topic: every subscriber reads the positions in order, so all see one order.
 //!
@@ -74,6 +75,9 @@ pub(crate) struct Topic {
     /// The tail when this handle attached: a tail that moved since shows that publishers
     /// were there.
     first_tail: u64,
+    /// The topic has one publisher slot: its holder is the only handle that moves the
+    /// tail (see [`Topic::claim_alone`]).
+    alone: bool,
     at: Attachment<BroadcastHeader>,
 }
 
@@ -127,6 +131,7 @@ impl Topic {
         let first_tail = at.hdr().tail.0.pos.load(Ordering::Relaxed);
         Ok(Topic {
             cells: Cells::new(at.region().data(), &geo.cells),
+            alone: geo.class(Role::Producer).count == 1,
             geo,
             first_tail,
             at,
@@ -160,6 +165,9 @@ impl Topic {
     /// # Errors
     /// `Corrupted` for a state word no ipcring writes.
     pub(crate) fn claim(&self, limit: Option<u64>) -> Result<Claimed, SendError> {
+        if let Some(claimed) = self.claim_alone(limit) {
+            return claimed;
+        }
         if self.poisoned() {
             return Err(SendError::Corrupted);
         }
@@ -183,6 +191,10 @@ impl Topic {
                 };
                 self.mark(t);
                 marked = true;
+                if self.alone {
+                    self.take(t);
+                    return self.start_writing(t, w).map(Claimed::At);
+                }
                 // SYNC(mark): AcqRel: the Release half publishes our mark to whoever sees
                 // the tail past `t`; the Acquire half keeps the sequence whole.
                 match tail.compare_exchange(
@@ -203,6 +215,44 @@ impl Topic {
             self.mark(idle(t));
         }
         found
+    }
+
+    /// The claim of the holder of a topic's only publisher slot, at the tail `t`, when it
+    /// knows that the cell of `t` finished the lap before without looking at it: the cell's
+    /// last position, `t - capacity`, was claimed by this handle, which finished it (a
+    /// handle finishes each claim, by a commit or an abort, before it claims again).
+    /// That look would cost a line transfer a message in a stream: subscribers spinning
+    /// on the next cell keep pulling its line away from the publisher's pending writes.
+    /// Not with a stall timeout, whose mark compares the cell's word (`start_writing`).
+    /// Since it reads no cell, it asks for the verdict of the other handles (a subscriber
+    /// that found the topic corrupted) at the start of each lap instead. `None`: claim by
+    /// the search of [`Topic::claim`].
+    #[inline(always)]
+    pub(crate) fn claim_alone(&self, limit: Option<u64>) -> Option<Result<Claimed, SendError>> {
+        if !self.alone || self.geo.stall.is_some() || self.poisoned() {
+            return None;
+        }
+        // SYNC(mark): Acquire, as every load of an index.
+        let t = self.tail().load(Ordering::Acquire);
+        if limit.is_some_and(|l| !claims::past(l, t)) {
+            return Some(Ok(Claimed::Full { pos: t }));
+        }
+        let cap = self.geo.cells.capacity as u64;
+        let ours = t.wrapping_sub(self.first_tail);
+        if ours < cap || ours >= 1 << 63 || (t & (cap - 1) == 0 && self.broken()) {
+            return None;
+        }
+        self.mark(t);
+        self.take(t);
+        Some(self.start_writing(t, 0).map(Claimed::At))
+    }
+
+    /// Claims the tail `t` of a topic whose tail only our handle moves: a store.
+    #[inline(always)]
+    fn take(&self, t: u64) {
+        // SYNC(mark): Release publishes our mark to whoever sees the tail past `t`. We
+        // are the tail's only writer: its release sequence is ours alone.
+        self.tail().store(t.wrapping_add(1), Ordering::Release);
     }
 
     /// Looks at the tail as a claim does, and claims nothing: whether a claim would find
@@ -252,8 +302,9 @@ impl Topic {
         Err(SendError::Corrupted)
     }
 
-    /// Marks the cell of our new claim `t`, whose word was `seen` when we claimed it, as
-    /// being written, before any byte of the payload changes.
+    /// Marks the cell of our new claim `t`, whose word was `seen` when we claimed it (read
+    /// only with a stall timeout), as being written, before any byte of the payload
+    /// changes.
     ///
     /// # Errors
     /// `Skipped` if subscribers passed the claim as stalled before we got here (only a
@@ -307,6 +358,7 @@ impl Topic {
     /// # Errors
     /// `Skipped` if subscribers passed the claim as stalled meanwhile (only a topic with a
     /// stall timeout): the message is never delivered, and the cell is freed.
+    #[inline]
     pub(crate) fn commit(&self, at: Spot, len: usize) -> Result<(), SendError> {
         let lap = self.cells.lap(at.pos);
         let word = self.cells.word(at);

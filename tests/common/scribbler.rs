@@ -85,7 +85,8 @@ macro_rules! corrupted_stays {
         set_segment_word(ring, cell, good);
         assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Corrupted));
         assert_eq!(rx.recv_into(&mut buf), Err(RecvError::Corrupted));
-        // The producer meets the bad word a lap later.
+        // The producer meets the bad word a lap later, or (a lone broadcast publisher,
+        // which claims without a look at the cell) the subscriber's verdict.
         for m in [b"b", b"c", b"d"] {
             tx.send(m).expect("send");
         }
