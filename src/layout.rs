@@ -24,8 +24,10 @@ pub const MAGIC: u64 = u64::from_le_bytes(*b"IPCRING\0");
 /// ABI major version: a segment of another major version is refused.
 pub const ABI_MAJOR: u32 = 2;
 /// ABI minor version: informational, compatible changes only. 1: the identity line holds
-/// the ring's incarnation (0 in a ring made by minor version 0).
-pub const ABI_MINOR: u32 = 1;
+/// the ring's incarnation (0 in a ring made by minor version 0). 2: a wait line's
+/// `waiting` hint (never set in a ring of an earlier minor version, whose peers ignore
+/// it).
+pub const ABI_MINOR: u32 = 2;
 
 /// `state` once the header is complete (`"RDY!"`).
 pub(crate) const STATE_READY: u32 = u32::from_le_bytes(*b"RDY!");
@@ -126,6 +128,10 @@ pub(crate) struct WaitLine {
     /// one; 0 (the safe value) asks wakers for a full fence. Set by the creator, cleared
     /// for good by any waiter that cannot promise it.
     pub(crate) heavy: AtomicU32,
+    /// 1 while a handle of this side waits for the other side (spinning or asleep): a hint
+    /// that a kind may give the other side, never a protocol (see
+    /// `broadcast::Publisher::wait_claim`). 0 in a ring of ABI minor version 1 or before.
+    pub(crate) waiting: AtomicU32,
 }
 
 /// The attachment of one role slot: read by peers only when they check liveness.
@@ -242,6 +248,8 @@ mod abi_asserts {
     const _: () = assert!(offset_of!(WaitLine, announced) == 0);
     const _: () = assert!(offset_of!(WaitLine, futex) == 4);
     const _: () = assert!(offset_of!(WaitLine, heavy) == 8);
+    // Not in the layout hash: a compatible addition (ABI minor version 2).
+    const _: () = assert!(offset_of!(WaitLine, waiting) == 12);
     const _: () = assert!(size_of::<Futex>() == 4);
     const _: () = assert!(offset_of!(SlotState, generation) == 0);
     const _: () = assert!(offset_of!(SlotState, attached) == 4);

@@ -415,9 +415,11 @@ impl Subscriber {
                     }
                 }
                 Look::Empty => {
-                    if level == Check::Spin
-                        || self.t.presence(Role::Producer, thorough) != Presence::Gone
-                    {
+                    if level == Check::Spin {
+                        self.t.make_way();
+                        return None;
+                    }
+                    if self.t.presence(Role::Producer, thorough) != Presence::Gone {
                         return None;
                     }
                     // Everything the publishers committed before they left is visible now
@@ -645,5 +647,47 @@ mod tests {
         let at_b = b.try_read().expect("read").position();
         crate::unlink(&name).expect("remove");
         assert_eq!((again, at_b), (at_a, at_a));
+    }
+
+    /// A publisher that waits for room in a full topic says so on its wait line (the hint
+    /// by which subscribers with nothing to read yield their CPU, `Topic::make_way`), and
+    /// takes it back once it has room.
+    #[test]
+    fn a_publisher_says_that_it_waits_for_room_while_it_does() {
+        use crate::broadcast::HeapTopic;
+        use crate::role::Role;
+        use crate::sync::Ordering;
+        use crate::WaitStrategy;
+        use std::time::{Duration, Instant};
+        let topic = HeapTopic::new(2, 8, 1, false, None, 0);
+        let mut tx = topic.publisher(WaitStrategy::default()).expect("publisher");
+        let mut rx = topic
+            .subscriber(WaitStrategy::default(), false)
+            .expect("subscriber");
+        let waiting = |rx: &Subscriber| {
+            let line = rx.t.wait_line(Role::Producer);
+            // Relaxed: a hint.
+            line.waiting.load(Ordering::Relaxed)
+        };
+        tx.send(b"1").expect("send");
+        tx.send(b"2").expect("send");
+        assert_eq!(waiting(&rx), 0);
+        let third = std::thread::spawn(move || tx.send(b"3"));
+        let since = Instant::now();
+        while waiting(&rx) == 0 {
+            assert!(since.elapsed() < Duration::from_secs(10), "no hint");
+            std::thread::yield_now();
+        }
+        let mut buf = Vec::new();
+        rx.recv_into(&mut buf).expect("receive");
+        third
+            .join()
+            .expect("publisher")
+            .expect("send once there is room");
+        assert_eq!(waiting(&rx), 0);
+        for want in [b"2", b"3"] {
+            rx.recv_into(&mut buf).expect("receive");
+            assert_eq!(buf, want);
+        }
     }
 }
