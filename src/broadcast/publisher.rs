@@ -53,13 +53,6 @@ pub struct Publisher {
     sync: Durability,
 }
 
-/// How many spins of a wait for room pass between two looks at the tail (and at the
-/// subscribers' cursors): about a microsecond. A look pulls the line of every subscriber
-/// that blocks us, which it writes with every message it reads, and the room found a
-/// microsecond later is a batch of cells rather than one: looking at every spin halved a
-/// stream through a full topic.
-const LOOK_EVERY: u32 = 32;
-
 impl Publisher {
     pub(crate) fn attach(t: Topic, strategy: WaitStrategy) -> Publisher {
         // Relaxed: a first guess; the limit is checked against the cursors when reached.
@@ -346,10 +339,9 @@ impl Publisher {
         // Relaxed: a hint (see `Topic::make_way`), stored only when we start and stop
         // waiting, and left behind by a publisher that dies waiting.
         line.waiting.store(1, Ordering::Relaxed);
-        let mut spins = 0u32;
+        let mut turn = 0;
         let outcome = wait::block_on(self.strategy, 0, line, deadline, |level| {
-            spins = spins.wrapping_add(1);
-            if level == Check::Spin && spins % LOOK_EVERY != 0 {
+            if !wait::look_now(level, &mut turn) {
                 return None;
             }
             self.claim_once(level).transpose()

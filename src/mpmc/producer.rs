@@ -301,7 +301,11 @@ impl Producer {
         // SAFETY: the line lives in the queue that `self` owns, for the whole wait.
         let line = unsafe { self.q.wait_line_unbound(Role::Producer) };
         let q = &self.q;
+        let mut turn = 0;
         let outcome = wait::block_on(self.strategy, 0, line, deadline, |level| {
+            if !wait::look_now(level, &mut turn) {
+                return None;
+            }
             let (pos, word) = match q.claim() {
                 Ok(Claimed::At(at)) => return Some(Ok(at)),
                 Err(e) => return Some(Err(e)),
