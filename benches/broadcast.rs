@@ -10,8 +10,7 @@
 //!
 //! Pinning: the publisher on the first of the two CPUs this process may use, subscribers on
 //! the second. Two subscribers share it: at any moment one of them runs, so on a two-CPU
-//! machine the 1→2 row is bound by that CPU reading every message twice, and its
-//! subscribers yield between empty looks ([`SHARING`]) instead of spinning.
+//! machine the 1→2 row is bound by that CPU reading every message twice.
 //!
 //! `cargo bench --bench broadcast` runs criterion; `cargo bench --bench broadcast -- pairs
 //! [ROUNDS [MESSAGES]]` runs paired rounds instead (each round streams through every row,
@@ -73,23 +72,14 @@ fn spsc_ends() -> (spsc::Producer, spsc::Consumer) {
     spsc::heap_pair(AREA, SPIN, 0)
 }
 
-/// How subscribers that share a CPU poll: spin a little, then yield between looks, so
-/// that a subscriber with nothing to read hands the CPU to one that has (busy-spinning,
-/// each would hold the CPU for a whole time slice while the publisher waits for the
-/// other).
-const SHARING: WaitStrategy = WaitStrategy::SpinThenPark {
-    spins: 64,
-    yields: u32::MAX,
-};
-
 /// A lossless topic of [`AREA`] bytes of `size`-byte slots, its publisher and `subs`
-/// subscribers (busy-spinning when alone on their CPU, else yielding: [`SHARING`]).
+/// subscribers, all busy-spinning (subscribers that share a CPU yield it when they have
+/// nothing to read while the publisher waits: the library's own `waiting` hint).
 fn topic_ends(size: usize, subs: usize) -> (Publisher, Vec<Subscriber>) {
-    let t = HeapTopic::new(AREA / size, size, subs, false, None, 0);
+    let t = HeapTopic::new(AREA / size, size, (1, subs), false, None, 0);
     let tx = t.publisher(SPIN).expect("a publisher");
-    let s = if subs > 1 { SHARING } else { SPIN };
     let rxs = (0..subs)
-        .map(|_| t.subscriber(s, false).expect("a subscriber"))
+        .map(|_| t.subscriber(SPIN, false).expect("a subscriber"))
         .collect();
     (tx, rxs)
 }

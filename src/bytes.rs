@@ -382,6 +382,35 @@ impl Bytes {
         return unsafe { &*self.words.as_ptr().add(off / 8) };
     }
 
+    /// Copies `src` into the area at `off`, as [`store_shared`] does: in bulk and a word at
+    /// a time, so that a reader that copies the same bytes at the same time (and drops what
+    /// it read, as the readers of cells do) makes no data race.
+    ///
+    /// # Safety
+    /// `off` is a multiple of 8, `off..off + src.len()` rounded up to a multiple of 8 is
+    /// inside the area, and only the caller writes it.
+    #[cfg(not(ipcring_loom))]
+    #[inline(always)]
+    pub(crate) unsafe fn store_at(&self, off: usize, src: &[u8]) {
+        debug_assert!(off % 8 == 0 && src.len().next_multiple_of(8) <= self.len - off);
+        // SAFETY: in bounds and ours per the contract; `src` is a private buffer.
+        unsafe { store_shared(src.as_ptr(), self.ptr.as_ptr().add(off), src.len()) }
+    }
+
+    /// Copies the bytes at `off` into `dst`, as [`load_shared`] does (see
+    /// [`Bytes::store_at`]).
+    ///
+    /// # Safety
+    /// `off` is a multiple of 8, and `off..off + dst.len()` rounded up to a multiple of 8
+    /// is inside the area.
+    #[cfg(not(ipcring_loom))]
+    #[inline(always)]
+    pub(crate) unsafe fn load_at(&self, off: usize, dst: &mut [u8]) {
+        debug_assert!(off % 8 == 0 && dst.len().next_multiple_of(8) <= self.len - off);
+        // SAFETY: in bounds per the contract; `dst` is a private buffer.
+        unsafe { load_shared(self.ptr.as_ptr().add(off), dst.as_mut_ptr(), dst.len()) }
+    }
+
     /// Takes a window of `len` bytes at `off` for writing.
     ///
     /// # Safety

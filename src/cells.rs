@@ -317,43 +317,33 @@ impl Cells {
         }
     }
 
-    /// Writes `src` (at most the slot size) into the payload of `at` word by word, with
-    /// atomic stores: readers may copy the cell at the same time (and discard what they
-    /// read, see [`Cells::load`]).
+    /// Writes `src` (at most the slot size) into the payload of `at`, in bulk and word by
+    /// word with atomic stores (see [`Bytes::store_at`]): readers may copy the cell at the
+    /// same time (and discard what they read, see [`Cells::load`]). The caller holds the
+    /// claim of `at`.
     #[inline]
     pub(crate) fn store(&self, at: Spot, src: &[u8]) {
-        debug_assert!(src.len() <= self.slot_size);
-        let base = at.off + CELL_HEADER;
-        // Relaxed: the cell's state word orders the payload (a fence and the commit).
-        let put = |i: usize, w: [u8; 8]| {
-            let word = self.data.word(base + 8 * i);
-            word.store(u64::from_ne_bytes(w), Ordering::Relaxed);
-        };
-        let mut words = src.chunks_exact(8);
-        let mut i = 0;
-        for w in &mut words {
-            put(i, w.try_into().expect("8 bytes"));
-            i += 1;
+        assert!(src.len() <= self.slot_size);
+        #[cfg(not(ipcring_loom))]
+        // SAFETY: the payload of a cell starts 8-aligned inside the data area and holds
+        // `slot_size` bytes rounded up to 8, at least `src` rounded up (asserted above);
+        // the caller's claim makes it ours to write.
+        unsafe {
+            self.data.store_at(at.off + CELL_HEADER, src);
         }
-        let rest = words.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            put(i, w);
+        #[cfg(ipcring_loom)]
+        for (i, w) in src.chunks(8).enumerate() {
+            let mut word = [0u8; 8];
+            word[..w.len()].copy_from_slice(w);
+            // Relaxed: the cell's state word orders the payload (a fence and the commit).
+            self.data
+                .word(at.off + CELL_HEADER + 8 * i)
+                .store(u64::from_ne_bytes(word), Ordering::Relaxed);
         }
-    }
-
-    /// The payload word `i` of `at`, read atomically: a writer may change the cell at
-    /// the same time, so the caller validates what it read afterwards.
-    #[inline(always)]
-    fn payload_word(&self, at: Spot, i: usize) -> [u8; 8] {
-        // Relaxed: the caller's fence and second look at the state word order it.
-        let w = self.data.word(at.off + CELL_HEADER + 8 * i);
-        w.load(Ordering::Relaxed).to_ne_bytes()
     }
 
     /// Replaces the contents of `buf` with `len` bytes (at most the slot size) of the
-    /// payload of `at`, read word by word with atomic loads (see `payload_word`).
+    /// payload of `at` (see [`Cells::load_to`]).
     #[inline]
     pub(crate) fn load(&self, at: Spot, len: usize, buf: &mut Vec<u8>) {
         buf.clear();
@@ -361,21 +351,22 @@ impl Cells {
         self.load_to(at, buf);
     }
 
-    /// Fills `dst` (at most the slot size) with the first bytes of the payload of `at`,
-    /// read word by word with atomic loads (see `payload_word`).
+    /// Fills `dst` (at most the slot size) with the first bytes of the payload of `at`, in
+    /// bulk and word by word with atomic loads (see [`Bytes::load_at`]): a writer may
+    /// change the cell at the same time, so the caller validates what it read afterwards.
     #[inline]
     pub(crate) fn load_to(&self, at: Spot, dst: &mut [u8]) {
-        debug_assert!(dst.len() <= self.slot_size);
-        let mut words = dst.chunks_exact_mut(8);
-        let mut i = 0;
-        for w in &mut words {
-            w.copy_from_slice(&self.payload_word(at, i));
-            i += 1;
+        assert!(dst.len() <= self.slot_size);
+        #[cfg(not(ipcring_loom))]
+        // SAFETY: as in `store` (for reading, which needs no claim).
+        unsafe {
+            self.data.load_at(at.off + CELL_HEADER, dst);
         }
-        let rest = words.into_remainder();
-        if !rest.is_empty() {
-            let n = rest.len();
-            rest.copy_from_slice(&self.payload_word(at, i)[..n]);
+        #[cfg(ipcring_loom)]
+        for (i, w) in dst.chunks_mut(8).enumerate() {
+            // Relaxed: the caller's fence and second look at the state word order it.
+            let word = self.data.word(at.off + CELL_HEADER + 8 * i);
+            w.copy_from_slice(&word.load(Ordering::Relaxed).to_ne_bytes()[..w.len()]);
         }
     }
 }

@@ -16,7 +16,7 @@ const PARK: WaitStrategy = WaitStrategy::Park;
 /// Two cells of 16 bytes (two words: a copy can be torn between them) whose positions
 /// start 3 before the end of the `u64` range, so that the models cross it and wrap.
 fn topic(lossy: bool) -> HeapTopic {
-    HeapTopic::new(2, 16, 2, lossy, None, u64::MAX - 2)
+    HeapTopic::new(2, 16, (2, 2), lossy, None, u64::MAX - 2)
 }
 
 /// Receives until `Disconnected`: the messages, and the positions reported lost.
@@ -64,7 +64,7 @@ fn lossless_subscribers_each_receive_every_message_in_order() {
 #[test]
 fn a_lone_publisher_s_messages_all_arrive_in_order() {
     model(|| {
-        let t = HeapTopic::new(2, 16, 1, false, None, u64::MAX - 2);
+        let t = HeapTopic::new(2, 16, (1, 1), false, None, u64::MAX - 2);
         let mut tx = t.publisher(PARK).unwrap();
         let mut rx = t.subscriber(PARK, false).unwrap();
         let reader = thread::spawn(move || drain(&mut rx));
@@ -85,7 +85,7 @@ fn a_lone_publisher_s_messages_all_arrive_in_order() {
 #[test]
 fn a_lone_publisher_s_successor_passes_its_dead_claim() {
     model(|| {
-        let t = HeapTopic::new(2, 16, 1, false, None, u64::MAX - 2);
+        let t = HeapTopic::new(2, 16, (1, 1), false, None, u64::MAX - 2);
         let mut rx = t.subscriber(PARK, false).unwrap();
         let mut dead = t.publisher(PARK).unwrap();
         dead.send(&message(0, 16)).unwrap();
@@ -125,7 +125,7 @@ fn a_lossy_subscriber_of_a_lone_publisher_never_returns_a_torn_message() {
 
 fn lossy_reader_model(roles: usize) {
     model(move || {
-        let t = HeapTopic::new(2, 16, roles, true, None, u64::MAX - 2);
+        let t = HeapTopic::new(2, 16, (roles, roles), true, None, u64::MAX - 2);
         let mut tx = t.publisher(PARK).unwrap();
         let mut rx = t.subscriber(PARK, false).unwrap();
         let pubs = thread::spawn(move || {
@@ -181,7 +181,7 @@ fn aborted_and_dead_claims_are_passed() {
 #[test]
 fn a_subscriber_that_joins_while_a_publisher_sends_gets_an_intact_suffix() {
     model(|| {
-        let t = HeapTopic::new(1, 16, 2, false, None, u64::MAX);
+        let t = HeapTopic::new(1, 16, (2, 2), false, None, u64::MAX);
         let mut tx = t.publisher(PARK).unwrap();
         let joiner = {
             let t = t.clone();

@@ -18,16 +18,16 @@ use std::time::Duration;
 pub struct HeapTopic(Heap<Broadcast>);
 
 impl HeapTopic {
-    /// A fresh topic of `capacity` slots of `slot_size` bytes, with `roles` publisher and
-    /// `roles` subscriber slots, lossy or not, with a `max_lag` or not, whose positions
-    /// start at `start`.
+    /// A fresh topic of `capacity` slots of `slot_size` bytes, with `roles.0` publisher
+    /// and `roles.1` subscriber slots, lossy or not, with a `max_lag` or not, whose
+    /// positions start at `start`.
     ///
     /// # Panics
     /// If the geometry is not valid (see [`super::Builder`]).
     pub fn new(
         capacity: usize,
         slot_size: usize,
-        roles: usize,
+        roles: (usize, usize),
         lossy: bool,
         max_lag: Option<Duration>,
         start: u64,
@@ -36,8 +36,8 @@ impl HeapTopic {
             cells: Shape {
                 capacity,
                 slot_size,
-                producers: roles,
-                consumers: roles,
+                producers: roles.0,
+                consumers: roles.1,
             },
             lossy,
             max_lag,

@@ -659,7 +659,7 @@ mod tests {
         use crate::sync::Ordering;
         use crate::WaitStrategy;
         use std::time::{Duration, Instant};
-        let topic = HeapTopic::new(2, 8, 1, false, None, 0);
+        let topic = HeapTopic::new(2, 8, (1, 1), false, None, 0);
         let mut tx = topic.publisher(WaitStrategy::default()).expect("publisher");
         let mut rx = topic
             .subscriber(WaitStrategy::default(), false)

@@ -38,7 +38,7 @@ fn an_overtaken_lossy_subscriber_learns_exactly_how_many_it_lost() {
 fn a_slow_lossy_subscriber_sees_received_plus_missed_equal_published_and_nothing_torn() {
     let _w = watchdog("a_slow_lossy_subscriber", LIMIT);
     const N: u64 = 200_000;
-    let topic = HeapTopic::new(64, 64, 2, true, None, u64::MAX - 1000);
+    let topic = HeapTopic::new(64, 64, (2, 2), true, None, u64::MAX - 1000);
     let mut tx = topic.publisher(WaitStrategy::BusySpin).expect("publisher");
     let mut rx = topic
         .subscriber(WaitStrategy::default(), false)
@@ -117,7 +117,7 @@ fn a_stopped_lossless_subscriber_is_evicted_after_max_lag_and_told_so() {
 fn lossless_subscribers_on_threads_see_identical_sequences() {
     let _w = watchdog("lossless_subscribers_on_threads", LIMIT);
     const N: u64 = 20_000;
-    let topic = HeapTopic::new(16, 32, 3, false, None, u64::MAX - 100);
+    let topic = HeapTopic::new(16, 32, (3, 3), false, None, u64::MAX - 100);
     // Five threads on few CPUs: spinning would only burn the time slices of the threads
     // that are waited for.
     let s = WaitStrategy::Park;
