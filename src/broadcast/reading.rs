@@ -10,6 +10,10 @@ use crate::error::RecvError;
 use crate::role::Role;
 use crate::sync::{fence, yield_now, Ordering};
 
+/// How many empty looks of a spinning subscriber pass between two yields of its CPU to
+/// other subscribers (see [`Topic::make_way`]).
+const YIELD_EVERY: u32 = 16;
+
 /// What a subscriber found at its cursor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Look {
@@ -132,22 +136,25 @@ impl Topic {
         self.cells.word(at).load(Ordering::Relaxed) == word
     }
 
-    /// What a subscriber that found nothing to read does while it spins: if publishers
-    /// wait meanwhile (the hint of their wait line), some other subscriber holds the
-    /// topic, which may need the CPU that we spin on (subscribers sharing a CPU, or more
-    /// processes than CPUs): we yield it. (Spinning on instead, a subscriber spent its
-    /// slice while the one that held the topic could not run: a topic of one publisher and
-    /// two subscribers on one CPU streamed at a third of the rate.) A hint left by a
-    /// publisher that died waiting costs a `sched_yield` per empty look until a publisher
-    /// waits again.
+    /// What a subscriber that found nothing to read does while it spins (`empty` counts
+    /// its empty looks): if publishers wait meanwhile (the hint of their wait line), some
+    /// other subscriber holds the topic, which may need the CPU that we spin on
+    /// (subscribers sharing a CPU, or more processes than CPUs): every [`YIELD_EVERY`]-th
+    /// look, we yield it. (Spinning on instead, a subscriber spent its slice while the one
+    /// that held the topic could not run: a topic of one publisher and two subscribers on
+    /// one CPU streamed at a third of the rate.) Not at every look, so that a spin that
+    /// waits for a stuck subscriber does not turn into thousands of syscalls before it
+    /// parks; nor does a hint left by a publisher that died waiting.
     #[inline]
-    pub(crate) fn make_way(&self) {
+    pub(crate) fn make_way(&self, empty: &mut u32) {
+        *empty = empty.wrapping_add(1);
         // Relaxed: a hint; the line changes only when publishers start or stop waiting.
-        if self
-            .wait_line(Role::Producer)
-            .waiting
-            .load(Ordering::Relaxed)
-            != 0
+        if *empty % YIELD_EVERY == 0
+            && self
+                .wait_line(Role::Producer)
+                .waiting
+                .load(Ordering::Relaxed)
+                != 0
         {
             yield_now();
         }

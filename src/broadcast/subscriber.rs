@@ -76,6 +76,8 @@ pub struct Subscriber {
     pending: Option<(u64, Deadline)>,
     /// When a non-blocking poll may next ask the kernel about the publishers.
     pacer: Pacer,
+    /// Looks that found nothing to read, which pace [`Topic::make_way`].
+    empty: u32,
 }
 
 impl Subscriber {
@@ -91,6 +93,7 @@ impl Subscriber {
             held: None,
             scratch: Vec::new(),
             pending: None,
+            empty: 0,
             pacer: Pacer::default(),
         }
     }
@@ -416,7 +419,7 @@ impl Subscriber {
                 }
                 Look::Empty => {
                     if level == Check::Spin {
-                        self.t.make_way();
+                        self.t.make_way(&mut self.empty);
                         return None;
                     }
                     if self.t.presence(Role::Producer, thorough) != Presence::Gone {
