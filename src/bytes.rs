@@ -397,18 +397,18 @@ impl Bytes {
         unsafe { store_shared(src.as_ptr(), self.ptr.as_ptr().add(off), src.len()) }
     }
 
-    /// Copies the bytes at `off` into `dst`, as [`load_shared`] does (see
+    /// Copies the `len` bytes at `off` to `dst`, as [`load_shared`] does (see
     /// [`Bytes::store_at`]).
     ///
     /// # Safety
-    /// `off` is a multiple of 8, and `off..off + dst.len()` rounded up to a multiple of 8
-    /// is inside the area.
+    /// `off` is a multiple of 8, `off..off + len` rounded up to a multiple of 8 is inside
+    /// the area, and `dst` is writable for `len` bytes, outside the area.
     #[cfg(not(ipcring_loom))]
     #[inline(always)]
-    pub(crate) unsafe fn load_at(&self, off: usize, dst: &mut [u8]) {
-        debug_assert!(off % 8 == 0 && dst.len().next_multiple_of(8) <= self.len - off);
-        // SAFETY: in bounds per the contract; `dst` is a private buffer.
-        unsafe { load_shared(self.ptr.as_ptr().add(off), dst.as_mut_ptr(), dst.len()) }
+    pub(crate) unsafe fn load_at(&self, off: usize, dst: *mut u8, len: usize) {
+        debug_assert!(off % 8 == 0 && len.next_multiple_of(8) <= self.len - off);
+        // SAFETY: in bounds per the contract; `dst` per the contract.
+        unsafe { load_shared(self.ptr.as_ptr().add(off), dst, len) }
     }
 
     /// Takes a window of `len` bytes at `off` for writing.

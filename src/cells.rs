@@ -343,12 +343,26 @@ impl Cells {
     }
 
     /// Replaces the contents of `buf` with `len` bytes (at most the slot size) of the
-    /// payload of `at` (see [`Cells::load_to`]).
+    /// payload of `at` (see [`Cells::load_to`]), copied into its spare capacity (never
+    /// zeroed first).
     #[inline]
     pub(crate) fn load(&self, at: Spot, len: usize, buf: &mut Vec<u8>) {
+        assert!(len <= self.slot_size);
         buf.clear();
-        buf.resize(len, 0);
-        self.load_to(at, buf);
+        buf.reserve(len);
+        #[cfg(not(ipcring_loom))]
+        // SAFETY: the payload as in `store`, for reading; `buf` has room for `len` bytes
+        // after `reserve`, and `set_len` follows the copy that initialised them.
+        unsafe {
+            self.data
+                .load_at(at.off + CELL_HEADER, buf.as_mut_ptr(), len);
+            buf.set_len(len);
+        }
+        #[cfg(ipcring_loom)]
+        {
+            buf.resize(len, 0);
+            self.load_to(at, buf);
+        }
     }
 
     /// Fills `dst` (at most the slot size) with the first bytes of the payload of `at`, in
@@ -358,9 +372,11 @@ impl Cells {
     pub(crate) fn load_to(&self, at: Spot, dst: &mut [u8]) {
         assert!(dst.len() <= self.slot_size);
         #[cfg(not(ipcring_loom))]
-        // SAFETY: as in `store` (for reading, which needs no claim).
+        // SAFETY: as in `store` (for reading, which needs no claim); `dst` is a private
+        // buffer of its length.
         unsafe {
-            self.data.load_at(at.off + CELL_HEADER, dst);
+            self.data
+                .load_at(at.off + CELL_HEADER, dst.as_mut_ptr(), dst.len());
         }
         #[cfg(ipcring_loom)]
         for (i, w) in dst.chunks_mut(8).enumerate() {
