@@ -6,9 +6,10 @@
 //! once the position's cell has finished the lap before (committed or skipped), marking
 //! it first in their role slot so that a claim always has a known holder (see
 //! `claims.rs`). The holder of a topic's only publisher slot claims by a store, and
-//! without a look at a cell whose lap before it finished itself (`claim_alone`). The claimer marks the cell `WRITING` for its lap, writes the payload and
-//! commits with a store of `READY` and the length. Position `p` holds message number `p`
-//! of the topic: every subscriber reads the positions in order, so all see one order.
+//! without a look at a cell whose lap before it finished itself (`claim_alone`). The
+//! claimer marks the cell `WRITING` for its lap, writes the payload and commits with a
+//! store of `READY` and the length. Position `p` holds message number `p` of the topic:
+//! every subscriber reads the positions in order, so all see one order.
 //!
 //! Subscribers never write the data area (except to skip an abandoned claim). Each keeps a
 //! cursor, the next position it reads, as the mark of its role slot. In a lossless topic a
@@ -218,15 +219,15 @@ impl Topic {
     }
 
     /// The claim of the holder of a topic's only publisher slot, at the tail `t`, when it
-    /// knows that the cell of `t` finished the lap before without looking at it: the cell's
-    /// last position, `t - capacity`, was claimed by this handle, which finished it (a
-    /// handle finishes each claim, by a commit or an abort, before it claims again).
-    /// That look would cost a line transfer a message in a stream: subscribers spinning
-    /// on the next cell keep pulling its line away from the publisher's pending writes.
-    /// Not with a stall timeout, whose mark compares the cell's word (`start_writing`).
-    /// Since it reads no cell, it asks for the verdict of the other handles (a subscriber
-    /// that found the topic corrupted) at the start of each lap instead. `None`: claim by
-    /// the search of [`Topic::claim`].
+    /// knows that the cell of `t` finished the lap before without looking at it: the
+    /// cell's last position, `t - capacity`, was claimed by this handle, which finished
+    /// it (a handle finishes each claim, by a commit or an abort, before it claims
+    /// again). That look would cost a line transfer a message in a stream: subscribers
+    /// spinning on the next cell keep pulling its line away from the publisher's pending
+    /// writes. Not with a stall timeout, whose mark compares the cell's word
+    /// (`start_writing`). Since it reads no cell, it asks for the verdict of the other
+    /// handles (a subscriber that found the topic corrupted) at the start of each lap
+    /// instead. `None`: claim by the search of [`Topic::claim`].
     #[inline(always)]
     pub(crate) fn claim_alone(&self, limit: Option<u64>) -> Option<Result<Claimed, SendError>> {
         if !self.alone || self.geo.stall.is_some() || self.poisoned() {
