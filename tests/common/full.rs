@@ -124,6 +124,19 @@ pub fn polls_until<T>(limit: u32, mut poll: impl FnMut() -> Option<T>) -> (T, u3
     panic!("nothing after {limit} polls of {POLL_GAP:?}");
 }
 
+/// Calls `call` (a `try_recv_into` right after the sender detached gracefully) every
+/// [`POLL_GAP`] while it says `Empty`, and asserts that it then says `Disconnected`. The
+/// detach flag says so at once, but a poll that also asks the kernel finds the sender's
+/// role lock held for as long as a child that another test of this process is spawning has
+/// not exec'd: it holds a copy of the descriptor that carries the lock.
+pub fn disconnects(mut call: impl FnMut() -> Result<usize, RecvError>) {
+    let (end, _) = polls_until(100, || match call() {
+        Err(RecvError::Empty) => None,
+        other => Some(other),
+    });
+    assert_eq!(end, Err(RecvError::Disconnected));
+}
+
 /// Calls `call` every [`POLL_GAP`] while it says `quiet` (`Empty` or `Full`: a peer was
 /// just killed, and nothing is known yet), then asserts that what it says next is
 /// `settled` and that it took at most 3 polls: each poll may ask the kernel about the
