@@ -1,49 +1,66 @@
-//! What `dedupe` of the inbound bridge remembers: the stream sequences of the last
-//! [`RECENT`] messages it committed into the ring, in a small file of its own.
+//! What `dedupe` of the inbound bridge remembers: which stream sequences it committed
+//! into the ring, in a small file of its own.
 //!
 //! JetStream numbers a stream's messages in one growing sequence. The bridge commits them
 //! one at a time, mostly in that order, but not always: a message that the server
 //! delivered to a bridge that died before it committed it, or that was lost on a broken
 //! connection, is delivered again only after the consumer's `ack_wait`, while later
 //! messages go to the next bridge at once. So "the highest sequence committed" would drop
-//! such a message; the set of sequences committed does not, and the recent ones suffice:
-//! a message comes again only while it is unacknowledged, shortly after its delivery.
+//! such a message; the set of sequences committed does not. A message already committed
+//! comes again when the server did not get (or lost) its acknowledgement, and that can be
+//! long after: a server killed loses the acknowledgements it had not written to its store
+//! yet, and delivers those messages again an `ack_wait` after its restart, thousands of
+//! commits later.
 //!
-//! The file: the stream's fingerprint (its name and creation time: a stream deleted and
-//! created again numbers from 1 again, and its messages must not pass for committed), then
-//! [`RECENT`] slots written in turn, each a commit's number and its stream sequence, 16
-//! bytes written in place after each commit. A write reaches the kernel's page cache,
-//! which keeps it when the bridge is killed: it costs about a microsecond, against the
-//! tens of a message through NATS. It is not synced to disk (see the delivery contract
-//! for what a machine crash does).
+//! So the state is the consumer's **ack floor** as the bridge last saw it (the server
+//! answers it: every message of the consumer up to it is acknowledged, and the bridge
+//! acknowledges a message only after its commit, so all of them are committed; the
+//! bridge keeps the highest floor it saw, as a restarted server may answer an older one),
+//! and the set of the sequences committed **above** that floor, none forgotten (but past
+//! [`MOST_ABOVE`] of them, the lowest: a floor held down for minutes at a high rate). The
+//! floor rises as the server acknowledges; what it passes is dropped from the set.
+//!
+//! The file: the stream's fingerprint (its name and creation time, and the consumer's
+//! creation time: a stream or a consumer deleted and created again numbers from the start
+//! again, and its messages must not pass for committed), the floor, then the sequences
+//! committed, 8 bytes each, appended after each commit. A write reaches the kernel's page
+//! cache, which keeps it when the bridge is killed: it costs about a microsecond, against
+//! the tens of a message through NATS. It is not synced to disk (see the delivery
+//! contract for what a machine crash does). When the sequences the floor passed are most
+//! of the file, it is written again without them, to a new file renamed over it (a kill
+//! leaves one or the other whole). A bridge holds an exclusive lock on its file: a second
+//! one on the same file is an error at start.
 
 use super::BridgeError;
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-/// How many committed sequences the state remembers.
-pub(crate) const RECENT: usize = 4096;
+/// Most committed sequences remembered above the floor.
+pub(crate) const MOST_ABOVE: usize = 1 << 20;
 
-/// Bytes before the slots: the fingerprint and a word kept at 0.
+/// Bytes before the sequences: the fingerprint and the floor.
 const HEAD: u64 = 16;
-/// Bytes of a slot: the commit's number and the stream sequence.
-const SLOT: u64 = 16;
+/// Where the floor is.
+const FLOOR_AT: u64 = 8;
+/// Bytes of a sequence.
+const ENTRY: u64 = 8;
+/// Sequences in the file past twice those remembered before it is written again.
+const SLACK: u64 = 4096;
 
-/// The stream sequences committed recently, kept in a file.
+/// The stream sequences committed, kept in a file.
 #[derive(Debug)]
 pub(crate) struct Dedupe {
     path: PathBuf,
     file: File,
-    /// The sequence in each slot (0: none; sequences start at 1).
-    slots: Vec<u64>,
-    /// The sequences of `slots`.
-    committed: HashSet<u64>,
-    /// The slot the next commit takes, and that commit's number.
-    next: usize,
-    number: u64,
+    /// Every sequence up to it is committed.
+    floor: u64,
+    /// The sequences committed above `floor`.
+    above: BTreeSet<u64>,
+    /// The sequences in the file.
+    logged: u64,
 }
 
 /// What [`Dedupe::open`] found in the file.
@@ -51,29 +68,26 @@ pub(crate) struct Dedupe {
 pub(crate) enum Found {
     /// Nothing: a new file, or one cut short.
     Nothing,
-    /// The state of the same stream.
+    /// The state of the same stream and consumer.
     Same,
-    /// The state of another stream (or of one deleted since): not used, and started over.
+    /// The state of another stream or consumer (or of one deleted since): not used, and
+    /// started over.
     Other,
 }
 
 impl Dedupe {
-    /// Opens (or creates) the state at `path` for the stream of `fingerprint`.
+    /// Opens (or creates) the state at `path` for the stream and consumer of
+    /// `fingerprint`, and locks it.
     pub(crate) fn open(path: &Path, fingerprint: u64) -> Result<(Dedupe, Found), BridgeError> {
         let failed = |source| BridgeError::State {
             path: path.to_owned(),
             source,
         };
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(failed)?;
+        let file = locked(path, false).map_err(failed)?;
         let mut bytes = Vec::new();
         io::Read::read_to_end(&mut &file, &mut bytes).map_err(failed)?;
-        let word = |at: usize| {
+        let word = |at: u64| {
+            let at = at as usize;
             let w = bytes.get(at..at + 8)?;
             Some(u64::from_le_bytes(w.try_into().ok()?))
         };
@@ -85,89 +99,151 @@ impl Dedupe {
         let mut dedupe = Dedupe {
             path: path.to_owned(),
             file,
-            slots: vec![0; RECENT],
-            committed: HashSet::new(),
-            next: 0,
-            number: 0,
+            floor: 0,
+            above: BTreeSet::new(),
+            logged: 0,
         };
         if found == Found::Same {
-            dedupe.load(|i| {
-                let at = (HEAD + SLOT * i as u64) as usize;
-                Some((word(at)?, word(at + 8)?))
-            });
+            dedupe.floor = word(FLOOR_AT).unwrap_or(0);
+            let mut at = HEAD;
+            while let Some(seq) = word(at) {
+                dedupe.remember(seq);
+                dedupe.logged += 1;
+                at += ENTRY;
+            }
+            // A sequence cut short by a crash of the machine is not one.
+            dedupe.file.set_len(at).map_err(failed)?;
         } else {
-            // The slots of another stream must not be read as this one's later.
+            // The sequences of another stream must not be read as this one's later.
             dedupe.file.set_len(0).map_err(failed)?;
-            let mut head = [0u8; HEAD as usize];
-            head[..8].copy_from_slice(&fingerprint.to_le_bytes());
-            dedupe.file.write_all_at(&head, 0).map_err(failed)?;
+            dedupe
+                .file
+                .write_all_at(&head(fingerprint, 0), 0)
+                .map_err(failed)?;
         }
         Ok((dedupe, found))
     }
 
-    /// Takes the slots that `slot` reads (a commit's number and its sequence; `None` past
-    /// the end of the file), and continues after the latest commit.
-    fn load(&mut self, slot: impl Fn(usize) -> Option<(u64, u64)>) {
-        let mut latest = None;
-        for i in 0..RECENT {
-            let Some((number, seq)) = slot(i) else { break };
-            if seq == 0 {
-                continue;
-            }
-            self.slots[i] = seq;
-            self.committed.insert(seq);
-            if latest.map_or(true, |(n, _)| number > n) {
-                latest = Some((number, i));
-            }
-        }
-        if let Some((number, i)) = latest {
-            self.number = number;
-            self.next = (i + 1) % RECENT;
-        }
-    }
-
-    /// Whether the message of stream sequence `seq` was committed (recently).
+    /// Whether the message of stream sequence `seq` was committed.
     pub(crate) fn seen(&self, seq: u64) -> bool {
-        self.committed.contains(&seq)
+        seq <= self.floor || self.above.contains(&seq)
     }
 
-    /// Remembers that the message of sequence `seq` is committed, in place of the oldest
-    /// commit remembered.
+    /// Remembers that the message of sequence `seq` is committed.
     pub(crate) fn committed(&mut self, seq: u64) -> Result<(), BridgeError> {
-        let number = self.number.wrapping_add(1);
-        let mut slot = [0u8; SLOT as usize];
-        slot[..8].copy_from_slice(&number.to_le_bytes());
-        slot[8..].copy_from_slice(&seq.to_le_bytes());
-        let at = HEAD + SLOT * self.next as u64;
+        let at = HEAD + ENTRY * self.logged;
         self.file
-            .write_all_at(&slot, at)
-            .map_err(|source| BridgeError::State {
-                path: self.path.clone(),
-                source,
-            })?;
-        let old = core::mem::replace(&mut self.slots[self.next], seq);
-        self.committed.remove(&old);
-        self.committed.insert(seq);
-        self.next = (self.next + 1) % RECENT;
-        self.number = number;
+            .write_all_at(&seq.to_le_bytes(), at)
+            .map_err(|e| self.failed(e))?;
+        self.logged += 1;
+        self.remember(seq);
         Ok(())
+    }
+
+    /// Takes `floor`, the consumer's ack floor that the server answered, if it is above
+    /// the one kept.
+    pub(crate) fn raise_floor(&mut self, floor: u64) -> Result<(), BridgeError> {
+        if floor <= self.floor {
+            return Ok(());
+        }
+        self.file
+            .write_all_at(&floor.to_le_bytes(), FLOOR_AT)
+            .map_err(|e| self.failed(e))?;
+        self.floor = floor;
+        self.above = self.above.split_off(&(floor + 1));
+        if self.logged >= 2 * self.above.len() as u64 + SLACK {
+            self.rewrite().map_err(|e| self.failed(e))?;
+        }
+        Ok(())
+    }
+
+    /// Adds `seq` to the set, unless the floor covers it; forgets the lowest past
+    /// [`MOST_ABOVE`].
+    fn remember(&mut self, seq: u64) {
+        if seq > self.floor && self.above.insert(seq) && self.above.len() > MOST_ABOVE {
+            self.above.pop_first();
+        }
+    }
+
+    /// Writes the file again with the sequences above the floor alone, as a new file
+    /// (locked before it takes the name) renamed over the old one.
+    fn rewrite(&mut self) -> io::Result<()> {
+        let mut fresh = self.path.clone().into_os_string();
+        fresh.push(".new");
+        let fresh = PathBuf::from(fresh);
+        let file = locked(&fresh, true)?;
+        let mut bytes = Vec::with_capacity(HEAD as usize + 8 * self.above.len());
+        let mut fingerprint = [0u8; 8];
+        self.file.read_exact_at(&mut fingerprint, 0)?;
+        bytes.extend_from_slice(&head(u64::from_le_bytes(fingerprint), self.floor));
+        self.above
+            .iter()
+            .for_each(|seq| bytes.extend_from_slice(&seq.to_le_bytes()));
+        file.write_all_at(&bytes, 0)?;
+        std::fs::rename(&fresh, &self.path)?;
+        self.file = file;
+        self.logged = self.above.len() as u64;
+        Ok(())
+    }
+
+    fn failed(&self, source: io::Error) -> BridgeError {
+        BridgeError::State {
+            path: self.path.clone(),
+            source,
+        }
     }
 }
 
-/// The fingerprint of a stream: FNV-1a over its name and creation time.
-pub(crate) fn fingerprint(name: &str, created_nanos: i128) -> u64 {
+/// The file at `path`, opened for reading and writing (created if missing, emptied if
+/// `empty`) and locked for this process alone.
+fn locked(path: &Path, empty: bool) -> io::Result<File> {
+    let file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(empty)
+        .open(path)?;
+    rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive).map_err(
+        |e| match e {
+            rustix::io::Errno::WOULDBLOCK => io::Error::new(
+                io::ErrorKind::WouldBlock,
+                "in use by another bridge (one bridge per durable consumer and ring)",
+            ),
+            e => e.into(),
+        },
+    )?;
+    Ok(file)
+}
+
+/// The file's first bytes: `fingerprint`, then `floor`.
+fn head(fingerprint: u64, floor: u64) -> [u8; HEAD as usize] {
+    let mut head = [0u8; HEAD as usize];
+    head[..8].copy_from_slice(&fingerprint.to_le_bytes());
+    head[8..].copy_from_slice(&floor.to_le_bytes());
+    head
+}
+
+/// The fingerprint of a stream and a consumer of it: FNV-1a over the stream's name and
+/// the creation times of both.
+pub(crate) fn fingerprint(name: &str, stream_created: i128, consumer_created: i128) -> u64 {
     let mut parts: Vec<u64> = name.bytes().map(u64::from).collect();
-    parts.push(created_nanos as u64);
-    parts.push((created_nanos >> 64) as u64);
+    for t in [stream_created, consumer_created] {
+        parts.push(t as u64);
+        parts.push((t >> 64) as u64);
+    }
     crate::layout::hash(&parts)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{fingerprint, Dedupe, Found, RECENT};
+    use super::{fingerprint, Dedupe, Found, HEAD, SLACK};
 
     fn path(name: &str) -> std::path::PathBuf {
         std::env::temp_dir().join(format!("ipcring-dedupe-{name}-{}", std::process::id()))
+    }
+
+    fn size(p: &std::path::Path) -> u64 {
+        std::fs::metadata(p).unwrap().len()
     }
 
     #[test]
@@ -200,20 +276,94 @@ mod tests {
         std::fs::remove_file(&p).unwrap();
     }
 
-    /// The state keeps the last `RECENT` commits, reopened after it wrapped its slots.
+    /// However many commits follow it, a commit above the floor is remembered: a server
+    /// that lost its acknowledgement delivers it again long after.
     #[test]
-    fn the_oldest_commits_give_way_and_a_reopen_continues_in_turn() {
-        let p = path("wrap");
+    fn commits_above_the_floor_are_never_forgotten() {
+        let p = path("many");
         let (mut d, _) = Dedupe::open(&p, 1).unwrap();
-        let last = RECENT as u64 + 10;
+        let last = 100_000;
         for seq in 1..=last {
             d.committed(seq).unwrap();
         }
         drop(d);
+        let (d, _) = Dedupe::open(&p, 1).unwrap();
+        assert!((1..=last).all(|seq| d.seen(seq)) && !d.seen(last + 1));
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    /// Below the floor everything counts as committed, gaps too; the floor never goes
+    /// down (a restarted server may answer an older one), and survives a reopen.
+    #[test]
+    fn the_floor_covers_what_is_below_it_and_only_rises() {
+        let p = path("floor");
         let (mut d, _) = Dedupe::open(&p, 1).unwrap();
-        assert!(!d.seen(10) && d.seen(11) && d.seen(last));
-        d.committed(last + 1).unwrap();
-        assert!(!d.seen(11) && d.seen(12) && d.seen(last + 1));
+        for seq in [1, 2, 4, 7] {
+            d.committed(seq).unwrap();
+        }
+        d.raise_floor(4).unwrap();
+        assert!(d.seen(3) && d.seen(4) && !d.seen(5) && d.seen(7));
+        d.raise_floor(2).unwrap();
+        assert!(d.seen(3));
+        drop(d);
+        let (d, _) = Dedupe::open(&p, 1).unwrap();
+        assert!(d.seen(3) && !d.seen(5) && !d.seen(6) && d.seen(7) && !d.seen(8));
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    /// When the floor passed most of the file's sequences, the file is written again
+    /// with the others alone; what it says stays the same.
+    #[test]
+    fn the_file_sheds_what_the_floor_passed() {
+        let p = path("shed");
+        let (mut d, _) = Dedupe::open(&p, 1).unwrap();
+        let n = 3 * SLACK;
+        for seq in 1..=n {
+            d.committed(seq).unwrap();
+        }
+        assert_eq!(size(&p), HEAD + 8 * n);
+        d.raise_floor(n - 10).unwrap();
+        assert_eq!(size(&p), HEAD + 8 * 10);
+        d.committed(n + 2).unwrap();
+        assert_eq!(size(&p), HEAD + 8 * 11);
+        drop(d);
+        let (d, found) = Dedupe::open(&p, 1).unwrap();
+        assert_eq!(found, Found::Same);
+        assert!(d.seen(1) && d.seen(n) && !d.seen(n + 1) && d.seen(n + 2));
+        let mut fresh = p.clone().into_os_string();
+        fresh.push(".new");
+        assert!(!std::path::Path::new(&fresh).exists());
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    /// A sequence cut short at the end of the file (a machine crash mid-write) is not
+    /// read as one.
+    #[test]
+    fn a_sequence_cut_short_is_dropped() {
+        let p = path("short");
+        let (mut d, _) = Dedupe::open(&p, 1).unwrap();
+        d.committed(9).unwrap();
+        d.committed(10).unwrap();
+        drop(d);
+        let f = std::fs::OpenOptions::new().write(true).open(&p).unwrap();
+        f.set_len(HEAD + 8 + 3).unwrap();
+        let (mut d, _) = Dedupe::open(&p, 1).unwrap();
+        assert!(d.seen(9) && !d.seen(10));
+        d.committed(11).unwrap();
+        drop(d);
+        let (d, _) = Dedupe::open(&p, 1).unwrap();
+        assert!(d.seen(9) && !d.seen(10) && d.seen(11));
+        std::fs::remove_file(&p).unwrap();
+    }
+
+    #[test]
+    fn a_second_bridge_on_the_same_state_is_refused() {
+        let p = path("twice");
+        let (d, _) = Dedupe::open(&p, 1).unwrap();
+        let err = Dedupe::open(&p, 1).unwrap_err().to_string();
+        assert!(err.contains("dedupe state"), "{err}");
+        drop(d);
+        Dedupe::open(&p, 1).unwrap();
         std::fs::remove_file(&p).unwrap();
     }
 
@@ -222,9 +372,11 @@ mod tests {
         let p = path("other");
         let (mut d, _) = Dedupe::open(&p, 1).unwrap();
         d.committed(9).unwrap();
+        d.raise_floor(5).unwrap();
+        drop(d);
         let (other, found) = Dedupe::open(&p, 2).unwrap();
         assert_eq!(found, Found::Other);
-        assert!(!other.seen(9));
+        assert!(!other.seen(9) && !other.seen(1));
         drop(other);
         let (back, found) = Dedupe::open(&p, 1).unwrap();
         assert_eq!(found, Found::Other);
@@ -233,9 +385,10 @@ mod tests {
     }
 
     #[test]
-    fn streams_differ_by_name_and_by_creation() {
-        assert_ne!(fingerprint("A", 1), fingerprint("B", 1));
-        assert_ne!(fingerprint("A", 1), fingerprint("A", 2));
-        assert_eq!(fingerprint("A", 1), fingerprint("A", 1));
+    fn streams_and_consumers_differ_by_name_and_by_creation() {
+        assert_ne!(fingerprint("A", 1, 1), fingerprint("B", 1, 1));
+        assert_ne!(fingerprint("A", 1, 1), fingerprint("A", 2, 1));
+        assert_ne!(fingerprint("A", 1, 1), fingerprint("A", 1, 2));
+        assert_eq!(fingerprint("A", 1, 1), fingerprint("A", 1, 1));
     }
 }

@@ -27,6 +27,11 @@ const ACK_WAIT: Duration = Duration::from_secs(30);
 /// to a full ring, or a claim passed while it stalled.
 const RESEND: Duration = Duration::from_millis(50);
 
+/// How often a bridge with dedupe asks the server for the consumer's ack floor, and how
+/// long it waits for the answer (none is tried again at the next turn).
+const FLOOR_EVERY: Duration = Duration::from_millis(200);
+const FLOOR_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Moves the messages of a JetStream subject into a ring (see the module's delivery
 /// contract). A builder: [`Inbound::new`], options, then [`Inbound::run`].
 ///
@@ -94,9 +99,11 @@ impl Inbound {
         self
     }
 
-    /// Drop the messages already committed into the ring, remembering the stream
-    /// sequences of the last 4096 committed in the file at `path` (created if missing;
-    /// one file per durable consumer and ring; 64 KiB).
+    /// Drop the messages already committed into the ring, remembering which stream
+    /// sequences were committed in the file at `path` (created if missing; one file per
+    /// durable consumer and ring, locked by the bridge): the consumer's ack floor, asked
+    /// of the server every 200 ms, and the sequences committed above it (8 bytes each; a
+    /// few KiB while the server acknowledges, up to 8 MiB for a floor held down long).
     pub fn dedupe(mut self, path: impl Into<PathBuf>) -> Inbound {
         self.dedupe = Some(path.into());
         self
@@ -124,21 +131,6 @@ impl Inbound {
             .await?;
         let info = stream.cached_info();
         let (stream_name, created) = (info.config.name.clone(), info.created);
-        let mut dedupe = match &self.dedupe {
-            None => None,
-            Some(path) => {
-                let print = dedupe::fingerprint(&stream_name, created.unix_timestamp_nanos());
-                let (state, found) = Dedupe::open(path, print)?;
-                if found == Found::Other {
-                    (self.options.report)(&Report::Note(format!(
-                        "dedupe state {}: of another stream (or of {stream_name} before it \
-                         was created again): starting over",
-                        path.display()
-                    )));
-                }
-                Some(state)
-            }
-        };
         let config = pull::Config {
             durable_name: Some(self.durable.clone()),
             filter_subject: self.subject.clone(),
@@ -154,10 +146,35 @@ impl Inbound {
                 what: format!("consumer {} of stream {stream_name}", self.durable),
                 error: e.into(),
             })?;
+        let mut dedupe = match &self.dedupe {
+            None => None,
+            Some(path) => {
+                let print = dedupe::fingerprint(
+                    &stream_name,
+                    created.unix_timestamp_nanos(),
+                    consumer.cached_info().created.unix_timestamp_nanos(),
+                );
+                let (state, found) = Dedupe::open(path, print)?;
+                if found == Found::Other {
+                    (self.options.report)(&Report::Note(format!(
+                        "dedupe state {}: of another stream or consumer (or of {stream_name} \
+                         or {} before it was created again): starting over",
+                        path.display(),
+                        self.durable
+                    )));
+                }
+                Some(state)
+            }
+        };
         let mut summary = Summary::default();
         let mut backoff = Backoff::default();
         let mut shutdown = pin!(shutdown);
         let mut progress = self.options.progress.map(every);
+        let mut floor_asks = dedupe.as_ref().map(|_| {
+            let mut ticks = every(FLOOR_EVERY);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks
+        });
         let mut messages = None;
         let report = |summary: &mut Summary, what, error: String, after| {
             summary.retries += 1;
@@ -191,6 +208,16 @@ impl Inbound {
                 _ = tick(&mut progress) => {
                     summary.disconnects = link.disconnects();
                     (self.options.report)(&Report::Progress(summary.clone()));
+                    continue;
+                }
+                _ = tick(&mut floor_asks) => {
+                    if let Some(d) = &mut dedupe {
+                        let asked = tokio::time::timeout(FLOOR_TIMEOUT, consumer.get_info());
+                        // No answer (the server may be away): asked again at the next turn.
+                        if let Ok(Ok(info)) = asked.await {
+                            d.raise_floor(info.ack_floor.stream_sequence)?;
+                        }
+                    }
                     continue;
                 }
             };

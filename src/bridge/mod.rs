@@ -67,25 +67,30 @@
 //! per kill.** The bridge commits a message into the ring (waiting while the ring is full:
 //! at most one message is held outside the ring, and the server delivers at most a batch
 //! without acknowledgements), then acknowledges it. A bridge killed between the commit and
-//! the acknowledgement, or whose acknowledgement the server never received (a lost
-//! connection, or a kill while acknowledgements still wait in the client's buffer), gets
-//! those messages again from the server (after the consumer's `ack_wait`, 30 s by
-//! default: [`Inbound::ack_wait`]) and commits them twice: without dedupe, that is the
-//! duplicate window — the messages committed whose acknowledgements had not reached the
-//! server, at most one batch ([`Inbound::batch`], the most the server delivers without
-//! acknowledgements) per kill or lost connection (5 to 54 of a batch of 64 in the tests'
-//! kills). With [`Inbound::dedupe`], the bridge writes the
-//! stream sequence of each message it committed to a small file after the commit, keeps
-//! the last 4096, and drops a message whose sequence is among them: the one window left is
-//! a kill between the commit and that write (a few instructions and one `pwrite`), which
-//! commits one message twice; a message whose acknowledgement was lost and that comes
-//! again after 4096 later commits is committed twice as well. Messages that a killed
-//! bridge had pulled and not committed come again after `ack_wait` too, and are committed
-//! then, after later ones (never dropped). The file is not synced: a machine crash may
-//! lose its last writes (more duplicates), and with a file-backed ring whose messages
-//! reached the disk while the file's last writes did not, or the reverse, a crash of the
-//! machine can make the bridge drop messages that the ring lost: use dedupe with rings in
-//! shared memory, or sync both.
+//! the acknowledgement, or whose acknowledgement the server never received or lost (a lost
+//! connection, a kill while acknowledgements still wait in the client's buffer, a server
+//! killed before it stored them), gets those messages again from the server (after the
+//! consumer's `ack_wait`, 30 s by default: [`Inbound::ack_wait`]; after a server's restart)
+//! and commits them twice: without dedupe, that is the duplicate window — the messages
+//! committed whose acknowledgements had not reached the server's store, at most one batch
+//! ([`Inbound::batch`], the most the server delivers without acknowledgements) per kill or
+//! lost connection (5 to 54 of a batch of 64 in the tests' kills). With
+//! [`Inbound::dedupe`], the bridge writes the stream sequence of each message it committed
+//! to a small file after the commit, and drops a message it finds there, however late it
+//! comes again: the file keeps the consumer's ack floor (asked of the server every 200 ms:
+//! every message up to it is acknowledged, hence committed) and every sequence committed
+//! above it. The one window left is a kill between the commit and that write (a few
+//! instructions and one `pwrite`), which commits one message twice; and past 2^20 commits
+//! above a floor held down (a message unacknowledged for minutes at a high rate), the
+//! lowest are forgotten. Dedupe takes one bridge per durable consumer and ring (the file is
+//! locked: a second bridge on it is an error), and a stream that never numbers two messages
+//! the same (a stream or consumer deleted and created again starts a new state). Messages
+//! that a killed bridge had pulled and not committed come again after `ack_wait` too, and
+//! are committed then, after later ones (never dropped). The file is not synced: a machine
+//! crash may lose its last writes (more duplicates), and with a file-backed ring whose
+//! messages reached the disk while the file's last writes did not, or the reverse, a crash
+//! of the machine can make the bridge drop messages that the ring lost: use dedupe with
+//! rings in shared memory, or sync both.
 //!
 //! A message never leaves the ring or the stream before it is safe on the other side;
 //! a message too large for the other side (the server's `max_payload`, the ring's largest

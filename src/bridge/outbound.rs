@@ -239,9 +239,9 @@ pub(crate) fn every(period: Duration) -> tokio::time::Interval {
     tokio::time::interval_at(tokio::time::Instant::now() + period, period)
 }
 
-/// The next tick of `progress`, if progress is reported; never otherwise.
-pub(crate) async fn tick(progress: &mut Option<tokio::time::Interval>) {
-    match progress {
+/// The next tick of `ticks`, if there are any; never otherwise.
+pub(crate) async fn tick(ticks: &mut Option<tokio::time::Interval>) {
+    match ticks {
         Some(interval) => {
             interval.tick().await;
         }

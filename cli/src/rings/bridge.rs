@@ -81,8 +81,8 @@ pub struct InArgs {
     /// killed bridge had pulled reach the next one.
     #[arg(long, default_value = "30s", value_parser = super::units::duration)]
     pub ack_wait: Duration,
-    /// Drop messages already committed into the ring, remembering the stream sequences
-    /// of the last 4096 committed in a state file (see --state).
+    /// Drop messages already committed into the ring, remembering the consumer's ack
+    /// floor and the stream sequences committed above it in a state file (see --state).
     #[arg(long)]
     pub dedupe: bool,
     /// The state file of --dedupe. Default: /dev/shm/ipcring-bridge.RING.DURABLE for a
