@@ -183,8 +183,8 @@ pub fn produce(mut tx: Producer, n: u64) -> JoinHandle<()> {
 }
 
 /// Takes messages out of a ring and checks each against the next one expected, in order;
-/// a message that repeats one of the last few thousand is counted as a redelivery. Or, made
-/// [`Checker::in_any_order`], takes them in any order within a few thousand of the first one
+/// a message that repeats an earlier one is counted as a redelivery. Or, made
+/// [`Checker::in_any_order`], takes them in any order within [`REACH`] of the first one
 /// missing.
 pub struct Checker {
     rx: Consumer,
@@ -198,9 +198,8 @@ pub struct Checker {
     buf: Vec<u8>,
 }
 
-/// How far from the message expected a redelivered (or, unordered, any) message is looked
-/// for.
-const REDELIVERY_REACH: u64 = 4096;
+/// How far from the message expected a redelivered (or, unordered, any) message may be.
+const REACH: u64 = 1 << 17;
 
 impl Checker {
     /// A checker of `rx` that expects message `next` first.
@@ -215,7 +214,8 @@ impl Checker {
         }
     }
 
-    /// From now on, takes the messages from the first one missing on in any order.
+    /// From now on, takes the messages from the first one missing on in any order (a
+    /// message that arrived already is counted as a redelivery).
     pub fn in_any_order(&mut self) {
         self.seen = Some(std::collections::VecDeque::new());
     }
@@ -265,48 +265,66 @@ impl Checker {
         }
     }
 
+    /// Takes the message as the next one (ordered), or the first one not seen yet that it
+    /// equals (unordered), or else as a redelivery of one seen.
     fn check(&mut self) {
-        if self.seen.is_some() {
-            return self.check_unordered();
-        }
-        if self.buf == message(self.next) {
-            self.next += 1;
+        let candidates = self.candidates();
+        let next = self.next;
+        let Some(seen) = self.seen.as_mut() else {
+            match candidates.iter().find(|&&seq| seq <= next) {
+                Some(&seq) if seq == next => self.next += 1,
+                Some(_) => self.duplicates += 1,
+                None => self.unexpected(),
+            }
             return;
-        }
-        let earlier = (self.next.saturating_sub(REDELIVERY_REACH)..self.next)
-            .rev()
-            .find(|&seq| self.buf == message(seq));
-        match earlier {
-            Some(_) => self.duplicates += 1,
-            None => self.unexpected(),
-        }
-    }
-
-    /// Takes the message as the first one not seen yet that it equals, or else as a
-    /// redelivery of one seen; moves `next` past the messages seen.
-    fn check_unordered(&mut self) {
-        let seen = self.seen.as_mut().expect("unordered");
-        let fresh = (0..REDELIVERY_REACH).find(|&i| {
-            !seen.get(i as usize).copied().unwrap_or(false) && self.buf == message(self.next + i)
+        };
+        // Unordered: `seen[i]` says whether message `next + i` arrived.
+        let fresh = candidates.iter().find_map(|&seq| {
+            let i = seq.checked_sub(next)? as usize;
+            (!seen.get(i).copied().unwrap_or(false)).then_some(i)
         });
         match fresh {
             Some(i) => {
-                if seen.len() <= i as usize {
-                    seen.resize(i as usize + 1, false);
+                if seen.len() <= i {
+                    seen.resize(i + 1, false);
                 }
-                seen[i as usize] = true;
+                seen[i] = true;
                 while seen.front() == Some(&true) {
                     seen.pop_front();
                     self.next += 1;
                 }
             }
-            None if (self.next.saturating_sub(REDELIVERY_REACH)..self.next + REDELIVERY_REACH)
-                .any(|seq| self.buf == message(seq)) =>
-            {
-                self.duplicates += 1
-            }
+            None if !candidates.is_empty() => self.duplicates += 1,
             None => self.unexpected(),
         }
+    }
+
+    /// The messages within [`REACH`] of the next one expected that the message received
+    /// equals byte for byte, the next one first, then up, then down: a message starts
+    /// with as many of its number's low bytes as fit (a short one may equal others).
+    fn candidates(&self) -> Vec<u64> {
+        let buf = &self.buf;
+        let k = buf.len().min(8);
+        let mut head = [0u8; 8];
+        head[..k].copy_from_slice(&buf[..k]);
+        let low_bits = u64::from_le_bytes(head);
+        let (low, high) = (self.next.saturating_sub(REACH), self.next + REACH);
+        // The numbers in reach that end in those bytes.
+        let seqs: Box<dyn Iterator<Item = u64>> = if k == 8 {
+            Box::new(core::iter::once(low_bits))
+        } else {
+            let step = 1u64 << (8 * k);
+            let mut first = low - low % step + low_bits;
+            if first < low {
+                first += step;
+            }
+            Box::new((first..high).step_by(step as usize))
+        };
+        let mut found: Vec<u64> = seqs
+            .filter(|&seq| (low..high).contains(&seq) && *buf == message(seq))
+            .collect();
+        found.sort_by_key(|&seq| (seq < self.next, seq.abs_diff(self.next)));
+        found
     }
 
     fn unexpected(&self) -> ! {
