@@ -463,6 +463,25 @@ impl Bytes {
         let _ = off;
     }
 
+    /// Hints the CPU to fetch the cache line at `off` for writing (no effect if out of
+    /// range).
+    #[inline]
+    pub(crate) fn prefetch_write(&self, off: usize) {
+        #[cfg(all(not(ipcring_loom), target_arch = "x86_64"))]
+        if off < self.len {
+            // SAFETY: a prefetch never faults and `off` is in bounds anyway.
+            unsafe {
+                core::arch::asm!(
+                    "prefetchw [{p}]",
+                    p = in(reg) self.ptr.as_ptr().add(off),
+                    options(nostack, preserves_flags, readonly)
+                )
+            };
+        }
+        #[cfg(any(ipcring_loom, not(target_arch = "x86_64")))]
+        let _ = off;
+    }
+
     #[cfg(ipcring_loom)]
     fn cells_for(&self, off: usize, len: usize) -> impl Iterator<Item = &UnsafeCell<()>> + '_ {
         let first = off / 8;

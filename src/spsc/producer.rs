@@ -16,6 +16,9 @@ use crate::wait::{self, Check, WaitStrategy};
 use crate::waitset::Room;
 use std::time::Duration;
 
+/// A hardware cache line: what the producer takes for writing ahead of its records.
+const CACHE_LINE: usize = 64;
+
 /// The writing handle of an SPSC ring. `Send`, not `Sync`: one thread writes at a time.
 ///
 /// ```
@@ -417,6 +420,21 @@ impl Producer {
         // consumer's `poll` (and in a taking-over producer's scan): the payload, the later
         // headers of a batch and the cleared word are visible once this header is.
         self.ring.data.word(at).store(header, Ordering::Release);
+        // Take the line after the next header's for writing now, while the consumer reads
+        // what we published: when a record crosses into it, its store would otherwise
+        // wait for the consumer's copy to be invalidated (it prefetches ahead, and read
+        // it a lap ago), in front of that record's header. Only a line known to be free:
+        // on a ring that is nearly full, the consumer may be reading it.
+        if self
+            .pos
+            .wrapping_add(2 * CACHE_LINE as u64)
+            .wrapping_sub(self.cached_read)
+            <= self.ring.capacity as u64
+        {
+            self.ring
+                .data
+                .prefetch_write((next + CACHE_LINE) & self.ring.mask);
+        }
         self.sent = self.sent.wrapping_add(count);
         self.bytes = self.bytes.wrapping_add(bytes);
         // Relaxed: statistics, on the producer's own line.
