@@ -360,8 +360,12 @@ mod tests {
     fn a_second_bridge_on_the_same_state_is_refused() {
         let p = path("twice");
         let (d, _) = Dedupe::open(&p, 1).unwrap();
-        let err = Dedupe::open(&p, 1).unwrap_err().to_string();
-        assert!(err.contains("dedupe state"), "{err}");
+        let err = Dedupe::open(&p, 1).unwrap_err();
+        let why = std::error::Error::source(&err).map(ToString::to_string);
+        assert!(
+            why.as_deref().is_some_and(|w| w.contains("another bridge")),
+            "{err}: {why:?}"
+        );
         drop(d);
         Dedupe::open(&p, 1).unwrap();
         std::fs::remove_file(&p).unwrap();
