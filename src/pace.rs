@@ -9,22 +9,14 @@
 //! time: at most one per [`INTERVAL`], on a clock read that costs no syscall.
 
 use crate::error::RecvError;
+#[cfg(not(ipcring_loom))]
+use crate::time::coarse_ns as ticks;
 use crate::wait::Check;
 
 /// The shortest time between two liveness syscalls of one handle, in ns of [`ticks`]:
 /// one millisecond, or the coarse clock's step if that is longer (4 ms with a 250 Hz tick).
 #[cfg(not(ipcring_loom))]
 const INTERVAL: u64 = 1_000_000;
-
-/// Nanoseconds of CLOCK_MONOTONIC_COARSE: the time of the last timer tick, which the vDSO
-/// reads from memory the kernel shares (about 7 ns, against 12 for the time-stamp counter
-/// and 30 for a precise `clock_gettime`, which reads it). Coarse is all a pace needs.
-#[cfg(not(ipcring_loom))]
-#[inline]
-fn ticks() -> u64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse);
-    (t.tv_sec as u64).saturating_mul(1_000_000_000) + t.tv_nsec as u64
-}
 
 /// When a handle's next liveness syscall is due. Each handle has its own.
 #[derive(Debug, Clone, Copy, Default)]
