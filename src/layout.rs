@@ -26,8 +26,9 @@ pub const ABI_MAJOR: u32 = 2;
 /// ABI minor version: informational, compatible changes only. 1: the identity line holds
 /// the ring's incarnation (0 in a ring made by minor version 0). 2: a wait line's
 /// `waiting` hint (never set in a ring of an earlier minor version, whose peers ignore
-/// it).
-pub const ABI_MINOR: u32 = 2;
+/// it). 3: the hint is a time stamp, fresh for a while (2 stored 1; each takes the other's
+/// for a hint that is stale, or fresh for good).
+pub const ABI_MINOR: u32 = 3;
 
 /// `state` once the header is complete (`"RDY!"`).
 pub(crate) const STATE_READY: u32 = u32::from_le_bytes(*b"RDY!");
@@ -128,9 +129,10 @@ pub(crate) struct WaitLine {
     /// one; 0 (the safe value) asks wakers for a full fence. Set by the creator, cleared
     /// for good by any waiter that cannot promise it.
     pub(crate) heavy: AtomicU32,
-    /// 1 while a handle of this side waits for the other side (spinning or asleep): a hint
-    /// that a kind may give the other side, never a protocol (see
-    /// `broadcast::Publisher::wait_claim`). 0 in a ring of ABI minor version 1 or before.
+    /// While a handle of this side waits for the other side (spinning or asleep): the
+    /// millisecond of the coarse monotonic clock at which it last said so, a hint that a
+    /// kind may give the other side, never a protocol (see `hint`); 0 when nobody waits,
+    /// and in a ring of ABI minor version 1 or before.
     pub(crate) waiting: AtomicU32,
 }
 

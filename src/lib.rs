@@ -88,6 +88,7 @@ mod error;
 pub mod event;
 mod futex;
 mod grant;
+mod hint;
 mod layout;
 #[cfg(ipcring_loom)]
 #[doc(hidden)]

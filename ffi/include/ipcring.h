@@ -175,7 +175,7 @@ typedef struct ipcring_listener_t ipcring_listener_t;
 /**
  * ABI minor version of the shared ring layout (compatible changes only).
  */
-#define IPCRING_ABI_MINOR 2
+#define IPCRING_ABI_MINOR 3
 
 /**
  * Smallest ring capacity, in bytes.

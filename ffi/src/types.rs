@@ -18,7 +18,7 @@ pub const IPCRING_VERSION_PATCH: u32 = 0;
 /// they agree on it.
 pub const IPCRING_ABI_MAJOR: u32 = 2;
 /// ABI minor version of the shared ring layout (compatible changes only).
-pub const IPCRING_ABI_MINOR: u32 = 2;
+pub const IPCRING_ABI_MINOR: u32 = 3;
 /// Smallest ring capacity, in bytes.
 pub const IPCRING_MIN_CAPACITY: usize = 64;
 /// Largest ring capacity, in bytes (2 GiB).

@@ -7,6 +7,7 @@ use crate::claims::{self, add, bump};
 use crate::durability::{durable, Durability};
 use crate::error::SendError;
 use crate::grant::Writer;
+use crate::hint::Waiting;
 use crate::pace::Pacer;
 use crate::role::Role;
 use crate::sync::Ordering;
@@ -336,17 +337,21 @@ impl Publisher {
     fn wait_claim(&mut self, deadline: Option<Deadline>) -> Result<Spot, SendError> {
         // SAFETY: the line lives in the topic that `self` owns, for the whole wait.
         let line = unsafe { self.t.wait_line_unbound(Role::Producer) };
-        // Relaxed: a hint (see `Topic::make_way`), stored only when we start and stop
-        // waiting, and left behind by a publisher that dies waiting.
-        line.waiting.store(1, Ordering::Relaxed);
+        // Said from the first look on (after `LOOK_EVERY` spins): a wait shorter than that
+        // touches no hint.
+        let mut waiting: Option<Waiting> = None;
         let mut turn = 0;
         let outcome = wait::block_on(self.strategy, 0, line, deadline, |level| {
             if !wait::look_now(level, &mut turn) {
                 return None;
             }
+            match &mut waiting {
+                Some(w) => w.still(),
+                None => waiting = Some(Waiting::start(line)),
+            }
             self.claim_once(level).transpose()
         });
-        line.waiting.store(0, Ordering::Relaxed);
+        drop(waiting);
         outcome.unwrap_or(Err(SendError::Timeout))
     }
 

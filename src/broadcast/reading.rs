@@ -7,6 +7,7 @@ use super::topic::Topic;
 use crate::cells::Spot;
 use crate::claims;
 use crate::error::RecvError;
+use crate::hint;
 use crate::role::Role;
 use crate::sync::{fence, yield_now, Ordering};
 
@@ -137,25 +138,18 @@ impl Topic {
     }
 
     /// What a subscriber that found nothing to read does while it spins (`empty` counts
-    /// its empty looks): if publishers wait meanwhile (the hint of their wait line), some
+    /// its empty looks): if publishers wait meanwhile (a fresh hint on their wait line), some
     /// other subscriber holds the topic, which may need the CPU that we spin on
     /// (subscribers sharing a CPU, or more processes than CPUs): every [`YIELD_EVERY`]-th
     /// look, we yield it. (Spinning on instead, a subscriber spent its slice while the one
     /// that held the topic could not run: a topic of one publisher and two subscribers on
     /// one CPU streamed at a third of the rate.) Not at every look, so that a spin that
     /// waits for a stuck subscriber does not turn into thousands of syscalls before it
-    /// parks; nor does a hint left by a publisher that died waiting.
+    /// parks. The hint of a publisher that died waiting goes stale within 50 ms.
     #[inline]
     pub(crate) fn make_way(&self, empty: &mut u32) {
         *empty = empty.wrapping_add(1);
-        // Relaxed: a hint; the line changes only when publishers start or stop waiting.
-        if *empty % YIELD_EVERY == 0
-            && self
-                .wait_line(Role::Producer)
-                .waiting
-                .load(Ordering::Relaxed)
-                != 0
-        {
+        if *empty % YIELD_EVERY == 0 && hint::someone_waits(self.wait_line(Role::Producer)) {
             yield_now();
         }
     }
