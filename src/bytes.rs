@@ -447,37 +447,35 @@ impl Bytes {
         }
     }
 
-    /// Hints the CPU to fetch the cache line at `off` (no effect if out of range).
-    #[inline]
+    /// Hints the CPU to fetch the cache line at `off`. An `off` out of range is harmless:
+    /// the address is only computed (wrapping) and a prefetch never faults, so the hot
+    /// paths need no bounds check for it.
+    #[inline(always)]
     pub(crate) fn prefetch(&self, off: usize) {
         #[cfg(all(not(ipcring_loom), target_arch = "x86_64"))]
-        if off < self.len {
-            // SAFETY: a prefetch never faults and `off` is in bounds anyway.
-            unsafe {
-                core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
-                    self.ptr.as_ptr().add(off) as *const i8,
-                )
-            };
-        }
+        // SAFETY: a prefetch reads nothing and never faults, whatever the address.
+        unsafe {
+            core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(
+                self.ptr.as_ptr().wrapping_add(off) as *const i8,
+            )
+        };
         #[cfg(any(ipcring_loom, not(target_arch = "x86_64")))]
         let _ = off;
     }
 
-    /// Hints the CPU to fetch the cache line at `off` for writing (no effect if out of
-    /// range).
-    #[inline]
+    /// Hints the CPU to fetch the cache line at `off` for writing; out of range harmless,
+    /// as for [`Bytes::prefetch`].
+    #[inline(always)]
     pub(crate) fn prefetch_write(&self, off: usize) {
         #[cfg(all(not(ipcring_loom), target_arch = "x86_64"))]
-        if off < self.len {
-            // SAFETY: a prefetch never faults and `off` is in bounds anyway.
-            unsafe {
-                core::arch::asm!(
-                    "prefetchw [{p}]",
-                    p = in(reg) self.ptr.as_ptr().add(off),
-                    options(nostack, preserves_flags, readonly)
-                )
-            };
-        }
+        // SAFETY: a prefetch writes nothing and never faults, whatever the address.
+        unsafe {
+            core::arch::asm!(
+                "prefetchw [{p}]",
+                p = in(reg) self.ptr.as_ptr().wrapping_add(off),
+                options(nostack, preserves_flags, readonly)
+            )
+        };
         #[cfg(any(ipcring_loom, not(target_arch = "x86_64")))]
         let _ = off;
     }

@@ -146,7 +146,7 @@ impl Consumer {
     ///
     /// # Errors
     /// `Empty`, `Disconnected`, `Corrupted`.
-    #[inline]
+    #[inline(always)]
     pub fn try_recv_into(&mut self, buf: &mut Vec<u8>) -> Result<usize, RecvError> {
         let found = self.try_find()?;
         Ok(self.copy_out(found, buf))
@@ -375,7 +375,7 @@ impl Consumer {
     ///
     /// # Errors
     /// `Empty`, or as [`Consumer::recv_value`].
-    #[inline]
+    #[inline(always)]
     pub fn try_recv_value<T: bytemuck::Pod>(&mut self) -> Result<T, RecvError> {
         let found = self.try_find()?;
         self.value_of(found)

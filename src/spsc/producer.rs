@@ -42,6 +42,9 @@ pub struct Producer {
     cached_read: u64,
     /// The consumer's published position, as last read.
     published: u64,
+    /// The position up to which records fit with no further look (see
+    /// [`Producer::set_limit`]): the one bound of the fast path.
+    limit: u64,
     /// `cached_read` when this handle attached: a position past it means a consumer was
     /// there.
     start_read: u64,
@@ -69,6 +72,9 @@ pub struct Slot {
     pad_at: Option<u64>,
     /// Position of the record itself.
     pos: u64,
+    /// Found by [`Producer::fits`] within [`Producer::limit`], which then still holds
+    /// after the commit; a slot of [`Producer::try_claim`] needs the limit set again.
+    within_limit: bool,
 }
 
 impl Producer {
@@ -126,7 +132,7 @@ impl Producer {
             pos = read;
         }
         let p = ring.own();
-        Ok(Producer {
+        let mut producer = Producer {
             sent: p.sent.load(Ordering::Relaxed),
             bytes: p.bytes.load(Ordering::Relaxed),
             rejected: p.rejected.load(Ordering::Relaxed),
@@ -136,10 +142,13 @@ impl Producer {
             cached_read: read,
             start_read: read,
             published,
+            limit: pos,
             strategy,
             pacer: Pacer::default(),
             sync: Durability::default(),
-        })
+        };
+        producer.set_limit();
+        Ok(producer)
     }
 
     /// Largest message this ring accepts, in bytes (a quarter of the capacity).
@@ -317,6 +326,7 @@ impl Producer {
             n += 1;
             bytes += msg.len() as u64;
         }
+        self.set_limit();
         if let Some((at, header)) = first {
             self.publish(at, header, n as u64, bytes);
         }
@@ -388,6 +398,9 @@ impl Producer {
     #[inline(always)]
     fn commit_slot(&mut self, slot: Slot, len: usize) {
         self.pos = slot.pos.wrapping_add(record::size(len) as u64);
+        if !slot.within_limit {
+            self.set_limit();
+        }
         let off = slot.pos as usize & self.ring.mask;
         let header = record::data(slot.pos, len);
         match slot.pad_at {
@@ -425,12 +438,7 @@ impl Producer {
         // wait for the consumer's copy to be invalidated (it prefetches ahead, and read
         // it a lap ago), in front of that record's header. Only a line known to be free:
         // on a ring that is nearly full, the consumer may be reading it.
-        if self
-            .pos
-            .wrapping_add(2 * CACHE_LINE as u64)
-            .wrapping_sub(self.cached_read)
-            <= self.ring.capacity as u64
-        {
+        if self.limit.wrapping_sub(self.pos) >= (2 * CACHE_LINE - record::HEADER) as u64 {
             self.ring
                 .data
                 .prefetch_write((next + CACHE_LINE) & self.ring.mask);
@@ -461,20 +469,28 @@ impl Producer {
     }
 
     /// Whether a message of `len` bytes fits at our position now, with no padding in
-    /// front of it and within the room we know of (the record and the next header word,
-    /// which the commit clears): the one test of the fast path. Otherwise
-    /// [`Producer::try_claim`] sorts it out.
+    /// front of it and within the room we know of: the one test of the fast path.
+    /// Otherwise [`Producer::try_claim`] sorts it out.
     #[inline(always)]
     fn fits(&self, len: usize) -> bool {
-        let size = record::size(len);
-        let cap = self.ring.capacity;
-        // A slice is at most `isize::MAX` bytes, so `size` does not overflow; `len` is
-        // checked first, so the sums after it stay far below `usize::MAX`.
+        // A slice is at most `isize::MAX` bytes, so `size` does not overflow.
         len <= self.ring.max_message
             && !self.ring.poisoned()
-            && (self.pos as usize & self.ring.mask) + size <= cap
-            && self.pos.wrapping_sub(self.cached_read) + (size + record::HEADER) as u64
-                <= cap as u64
+            && self.limit.wrapping_sub(self.pos) >= record::size(len) as u64
+    }
+
+    /// Sets [`Producer::limit`] for our position and the consumer's position we know:
+    /// the end of the area in this lap, or the end of the room less the next header word
+    /// (which a commit clears), whichever comes first. A record that ends within it needs
+    /// no padding and no look at the consumer. Called wherever either position moves but
+    /// on the fast path, which moves ours only within the limit (so it stays right).
+    fn set_limit(&mut self) {
+        let cap = self.ring.capacity as u64;
+        let to_end = cap - (self.pos & self.ring.mask as u64);
+        // A validated `cached_read` is at most a lap behind `pos`.
+        let used = self.pos.wrapping_sub(self.cached_read);
+        let room = (cap - record::HEADER as u64).saturating_sub(used);
+        self.limit = self.pos.wrapping_add(to_end.min(room));
     }
 
     /// The slot at our position, for a message that [`Producer::fits`].
@@ -483,6 +499,7 @@ impl Producer {
         Slot {
             pad_at: None,
             pos: self.pos,
+            within_limit: true,
         }
     }
 
@@ -516,6 +533,7 @@ impl Producer {
         Ok(Some(Slot {
             pad_at: (pad > 0).then_some(self.pos),
             pos: self.pos.wrapping_add(pad as u64),
+            within_limit: false,
         }))
     }
 
@@ -605,6 +623,7 @@ impl Producer {
     fn take_read(&mut self, read: u64) {
         if self.between(self.cached_read, read) {
             self.cached_read = read;
+            self.set_limit();
         }
     }
 
