@@ -42,6 +42,12 @@ struct Counts {
     warmup: u64,
     n: u64,
     stream: u64,
+    /// Rounds of the streams between threads, each of which runs every kind once: a busy
+    /// stream settles for the whole run with its consumer either behind the producer
+    /// (each line crosses once, full) or caught up with it (both on the line being
+    /// written, which then moves with every message), at rates that differ several times;
+    /// which one is chance, so a single run per row says little.
+    stream_rounds: usize,
 }
 
 /// A table of cross-process round trips, the first row ipcring's.
@@ -157,15 +163,20 @@ fn across_threads(c: &Counts) {
         base = base.or(Some(h.value_at_quantile(0.5)));
     }
 
+    let (rounds, n) = (c.stream_rounds, c.stream / 5);
     table::rate_header(&format!(
-        "8-byte streaming between two threads ({} values)",
-        c.stream
+        "8-byte streaming between two threads ({rounds} rounds of {n} values, median and range)"
     ));
+    let mut rates = vec![Vec::new(); kinds.len()];
+    for _ in 0..rounds {
+        for ((_, make), rates) in kinds.iter().zip(&mut rates) {
+            rates.push(threads::stream(make(), n));
+        }
+    }
     let mut base = None;
-    for (name, make) in kinds {
-        let rate = threads::stream(make(), c.stream);
-        table::rate_row(name, 8, rate, base);
-        base = base.or(Some(rate));
+    for ((name, _), rates) in kinds.iter().zip(&mut rates) {
+        let median = table::rates_row(name, 8, rates, base);
+        base = base.or(Some(median));
     }
 }
 
@@ -182,12 +193,14 @@ fn main() {
             warmup: 10_000,
             n: 100_000,
             stream: 5_000_000,
+            stream_rounds: 5,
         }
     } else {
         Counts {
             warmup: 100_000,
             n: 1_000_000,
             stream: 50_000_000,
+            stream_rounds: 9,
         }
     };
     let pair = pin::choose(None).expect("sched_getaffinity");

@@ -46,3 +46,20 @@ pub fn rate_row(name: &str, size: usize, rate: f64, base: Option<f64>) {
         rate * size as f64 / 1e6
     );
 }
+
+/// A row of several runs of a stream of `size`-byte messages: their median rate and
+/// range, the ratio of medians to `base`. Returns the median.
+pub fn rates_row(name: &str, size: usize, rates: &mut [f64], base: Option<f64>) -> f64 {
+    rates.sort_by(f64::total_cmp);
+    let median = rates[rates.len() / 2];
+    let ratio = base.map_or(String::new(), |b| format!("{:.2}x", median / b));
+    println!(
+        "{name:<NAME$} {:>5} B {:>8.2} Mmsg/s {:>7.0} MB/s {ratio:>7}   ({:.1}-{:.1})",
+        size,
+        median / 1e6,
+        median * size as f64 / 1e6,
+        rates[0] / 1e6,
+        rates[rates.len() - 1] / 1e6
+    );
+    median
+}
