@@ -25,8 +25,10 @@ const BURST: u64 = 64;
 const COUNTS: [u64; 2] = [64_000, 128_000];
 const SPIN: WaitStrategy = WaitStrategy::BusySpin;
 
-/// The loops: a name, what it does, and the loop itself over `n` 8-byte messages.
-const LOOPS: &[(&str, &str, fn(u64))] = &[
+/// A loop: its name, what it does, and the loop itself over `n` 8-byte messages.
+type Loop = (&'static str, &'static str, fn(u64));
+
+const LOOPS: &[Loop] = &[
     ("spsc-value", "SPSC send_value + recv_value", spsc_value),
     ("spsc-try", "SPSC try_send_value + try_recv_value", spsc_try),
     ("spsc-bytes", "SPSC send + recv_into", spsc_bytes),
@@ -54,90 +56,109 @@ const LOOPS: &[(&str, &str, fn(u64))] = &[
     ("arrayqueue", "crossbeam ArrayQueue push + pop", array_queue),
 ];
 
-fn spsc_value(n: u64) {
-    let (mut tx, mut rx) = spsc::heap_pair(RING, SPIN, 0);
+/// Sends and receives `n` values one by one, summing what comes back.
+#[inline(always)]
+fn one_by_one(n: u64, mut send: impl FnMut(u64), mut recv: impl FnMut() -> u64) {
     let mut sum = 0u64;
     for i in 0..n {
-        tx.send_value(&black_box(i)).expect("send");
-        sum = sum.wrapping_add(rx.recv_value::<u64>().expect("recv"));
+        send(black_box(i));
+        sum = sum.wrapping_add(recv());
     }
     black_box(sum);
 }
 
+/// Sends `BURST` values, then receives them with `drain`, until `n` have gone through.
+#[inline(always)]
+fn bursts(n: u64, mut send: impl FnMut(u64), mut drain: impl FnMut()) {
+    for b in 0..n / BURST {
+        for i in 0..BURST {
+            send(black_box(b * BURST + i));
+        }
+        drain();
+    }
+}
+
+fn spsc_value(n: u64) {
+    let (mut tx, mut rx) = spsc::heap_pair(RING, SPIN, 0);
+    one_by_one(
+        n,
+        |v| tx.send_value(&v).expect("send"),
+        || rx.recv_value().expect("recv"),
+    );
+}
+
 fn spsc_try(n: u64) {
     let (mut tx, mut rx) = spsc::heap_pair(RING, SPIN, 0);
-    let mut sum = 0u64;
-    for i in 0..n {
-        tx.try_send_value(&black_box(i)).expect("send");
-        sum = sum.wrapping_add(rx.try_recv_value::<u64>().expect("recv"));
-    }
-    black_box(sum);
+    one_by_one(
+        n,
+        |v| tx.try_send_value(&v).expect("send"),
+        || rx.try_recv_value().expect("recv"),
+    );
 }
 
 fn spsc_bytes(n: u64) {
     let (mut tx, mut rx) = spsc::heap_pair(RING, SPIN, 0);
     let mut buf = Vec::with_capacity(64);
-    let mut sum = 0usize;
-    for i in 0..n {
-        tx.send(&black_box(i).to_le_bytes()).expect("send");
-        sum = sum.wrapping_add(rx.recv_into(&mut buf).expect("recv"));
-    }
-    black_box(sum);
+    one_by_one(
+        n,
+        |v| tx.send(&v.to_le_bytes()).expect("send"),
+        || rx.recv_into(&mut buf).expect("recv") as u64,
+    );
 }
 
 fn spsc_burst(n: u64) {
     let (mut tx, mut rx) = spsc::heap_pair(RING, SPIN, 0);
     let mut sum = 0u64;
-    for b in 0..n / BURST {
-        for i in 0..BURST {
-            tx.send_value(&black_box(b * BURST + i)).expect("send");
-        }
-        for _ in 0..BURST {
-            sum = sum.wrapping_add(rx.recv_value::<u64>().expect("recv"));
-        }
-    }
+    bursts(
+        n,
+        |v| tx.send_value(&v).expect("send"),
+        || {
+            for _ in 0..BURST {
+                sum = sum.wrapping_add(rx.recv_value::<u64>().expect("recv"));
+            }
+        },
+    );
     black_box(sum);
 }
 
 fn spsc_batch(n: u64) {
     let (mut tx, mut rx) = spsc::heap_pair(RING, SPIN, 0);
     let mut sum = 0usize;
-    for b in 0..n / BURST {
-        for i in 0..BURST {
-            tx.send_value(&black_box(b * BURST + i)).expect("send");
-        }
-        let mut got = 0;
-        while got < BURST as usize {
-            got += rx
-                .read_batch(BURST as usize, |m| sum = sum.wrapping_add(m.len()))
-                .expect("read");
-        }
-    }
+    bursts(
+        n,
+        |v| tx.send_value(&v).expect("send"),
+        || {
+            let mut got = 0;
+            while got < BURST as usize {
+                got += rx
+                    .read_batch(BURST as usize, |m| sum = sum.wrapping_add(m.len()))
+                    .expect("read");
+            }
+        },
+    );
     black_box(sum);
 }
 
 fn mpmc_value(n: u64) {
-    let q = mpmc::HeapQueue::new(SLOTS * 16, 16, 2, 0);
+    let q = mpmc::HeapQueue::new(SLOTS, 8, 1, 0);
     let mut tx = q.producer(SPIN).expect("producer");
     let mut rx = q.consumer(SPIN).expect("consumer");
-    let mut sum = 0u64;
-    for i in 0..n {
-        tx.send_value(&black_box(i)).expect("send");
-        sum = sum.wrapping_add(rx.recv_value::<u64>().expect("recv"));
-    }
-    black_box(sum);
+    one_by_one(
+        n,
+        |v| tx.send_value(&v).expect("send"),
+        || rx.recv_value().expect("recv"),
+    );
 }
 
 fn topic_value(n: u64) {
-    let t = broadcast::HeapTopic::new(SLOTS * 16, 16, (1, 1), false, None, 0);
+    let t = broadcast::HeapTopic::new(SLOTS, 8, (1, 1), false, None, 0);
     let mut tx = t.publisher(SPIN).expect("publisher");
     let mut rx = t.subscriber(SPIN, false).expect("subscriber");
-    let mut sum = 0u64;
-    for i in 0..n {
-        tx.send_value(&black_box(i)).expect("send");
-        sum = sum.wrapping_add(rx.recv_value::<u64>().expect("recv"));
-    }
-    black_box(sum);
+    one_by_one(
+        n,
+        |v| tx.send_value(&v).expect("send"),
+        || rx.recv_value().expect("recv"),
+    );
 }
 
 fn reference(n: u64) {
@@ -150,22 +171,16 @@ fn reference(n: u64) {
             refring::ref_consumer(p, SLOTS),
         )
     };
-    let mut sum = 0u64;
-    for i in 0..n {
-        tx.push(black_box(i));
-        sum = sum.wrapping_add(rx.pop());
-    }
-    black_box(sum);
+    one_by_one(n, |v| tx.push(v), || rx.pop());
 }
 
 fn array_queue(n: u64) {
     let q = ArrayQueue::new(SLOTS);
-    let mut sum = 0u64;
-    for i in 0..n {
-        q.push(black_box(i)).expect("room");
-        sum = sum.wrapping_add(q.pop().expect("a value"));
-    }
-    black_box(sum);
+    one_by_one(
+        n,
+        |v| q.push(v).expect("room"),
+        || q.pop().expect("a value"),
+    );
 }
 
 /// Instructions that callgrind counts for `LOOP n` in a child process.
