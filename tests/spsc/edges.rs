@@ -102,6 +102,33 @@ fn a_record_that_does_not_fit_before_the_end_goes_behind_a_padding_record() {
     }
 }
 
+#[test]
+fn a_grant_dropped_behind_a_padding_leaves_the_next_records_before_the_end() {
+    let _w = watchdog(
+        "a_grant_dropped_behind_a_padding_leaves_the_next_records_before_the_end",
+        LIMIT,
+    );
+    let ring = RingGuard::new("dropped-pad");
+    let (mut tx, mut rx) = pair(&ring, 256, 0);
+    let seq = advance(&mut tx, &mut rx, 0, 232, 0);
+    // A 40-byte record does not fit in the 24 bytes left: the grant lies behind a padding
+    // record, and goes without a commit.
+    drop(tx.reserve(32).expect("reserve across the end"));
+    // What fits before the end still goes there, without padding (232 + 16); what does
+    // not goes behind a padding record (the 8 bytes from 248), at the start of the area.
+    tx.send(&message(seq, 8)).expect("send before the end");
+    tx.send(&message(seq + 1, 16)).expect("send across the end");
+    assert_eq!(word_at(&ring, 232), header_word(232, 8, false));
+    assert_eq!(word_at(&ring, 248), header_word(248, 0, true));
+    assert_eq!(word_at(&ring, 0), header_word(256, 16, false));
+    let mut buf = Vec::new();
+    for (i, len) in [8, 16].into_iter().enumerate() {
+        rx.recv_into(&mut buf).expect("recv");
+        check(seq + i as u64, len, &buf);
+    }
+    assert_eq!(rx.try_recv_into(&mut buf), Err(RecvError::Empty));
+}
+
 /// Sends bursts of random sizes (0..=max) until full and receives random parts of them,
 /// checking every message; with `ring`, also checks each record header in the segment
 /// against a model of where records go. Returns (exact fits, padding records) seen.
